@@ -1,0 +1,71 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "relance",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "relance", targets: ["relance"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // libcrypto from the system: HMAC, SHA-256, RAND_bytes, CRYPTO_memcmp.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .target(
+            name: "RelanceCore",
+            dependencies: ["COpenSSL"]
+        ),
+        .target(
+            name: "RelanceStore",
+            dependencies: [
+                "RelanceCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "RelanceWeb",
+            dependencies: [
+                "RelanceCore",
+                "RelanceStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "relance",
+            dependencies: [
+                "RelanceCore",
+                "RelanceStore",
+                "RelanceWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "RelanceCoreTests", dependencies: ["RelanceCore"]),
+        .testTarget(
+            name: "RelanceStoreTests",
+            dependencies: ["RelanceStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "RelanceWebTests",
+            dependencies: [
+                "RelanceWeb",
+                "RelanceStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+extension Store {
+    /// The business profile (one row, created by the first migration).
+    public func business() async throws -> Business {
+        try await pool.read { db in try Store.business(db) }
+    }
+
+    static func business(_ db: Database) throws -> Business {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM business WHERE id = 1")) else {
+            throw DatabaseError(message: "business row missing")
+        }
+        return Business(row: row)
+    }
+
+    /// Replaces the business profile.
+    public func saveBusiness(_ business: Business) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE business SET name = ?, phone = ?, email = ?, address = ?, payment_url = ?,
+                        bank_beneficiary = ?, bank_iban = ?, bank_bic = ?, default_locale = ?, time_zone = ?,
+                        link_lifetime_days = ?
+                    WHERE id = 1
+                    """,
+                arguments: [
+                    business.name, business.phone, business.email, business.address, business.paymentURL,
+                    business.bankBeneficiary, business.bankIBAN, business.bankBIC, business.defaultLocale,
+                    business.timeZone, business.linkLifetimeDays,
+                ])
+        }
+    }
+
+    /// Creates an invoice, matching its customer by external reference, else by phone, else creating one.
+    /// A matched customer's details are updated from the input: the billing system is their source.
+    public func createInvoice(_ invoice: NewInvoice, now: Date) async throws -> InvoiceSummary {
+        try await pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM invoice WHERE number = ?", arguments: [invoice.number]) == true
+            {
+                throw StoreError.duplicateInvoiceNumber(invoice.number)
+            }
+            if let ref = invoice.externalRef,
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM invoice WHERE external_ref = ?", arguments: [ref]) == true
+            {
+                throw StoreError.duplicateExternalRef(ref)
+            }
+            let customerID = try Store.upsertCustomer(db, invoice.customer, now: now)
+            try db.execute(
+                sql: """
+                    INSERT INTO invoice (number, customer_id, currency, amount, issued_on, due_on, payment_url,
+                        external_ref, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    invoice.number, customerID, invoice.amount.currency.code, invoice.amount.minorUnits,
+                    invoice.issuedOn.iso, invoice.dueOn.iso, invoice.paymentURL, invoice.externalRef, now, now,
+                ])
+            return try Store.invoice(db, id: db.lastInsertedRowID)
+        }
+    }
+
+    static func upsertCustomer(_ db: Database, _ customer: CustomerInput, now: Date) throws -> Int64 {
+        var existing: Int64?
+        if let ref = customer.externalRef {
+            existing = try Int64.fetchOne(db, sql: "SELECT id FROM customer WHERE external_ref = ?", arguments: [ref])
+        } else if let phone = customer.phone {
+            existing = try Int64.fetchOne(
+                db, sql: "SELECT id FROM customer WHERE phone = ? ORDER BY id LIMIT 1", arguments: [phone.e164])
+        }
+        if let existing {
+            try db.execute(
+                sql: """
+                    UPDATE customer SET name = ?, phone = COALESCE(?, phone), email = COALESCE(?, email),
+                        locale = COALESCE(?, locale), time_zone = COALESCE(?, time_zone)
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    customer.name, customer.phone?.e164, customer.email, customer.locale, customer.timeZone, existing,
+                ])
+            return existing
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO customer (name, phone, email, locale, time_zone, external_ref, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                customer.name, customer.phone?.e164, customer.email, customer.locale, customer.timeZone,
+                customer.externalRef, now,
+            ])
+        return db.lastInsertedRowID
+    }
+
+    /// One invoice with its balance and click count.
+    public func invoice(id: Int64) async throws -> InvoiceSummary {
+        try await pool.read { db in try Store.invoice(db, id: id) }
+    }
+
+    /// The invoice with this number, if any.
+    public func invoice(number: String) async throws -> InvoiceSummary {
+        try await pool.read { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM invoice WHERE number = ?", arguments: [number])
+            else { throw StoreError.notFound("invoice \(number)") }
+            return try Store.invoice(db, id: id)
+        }
+    }
+
+    static func invoice(_ db: Database, id: Int64) throws -> InvoiceSummary {
+        guard let row = try Row.fetchOne(db, sql: InvoiceSummary.selectSQL + " WHERE i.id = ?", arguments: [id]) else {
+            throw StoreError.notFound("invoice \(id)")
+        }
+        return try InvoiceSummary(row: row)
+    }
+
+    /// A page of invoices in id order, optionally of one status, starting after `afterID` (keyset).
+    public func invoices(status: InvoiceStatus?, afterID: Int64, limit: Int) async throws -> [InvoiceSummary] {
+        try await pool.read { db in
+            let filter =
+                switch status {
+                case nil: ""
+                case .open?: " AND i.paid_at IS NULL AND i.voided_at IS NULL"
+                case .paid?: " AND i.paid_at IS NOT NULL AND i.voided_at IS NULL"
+                case .void?: " AND i.voided_at IS NOT NULL"
+                }
+            return try Row.fetchAll(
+                db, sql: InvoiceSummary.selectSQL + " WHERE i.id > ?" + filter + " ORDER BY i.id LIMIT ?",
+                arguments: [afterID, limit]
+            ).map(InvoiceSummary.init(row:))
+        }
+    }
+
+    /// Voids an invoice: it asks for nothing any more, its links stop showing it and queued messages are
+    /// cancelled. Voiding twice is harmless.
+    public func voidInvoice(id: Int64, now: Date) async throws -> InvoiceSummary {
+        try await pool.write { db in
+            let invoice = try Store.invoice(db, id: id)
+            guard invoice.status != .void else { return invoice }
+            try db.execute(
+                sql: "UPDATE invoice SET voided_at = ?, updated_at = ? WHERE id = ?", arguments: [now, now, id])
+            try Store.cancelQueuedMessages(db, invoiceID: id)
+            return try Store.invoice(db, id: id)
+        }
+    }
+}
+
+extension Store {
+    /// The business profile, read synchronously for pages on the hot path.
+    public func businessNow() throws -> Business {
+        try pool.read { db in try Store.business(db) }
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// Everything the customer's invoice page shows, read in one statement.
+public struct InvoicePageData: Sendable {
+    public var linkID: Int64
+    public var revoked: Bool
+    public var invoiceID: Int64
+    public var number: String
+    public var amount: Money
+    public var paid: Int64
+    public var dueOn: CalendarDate
+    public var status: InvoiceStatus
+    public var paymentURL: String?
+    public var customerName: String
+    public var customerLocale: String?
+    public var customerTimeZone: String?
+    public var business: Business
+
+    public var balance: Money { Money(minorUnits: amount.minorUnits - paid, currency: amount.currency) }
+}
+
+/// A page view to record later, off the request's path.
+public struct ClickEvent: Sendable, Equatable {
+    public var linkID: Int64
+    public var at: Date
+    public var agent: UserAgentClass
+    public var ipHash: String?
+
+    public init(linkID: Int64, at: Date, agent: UserAgentClass, ipHash: String?) {
+        self.linkID = linkID
+        self.at = at
+        self.agent = agent
+        self.ipHash = ipHash
+    }
+}
+
+/// What asking for a fresh link led to. The page says the same in every case, so it leaks nothing.
+public enum RenewalOutcome: Equatable, Sendable {
+    case queued(IssuedLink)
+    /// Paid, void, revoked, no phone on file, or the customer opted out of SMS.
+    case notEligible
+    case rateLimited
+}
+
+/// The facts a renewal message is written from.
+public struct RenewalContext: Sendable {
+    public var link: IssuedLink
+    public var invoiceNumber: String
+    public var customerName: String
+    public var customerLocale: String?
+    public var business: Business
+}
+
+extension Store {
+    /// At most this many fresh links per invoice per day through "send me a new link".
+    public static let renewalsPerDay = 3
+
+    /// Creates a link row and its signed token. Without `expiresAt`, the business's default lifetime.
+    public func createLink(
+        invoiceID: Int64, expiresAt: Date?, purpose: LinkPurpose, keyring: LinkKeyring, now: Date
+    ) async throws -> IssuedLink {
+        try await pool.write { db in
+            try Store.createLink(
+                db, invoiceID: invoiceID, expiresAt: expiresAt, purpose: purpose, renewedFrom: nil,
+                keyring: keyring, now: now)
+        }
+    }
+
+    static func createLink(
+        _ db: Database, invoiceID: Int64, expiresAt: Date?, purpose: LinkPurpose, renewedFrom: Int64?,
+        keyring: LinkKeyring, now: Date
+    ) throws -> IssuedLink {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT due_on, voided_at FROM invoice WHERE id = ?", arguments: [invoiceID])
+        else { throw StoreError.notFound("invoice \(invoiceID)") }
+        if row["voided_at"] as Date? != nil { throw StoreError.invoiceVoided }
+        let expiry: Date
+        if let expiresAt {
+            guard expiresAt > now else { throw StoreError.linkExpiryInPast }
+            guard expiresAt <= now.addingTimeInterval(TimeInterval(LinkLifetime.maximumDays) * 86_400) else {
+                throw StoreError.linkExpiryTooFar
+            }
+            expiry = expiresAt
+        } else {
+            let business = try Store.business(db)
+            expiry = LinkLifetime.defaultExpiry(
+                dueOn: try Store.date(row["due_on"]), lifetimeDays: business.linkLifetimeDays,
+                timeZone: TimeZone(identifier: business.timeZone) ?? .gmt, now: now)
+        }
+        // Tokens carry whole seconds; store the same instant so the row and the token agree.
+        let wholeSeconds = Date(timeIntervalSince1970: expiry.timeIntervalSince1970.rounded(.down))
+        try db.execute(
+            sql: """
+                INSERT INTO link (invoice_id, purpose, key_id, created_at, expires_at, renewed_from)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [invoiceID, purpose.rawValue, keyring.signingKey.id, now, wholeSeconds, renewedFrom])
+        let linkID = db.lastInsertedRowID
+        let token = SignedLink.token(linkID: linkID, expiresAt: wholeSeconds, keyring: keyring)
+        return IssuedLink(linkID: linkID, invoiceID: invoiceID, token: token, expiresAt: wholeSeconds)
+    }
+
+    /// Revokes one link; its token then opens the "revoked" page, without the offer of a new link.
+    public func revokeLink(id: Int64, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE link SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [now, id])
+            if db.changesCount == 0 { throw StoreError.notFound("link \(id)") }
+        }
+    }
+
+    /// Revokes every link of an invoice.
+    public func revokeLinks(invoiceID: Int64, now: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE link SET revoked_at = ? WHERE invoice_id = ? AND revoked_at IS NULL",
+                arguments: [now, invoiceID])
+            return db.changesCount
+        }
+    }
+
+    static let pageSQL = """
+        SELECT l.revoked_at, i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at,
+            i.payment_url AS invoice_payment_url,
+            c.name AS customer_name, c.locale AS customer_locale, c.time_zone AS customer_time_zone,
+            (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid,
+            b.*
+        FROM link l
+        JOIN invoice i ON i.id = l.invoice_id
+        JOIN customer c ON c.id = i.customer_id
+        JOIN business b ON b.id = 1
+        WHERE l.id = ?
+        """
+
+    /// The invoice page's data for a link, read synchronously with a cached statement: this is the
+    /// hot path, and an async read costs an order of magnitude more than the query itself.
+    public func pageData(linkID: Int64) throws -> InvoicePageData? {
+        try pool.read { db -> InvoicePageData? in
+            let statement = try db.cachedStatement(sql: Store.pageSQL)
+            guard let row = try Row.fetchOne(statement, arguments: [linkID]) else { return nil }
+            let voided = row["voided_at"] as String? != nil
+            let paidAt = row["paid_at"] as String? != nil
+            let business = Business(row: row)
+            return InvoicePageData(
+                linkID: linkID,
+                revoked: row["revoked_at"] as String? != nil,
+                invoiceID: row[1],
+                number: row["number"],
+                amount: Money(minorUnits: row["amount"], currency: try Store.currency(row["currency"])),
+                paid: row["paid"],
+                dueOn: try Store.date(row["due_on"]),
+                status: voided ? .void : paidAt ? .paid : .open,
+                paymentURL: row["invoice_payment_url"] ?? business.paymentURL,
+                customerName: row["customer_name"],
+                customerLocale: row["customer_locale"],
+                customerTimeZone: row["customer_time_zone"],
+                business: business)
+        }
+    }
+
+    /// Records page views in one transaction.
+    public func recordClicks(_ clicks: [ClickEvent]) throws {
+        guard !clicks.isEmpty else { return }
+        try pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO click (link_id, at, agent, ip_hash) VALUES (?, ?, ?, ?)")
+            for click in clicks {
+                try statement.execute(arguments: [click.linkID, click.at, click.agent.rawValue, click.ipHash])
+            }
+        }
+    }
+
+    /// Page views of a link by kind, for tests and the API.
+    public func clickCounts(linkID: Int64) async throws -> (person: Int, preview: Int) {
+        try await pool.read { db in
+            let person =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM click WHERE link_id = ? AND agent = 'person'", arguments: [linkID])
+                ?? 0
+            let preview =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM click WHERE link_id = ? AND agent = 'preview'", arguments: [linkID])
+                ?? 0
+            return (person, preview)
+        }
+    }
+
+    /// "Send me a new link" from an expired page: a fresh link for the same invoice, queued as an SMS to
+    /// the phone number on file (never one the visitor typed), at most `renewalsPerDay` a day.
+    public func renewLink(
+        fromLinkID linkID: Int64, keyring: LinkKeyring, now: Date,
+        compose: @escaping @Sendable (RenewalContext) -> String
+    ) async throws -> RenewalOutcome {
+        try await pool.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT l.revoked_at, i.id AS invoice_id, i.number, i.paid_at, i.voided_at,
+                            c.id AS customer_id, c.name, c.phone, c.locale, c.sms_opted_out_at
+                        FROM link l JOIN invoice i ON i.id = l.invoice_id JOIN customer c ON c.id = i.customer_id
+                        WHERE l.id = ?
+                        """, arguments: [linkID])
+            else { return .notEligible }
+            guard row["revoked_at"] as Date? == nil, row["paid_at"] as Date? == nil, row["voided_at"] as Date? == nil,
+                row["sms_opted_out_at"] as Date? == nil, let phone = row["phone"] as String?
+            else { return .notEligible }
+            let invoiceID: Int64 = row["invoice_id"]
+            let recent =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM link WHERE invoice_id = ? AND purpose = 'renewal' AND created_at > ?",
+                    arguments: [invoiceID, now.addingTimeInterval(-86_400)]) ?? 0
+            guard recent < Store.renewalsPerDay else { return .rateLimited }
+            let link = try Store.createLink(
+                db, invoiceID: invoiceID, expiresAt: nil, purpose: .renewal, renewedFrom: linkID, keyring: keyring,
+                now: now)
+            let context = RenewalContext(
+                link: link, invoiceNumber: row["number"], customerName: row["name"], customerLocale: row["locale"],
+                business: try Store.business(db))
+            try db.execute(
+                sql: """
+                    INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, created_at)
+                    VALUES (?, ?, ?, 'link_renewal', 'sms', ?, ?, ?)
+                    """,
+                arguments: [row["customer_id"], invoiceID, link.linkID, phone, compose(context), now])
+            return .queued(link)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// What an idempotent API write answered the first time, kept to answer retries identically.
+public struct StoredResponse: Sendable, Equatable {
+    public var status: Int
+    public var body: Data
+
+    public init(status: Int, body: Data) {
+        self.status = status
+        self.body = body
+    }
+}
+
+extension Store {
+    /// Records a payment; a balance reaching zero marks the invoice paid and cancels its queued messages.
+    public func recordPayment(invoiceID: Int64, _ payment: NewPayment, now: Date) async throws -> (
+        PaymentRecord, InvoiceSummary
+    ) {
+        try await pool.write { db in try Store.recordPayment(db, invoiceID: invoiceID, payment, now: now) }
+    }
+
+    /// Runs `operation` once per (API key, idempotency key): a retry with the same request body gets the
+    /// first response back, one with another body is refused. Only successful results are remembered.
+    public func idempotentWrite(
+        apiKeyID: Int64, key: String, requestHash: String, now: Date,
+        _ operation: @escaping @Sendable (Database) throws -> StoredResponse
+    ) async throws -> (response: StoredResponse, replayed: Bool) {
+        try await pool.write { db in
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM idempotency WHERE api_key_id = ? AND key = ?", arguments: [apiKeyID, key])
+            {
+                guard row["request_hash"] as String == requestHash else { throw StoreError.idempotencyKeyReused }
+                return (StoredResponse(status: row["response_status"], body: row["response_body"]), true)
+            }
+            let response = try operation(db)
+            try db.execute(
+                sql: """
+                    INSERT INTO idempotency (api_key_id, key, request_hash, response_status, response_body, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [apiKeyID, key, requestHash, response.status, response.body, now])
+            return (response, false)
+        }
+    }
+
+    public static func recordPayment(_ db: Database, invoiceID: Int64, _ payment: NewPayment, now: Date) throws -> (
+        PaymentRecord, InvoiceSummary
+    ) {
+        let invoice = try Store.invoice(db, id: invoiceID)
+        if invoice.status == .void { throw StoreError.invoiceVoided }
+        if let reference = payment.reference,
+            let existing = try Int64.fetchOne(
+                db, sql: "SELECT id FROM payment WHERE invoice_id = ? AND reference = ?",
+                arguments: [invoiceID, reference])
+        {
+            throw StoreError.duplicatePaymentReference(paymentID: existing)
+        }
+        let balance = invoice.balance.minorUnits
+        if payment.amount > balance && !payment.allowOverpayment {
+            if balance <= 0 { throw StoreError.invoicePaid }
+            throw StoreError.overpayment(balance: balance)
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO payment (invoice_id, amount, method, reference, received_at, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [invoiceID, payment.amount, payment.method, payment.reference, payment.receivedAt, now])
+        let paymentID = db.lastInsertedRowID
+        if payment.amount >= balance && invoice.paidAt == nil {
+            try db.execute(
+                sql: "UPDATE invoice SET paid_at = ?, updated_at = ? WHERE id = ?", arguments: [now, now, invoiceID])
+            try cancelQueuedMessages(db, invoiceID: invoiceID)
+        } else {
+            try db.execute(sql: "UPDATE invoice SET updated_at = ? WHERE id = ?", arguments: [now, invoiceID])
+        }
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM payment WHERE id = ?", arguments: [paymentID]) else {
+            throw StoreError.notFound("payment \(paymentID)")
+        }
+        return (PaymentRecord(row: row), try Store.invoice(db, id: invoiceID))
+    }
+
+    /// The payments of an invoice, oldest first.
+    public func payments(invoiceID: Int64) async throws -> [PaymentRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM payment WHERE invoice_id = ? ORDER BY received_at, id", arguments: [invoiceID]
+            ).map(PaymentRecord.init(row:))
+        }
+    }
+}

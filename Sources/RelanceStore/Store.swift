@@ -1,0 +1,49 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// The SQLite database of one Relance instance: a WAL pool with foreign keys on, migrated at open.
+/// Writes are named transactions (`createInvoice`, `recordPayment`…); reads go through the pool.
+public final class Store: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database file at `path` and applies pending migrations.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        self.path = path
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Store.migrator.migrate(pool)
+    }
+
+    /// The migrations not yet applied to this file, by name.
+    public func pendingMigrations() throws -> [String] {
+        try pool.read { db in try Store.migrator.appliedIdentifiers(db) }
+            .symmetricDifference(Store.migrator.migrations)
+            .sorted()
+    }
+}
+
+/// Failures a caller can cause, each with what to say to them.
+public enum StoreError: Error, Equatable, Sendable {
+    case notFound(String)
+    case duplicateInvoiceNumber(String)
+    case duplicateExternalRef(String)
+    case invoiceVoided
+    case invoicePaid
+    case overpayment(balance: Int64)
+    case duplicatePaymentReference(paymentID: Int64)
+    case idempotencyKeyReused
+    case linkExpiryInPast
+    case linkExpiryTooFar
+    case rateLimited
+}
+
+extension Set where Element == String {
+    fileprivate func symmetricDifference(_ other: [String]) -> Set<String> { symmetricDifference(Set(other)) }
+}

@@ -1,0 +1,410 @@
+import Foundation
+import Hummingbird
+import Logging
+import RelanceCore
+import RelanceStore
+
+/// `/api/v1`: how a billing system pushes invoices and payments and gets links back.
+/// Every route needs `Authorization: Bearer KEY`; errors are `application/problem+json`.
+struct API: Sendable {
+    let store: Store
+    let settings: WebSettings
+    let logger: Logger
+    let timeZones = TimeZoneCache()
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        let api = router.group("api/v1").add(middleware: APIMiddleware(store: store))
+        api.post("invoices", use: createInvoice)
+        api.get("invoices", use: listInvoices)
+        api.get("invoices/:id", use: getInvoice)
+        api.post("invoices/:id/links", use: createLink)
+        api.post("invoices/:id/payments", use: recordPayment)
+        api.get("invoices/:id/payments", use: listPayments)
+        api.post("invoices/:id/void", use: voidInvoice)
+    }
+
+    // MARK: - Requests
+
+    struct CustomerBody: Decodable {
+        var name: String?
+        var phone: String?
+        var email: String?
+        var locale: String?
+        var time_zone: String?
+        var external_ref: String?
+    }
+
+    struct CreateInvoiceBody: Decodable {
+        var number: String?
+        var customer: CustomerBody?
+        var currency: String?
+        var amount: Int64?
+        var issued_on: String?
+        var due_on: String?
+        var external_ref: String?
+        var payment_url: String?
+    }
+
+    struct CreateLinkBody: Decodable {
+        var expires_at: String?
+    }
+
+    struct PaymentBody: Decodable {
+        var amount: Int64?
+        var method: String?
+        var reference: String?
+        var received_at: String?
+        var allow_overpayment: Bool?
+    }
+
+    static let paymentMethods: Set<String> = ["card", "transfer", "direct_debit", "cash", "cheque", "check", "other"]
+
+    // MARK: - Handlers
+
+    /// `POST /api/v1/invoices`
+    @Sendable func createInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await decode(CreateInvoiceBody.self, request, context)
+        let invoice = try validate(body)
+        let created = try await store.createInvoice(invoice, now: settings.clock.now())
+        return try json(InvoiceResource(created, today: today(for: created)), status: .created)
+    }
+
+    /// `GET /api/v1/invoices?status=open|paid|void&limit=50&after=ID`
+    @Sendable func listInvoices(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var status: InvoiceStatus?
+        if let raw = query["status"] {
+            guard let parsed = InvoiceStatus(rawValue: String(raw)) else {
+                throw Problem.field("status", "must be one of open, paid, void", status: 400)
+            }
+            status = parsed
+        }
+        var limit = 50
+        if let raw = query["limit"] {
+            guard let parsed = Int(String(raw)), (1...200).contains(parsed) else {
+                throw Problem.field("limit", "must be an integer from 1 to 200", status: 400)
+            }
+            limit = parsed
+        }
+        var after: Int64 = 0
+        if let raw = query["after"] {
+            guard let parsed = Int64(String(raw)), parsed >= 0 else {
+                throw Problem.field("after", "must be an invoice id (a non-negative integer)", status: 400)
+            }
+            after = parsed
+        }
+        let page = try await store.invoices(status: status, afterID: after, limit: limit + 1)
+        let items = page.prefix(limit).map { InvoiceResource($0, today: today(for: $0)) }
+        let next = page.count > limit ? items.last.map { String($0.id) } : nil
+        return try json(InvoiceList(data: Array(items), next_after: next), status: .ok)
+    }
+
+    /// `GET /api/v1/invoices/{id}`
+    @Sendable func getInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let invoice = try await store.invoice(id: try invoiceID(context))
+        return try json(InvoiceResource(invoice, today: today(for: invoice)), status: .ok)
+    }
+
+    /// `POST /api/v1/invoices/{id}/links` — a signed link to the invoice page.
+    @Sendable func createLink(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try invoiceID(context)
+        let body = try await decode(CreateLinkBody.self, request, context, allowEmpty: true)
+        var expiresAt: Date?
+        if let raw = body.expires_at {
+            guard let parsed = Instant.parse(raw) else {
+                throw Problem.field("expires_at", "must be an ISO 8601 instant such as 2026-03-31T23:59:59Z")
+            }
+            expiresAt = parsed
+        }
+        let invoice = try await store.invoice(id: id)
+        guard invoice.status != .void else { throw Problem(StoreError.invoiceVoided) }
+        let link = try await store.createLink(
+            invoiceID: id, expiresAt: expiresAt, purpose: .api, keyring: settings.keyring, now: settings.clock.now())
+        return try json(
+            LinkResource(
+                id: link.linkID, url: settings.linkURL(token: link.token), token: link.token,
+                expires_at: Instant.format(link.expiresAt)), status: .created)
+    }
+
+    /// `POST /api/v1/invoices/{id}/payments` — idempotent with an `Idempotency-Key` header.
+    @Sendable func recordPayment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try invoiceID(context)
+        let raw = try await request.body.collect(upTo: context.maxUploadSize)
+        let body = try decode(PaymentBody.self, raw)
+        let now = settings.clock.now()
+        let payment = try validate(body, now: now)
+        let apiKeyID = context.apiKeyID ?? 0
+        let encoder = API.encoder
+        let store = self.store
+        let timeZones = self.timeZones
+        let fallbackZone = try await businessZone()
+        @Sendable func perform(_ db: GRDBDatabase) throws -> StoredResponse {
+            let (record, invoice) = try Store.recordPayment(db, invoiceID: id, payment, now: now)
+            let zone = timeZones.zone(invoice.customerTimeZone) ?? fallbackZone
+            let resource = PaymentResult(
+                payment: PaymentResource(record),
+                invoice: InvoiceResource(invoice, today: CalendarDate(instant: now, timeZone: zone)))
+            return StoredResponse(status: 201, body: try encoder.encode(resource))
+        }
+        let response: StoredResponse
+        var replayed = false
+        if let key = request.headers[.idempotencyKey] {
+            guard !key.isEmpty, key.utf8.count <= 255 else {
+                throw Problem.field("Idempotency-Key", "must be 1 to 255 characters", status: 400)
+            }
+            let hash = Crypto.hex(Crypto.sha256(Array(raw.readableBytesView)) + Array("/\(id)".utf8))
+            (response, replayed) = try await store.idempotentWrite(
+                apiKeyID: apiKeyID, key: key, requestHash: hash, now: now, perform)
+        } else {
+            response = try await store.pool.write { db in try perform(db) }
+        }
+        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+        if replayed { headers[.idempotentReplayed] = "true" }
+        return Response(
+            status: .init(code: response.status), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+
+    /// `GET /api/v1/invoices/{id}/payments`
+    @Sendable func listPayments(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try invoiceID(context)
+        _ = try await store.invoice(id: id)
+        let payments = try await store.payments(invoiceID: id)
+        return try json(PaymentList(data: payments.map(PaymentResource.init)), status: .ok)
+    }
+
+    /// `POST /api/v1/invoices/{id}/void` — stops asking for the money; repeating it is harmless.
+    @Sendable func voidInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let invoice = try await store.voidInvoice(id: try invoiceID(context), now: settings.clock.now())
+        return try json(InvoiceResource(invoice, today: today(for: invoice)), status: .ok)
+    }
+
+    // MARK: - Validation
+
+    func validate(_ body: CreateInvoiceBody) throws -> NewInvoice {
+        var errors: [Problem.FieldError] = []
+        func fail(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
+        func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
+            guard let value else {
+                if required { fail(field, "is required") }
+                return nil
+            }
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty {
+                if required { fail(field, "must not be empty") }
+                return nil
+            }
+            if trimmed.count > max { fail(field, "must be at most \(max) characters") }
+            if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                fail(field, "must not contain control characters")
+            }
+            return trimmed
+        }
+
+        let number = text(body.number, "number", max: 64, required: true)
+        var customer: CustomerInput?
+        if let c = body.customer {
+            let name = text(c.name, "customer.name", max: 200, required: true)
+            var phone: PhoneNumber?
+            if let raw = text(c.phone, "customer.phone", max: 16, required: false) {
+                phone = PhoneNumber(raw)
+                if phone == nil { fail("customer.phone", "must be in E.164 form, such as +33612345678") }
+            }
+            let email = text(c.email, "customer.email", max: 254, required: false)
+            if let email, !API.looksLikeEmail(email) { fail("customer.email", "is not an email address") }
+            let locale = text(c.locale, "customer.locale", max: 35, required: false)
+            if let locale, !API.looksLikeLocale(locale) {
+                fail("customer.locale", "must be a language tag such as fr or en-GB")
+            }
+            let zone = text(c.time_zone, "customer.time_zone", max: 64, required: false)
+            if let zone, timeZones.zone(zone) == nil {
+                fail("customer.time_zone", "must be an IANA time zone such as Europe/Paris")
+            }
+            let ref = text(c.external_ref, "customer.external_ref", max: 100, required: false)
+            if let name {
+                customer = CustomerInput(
+                    name: name, phone: phone, email: email, locale: locale, timeZone: zone, externalRef: ref)
+            }
+        } else {
+            fail("customer", "is required")
+        }
+        var currency: Currency?
+        if let code = text(body.currency, "currency", max: 3, required: true) {
+            currency = Currency(code: code)
+            if currency == nil { fail("currency", "'\(code)' is not an ISO 4217 currency code") }
+        }
+        if let amount = body.amount {
+            if amount <= 0 { fail("amount", "must be a positive integer count of minor units") }
+            if amount > Money.maximumMinorUnits { fail("amount", "must be at most \(Money.maximumMinorUnits)") }
+        } else {
+            fail("amount", "is required (an integer count of minor units, e.g. 12345 for 123.45 EUR)")
+        }
+        func date(_ value: String?, _ field: String) -> CalendarDate? {
+            guard let raw = text(value, field, max: 10, required: true) else { return nil }
+            guard let parsed = CalendarDate(iso: raw) else {
+                fail(field, "must be a calendar date YYYY-MM-DD")
+                return nil
+            }
+            return parsed
+        }
+        let issuedOn = date(body.issued_on, "issued_on")
+        let dueOn = date(body.due_on, "due_on")
+        if let issuedOn, let dueOn, dueOn < issuedOn { fail("due_on", "must not be before issued_on") }
+        let externalRef = text(body.external_ref, "external_ref", max: 100, required: false)
+        let paymentURL = text(body.payment_url, "payment_url", max: 2000, required: false)
+        if let paymentURL, !API.isWebURL(paymentURL) { fail("payment_url", "must be an absolute http(s) URL") }
+
+        guard errors.isEmpty, let number, let customer, let currency, let amount = body.amount, let issuedOn, let dueOn
+        else { throw Problem.validation(errors) }
+        return NewInvoice(
+            number: number, customer: customer, amount: Money(minorUnits: amount, currency: currency),
+            issuedOn: issuedOn, dueOn: dueOn, externalRef: externalRef, paymentURL: paymentURL)
+    }
+
+    func validate(_ body: PaymentBody, now: Date) throws -> NewPayment {
+        var errors: [Problem.FieldError] = []
+        func fail(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
+        if let amount = body.amount {
+            if amount <= 0 { fail("amount", "must be a positive integer count of minor units") }
+            if amount > Money.maximumMinorUnits { fail("amount", "must be at most \(Money.maximumMinorUnits)") }
+        } else {
+            fail("amount", "is required (an integer count of minor units)")
+        }
+        let method = body.method?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        if method.isEmpty {
+            fail("method", "is required: one of \(API.paymentMethods.sorted().joined(separator: ", "))")
+        } else if !API.paymentMethods.contains(method) {
+            fail("method", "must be one of \(API.paymentMethods.sorted().joined(separator: ", "))")
+        }
+        var reference = body.reference?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if reference?.isEmpty == true { reference = nil }
+        if let reference, reference.count > 200 { fail("reference", "must be at most 200 characters") }
+        if let reference, reference.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            fail("reference", "must not contain control characters")
+        }
+        var receivedAt = now
+        if let raw = body.received_at {
+            if let parsed = Instant.parse(raw) {
+                receivedAt = parsed
+                if parsed > now.addingTimeInterval(300) { fail("received_at", "must not be in the future") }
+            } else {
+                fail("received_at", "must be an ISO 8601 instant such as 2026-03-31T14:05:00Z")
+            }
+        }
+        guard errors.isEmpty, let amount = body.amount else { throw Problem.validation(errors) }
+        return NewPayment(
+            amount: amount, method: method, reference: reference, receivedAt: receivedAt,
+            allowOverpayment: body.allow_overpayment ?? false)
+    }
+
+    static func looksLikeEmail(_ value: String) -> Bool {
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !value.contains(where: \.isWhitespace)
+            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+    }
+
+    static func looksLikeLocale(_ value: String) -> Bool {
+        value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+            && value.first?.isLetter == true
+    }
+
+    static func isWebURL(_ value: String) -> Bool {
+        guard let url = URL(string: value), let scheme = url.scheme?.lowercased(),
+            scheme == "https" || scheme == "http",
+            let host = url.host, !host.isEmpty
+        else { return false }
+        return true
+    }
+
+    // MARK: - Plumbing
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    func invoiceID(_ context: AppRequestContext) throws -> Int64 {
+        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else {
+            throw Problem.notFound("invoice")
+        }
+        return id
+    }
+
+    func decode<T: Decodable>(
+        _ type: T.Type, _ request: Request, _ context: AppRequestContext, allowEmpty: Bool = false
+    )
+        async throws -> T
+    {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw Problem(status: 415, title: "Unsupported media type", detail: "send the body as application/json")
+        }
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        if allowEmpty && buffer.readableBytes == 0 { return try decode(type, ByteBuffer(string: "{}")) }
+        return try decode(type, buffer)
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ buffer: ByteBuffer) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            var problem = Problem(decoding: error)
+            // "12.5" for an amount is the common mistake: say what the field wants.
+            if problem.errors?.first?.field == "amount" {
+                problem = .field("amount", "must be an integer count of minor units (12345 for 123.45 EUR)")
+            }
+            throw problem
+        }
+    }
+
+    func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+        let data = try API.encoder.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    func businessZone() async throws -> TimeZone {
+        timeZones.zone(try await store.business().timeZone) ?? .gmt
+    }
+
+    func today(for invoice: InvoiceSummary) -> CalendarDate {
+        let business = try? store.businessNow()
+        let zone = timeZones.zone(invoice.customerTimeZone) ?? timeZones.zone(business?.timeZone) ?? .gmt
+        return CalendarDate(instant: settings.clock.now(), timeZone: zone)
+    }
+}
+
+/// Checks the bearer key and turns every error below it into a problem document.
+struct APIMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let store: Store
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var context = context
+        do {
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+                let key = try await store.apiKey(
+                    secret: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+            else { return Problem.unauthorized.response() }
+            context.apiKeyID = key.id
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return problem.response()
+        } catch let error as StoreError {
+            return Problem(error).response()
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return Problem(status: 413, title: "Content too large", detail: "request bodies are limited to 1 MiB")
+                .response()
+        } catch let error as HTTPError {
+            return Problem(status: Int(error.status.code), title: error.status.reasonPhrase, detail: error.body ?? "")
+                .response()
+        } catch {
+            context.logger.error("API request failed", metadata: ["error": "\(error)"])
+            return Problem(status: 500, title: "Internal error", detail: "the request could not be completed")
+                .response()
+        }
+    }
+}

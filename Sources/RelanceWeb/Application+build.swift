@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import Logging
+import RelanceCore
+import RelanceStore
+import ServiceLifecycle
+
+/// Builds the whole HTTP application: customer pages, static assets, the JSON API, health, and the
+/// background services that run beside them. Tests call this too, with a temporary database.
+public func buildApplication(
+    store: Store, settings: WebSettings, host: String = "127.0.0.1", port: Int = 8080,
+    logger: Logger = Logger(label: "relance"), extraServices: [any Service] = []
+) throws -> some ApplicationProtocol {
+    let parts = try buildRouter(store: store, settings: settings, logger: logger)
+    var app = Application(
+        router: parts.router,
+        configuration: .init(address: .hostname(host, port: port), serverName: nil),
+        logger: logger)
+    app.addServices(parts.clicks)
+    app.addServices(extraServices)
+    return app
+}
+
+/// The router and the click recorder it feeds; exposed so tests can flush clicks on demand.
+public func buildRouter(store: Store, settings: WebSettings, logger: Logger) throws -> (
+    router: Router<AppRequestContext>, clicks: ClickRecorder
+) {
+    let library = try PageLibrary(directory: settings.resourcesDirectory.appendingPathComponent("templates"))
+    let assets = try StaticAssets(directory: settings.resourcesDirectory.appendingPathComponent("Public"))
+    let clicks = ClickRecorder(store: store, logger: logger)
+    let pages = CustomerPages(
+        store: store, settings: settings, library: library, clicks: clicks, cssHref: assets.stylesheetHref,
+        logger: logger)
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
+    router.add(
+        middleware: HTMLErrorMiddleware { status, acceptLanguage in
+            let business = try? store.businessNow()
+            let language = Language.resolve(
+                customerLocale: nil, acceptLanguage: acceptLanguage,
+                fallback: Language(locale: business?.defaultLocale) ?? .fr)
+            let (heading, text) =
+                switch status.code {
+                case 404, 405: ("notfound_heading", "notfound_text")
+                case 403: ("forbidden_heading", "forbidden_text")
+                default: ("error_heading", "error_text")
+                }
+            return pages.messagePage(
+                "error", business ?? Business(name: "Relance"), language, heading: heading, text: text,
+                status: status.code >= 500 ? .internalServerError : status)
+        })
+    router.get("/healthz") { _, _ in
+        // A read proves the database file is there and readable.
+        _ = try store.businessNow()
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+    }
+    router.get("/robots.txt") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: "User-agent: *\nDisallow: /\n")))
+    }
+    assets.addRoutes(to: router)
+    pages.addRoutes(to: router)
+    API(store: store, settings: settings, logger: logger).addRoutes(to: router)
+    return (router, clicks)
+}
+
+/// Files under `Public/`, read once at start-up and served from memory under a name that carries
+/// their content hash, so browsers may cache them for a year.
+struct StaticAssets: Sendable {
+    struct Asset: Sendable {
+        var bytes: ByteBuffer
+        var contentType: String
+    }
+
+    let assets: [String: Asset]
+    let stylesheetHref: String
+
+    init(directory: URL) throws {
+        var assets: [String: Asset] = [:]
+        let css = try Data(contentsOf: directory.appendingPathComponent("relance.css"))
+        let version = String(Crypto.hex(Crypto.sha256(Array(css))).prefix(10))
+        assets["relance.css"] = Asset(bytes: ByteBuffer(bytes: css), contentType: "text/css; charset=utf-8")
+        self.assets = assets
+        stylesheetHref = "/static/relance.css?v=" + version
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/static/:name") { request, context in
+            guard let name = context.parameters.get("name"), let asset = assets[name] else {
+                throw HTTPError(.notFound)
+            }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: asset.contentType, .cacheControl: "public, max-age=31536000, immutable",
+                    .xContentTypeOptions: "nosniff",
+                ],
+                body: .init(byteBuffer: asset.bytes))
+        }
+    }
+}

@@ -1,0 +1,367 @@
+import Foundation
+import Hummingbird
+import Logging
+import RelanceCore
+import RelanceStore
+
+/// The pages a customer reaches from a text message: the invoice behind a signed link, and what they
+/// see when that link is expired, revoked or wrong. No JavaScript, one stylesheet, nothing third-party.
+struct CustomerPages: Sendable {
+    let store: Store
+    let settings: WebSettings
+    let library: PageLibrary
+    let clicks: ClickRecorder
+    let cssHref: String
+    let logger: Logger
+    let ipSalt: [UInt8]
+    let formKey: [UInt8]
+    let timeZones = TimeZoneCache()
+    /// Misses (bad tokens, forms) per client address; a valid link is never limited.
+    let missLimiter = RateLimiter(burst: 30, perMinute: 30)
+    let renewLimiter = RateLimiter(burst: 5, perMinute: 2)
+
+    init(
+        store: Store, settings: WebSettings, library: PageLibrary, clicks: ClickRecorder, cssHref: String,
+        logger: Logger
+    ) {
+        self.store = store
+        self.settings = settings
+        self.library = library
+        self.clicks = clicks
+        self.cssHref = cssHref
+        self.logger = logger
+        ipSalt = settings.derivedKey("click-ip-hash")
+        formKey = settings.derivedKey("customer-form")
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/p/:token", use: show)
+        router.post("/p/:token/renew", use: renew)
+    }
+
+    // Strict by default: the page needs its own stylesheet and its own form target, nothing else.
+    static let pageHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .contentSecurityPolicy:
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        .referrerPolicy: "no-referrer",
+        .cacheControl: "no-store",
+        .xRobotsTag: "noindex, nofollow",
+        .xContentTypeOptions: "nosniff",
+        .xFrameOptions: "DENY",
+    ]
+
+    /// `GET /p/{token}`: the invoice page for a person, a neutral page for link-preview fetchers.
+    @Sendable func show(_ request: Request, context: AppRequestContext) throws -> Response {
+        let token = context.parameters.get("token") ?? ""
+        let now = settings.clock.now()
+        let acceptLanguage = request.headers[.acceptLanguage]
+        switch SignedLink.verify(token, keyring: settings.keyring, now: now) {
+        case .invalid:
+            return try unknownLink(request, context: context, acceptLanguage: acceptLanguage, now: now)
+        case .expired(let link):
+            guard let data = try store.pageData(linkID: link.linkID) else {
+                return try unknownLink(request, context: context, acceptLanguage: acceptLanguage, now: now)
+            }
+            return problemPage(
+                data: data, revoked: data.revoked, token: token, acceptLanguage: acceptLanguage, now: now)
+        case .valid(let link):
+            guard let data = try store.pageData(linkID: link.linkID) else {
+                return try unknownLink(request, context: context, acceptLanguage: acceptLanguage, now: now)
+            }
+            if data.revoked {
+                return problemPage(data: data, revoked: true, token: token, acceptLanguage: acceptLanguage, now: now)
+            }
+            let agent = UserAgentClass(userAgent: request.headers[.userAgent])
+            let address = context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor)
+            clicks.record(ClickEvent(linkID: link.linkID, at: now, agent: agent, ipHash: ipHash(address)))
+            let language = Language.resolve(
+                customerLocale: data.customerLocale, acceptLanguage: acceptLanguage,
+                fallback: Language(locale: data.business.defaultLocale) ?? .fr)
+            if agent == .preview {
+                var values = baseValues(data.business)
+                values.set("secure", false)
+                return page("neutral", language, values, status: .ok)
+            }
+            return page("invoice", language, invoiceValues(data, language: language, now: now), status: .ok)
+        }
+    }
+
+    /// `POST /p/{token}/renew`: "text me a new link", sent to the number on file, never to one typed in.
+    @Sendable func renew(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let token = context.parameters.get("token") ?? ""
+        let now = settings.clock.now()
+        let acceptLanguage = request.headers[.acceptLanguage]
+        let business = try await store.business()
+        let language = Language.resolve(
+            customerLocale: nil, acceptLanguage: acceptLanguage,
+            fallback: Language(locale: business.defaultLocale) ?? .fr)
+        let client = ipHash(context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor))
+        guard renewLimiter.allow(client, now: now) else {
+            return messagePage(
+                "renewal-sent", business, language, heading: "renewal_limited_heading", text: "renewal_limited_text",
+                status: .tooManyRequests)
+        }
+        if let site = request.headers[.secFetchSite], site != "same-origin", site != "none" {
+            return messagePage(
+                "error", business, language, heading: "forbidden_heading", text: "forbidden_text", status: .forbidden)
+        }
+        let form = try await request.body.collect(upTo: 4096)
+        let fields = FormFields(String(buffer: form))
+        let link: SignedLink
+        switch SignedLink.verify(token, keyring: settings.keyring, now: now) {
+        case .invalid:
+            return messagePage(
+                "link-problem", business, language, heading: "unknown_heading", text: "unknown_text", status: .notFound)
+        case .valid:
+            return Response(status: .seeOther, headers: [.location: "/p/" + token])
+        case .expired(let expired):
+            link = expired
+        }
+        guard let csrf = fields["csrf"], verifyFormToken(csrf, token: token, now: now) else {
+            return messagePage(
+                "error", business, language, heading: "forbidden_heading", text: "forbidden_text", status: .forbidden)
+        }
+        let library = self.library
+        let settings = self.settings
+        let outcome = try await store.renewLink(fromLinkID: link.linkID, keyring: settings.keyring, now: now) {
+            context in
+            let smsLanguage =
+                Language(locale: context.customerLocale)
+                ?? Language(locale: context.business.defaultLocale) ?? .fr
+            return library.phrase(
+                "sms_renewal", smsLanguage, context.business.name, context.invoiceNumber,
+                settings.linkURL(token: context.link.token))
+        }
+        switch outcome {
+        case .queued(let fresh):
+            logger.info("fresh link queued", metadata: ["link": "\(fresh.linkID)", "from": "\(link.linkID)"])
+        case .notEligible:
+            logger.info("fresh link not sent", metadata: ["from": "\(link.linkID)"])
+        case .rateLimited:
+            return messagePage(
+                "renewal-sent", business, language, heading: "renewal_limited_heading", text: "renewal_limited_text",
+                status: .tooManyRequests)
+        }
+        return messagePage(
+            "renewal-sent", business, language, heading: "renewal_heading", text: "renewal_text", status: .ok)
+    }
+
+    // MARK: - Pages
+
+    func unknownLink(_ request: Request, context: AppRequestContext, acceptLanguage: String?, now: Date) throws
+        -> Response
+    {
+        let client = ipHash(context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor))
+        let business = try store.businessNow()
+        let language = Language.resolve(
+            customerLocale: nil, acceptLanguage: acceptLanguage,
+            fallback: Language(locale: business.defaultLocale) ?? .fr)
+        // Guessing tokens from one address is slowed down; the answer stays the same page.
+        let status: HTTPResponse.Status = missLimiter.allow(client, now: now) ? .notFound : .tooManyRequests
+        return messagePage(
+            "link-problem", business, language, heading: "unknown_heading", text: "unknown_text", status: status)
+    }
+
+    func problemPage(data: InvoicePageData, revoked: Bool, token: String, acceptLanguage: String?, now: Date)
+        -> Response
+    {
+        let language = Language.resolve(
+            customerLocale: data.customerLocale, acceptLanguage: acceptLanguage,
+            fallback: Language(locale: data.business.defaultLocale) ?? .fr)
+        var values = baseValues(data.business)
+        if revoked {
+            values["heading"] = library.phrase("revoked_heading", language)
+            values["text"] = library.phrase("revoked_text", language)
+        } else {
+            values["heading"] = library.phrase("expired_heading", language)
+            values["text"] = library.phrase("expired_text", language)
+            values["renew_action"] = "/p/" + token + "/renew"
+            values["csrf"] = formToken(token: token, now: now)
+        }
+        return page("link-problem", language, values, status: .gone)
+    }
+
+    func messagePage(
+        _ name: String, _ business: Business, _ language: Language, heading: String, text: String,
+        status: HTTPResponse.Status
+    ) -> Response {
+        var values = baseValues(business)
+        values["heading"] = library.phrase(heading, language)
+        values["text"] = library.phrase(text, language)
+        return page(name, language, values, status: status)
+    }
+
+    func page(_ name: String, _ language: Language, _ values: PageValues, status: HTTPResponse.Status) -> Response {
+        let bytes = library.page(name, language).render(values)
+        var buffer = ByteBuffer()
+        buffer.writeBytes(bytes)
+        return Response(status: status, headers: CustomerPages.pageHeaders, body: .init(byteBuffer: buffer))
+    }
+
+    func baseValues(_ business: Business) -> PageValues {
+        var values = PageValues()
+        values["css_href"] = cssHref
+        values["business_name"] = business.name
+        values.set("secure")
+        if let phone = business.phone {
+            values["business_phone"] = phone
+            values["business_phone_display"] = PhoneDisplay.format(phone)
+        }
+        return values
+    }
+
+    func invoiceValues(_ data: InvoicePageData, language: Language, now: Date) -> PageValues {
+        var values = baseValues(data.business)
+        let business = data.business
+        values["number"] = data.number
+        values["customer_name"] = data.customerName
+        values["amount"] = Format.amount(data.amount, language)
+        let timeZone = timeZones.zone(data.customerTimeZone) ?? timeZones.zone(business.timeZone) ?? .gmt
+        let today = CalendarDate(instant: now, timeZone: timeZone)
+        let dueText = Format.date(data.dueOn, language)
+        switch DueState(status: data.status, dueOn: data.dueOn, today: today) {
+        case .paid:
+            values.set("paid")
+        case .void:
+            values.set("void")
+        case .dueToday:
+            values.set("open")
+            values["state_class"] = "soon"
+            values["state_text"] = library.phrase("due_today", language, dueText)
+        case .dueIn(let days):
+            values.set("open")
+            values["state_class"] = days <= 3 ? "soon" : "future"
+            values["state_text"] =
+                days == 1
+                ? library.phrase("due_in_one", language, dueText)
+                : library.phrase("due_in_many", language, String(days), dueText)
+        case .overdue(let days):
+            values.set("open")
+            values["state_class"] = "late"
+            values["state_text"] =
+                days == 1
+                ? library.phrase("overdue_one", language, dueText)
+                : library.phrase("overdue_many", language, String(days), dueText)
+        }
+        let balance = data.balance
+        values["balance"] = Format.amount(balance, language)
+        values["balance_plain"] = Format.plainAmount(balance, language)
+        if data.paid > 0, data.status == .open {
+            values["partly_paid"] = library.phrase(
+                "partly_paid", language,
+                Format.amount(Money(minorUnits: data.paid, currency: data.amount.currency), language),
+                Format.amount(data.amount, language))
+        }
+        var hasWays = false
+        if let url = data.paymentURL, url.hasPrefix("https://") || url.hasPrefix("http://") {
+            values["payment_url"] = url
+            hasWays = true
+        }
+        if let iban = business.bankIBAN, !iban.isEmpty {
+            values["bank_iban"] = IBANDisplay.group(iban)
+            values["bank_bic"] = business.bankBIC
+            values["bank_beneficiary"] = business.bankBeneficiary ?? business.name
+            hasWays = true
+        }
+        if business.phone != nil { hasWays = true }
+        if let address = business.address, !address.isEmpty {
+            values["business_address"] = address
+            hasWays = true
+        }
+        values["business_email"] = business.email
+        values.set("has_ways", hasWays)
+        return values
+    }
+
+    // MARK: - Helpers
+
+    func ipHash(_ address: String) -> String {
+        Crypto.hex(Array(Crypto.hmacSHA256(key: ipSalt, message: Array(address.utf8)).prefix(8)))
+    }
+
+    /// A form token bound to the link token and the hour it was issued; valid for a day.
+    func formToken(token: String, now: Date) -> String {
+        let hour = Int(now.timeIntervalSince1970 / 3600)
+        return String(hour) + "." + formMAC(token: token, hour: hour)
+    }
+
+    func verifyFormToken(_ value: String, token: String, now: Date) -> Bool {
+        let parts = value.split(separator: ".")
+        guard parts.count == 2, let hour = Int(parts[0]), let mac = Base64URL.decode(String(parts[1])) else {
+            return false
+        }
+        let current = Int(now.timeIntervalSince1970 / 3600)
+        guard hour <= current, current - hour <= 24, let expected = Base64URL.decode(formMAC(token: token, hour: hour))
+        else { return false }
+        return Crypto.constantTimeEqual(mac, expected)
+    }
+
+    func formMAC(token: String, hour: Int) -> String {
+        Base64URL.encode(
+            Array(Crypto.hmacSHA256(key: formKey, message: Array("renew:\(token):\(hour)".utf8)).prefix(16)))
+    }
+}
+
+/// Decoded `application/x-www-form-urlencoded` fields; the first value of a repeated name wins.
+struct FormFields {
+    private var values: [String: String] = [:]
+
+    init(_ body: String) {
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let rawName = parts.first else { continue }
+            let name = FormFields.decode(rawName)
+            let value = parts.count > 1 ? FormFields.decode(parts[1]) : ""
+            if let name, let value, values[name] == nil { values[name] = value }
+        }
+    }
+
+    subscript(name: String) -> String? { values[name] }
+
+    static func decode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+}
+
+/// `TimeZone(identifier:)` parses tzdata each call; customer pages ask for the same few zones.
+final class TimeZoneCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var zones: [String: TimeZone] = [:]
+
+    func zone(_ identifier: String?) -> TimeZone? {
+        guard let identifier else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        if let zone = zones[identifier] { return zone }
+        guard zones.count < 1000, let zone = TimeZone(identifier: identifier) else { return nil }
+        zones[identifier] = zone
+        return zone
+    }
+}
+
+enum IBANDisplay {
+    /// `FR7630006000011234567890189` → `FR76 3000 6000 0112 3456 7890 189`.
+    static func group(_ iban: String) -> String {
+        let compact = iban.filter { !$0.isWhitespace }.uppercased()
+        var out = ""
+        for (index, character) in compact.enumerated() {
+            if index > 0 && index % 4 == 0 { out.append(" ") }
+            out.append(character)
+        }
+        return out
+    }
+}
+
+enum PhoneDisplay {
+    /// French numbers in pairs (`+33 1 23 45 67 89`); others as stored.
+    static func format(_ e164: String) -> String {
+        guard e164.hasPrefix("+33"), e164.count == 12 else { return e164 }
+        let digits = Array(e164.dropFirst(3))
+        var out = "+33 " + String(digits[0])
+        for index in stride(from: 1, to: digits.count, by: 2) {
+            out += " " + String(digits[index...min(index + 1, digits.count - 1)])
+        }
+        return out
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RelanceCore
+
+/// What the web layer needs to know about its surroundings; nothing more.
+public struct WebSettings: Sendable {
+    /// Public origin the links are printed with, e.g. `https://pay.example.com` (no trailing slash).
+    public var baseURL: String
+    public var keyring: LinkKeyring
+    /// Instance secret; the IP-hash salt and the form-token key are derived from it.
+    public var instanceSecret: [UInt8]
+    /// Read the client address from `X-Forwarded-For` (only behind a proxy you run).
+    public var trustForwardedFor: Bool
+    public var clock: Clock
+    /// Where `templates/` and `Public/` are.
+    public var resourcesDirectory: URL
+
+    public init(
+        baseURL: String, keyring: LinkKeyring, instanceSecret: [UInt8], trustForwardedFor: Bool = false,
+        clock: Clock = .system, resourcesDirectory: URL
+    ) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.keyring = keyring
+        self.instanceSecret = instanceSecret
+        self.trustForwardedFor = trustForwardedFor
+        self.clock = clock
+        self.resourcesDirectory = resourcesDirectory
+    }
+
+    var secureCookies: Bool { baseURL.hasPrefix("https://") }
+
+    func linkURL(token: String) -> String { baseURL + "/p/" + token }
+
+    func derivedKey(_ purpose: String) -> [UInt8] {
+        Crypto.hmacSHA256(key: instanceSecret, message: Array(purpose.utf8))
+    }
+}
+
+/// The request context: the peer address for rate limits and click hashing, the API key once
+/// authenticated.
+public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+    public var apiKeyID: Int64?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// JSON bodies over 1 MiB are refused with 413.
+    public var maxUploadSize: Int { 1 << 20 }
+}
+
+extension AppRequestContext {
+    /// The client's address: the socket peer, or the last hop the trusted proxy added.
+    func clientAddress(_ request: Request, trustForwardedFor: Bool) -> String {
+        if trustForwardedFor, let forwarded = request.headers[.xForwardedFor],
+            let last = forwarded.split(separator: ",").last
+        {
+            return last.trimmingCharacters(in: .whitespaces)
+        }
+        return remoteAddress?.ipAddress ?? "unknown"
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = Self("X-Forwarded-For")!
+    static let xRobotsTag = Self("X-Robots-Tag")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+    static let contentSecurityPolicy = Self("Content-Security-Policy")!
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let xFrameOptions = Self("X-Frame-Options")!
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+    static let secFetchSite = Self("Sec-Fetch-Site")!
+}

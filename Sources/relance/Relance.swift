@@ -1,0 +1,240 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import RelanceCore
+import RelanceStore
+import RelanceWeb
+
+@main
+struct Relance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relance",
+        abstract: "Payment links and polite reminders for unpaid invoices.",
+        subcommands: [Serve.self, Migrate.self, LinkCommand.self, APIKeyCommand.self, LinkKeyCommand.self])
+}
+
+/// Options every command that touches the database shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "SQLite database file (env RELANCE_DATABASE).")
+    var database: String = ProcessInfo.processInfo.environment["RELANCE_DATABASE"] ?? "relance.sqlite"
+
+    @Option(help: "Link key file, created on first start (env RELANCE_LINK_KEY_FILE; RELANCE_LINK_KEYS wins).")
+    var linkKeyFile: String?
+
+    @Option(help: "Instance secret file, created on first start (env RELANCE_SECRET_FILE; RELANCE_SECRET wins).")
+    var secretFile: String?
+
+    var directory: String { (database as NSString).deletingLastPathComponent }
+
+    func path(_ option: String?, env: String, default name: String) -> String {
+        option ?? ProcessInfo.processInfo.environment[env]
+            ?? (directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name))
+    }
+
+    func openStore() throws -> Store {
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        return try Store(path: database)
+    }
+
+    func keyring() throws -> LinkKeyring {
+        try SecretFiles.linkKeyring(
+            environment: ProcessInfo.processInfo.environment["RELANCE_LINK_KEYS"],
+            path: path(linkKeyFile, env: "RELANCE_LINK_KEY_FILE", default: "relance-link-keys"))
+    }
+
+    func instanceSecret() throws -> [UInt8] {
+        try SecretFiles.instanceSecret(
+            environment: ProcessInfo.processInfo.environment["RELANCE_SECRET"],
+            path: path(secretFile, env: "RELANCE_SECRET_FILE", default: "relance-secret"))
+    }
+}
+
+func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
+
+/// Where `templates/` and `Public/` are: `RELANCE_RESOURCES`, else the working directory.
+func resourcesDirectory() -> URL {
+    URL(fileURLWithPath: environment("RELANCE_RESOURCES") ?? FileManager.default.currentDirectoryPath)
+}
+
+func makeLogger() -> Logger {
+    var logger = Logger(label: "relance")
+    logger.logLevel = environment("RELANCE_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+    return logger
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the portal: customer pages, API, background work.")
+
+    @Option(help: "Address to listen on (env RELANCE_HOST).")
+    var host: String = environment("RELANCE_HOST") ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on (env RELANCE_PORT).")
+    var port: Int = environment("RELANCE_PORT").flatMap(Int.init) ?? 8080
+
+    @Option(help: "Public URL printed in links, e.g. https://pay.example.com (env RELANCE_BASE_URL).")
+    var baseURL: String?
+
+    @Flag(help: "Trust X-Forwarded-For from the reverse proxy (env RELANCE_TRUST_PROXY=1).")
+    var trustProxy = false
+
+    @Flag(help: "Start on a fresh demo database with a sample business, invoices and an API key.")
+    var demo = false
+
+    @OptionGroup var storage: DatabaseOptions
+
+    func run() async throws {
+        let logger = makeLogger()
+        var storage = self.storage
+        if demo && environment("RELANCE_DATABASE") == nil && storage.database == "relance.sqlite" {
+            storage.database = ".relance/demo.sqlite"
+            for suffix in ["", "-wal", "-shm"] {
+                try? FileManager.default.removeItem(atPath: storage.database + suffix)
+            }
+        }
+        let store = try storage.openStore()
+        let base =
+            baseURL ?? environment("RELANCE_BASE_URL") ?? "http://\(host == "0.0.0.0" ? "localhost" : host):\(port)"
+        let settings = WebSettings(
+            baseURL: base, keyring: try storage.keyring(), instanceSecret: try storage.instanceSecret(),
+            trustForwardedFor: trustProxy || environment("RELANCE_TRUST_PROXY") == "1",
+            resourcesDirectory: resourcesDirectory())
+        let outbox = ConsoleOutbox(store: store, logger: logger)
+        let app = try buildApplication(
+            store: store, settings: settings, host: host, port: port, logger: logger, extraServices: [outbox])
+        if demo {
+            let seeded = try await DemoData.seed(store: store, settings: settings, now: Date())
+            print(
+                """
+
+                Relance demo is running at \(settings.baseURL)
+                  database:  \(storage.database)
+                  API key:   \(seeded.apiKey)
+                  try:       curl -H 'Authorization: Bearer \(seeded.apiKey)' \(settings.baseURL)/api/v1/invoices
+
+                Customer links:
+                """)
+            for (label, url) in seeded.links {
+                print("  \(label.padding(toLength: 32, withPad: " ", startingAt: 0)) \(url)")
+            }
+            print("\nText messages are printed here instead of being sent. Ctrl-C stops.\n")
+            fflush(nil)
+        } else {
+            logger.info("listening", metadata: ["address": "\(host):\(port)", "database": "\(storage.database)"])
+        }
+        try await app.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or upgrade the database, then exit.")
+
+    @OptionGroup var storage: DatabaseOptions
+
+    func run() async throws {
+        let store = try storage.openStore()
+        printError("database \(store.path) is up to date")
+    }
+}
+
+struct LinkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link", abstract: "Print a new signed link to an invoice, by its number.")
+
+    @Argument(help: "The invoice number.")
+    var invoiceNumber: String
+
+    @Option(help: "Expiry as an ISO 8601 instant; default: the business's link lifetime.")
+    var expiresAt: String?
+
+    @Option(help: "Public URL of the portal (env RELANCE_BASE_URL).")
+    var baseURL: String = environment("RELANCE_BASE_URL") ?? "http://127.0.0.1:8080"
+
+    @OptionGroup var storage: DatabaseOptions
+
+    func run() async throws {
+        let store = try storage.openStore()
+        var expiry: Date?
+        if let expiresAt {
+            guard let parsed = Instant.parse(expiresAt) else {
+                throw ValidationError("--expires-at must be an ISO 8601 instant such as 2026-03-31T23:59:59Z")
+            }
+            expiry = parsed
+        }
+        do {
+            let invoice = try await store.invoice(number: invoiceNumber)
+            let link = try await store.createLink(
+                invoiceID: invoice.id, expiresAt: expiry, purpose: .cli, keyring: try storage.keyring(), now: Date())
+            var base = baseURL
+            while base.hasSuffix("/") { base.removeLast() }
+            print(base + "/p/" + link.token)
+            printError("expires \(Instant.format(link.expiresAt))")
+        } catch let error as StoreError {
+            throw ValidationError(Relance.describe(error))
+        }
+    }
+}
+
+struct APIKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apikey", abstract: "Manage API keys.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API key; prints only the key on stdout (shown once).")
+
+        @Option(help: "What the key is for, e.g. the billing system's name.")
+        var name: String
+
+        @OptionGroup var storage: DatabaseOptions
+
+        func validate() throws {
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 100 else {
+                throw ValidationError("--name must be 1 to 100 characters")
+            }
+        }
+
+        func run() async throws {
+            let store = try storage.openStore()
+            let (key, secret) = try await store.createAPIKey(name: name, now: Date())
+            print(secret)
+            printError("created API key \(key.id) '\(key.name)' (\(key.prefix)…); it is not shown again")
+        }
+    }
+}
+
+struct LinkKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "linkkey", abstract: "Manage the keys that sign links.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a new signing key; links signed with older keys keep working. Restart serve after.")
+
+        @OptionGroup var storage: DatabaseOptions
+
+        func run() async throws {
+            let path = storage.path(storage.linkKeyFile, env: "RELANCE_LINK_KEY_FILE", default: "relance-link-keys")
+            let id = try SecretFiles.rotateLinkKeys(path: path)
+            printError("new links will be signed with key \(id) from \(path)")
+        }
+    }
+}
+
+extension Relance {
+    static func describe(_ error: StoreError) -> String {
+        switch error {
+        case .notFound(let what): "\(what) does not exist"
+        case .invoiceVoided: "the invoice is void"
+        case .linkExpiryInPast: "the expiry must be in the future"
+        case .linkExpiryTooFar: "the expiry must be within \(LinkLifetime.maximumDays) days"
+        default: "\(error)"
+        }
+    }
+}

@@ -38,7 +38,7 @@ struct API: Sendable {
         var number: String?
         var customer: CustomerBody?
         var currency: String?
-        var amount: Int64?
+        var amount: Decimal?
         var issued_on: String?
         var due_on: String?
         var external_ref: String?
@@ -50,7 +50,7 @@ struct API: Sendable {
     }
 
     struct PaymentBody: Decodable {
-        var amount: Int64?
+        var amount: Decimal?
         var method: String?
         var reference: String?
         var received_at: String?
@@ -233,12 +233,8 @@ struct API: Sendable {
             currency = Currency(code: code)
             if currency == nil { fail("currency", "'\(code)' is not an ISO 4217 currency code") }
         }
-        if let amount = body.amount {
-            if amount <= 0 { fail("amount", "must be a positive integer count of minor units") }
-            if amount > Money.maximumMinorUnits { fail("amount", "must be at most \(Money.maximumMinorUnits)") }
-        } else {
-            fail("amount", "is required (an integer count of minor units, e.g. 12345 for 123.45 EUR)")
-        }
+        let amount = API.minorUnits(
+            body.amount, required: "an integer count of minor units, e.g. 12345 for 123.45 EUR", fail: fail)
         func date(_ value: String?, _ field: String) -> CalendarDate? {
             guard let raw = text(value, field, max: 10, required: true) else { return nil }
             guard let parsed = CalendarDate(iso: raw) else {
@@ -254,7 +250,7 @@ struct API: Sendable {
         let paymentURL = text(body.payment_url, "payment_url", max: 2000, required: false)
         if let paymentURL, !API.isWebURL(paymentURL) { fail("payment_url", "must be an absolute http(s) URL") }
 
-        guard errors.isEmpty, let number, let customer, let currency, let amount = body.amount, let issuedOn, let dueOn
+        guard errors.isEmpty, let number, let customer, let currency, let amount, let issuedOn, let dueOn
         else { throw Problem.validation(errors) }
         return NewInvoice(
             number: number, customer: customer, amount: Money(minorUnits: amount, currency: currency),
@@ -264,12 +260,7 @@ struct API: Sendable {
     func validate(_ body: PaymentBody, now: Date) throws -> NewPayment {
         var errors: [Problem.FieldError] = []
         func fail(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
-        if let amount = body.amount {
-            if amount <= 0 { fail("amount", "must be a positive integer count of minor units") }
-            if amount > Money.maximumMinorUnits { fail("amount", "must be at most \(Money.maximumMinorUnits)") }
-        } else {
-            fail("amount", "is required (an integer count of minor units)")
-        }
+        let amount = API.minorUnits(body.amount, required: "an integer count of minor units", fail: fail)
         let method = body.method?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         if method.isEmpty {
             fail("method", "is required: one of \(API.paymentMethods.sorted().joined(separator: ", "))")
@@ -291,10 +282,34 @@ struct API: Sendable {
                 fail("received_at", "must be an ISO 8601 instant such as 2026-03-31T14:05:00Z")
             }
         }
-        guard errors.isEmpty, let amount = body.amount else { throw Problem.validation(errors) }
+        guard errors.isEmpty, let amount else { throw Problem.validation(errors) }
         return NewPayment(
             amount: amount, method: method, reference: reference, receivedAt: receivedAt,
             allowOverpayment: body.allow_overpayment ?? false)
+    }
+
+    /// Amounts arrive as JSON numbers; anything but a whole number in range is named precisely.
+    static func minorUnits(_ value: Decimal?, required: String, fail: (String, String) -> Void) -> Int64? {
+        guard let value else {
+            fail("amount", "is required (\(required))")
+            return nil
+        }
+        var rounded = Decimal()
+        var copy = value
+        NSDecimalRound(&rounded, &copy, 0, .plain)
+        guard rounded == value else {
+            fail("amount", "must be an integer count of minor units (12345 for 123.45 EUR), not \(value)")
+            return nil
+        }
+        guard value > 0 else {
+            fail("amount", "must be a positive integer count of minor units")
+            return nil
+        }
+        guard value <= Decimal(Money.maximumMinorUnits) else {
+            fail("amount", "must be at most \(Money.maximumMinorUnits)")
+            return nil
+        }
+        return NSDecimalNumber(decimal: value).int64Value
     }
 
     static func looksLikeEmail(_ value: String) -> Bool {
@@ -395,12 +410,14 @@ struct APIMiddleware: RouterMiddleware {
             return problem.response()
         } catch let error as StoreError {
             return Problem(error).response()
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
             return Problem(status: 413, title: "Content too large", detail: "request bodies are limited to 1 MiB")
                 .response()
         } catch let error as HTTPError {
             return Problem(status: Int(error.status.code), title: error.status.reasonPhrase, detail: error.body ?? "")
                 .response()
+        } catch let error as HTTPResponseError {
+            return Problem(status: Int(error.status.code), title: error.status.reasonPhrase, detail: "").response()
         } catch {
             context.logger.error("API request failed", metadata: ["error": "\(error)"])
             return Problem(status: 500, title: "Internal error", detail: "the request could not be completed")

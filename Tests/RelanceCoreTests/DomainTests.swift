@@ -29,7 +29,9 @@ final class DomainTests: XCTestCase {
 
     func testDatesAreParsedStrictlyAndWrittenInWords() throws {
         XCTAssertEqual(CalendarDate(iso: "2024-02-29")?.iso, "2024-02-29")
-        for bad in ["2023-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "2026/01/01", "2026-01-01T00:00", "", "abcd-ef-gh"] {
+        for bad in [
+            "2023-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "2026/01/01", "2026-01-01T00:00", "", "abcd-ef-gh",
+        ] {
             XCTAssertNil(CalendarDate(iso: bad), bad)
         }
         let date = try XCTUnwrap(CalendarDate(iso: "2026-03-01"))
@@ -66,7 +68,10 @@ final class DomainTests: XCTestCase {
         for good in ["+33612345678", "+14155550123", "+447700900123", "+123456789012345"] {
             XCTAssertNotNil(PhoneNumber(good), good)
         }
-        for bad in ["0612345678", "+0612345678", "+33 6 12 34 56 78", "33612345678", "+3361234567890123", "+1234567", "+33abc45678", ""] {
+        for bad in [
+            "0612345678", "+0612345678", "+33 6 12 34 56 78", "33612345678", "+3361234567890123", "+1234567",
+            "+33abc45678", "",
+        ] {
             XCTAssertNil(PhoneNumber(bad), bad)
         }
         XCTAssertEqual(PhoneNumber("+33612345678")?.masked, "+336••••••78")
@@ -74,7 +79,8 @@ final class DomainTests: XCTestCase {
 
     func testLanguageComesFromTheCustomerThenTheBrowser() {
         XCTAssertEqual(Language.resolve(customerLocale: "en-GB", acceptLanguage: "fr", fallback: .fr), .en)
-        XCTAssertEqual(Language.resolve(customerLocale: nil, acceptLanguage: "de-DE,en;q=0.8,fr;q=0.9", fallback: .en), .fr)
+        XCTAssertEqual(
+            Language.resolve(customerLocale: nil, acceptLanguage: "de-DE,en;q=0.8,fr;q=0.9", fallback: .en), .fr)
         XCTAssertEqual(Language.resolve(customerLocale: "de", acceptLanguage: "es", fallback: .en), .en)
         XCTAssertEqual(Language.resolve(customerLocale: "french", acceptLanguage: nil, fallback: .en), .en)
         XCTAssertEqual(Language.resolve(customerLocale: nil, acceptLanguage: "fr;q=0, en", fallback: .fr), .en)

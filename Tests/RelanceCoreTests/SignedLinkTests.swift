@@ -80,7 +80,8 @@ final class SignedLinkTests: XCTestCase {
         let link = SignedLink(linkID: 7, expiresAt: expiry, keyID: 1)
         XCTAssertEqual(SignedLink.verify(token, keyring: keyring, now: expiry.addingTimeInterval(-1)), .valid(link))
         XCTAssertEqual(SignedLink.verify(token, keyring: keyring, now: expiry), .expired(link))
-        XCTAssertEqual(SignedLink.verify(token, keyring: keyring, now: expiry.addingTimeInterval(86_400)), .expired(link))
+        XCTAssertEqual(
+            SignedLink.verify(token, keyring: keyring, now: expiry.addingTimeInterval(86_400)), .expired(link))
     }
 
     func testRotationKeepsOldLinksWorkingAndDroppingAKeyEndsThem() throws {
@@ -90,9 +91,14 @@ final class SignedLinkTests: XCTestCase {
         let rotated = try LinkKeyring(keys: [keyB, keyA])
         let newToken = SignedLink.token(linkID: 10, expiresAt: expiry, keyring: rotated)
         // validate
-        XCTAssertEqual(SignedLink.verify(oldToken, keyring: rotated, now: now), .valid(.init(linkID: 9, expiresAt: expiry, keyID: 1)))
-        XCTAssertEqual(SignedLink.verify(newToken, keyring: rotated, now: now), .valid(.init(linkID: 10, expiresAt: expiry, keyID: 2)))
-        XCTAssertEqual(SignedLink.verify(newToken, keyring: before, now: now), .invalid, "unknown key id must not verify")
+        XCTAssertEqual(
+            SignedLink.verify(oldToken, keyring: rotated, now: now),
+            .valid(.init(linkID: 9, expiresAt: expiry, keyID: 1)))
+        XCTAssertEqual(
+            SignedLink.verify(newToken, keyring: rotated, now: now),
+            .valid(.init(linkID: 10, expiresAt: expiry, keyID: 2)))
+        XCTAssertEqual(
+            SignedLink.verify(newToken, keyring: before, now: now), .invalid, "unknown key id must not verify")
         let dropped = try LinkKeyring(keys: [keyB])
         XCTAssertEqual(SignedLink.verify(oldToken, keyring: dropped, now: now), .invalid)
     }
@@ -110,13 +116,20 @@ final class SignedLinkTests: XCTestCase {
         let rotated = try LinkKeyring(parsing: keyring.rotated())
         XCTAssertEqual(rotated.signingKey.id, 2)
         let token = SignedLink.token(linkID: 1, expiresAt: expiry, keyring: keyring)
-        XCTAssertEqual(SignedLink.verify(token, keyring: rotated, now: now), .valid(.init(linkID: 1, expiresAt: expiry, keyID: 1)))
+        XCTAssertEqual(
+            SignedLink.verify(token, keyring: rotated, now: now), .valid(.init(linkID: 1, expiresAt: expiry, keyID: 1)))
 
         XCTAssertThrowsError(try LinkKeyring(parsing: "")) { XCTAssertEqual($0 as? LinkKeyError, .empty) }
-        XCTAssertThrowsError(try LinkKeyring(parsing: "1:c2hvcnQ")) { XCTAssertEqual($0 as? LinkKeyError, .keyTooShort(id: 1)) }
-        XCTAssertThrowsError(try LinkKeyring(parsing: "nonsense")) { XCTAssertEqual($0 as? LinkKeyError, .malformed(entry: 1)) }
+        XCTAssertThrowsError(try LinkKeyring(parsing: "1:c2hvcnQ")) {
+            XCTAssertEqual($0 as? LinkKeyError, .keyTooShort(id: 1))
+        }
+        XCTAssertThrowsError(try LinkKeyring(parsing: "nonsense")) {
+            XCTAssertEqual($0 as? LinkKeyError, .malformed(entry: 1))
+        }
         let secret = Base64URL.encode(Array(repeating: 7, count: 32))
-        XCTAssertThrowsError(try LinkKeyring(parsing: "40:\(secret)")) { XCTAssertEqual($0 as? LinkKeyError, .badKeyID(40)) }
+        XCTAssertThrowsError(try LinkKeyring(parsing: "40:\(secret)")) {
+            XCTAssertEqual($0 as? LinkKeyError, .badKeyID(40))
+        }
         XCTAssertThrowsError(try LinkKeyring(parsing: "3:\(secret),3:\(secret)")) {
             XCTAssertEqual($0 as? LinkKeyError, .duplicateID(3))
         }

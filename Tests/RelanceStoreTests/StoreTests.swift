@@ -23,11 +23,14 @@ final class StoreTests: XCTestCase {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    func newInvoice(_ number: String = "F-1", amount: Int64 = 10_000, phone: String? = "+33612345678",
-        customerRef: String? = nil) -> NewInvoice {
+    func newInvoice(
+        _ number: String = "F-1", amount: Int64 = 10_000, phone: String? = "+33612345678",
+        customerRef: String? = nil
+    ) -> NewInvoice {
         NewInvoice(
             number: number,
-            customer: CustomerInput(name: "Camille Durand", phone: phone.flatMap(PhoneNumber.init), externalRef: customerRef),
+            customer: CustomerInput(
+                name: "Camille Durand", phone: phone.flatMap(PhoneNumber.init), externalRef: customerRef),
             amount: Money(minorUnits: amount, currency: eur),
             issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-01")!)
     }
@@ -123,14 +126,16 @@ final class StoreTests: XCTestCase {
 
         do {
             _ = try await store.recordPayment(
-                invoiceID: invoice.id, NewPayment(amount: 6_001, method: "card", reference: nil, receivedAt: now), now: now)
+                invoiceID: invoice.id, NewPayment(amount: 6_001, method: "card", reference: nil, receivedAt: now),
+                now: now)
             XCTFail("overpayment accepted")
         } catch let error as StoreError {
             XCTAssertEqual(error, .overpayment(balance: 6_000))
         }
         do {
             _ = try await store.recordPayment(
-                invoiceID: invoice.id, NewPayment(amount: 1, method: "card", reference: "ch_1", receivedAt: now), now: now)
+                invoiceID: invoice.id, NewPayment(amount: 1, method: "card", reference: "ch_1", receivedAt: now),
+                now: now)
             XCTFail("same provider reference recorded twice")
         } catch let error as StoreError {
             guard case .duplicatePaymentReference = error else { return XCTFail("\(error)") }
@@ -193,7 +198,9 @@ final class StoreTests: XCTestCase {
             invoiceID: invoice.id, expiresAt: nil, purpose: .api, keyring: keyring, now: now)
         // Due 1 March + 60 days, end of day in Paris.
         XCTAssertEqual(Instant.format(link.expiresAt), "2026-04-30T22:00:00Z")
-        XCTAssertEqual(SignedLink.verify(link.token, keyring: keyring, now: now), .valid(.init(linkID: link.linkID, expiresAt: link.expiresAt, keyID: 1)))
+        XCTAssertEqual(
+            SignedLink.verify(link.token, keyring: keyring, now: now),
+            .valid(.init(linkID: link.linkID, expiresAt: link.expiresAt, keyID: 1)))
         let page = try XCTUnwrap(try store.pageData(linkID: link.linkID))
         XCTAssertEqual(page.number, "F-1")
         XCTAssertEqual(page.customerName, "Camille Durand")
@@ -236,11 +243,13 @@ final class StoreTests: XCTestCase {
         let store = self.store!, now = self.now, keyring = self.keyring
         _ = keyring
         let noPhone = try await store.createInvoice(newInvoice("F-1", phone: nil), now: now)
-        let link = try await store.createLink(invoiceID: noPhone.id, expiresAt: nil, purpose: .api, keyring: keyring, now: now)
+        let link = try await store.createLink(
+            invoiceID: noPhone.id, expiresAt: nil, purpose: .api, keyring: keyring, now: now)
         let first = try await store.renewLink(fromLinkID: link.linkID, keyring: keyring, now: now) { _ in "x" }
         XCTAssertEqual(first, .notEligible)
         let paid = try await store.createInvoice(newInvoice("F-2", phone: "+33611111111"), now: now)
-        let paidLink = try await store.createLink(invoiceID: paid.id, expiresAt: nil, purpose: .api, keyring: keyring, now: now)
+        let paidLink = try await store.createLink(
+            invoiceID: paid.id, expiresAt: nil, purpose: .api, keyring: keyring, now: now)
         _ = try await store.recordPayment(
             invoiceID: paid.id, NewPayment(amount: 10_000, method: "cash", reference: nil, receivedAt: now), now: now)
         let second = try await store.renewLink(fromLinkID: paidLink.linkID, keyring: keyring, now: now) { _ in "x" }
@@ -273,7 +282,8 @@ final class StoreTests: XCTestCase {
         let store = self.store!, now = self.now, keyring = self.keyring
         _ = keyring
         let invoice = try await store.createInvoice(newInvoice(), now: now)
-        let link = try await store.createLink(invoiceID: invoice.id, expiresAt: nil, purpose: .api, keyring: keyring, now: now)
+        let link = try await store.createLink(
+            invoiceID: invoice.id, expiresAt: nil, purpose: .api, keyring: keyring, now: now)
         try store.recordClicks([
             ClickEvent(linkID: link.linkID, at: now, agent: .person, ipHash: "aa"),
             ClickEvent(linkID: link.linkID, at: now, agent: .preview, ipHash: "bb"),
@@ -300,4 +310,3 @@ func XCTAssertThrowsErrorAsync<T>(
         XCTFail("unexpected \(error)", file: file, line: line)
     }
 }
-

@@ -170,7 +170,8 @@ final class CustomerPageTests: XCTestCase {
         let counts = try await harness.store.clickCounts(linkID: link.linkID)
         XCTAssertEqual(counts.person, 2)
         XCTAssertEqual(counts.preview, 4)
-        let hashes = try await harness.store.pool.read { db in try String.fetchAll(db, sql: "SELECT ip_hash FROM click") }
+        let hashes = try await harness.store.pool.read { db in try String.fetchAll(db, sql: "SELECT ip_hash FROM click")
+        }
         XCTAssertTrue(hashes.allSatisfy { $0.count == 16 && !$0.contains(".") }, "addresses are stored hashed")
         let summary = try await harness.store.invoice(id: invoice.id)
         XCTAssertEqual(summary.personClicks, 2)
@@ -277,7 +278,8 @@ final class CustomerPageTests: XCTestCase {
             var crossSite = form
             crossSite[.secFetchSite] = "cross-site"
             let cross = try await client.execute(
-                uri: "/p/\(link.token)/renew", method: .post, headers: crossSite, body: ByteBuffer(string: "csrf=\(csrf)"))
+                uri: "/p/\(link.token)/renew", method: .post, headers: crossSite,
+                body: ByteBuffer(string: "csrf=\(csrf)"))
             XCTAssertEqual(cross.status, .forbidden)
             // A day-old form no longer works.
             harness.clock.now = harness.clock.now.addingTimeInterval(26 * 3600)
@@ -300,10 +302,12 @@ final class CustomerPageTests: XCTestCase {
                 let csrf = try XCTUnwrap(expired.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
                 let response = try await client.execute(
                     uri: "/p/\(link.token)/renew", method: .post,
-                    headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "csrf=\(csrf)"))
+                    headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: "csrf=\(csrf)"))
                 statuses.append(response.status)
             }
-            XCTAssertEqual(Array(statuses.prefix(Store.renewalsPerDay)), Array(repeating: .ok, count: Store.renewalsPerDay))
+            XCTAssertEqual(
+                Array(statuses.prefix(Store.renewalsPerDay)), Array(repeating: .ok, count: Store.renewalsPerDay))
             XCTAssertEqual(statuses.last, .tooManyRequests)
         }
         let messages = try await harness.store.messages(invoiceID: invoice.id)

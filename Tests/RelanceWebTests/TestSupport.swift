@@ -94,7 +94,8 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
 
     /// An invoice due `dueInDays` from the pinned day, with a link, as a billing system would create them.
     func invoice(
-        number: String = "F-2026-0042", name: String = "Camille Durand", locale: String? = "fr", amount: Int64 = 123_456,
+        number: String = "F-2026-0042", name: String = "Camille Durand", locale: String? = "fr",
+        amount: Int64 = 123_456,
         dueInDays: Int = 10, phone: String? = "+33612345678"
     ) async throws -> (InvoiceSummary, IssuedLink) {
         let today = CalendarDate(instant: clock.now, timeZone: TimeZone(identifier: "Europe/Paris")!)

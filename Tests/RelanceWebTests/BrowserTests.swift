@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+
+@testable import RelanceWeb
+
+/// Opens a real link in headless Chromium at 390×844 with JavaScript off (Tests/e2e/phone_page.py).
+final class BrowserTests: XCTestCase {
+    func testAPhoneShowsTheAmountAndNumberWithoutHorizontalScrolling() async throws {
+        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_BROWSER"] == "1"
+        guard let python = BrowserTests.executable("python3"), BrowserTests.executable("chromium") != nil,
+            BrowserTests.executable("chromedriver") != nil, BrowserTests.run(python, ["-c", "import selenium"]) == 0
+        else {
+            if required { return XCTFail("chromium, chromedriver or selenium is missing") }
+            throw XCTSkip("chromium, chromedriver and Python selenium are needed (see .ci/run)")
+        }
+        let harness = try Harness()
+        defer { harness.cleanUp() }
+        let (_, link) = try await harness.invoice(name: "Marie-Amélie Fontaine-Delacroix", amount: 1_234_567)
+        let script = Harness.repository.appendingPathComponent("Tests/e2e/phone_page.py").path
+        let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("relance-phone.png").path
+        try await Application(router: harness.router, logger: harness.logs.logger).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let url = "http://localhost:\(port)/p/\(link.token)"
+            let status = await BrowserTests.runDetached(
+                python, [script, url, "12 345,67 €", "F-2026-0042", screenshot])
+            XCTAssertEqual(status, 0, "the phone page check failed (see its output above)")
+            // The same check must fail on a wrong amount, or it proves nothing.
+            let wrong = await BrowserTests.runDetached(python, [script, url, "12 345,68 €", "F-2026-0042"])
+            XCTAssertNotEqual(wrong, 0)
+        }
+    }
+
+    static func executable(_ name: String) -> String? {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let path = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    static func run(_ path: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Runs a process without blocking a cooperative thread while the live server answers it.
+    static func runDetached(_ path: String, _ arguments: [String]) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            if (try? process.run()) == nil { continuation.resume(returning: -1) }
+        }
+    }
+}

@@ -44,14 +44,37 @@ public enum UserAgentClass: String, Sendable {
         "python-requests", "go-http-client",
     ]
 
+    static let previewMarkerBytes: [[UInt8]] = previewMarkers.map { Array($0.utf8) }
+
     public init(userAgent: String?) {
         guard let userAgent, !userAgent.isEmpty else {
             // No user agent is what scripts send, not phones.
             self = .preview
             return
         }
-        let lowered = userAgent.lowercased()
         // iMessage fetches previews with a desktop Safari string plus the facebookexternalhit marker.
-        self = UserAgentClass.previewMarkers.contains(where: lowered.contains) ? .preview : .person
+        // Matched on ASCII bytes: this runs on every page view, and Foundation's search is slow here.
+        var haystack = Array(userAgent.utf8.prefix(512))
+        for index in haystack.indices where haystack[index] >= 65 && haystack[index] <= 90 { haystack[index] += 32 }
+        for marker in UserAgentClass.previewMarkerBytes where UserAgentClass.contains(haystack, marker) {
+            self = .preview
+            return
+        }
+        self = .person
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first {
+                var offset = 1
+                while offset < needle.count && haystack[index + offset] == needle[offset] { offset += 1 }
+                if offset == needle.count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 }

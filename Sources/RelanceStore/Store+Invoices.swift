@@ -146,8 +146,8 @@ extension Store {
 }
 
 extension Store {
-    /// The business profile, read synchronously for pages on the hot path.
+    /// The business profile, read synchronously (and outside a transaction: one SELECT) for pages.
     public func businessNow() throws -> Business {
-        try pool.read { db in try Store.business(db) }
+        try pool.unsafeRead { db in try Store.business(db) }
     }
 }

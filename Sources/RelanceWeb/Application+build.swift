@@ -57,6 +57,10 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
             status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
     }
+    // Browsers ask for it on every page; an empty answer they may cache beats a 404 page.
+    router.get("/favicon.ico") { _, _ in
+        Response(status: .noContent, headers: [.cacheControl: "public, max-age=604800"])
+    }
     router.get("/robots.txt") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],

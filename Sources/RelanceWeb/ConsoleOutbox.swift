@@ -37,7 +37,11 @@ public struct ConsoleOutbox: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do { try await drain() } catch {
+                do {
+                    try await drain()
+                } catch is CancellationError {
+                    return
+                } catch {
                     logger.error("console outbox failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: .seconds(1))

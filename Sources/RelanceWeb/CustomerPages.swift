@@ -60,13 +60,13 @@ struct CustomerPages: Sendable {
         case .invalid:
             return try unknownLink(request, context: context, acceptLanguage: acceptLanguage, now: now)
         case .expired(let link):
-            guard let data = try store.pageData(linkID: link.linkID) else {
+            guard let data = try store.pageData(linkID: link.linkID), data.expiresAt == link.expiresAt else {
                 return try unknownLink(request, context: context, acceptLanguage: acceptLanguage, now: now)
             }
             return problemPage(
                 data: data, revoked: data.revoked, token: token, acceptLanguage: acceptLanguage, now: now)
         case .valid(let link):
-            guard let data = try store.pageData(linkID: link.linkID) else {
+            guard let data = try store.pageData(linkID: link.linkID), data.expiresAt == link.expiresAt else {
                 return try unknownLink(request, context: context, acceptLanguage: acceptLanguage, now: now)
             }
             if data.revoked {
@@ -116,6 +116,11 @@ struct CustomerPages: Sendable {
         case .valid:
             return Response(status: .seeOther, headers: [.location: "/p/" + token])
         case .expired(let expired):
+            guard let data = try store.pageData(linkID: expired.linkID), data.expiresAt == expired.expiresAt else {
+                return messagePage(
+                    "link-problem", business, language, heading: "unknown_heading", text: "unknown_text",
+                    status: .notFound)
+            }
             link = expired
         }
         guard let csrf = fields["csrf"], verifyFormToken(csrf, token: token, now: now) else {

@@ -170,6 +170,8 @@ public enum HTML {
 public struct PageLibrary: Sendable {
     let templates: [Language: [String: PageTemplate]]
     let strings: [Language: [String: String]]
+    /// Each phrase cut at its `%@` placeholders once, so filling one in is a few appends.
+    let phraseParts: [Language: [String: [String]]]
 
     public static let pageNames = ["invoice", "link-problem", "renewal-sent", "neutral", "error"]
 
@@ -198,6 +200,9 @@ public struct PageLibrary: Sendable {
         }
         self.templates = templates
         self.strings = strings
+        phraseParts = strings.mapValues { table in
+            table.mapValues { $0.components(separatedBy: "%@") }
+        }
     }
 
     /// `key = text` lines; `#` starts a comment line.
@@ -219,9 +224,10 @@ public struct PageLibrary: Sendable {
 
     /// A translated phrase with `%@` replaced by `argument`, in order.
     func phrase(_ key: String, _ language: Language, _ arguments: String...) -> String {
-        var text = strings[language]?[key] ?? key
-        for argument in arguments {
-            if let range = text.range(of: "%@") { text.replaceSubrange(range, with: argument) }
+        guard let parts = phraseParts[language]?[key] else { return key }
+        var text = parts[0]
+        for index in 1..<max(parts.count, 1) {
+            text += (index - 1 < arguments.count ? arguments[index - 1] : "") + parts[index]
         }
         return text
     }

@@ -94,8 +94,9 @@ struct Serve: AsyncParsableCommand {
         var storage = self.storage
         if demo && environment("RELANCE_DATABASE") == nil && storage.database == "relance.sqlite" {
             storage.database = ".relance/demo.sqlite"
-            for suffix in ["", "-wal", "-shm"] {
-                try? FileManager.default.removeItem(atPath: storage.database + suffix)
+            // A fresh demo: new database and new keys, so links from an earlier demo open nothing.
+            for file in ["demo.sqlite", "demo.sqlite-wal", "demo.sqlite-shm", "relance-link-keys"] {
+                try? FileManager.default.removeItem(atPath: ".relance/" + file)
             }
         }
         let store = try storage.openStore()
@@ -176,7 +177,7 @@ struct LinkCommand: AsyncParsableCommand {
             print(base + "/p/" + link.token)
             printError("expires \(Instant.format(link.expiresAt))")
         } catch let error as StoreError {
-            throw ValidationError(Relance.describe(error))
+            throw CommandFailure(Relance.describe(error))
         }
     }
 }
@@ -225,6 +226,12 @@ struct LinkKeyCommand: AsyncParsableCommand {
             printError("new links will be signed with key \(id) from \(path)")
         }
     }
+}
+
+/// A failure to report in one line, without the usage text a `ValidationError` prints.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 extension Relance {

@@ -202,6 +202,23 @@ final class CustomerPageTests: XCTestCase {
         XCTAssertEqual(counts.person + counts.preview, 0)
     }
 
+    func testATokenForAReusedLinkIDOpensNothing() async throws {
+        // A database restored from a backup or recreated hands out link ids again; a token sent
+        // before carries another expiry and must not open somebody else's invoice.
+        let harness = self.harness!
+        let (_, link) = try await harness.invoice()
+        let stale = SignedLink.token(
+            linkID: link.linkID, expiresAt: link.expiresAt.addingTimeInterval(-86_400),
+            keyring: harness.settings.keyring)
+        try await harness.app.test(.router) { client in
+            let response = try await get(client, "/p/" + stale)
+            XCTAssertEqual(response.status, .notFound)
+            XCTAssertFalse(response.text.contains("Camille"))
+            let favicon = try await get(client, "/favicon.ico")
+            XCTAssertEqual(favicon.status, .noContent)
+        }
+    }
+
     func testAnExpiredLinkShowsNothingOfTheInvoiceAndOffersANewLink() async throws {
         let harness = self.harness!
         let (_, link) = try await harness.invoice()
@@ -258,6 +275,15 @@ final class CustomerPageTests: XCTestCase {
         }
         XCTAssertTrue(message.body.hasPrefix("Atelier Martin : voici votre nouveau lien"), message.body)
         XCTAssertTrue(message.body.contains("F-2026-0042"))
+
+        // Until SMS providers exist, the console outbox prints it and marks it sent.
+        let printed = LogCapture()
+        let outbox = ConsoleOutbox(store: harness.store, logger: harness.logs.logger, write: { printed.append($0) })
+        let sent = try await outbox.drain()
+        XCTAssertEqual(sent, 1)
+        XCTAssertEqual(printed.all, "[console sms] to +33612345678: \(message.body)")
+        let after = try await harness.store.messages(invoiceID: invoice.id)
+        XCTAssertEqual(after.map(\.status), ["sent"])
     }
 
     func testRenewalNeedsTheFormTokenAndASameSiteRequest() async throws {

@@ -139,35 +139,10 @@ extension Store {
         WHERE l.id = ?
         """
 
-    /// The invoice page's data for a link, read synchronously with a cached statement and without a
-    /// transaction (one SELECT is consistent by itself): this is the hot path, where an async read
-    /// or a BEGIN/COMMIT pair costs more than the query.
+    /// The invoice page's data for a link, read on the caller's thread through a dedicated
+    /// read-only connection (see `PageReader`): this is the hot path.
     public func pageData(linkID: Int64) throws -> InvoicePageData? {
-        try pool.unsafeRead { db -> InvoicePageData? in
-            let statement = try db.cachedStatement(sql: Store.pageSQL)
-            guard let row = try Row.fetchOne(statement, arguments: [linkID]) else { return nil }
-            let business = Business(
-                name: row[14], phone: row[15], email: row[16], address: row[17], paymentURL: row[18],
-                bankBeneficiary: row[19], bankIBAN: row[20], bankBIC: row[21], defaultLocale: row[22],
-                timeZone: row[23], linkLifetimeDays: row[24])
-            let voided = !row.hasNull(atIndex: 8)
-            let paid = !row.hasNull(atIndex: 7)
-            return InvoicePageData(
-                linkID: linkID,
-                expiresAt: row[1],
-                revoked: !row.hasNull(atIndex: 0),
-                invoiceID: row[2],
-                number: row[3],
-                amount: Money(minorUnits: row[5], currency: try Store.currency(row[4])),
-                paid: row[13],
-                dueOn: try Store.date(row[6]),
-                status: voided ? .void : paid ? .paid : .open,
-                paymentURL: row[9] ?? business.paymentURL,
-                customerName: row[10],
-                customerLocale: row[11],
-                customerTimeZone: row[12],
-                business: business)
-        }
+        try pageReader.read(linkID: linkID)
     }
 
     /// Records page views in one transaction.

@@ -7,6 +7,7 @@ import RelanceCore
 public final class Store: Sendable {
     public let pool: DatabasePool
     public let path: String
+    let pageReader: PageReader
 
     /// Opens (creating if needed) the database file at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -19,6 +20,7 @@ public final class Store: Sendable {
         self.path = path
         pool = try DatabasePool(path: path, configuration: configuration)
         try Store.migrator.migrate(pool)
+        pageReader = PageReader(path: path)
     }
 
     /// The migrations not yet applied to this file, by name.

@@ -348,13 +348,15 @@ final class TimeZoneCache: @unchecked Sendable {
 enum IBANDisplay {
     /// `FR7630006000011234567890189` → `FR76 3000 6000 0112 3456 7890 189`.
     static func group(_ iban: String) -> String {
-        let compact = iban.filter { !$0.isWhitespace }.uppercased()
-        var out = ""
-        for (index, character) in compact.enumerated() {
-            if index > 0 && index % 4 == 0 { out.append(" ") }
-            out.append(character)
+        var out: [UInt8] = []
+        out.reserveCapacity(42)
+        var count = 0
+        for byte in iban.utf8 where byte != UInt8(ascii: " ") {
+            if count > 0 && count % 4 == 0 { out.append(UInt8(ascii: " ")) }
+            out.append(byte >= 97 && byte <= 122 ? byte - 32 : byte)
+            count += 1
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

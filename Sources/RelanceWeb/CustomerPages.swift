@@ -80,7 +80,7 @@ struct CustomerPages: Sendable {
                 fallback: Language(locale: data.business.defaultLocale) ?? .fr)
             if agent == .preview {
                 var values = baseValues(data.business)
-                values.set("secure", false)
+                values.set(.secure, false)
                 return page("neutral", language, values, status: .ok)
             }
             return page("invoice", language, invoiceValues(data, language: language, now: now), status: .ok)
@@ -176,13 +176,13 @@ struct CustomerPages: Sendable {
             fallback: Language(locale: data.business.defaultLocale) ?? .fr)
         var values = baseValues(data.business)
         if revoked {
-            values["heading"] = library.phrase("revoked_heading", language)
-            values["text"] = library.phrase("revoked_text", language)
+            values[.heading] = library.phrase("revoked_heading", language)
+            values[.text] = library.phrase("revoked_text", language)
         } else {
-            values["heading"] = library.phrase("expired_heading", language)
-            values["text"] = library.phrase("expired_text", language)
-            values["renew_action"] = "/p/" + token + "/renew"
-            values["csrf"] = formToken(token: token, now: now)
+            values[.heading] = library.phrase("expired_heading", language)
+            values[.text] = library.phrase("expired_text", language)
+            values[.renew_action] = "/p/" + token + "/renew"
+            values[.csrf] = formToken(token: token, now: now)
         }
         return page("link-problem", language, values, status: .gone)
     }
@@ -192,8 +192,8 @@ struct CustomerPages: Sendable {
         status: HTTPResponse.Status
     ) -> Response {
         var values = baseValues(business)
-        values["heading"] = library.phrase(heading, language)
-        values["text"] = library.phrase(text, language)
+        values[.heading] = library.phrase(heading, language)
+        values[.text] = library.phrase(text, language)
         return page(name, language, values, status: status)
     }
 
@@ -206,12 +206,12 @@ struct CustomerPages: Sendable {
 
     func baseValues(_ business: Business) -> PageValues {
         var values = PageValues()
-        values["css_href"] = cssHref
-        values["business_name"] = business.name
-        values.set("secure")
+        values[.css_href] = cssHref
+        values[.business_name] = business.name
+        values.set(.secure)
         if let phone = business.phone {
-            values["business_phone"] = phone
-            values["business_phone_display"] = PhoneDisplay.format(phone)
+            values[.business_phone] = phone
+            values[.business_phone_display] = PhoneDisplay.format(phone)
         }
         return values
     }
@@ -219,63 +219,63 @@ struct CustomerPages: Sendable {
     func invoiceValues(_ data: InvoicePageData, language: Language, now: Date) -> PageValues {
         var values = baseValues(data.business)
         let business = data.business
-        values["number"] = data.number
-        values["customer_name"] = data.customerName
-        values["amount"] = Format.amount(data.amount, language)
+        values[.number] = data.number
+        values[.customer_name] = data.customerName
+        values[.amount] = Format.amount(data.amount, language)
         let timeZone = timeZones.zone(data.customerTimeZone) ?? timeZones.zone(business.timeZone) ?? .gmt
         let today = CalendarDate(instant: now, timeZone: timeZone)
         let dueText = Format.date(data.dueOn, language)
         switch DueState(status: data.status, dueOn: data.dueOn, today: today) {
         case .paid:
-            values.set("paid")
+            values.set(.paid)
         case .void:
-            values.set("void")
+            values.set(.void)
         case .dueToday:
-            values.set("open")
-            values["state_class"] = "soon"
-            values["state_text"] = library.phrase("due_today", language, dueText)
+            values.set(.open)
+            values[.state_class] = "soon"
+            values[.state_text] = library.phrase("due_today", language, dueText)
         case .dueIn(let days):
-            values.set("open")
-            values["state_class"] = days <= 3 ? "soon" : "future"
-            values["state_text"] =
+            values.set(.open)
+            values[.state_class] = days <= 3 ? "soon" : "future"
+            values[.state_text] =
                 days == 1
                 ? library.phrase("due_in_one", language, dueText)
                 : library.phrase("due_in_many", language, String(days), dueText)
         case .overdue(let days):
-            values.set("open")
-            values["state_class"] = "late"
-            values["state_text"] =
+            values.set(.open)
+            values[.state_class] = "late"
+            values[.state_text] =
                 days == 1
                 ? library.phrase("overdue_one", language, dueText)
                 : library.phrase("overdue_many", language, String(days), dueText)
         }
         let balance = data.balance
-        values["balance"] = Format.amount(balance, language)
-        values["balance_plain"] = Format.plainAmount(balance, language)
+        values[.balance] = Format.amount(balance, language)
+        values[.balance_plain] = Format.plainAmount(balance, language)
         if data.paid > 0, data.status == .open {
-            values["partly_paid"] = library.phrase(
+            values[.partly_paid] = library.phrase(
                 "partly_paid", language,
                 Format.amount(Money(minorUnits: data.paid, currency: data.amount.currency), language),
                 Format.amount(data.amount, language))
         }
         var hasWays = false
         if let url = data.paymentURL, url.hasPrefix("https://") || url.hasPrefix("http://") {
-            values["payment_url"] = url
+            values[.payment_url] = url
             hasWays = true
         }
         if let iban = business.bankIBAN, !iban.isEmpty {
-            values["bank_iban"] = IBANDisplay.group(iban)
-            values["bank_bic"] = business.bankBIC
-            values["bank_beneficiary"] = business.bankBeneficiary ?? business.name
+            values[.bank_iban] = IBANDisplay.group(iban)
+            values[.bank_bic] = business.bankBIC
+            values[.bank_beneficiary] = business.bankBeneficiary ?? business.name
             hasWays = true
         }
         if business.phone != nil { hasWays = true }
         if let address = business.address, !address.isEmpty {
-            values["business_address"] = address
+            values[.business_address] = address
             hasWays = true
         }
-        values["business_email"] = business.email
-        values.set("has_ways", hasWays)
+        values[.business_email] = business.email
+        values.set(.has_ways, hasWays)
         return values
     }
 
@@ -363,12 +363,17 @@ enum IBANDisplay {
 enum PhoneDisplay {
     /// French numbers in pairs (`+33 1 23 45 67 89`); others as stored.
     static func format(_ e164: String) -> String {
-        guard e164.hasPrefix("+33"), e164.count == 12 else { return e164 }
-        let digits = Array(e164.dropFirst(3))
-        var out = "+33 " + String(digits[0])
-        for index in stride(from: 1, to: digits.count, by: 2) {
-            out += " " + String(digits[index...min(index + 1, digits.count - 1)])
+        let bytes = Array(e164.utf8)
+        guard bytes.count == 12, bytes[0] == UInt8(ascii: "+"), bytes[1] == UInt8(ascii: "3"),
+            bytes[2] == UInt8(ascii: "3")
+        else { return e164 }
+        var out: [UInt8] = Array("+33 ".utf8)
+        out.append(bytes[3])
+        for index in stride(from: 4, to: 12, by: 2) {
+            out.append(UInt8(ascii: " "))
+            out.append(bytes[index])
+            out.append(bytes[index + 1])
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

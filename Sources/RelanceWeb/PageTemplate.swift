@@ -8,8 +8,8 @@ import RelanceCore
 public struct PageTemplate: Sendable {
     indirect enum Node: Sendable {
         case text([UInt8])
-        case variable(String, escaped: Bool)
-        case section(String, inverted: Bool, [Node])
+        case variable(PageSlot, escaped: Bool)
+        case section(PageSlot, inverted: Bool, [Node])
     }
 
     let nodes: [Node]
@@ -35,6 +35,12 @@ public struct PageTemplate: Sendable {
         let bytes = Array(source.utf8)
         var index = 0
         var stack: [(name: String, inverted: Bool, nodes: [Node], offset: Int)] = [("", false, [], 0)]
+        func slot(_ name: String, _ offset: Int) throws -> PageSlot {
+            guard let slot = PageSlot(name: name) else {
+                throw SyntaxError(template: name, offset: offset, problem: "unknown variable \(name)")
+            }
+            return slot
+        }
         var text: [UInt8] = []
 
         func flushText() {
@@ -78,7 +84,8 @@ public struct PageTemplate: Sendable {
                 guard stack.count > 1, let section = stack.popLast(), section.name == key else {
                     throw fail("closing {{/\(key)}} does not match an open section", start)
                 }
-                stack[stack.count - 1].nodes.append(.section(section.name, inverted: section.inverted, section.nodes))
+                stack[stack.count - 1].nodes.append(
+                    .section(try slot(section.name, section.offset), inverted: section.inverted, section.nodes))
             default:
                 if inside.hasPrefix("t.") {
                     let key = String(inside.dropFirst(2))
@@ -86,7 +93,7 @@ public struct PageTemplate: Sendable {
                     text += triple ? Array(value.utf8) : HTML.escape(value)
                 } else {
                     flushText()
-                    stack[stack.count - 1].nodes.append(.variable(inside, escaped: !triple))
+                    stack[stack.count - 1].nodes.append(.variable(try slot(inside, start), escaped: !triple))
                 }
             }
         }
@@ -110,34 +117,48 @@ public struct PageTemplate: Sendable {
             switch node {
             case .text(let bytes):
                 out.append(contentsOf: bytes)
-            case .variable(let name, let escaped):
-                guard let value = values.strings[name] else { continue }
+            case .variable(let slot, let escaped):
+                guard let value = values[slot] else { continue }
                 if escaped { HTML.escape(value, into: &out) } else { out.append(contentsOf: value.utf8) }
-            case .section(let name, let inverted, let children):
-                if values.isTrue(name) != inverted { render(children, values, into: &out) }
+            case .section(let slot, let inverted, let children):
+                if values.isTrue(slot) != inverted { render(children, values, into: &out) }
             }
         }
     }
 }
 
+/// Every name a customer-page template may use. Templates are checked against this list when they
+/// are compiled, and values are stored by position, so rendering never hashes a string.
+public enum PageSlot: Int, CaseIterable, Sendable {
+    case amount, balance, balance_plain, bank_beneficiary, bank_bic, bank_iban, business_address, business_email
+    case business_name, business_phone, business_phone_display, csrf, css_href, customer_name, has_ways, heading
+    case number, open, paid, partly_paid, payment_url, renew_action, secure, state_class, state_text, text, void
+
+    var index: Int { rawValue }
+
+    /// The slot a template names, by its case name.
+    init?(name: String) {
+        guard let slot = PageSlot.allCases.first(where: { String(describing: $0) == name }) else { return nil }
+        self = slot
+    }
+}
+
 /// The values one page is rendered with: strings, and names that are simply on.
 public struct PageValues: Sendable {
-    public var strings: [String: String] = [:]
-    public var flags: Set<String> = []
+    private var strings = [String?](repeating: nil, count: PageSlot.allCases.count)
+    private var flags = [Bool](repeating: false, count: PageSlot.allCases.count)
 
     public init() {}
 
-    public subscript(name: String) -> String? {
-        get { strings[name] }
-        set { strings[name] = newValue }
+    public subscript(slot: PageSlot) -> String? {
+        get { strings[slot.index] }
+        set { strings[slot.index] = newValue }
     }
 
-    public mutating func set(_ flag: String, _ on: Bool = true) {
-        if on { flags.insert(flag) } else { flags.remove(flag) }
-    }
+    public mutating func set(_ slot: PageSlot, _ on: Bool = true) { flags[slot.index] = on }
 
-    func isTrue(_ name: String) -> Bool {
-        flags.contains(name) || !(strings[name]?.isEmpty ?? true)
+    func isTrue(_ slot: PageSlot) -> Bool {
+        flags[slot.index] || !(strings[slot.index]?.isEmpty ?? true)
     }
 }
 
@@ -150,6 +171,11 @@ public enum HTML {
     }
 
     public static func escape(_ string: String, into out: inout [UInt8]) {
+        // Most values hold nothing to escape: copy them whole.
+        if !string.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) {
+            out.append(contentsOf: string.utf8)
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Whether an invoice still asks for money.
 public enum InvoiceStatus: String, Sendable, Codable, CaseIterable {
     case open, paid, void
@@ -52,6 +54,23 @@ public enum UserAgentClass: String, Sendable {
             self = .preview
             return
         }
+        // Real traffic shows few distinct user agents: remember the verdicts.
+        if let known = UserAgentClass.cache.lookup(userAgent) {
+            self = known
+            return
+        }
+        self = UserAgentClass(classifying: userAgent)
+        UserAgentClass.cache.store(userAgent, self)
+    }
+
+    static let cache = VerdictCache()
+
+    init(classifying userAgent: String) {
+        guard !userAgent.isEmpty else {
+            // No user agent is what scripts send, not phones.
+            self = .preview
+            return
+        }
         // iMessage fetches previews with a desktop Safari string plus the facebookexternalhit marker.
         // Matched on ASCII bytes: this runs on every page view, and Foundation's search is slow here.
         var haystack = Array(userAgent.utf8.prefix(512))
@@ -76,5 +95,26 @@ public enum UserAgentClass: String, Sendable {
             index += 1
         }
         return false
+    }
+}
+
+/// A bounded memo of user-agent verdicts; emptied when full rather than tracking recency.
+final class VerdictCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var verdicts: [String: UserAgentClass] = [:]
+    static let capacity = 2_048
+
+    func lookup(_ userAgent: String) -> UserAgentClass? {
+        lock.lock()
+        defer { lock.unlock() }
+        return verdicts[userAgent]
+    }
+
+    func store(_ userAgent: String, _ verdict: UserAgentClass) {
+        guard userAgent.utf8.count <= 512 else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if verdicts.count >= VerdictCache.capacity { verdicts.removeAll(keepingCapacity: true) }
+        verdicts[userAgent] = verdict
     }
 }

@@ -32,7 +32,7 @@ public struct PageTemplate: Sendable {
     /// Compiles `source`, replacing `{{t.key}}` with the escaped text of `strings[key]` at once.
     public init(name: String, source: String, strings: [String: String]) throws {
         self.name = name
-        let bytes = Array(source.utf8)
+        let bytes = Array(PageTemplate.dropStandaloneLines(source).utf8)
         var index = 0
         var stack: [(name: String, inverted: Bool, nodes: [Node], offset: Int)] = [("", false, [], 0)]
         func slot(_ name: String, _ offset: Int) throws -> PageSlot {
@@ -102,6 +102,26 @@ public struct PageTemplate: Sendable {
             throw fail("section {{#\(stack[stack.count - 1].name)}} is never closed", stack[stack.count - 1].offset)
         }
         nodes = stack[0].nodes
+    }
+
+    /// A line holding only a section or comment tag leaves no blank line behind, as in Mustache.
+    static func dropStandaloneLines(_ source: String) -> String {
+        var lines: [Substring] = []
+        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let standalone =
+                trimmed.hasPrefix("{{") && trimmed.hasSuffix("}}")
+                && trimmed.dropFirst(2).first.map { "#^/!".contains($0) } == true
+                && trimmed.dropFirst(2).firstIndex(of: "{") == nil && trimmed.components(separatedBy: "}}").count == 2
+            if standalone, !lines.isEmpty {
+                lines[lines.count - 1] += trimmed
+            } else if standalone {
+                lines.append(Substring(trimmed))
+            } else {
+                lines.append(line)
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// Renders with `values`; a name that is absent renders as nothing and counts as false.

@@ -56,6 +56,40 @@ public enum Crypto {
     }
 }
 
+/// An HMAC-SHA256 key with its inner and outer hash states computed once, so each tag costs two
+/// short SHA-256 runs and no allocation. Tags equal `Crypto.hmacSHA256(key:message:)`.
+public struct HMACKey: Sendable {
+    private let inner: SHA256_CTX
+    private let outer: SHA256_CTX
+
+    public init(_ key: [UInt8]) {
+        var block = key.count > 64 ? Crypto.sha256(key) : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        var inner = SHA256_CTX()
+        var outer = SHA256_CTX()
+        SHA256_Init(&inner)
+        SHA256_Init(&outer)
+        let innerPad = block.map { $0 ^ 0x36 }
+        let outerPad = block.map { $0 ^ 0x5c }
+        SHA256_Update(&inner, innerPad, 64)
+        SHA256_Update(&outer, outerPad, 64)
+        self.inner = inner
+        self.outer = outer
+    }
+
+    /// The tag of the concatenation of `parts`.
+    public func tag(_ parts: [UInt8]...) -> [UInt8] {
+        var context = inner
+        for part in parts { part.withUnsafeBytes { _ = SHA256_Update(&context, $0.baseAddress, $0.count) } }
+        var digest = [UInt8](repeating: 0, count: 32)
+        SHA256_Final(&digest, &context)
+        var second = outer
+        SHA256_Update(&second, digest, 32)
+        SHA256_Final(&digest, &second)
+        return digest
+    }
+}
+
 /// base64url without padding (RFC 4648 §5), decoding only canonical input.
 public enum Base64URL {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)

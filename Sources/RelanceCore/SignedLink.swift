@@ -4,12 +4,14 @@ import Foundation
 public struct LinkKey: Sendable {
     public let id: UInt8
     let secret: [UInt8]
+    let mac: HMACKey
 
     public init(id: UInt8, secret: [UInt8]) throws(LinkKeyError) {
         guard id <= SignedLink.maximumKeyID else { throw .badKeyID(Int(id)) }
         guard secret.count >= 32 else { throw .keyTooShort(id: Int(id)) }
         self.id = id
         self.secret = secret
+        mac = HMACKey(secret)
     }
 }
 
@@ -155,6 +157,6 @@ public struct SignedLink: Equatable, Sendable {
     }
 
     static func tag(_ payload: [UInt8], key: LinkKey) -> [UInt8] {
-        Array(Crypto.hmacSHA256(key: key.secret, message: domain + payload).prefix(tagLength))
+        Array(key.mac.tag(domain, payload).prefix(tagLength))
     }
 }

@@ -13,7 +13,7 @@ struct CustomerPages: Sendable {
     let clicks: ClickRecorder
     let cssHref: String
     let logger: Logger
-    let ipSalt: [UInt8]
+    let ipSalt: HMACKey
     let formKey: [UInt8]
     let timeZones = TimeZoneCache()
     /// Misses (bad tokens, forms) per client address; a valid link is never limited.
@@ -30,7 +30,7 @@ struct CustomerPages: Sendable {
         self.clicks = clicks
         self.cssHref = cssHref
         self.logger = logger
-        ipSalt = settings.derivedKey("click-ip-hash")
+        ipSalt = HMACKey(settings.derivedKey("click-ip-hash"))
         formKey = settings.derivedKey("customer-form")
     }
 
@@ -282,7 +282,7 @@ struct CustomerPages: Sendable {
     // MARK: - Helpers
 
     func ipHash(_ address: String) -> String {
-        Crypto.hex(Array(Crypto.hmacSHA256(key: ipSalt, message: Array(address.utf8)).prefix(8)))
+        Crypto.hex(Array(ipSalt.tag(Array(address.utf8)).prefix(8)))
     }
 
     /// A form token bound to the link token and the hour it was issued; valid for a day.

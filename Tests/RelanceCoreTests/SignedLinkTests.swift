@@ -141,6 +141,19 @@ final class SignedLinkTests: XCTestCase {
         XCTAssertEqual(Crypto.sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
+    func testPrecomputedHMACMatchesOpenSSLForAllKeyAndMessageLengths() {
+        for keyLength in [0, 1, 32, 63, 64, 65, 200] {
+            let key = Crypto.randomBytes(keyLength)
+            let precomputed = HMACKey(key)
+            for messageLength in [0, 1, 55, 56, 64, 1000] {
+                let message = Crypto.randomBytes(messageLength)
+                XCTAssertEqual(
+                    precomputed.tag(Array(message.prefix(3)), Array(message.dropFirst(3))),
+                    Crypto.hmacSHA256(key: key, message: message), "key \(keyLength), message \(messageLength)")
+            }
+        }
+    }
+
     func testBase64URLRoundTripsAndRejectsNonCanonical() {
         for length in 0..<40 {
             let bytes = Crypto.randomBytes(length)

@@ -44,31 +44,45 @@ public enum Format {
 
     /// `1 234,56 €` in French, `€1,234.56` in English; codes where no symbol is clear (`CHF 12.00`).
     public static func amount(_ money: Money, _ language: Language) -> String {
-        let negative = money.minorUnits < 0
-        let magnitude = money.minorUnits.magnitude
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        if money.minorUnits < 0 { out.append(UInt8(ascii: "-")) }
+        let symbol = money.currency.symbol
+        if language == .en {
+            if let symbol {
+                out += symbol.utf8
+            } else {
+                out += money.currency.code.utf8
+                out += noBreakSpaceUTF8
+            }
+        }
+        appendNumber(
+            money, grouping: language == .fr ? narrowNoBreakSpaceUTF8 : [UInt8(ascii: ",")],
+            decimal: language == .fr ? UInt8(ascii: ",") : UInt8(ascii: "."), to: &out)
+        if language == .fr {
+            out += noBreakSpaceUTF8
+            out += (symbol ?? money.currency.code).utf8
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static let noBreakSpaceUTF8 = Array(noBreakSpace.utf8)
+    static let narrowNoBreakSpaceUTF8 = Array(narrowNoBreakSpace.utf8)
+
+    /// The magnitude's digits with `grouping` every three, then the minor unit after `decimal`.
+    static func appendNumber(_ money: Money, grouping: [UInt8], decimal: UInt8, to out: inout [UInt8]) {
         let factor = UInt64(money.currency.minorUnitsPerMajor)
-        let major = magnitude / factor
-        let minor = magnitude % factor
-        let groupSeparator = language == .fr ? narrowNoBreakSpace : ","
-        let decimalSeparator = language == .fr ? "," : "."
-        var digits = String(major)
-        var grouped = ""
-        while digits.count > 3 {
-            grouped = groupSeparator + String(digits.suffix(3)) + grouped
-            digits = String(digits.dropLast(3))
+        let magnitude = money.minorUnits.magnitude
+        let major = Array(String(magnitude / factor).utf8)
+        for (index, digit) in major.enumerated() {
+            if index > 0 && (major.count - index) % 3 == 0 { out += grouping }
+            out.append(digit)
         }
-        var number = digits + grouped
         if money.currency.exponent > 0 {
-            number += decimalSeparator + pad(Int(minor), money.currency.exponent)
-        }
-        let sign = negative ? "-" : ""
-        switch (language, money.currency.symbol) {
-        case (.fr, let symbol):
-            return sign + number + noBreakSpace + (symbol ?? money.currency.code)
-        case (.en, let symbol?):
-            return sign + symbol + number
-        case (.en, nil):
-            return sign + money.currency.code + noBreakSpace + number
+            out.append(decimal)
+            let minor = Array(String(magnitude % factor).utf8)
+            for _ in minor.count..<money.currency.exponent { out.append(UInt8(ascii: "0")) }
+            out += minor
         }
     }
 

@@ -278,22 +278,34 @@ final class StoreTests: XCTestCase {
         XCTAssertNil(revoked)
     }
 
+    func testClickTimestampsAreStoredAsGRDBWouldStoreThem() async throws {
+        let store = self.store!
+        for seconds in [0.0, 1_772_528_340.123, 1_772_528_340.999, 4_102_444_799.5, 951_782_400.007] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let grdb = try await store.pool.read { db in try String.fetchOne(db, sql: "SELECT ?", arguments: [date]) }
+            XCTAssertEqual(Store.timestamp(date), grdb, "\(seconds)")
+        }
+    }
+
     func testClicksAreWrittenInBatches() async throws {
         let store = self.store!, now = self.now, keyring = self.keyring
         _ = keyring
         let invoice = try await store.createInvoice(newInvoice(), now: now)
         let link = try await store.createLink(
             invoiceID: invoice.id, expiresAt: nil, purpose: .api, keyring: keyring, now: now)
-        try store.recordClicks([
-            ClickEvent(linkID: link.linkID, at: now, agent: .person, ipHash: "aa"),
-            ClickEvent(linkID: link.linkID, at: now, agent: .preview, ipHash: "bb"),
-            ClickEvent(linkID: link.linkID, at: now, agent: .person, ipHash: "aa"),
-        ])
+        var clicks: [ClickEvent] = []
+        for index in 0..<250 {
+            clicks.append(
+                ClickEvent(linkID: link.linkID, at: now, agent: index % 5 == 0 ? .preview : .person, ipHash: "aa"))
+        }
+        try store.recordClicks(clicks)
         let counts = try await store.clickCounts(linkID: link.linkID)
-        XCTAssertEqual(counts.person, 2)
-        XCTAssertEqual(counts.preview, 1)
+        XCTAssertEqual(counts.person, 200)
+        XCTAssertEqual(counts.preview, 50)
         let summary = try await store.invoice(id: invoice.id)
-        XCTAssertEqual(summary.personClicks, 2)
+        XCTAssertEqual(summary.personClicks, 200)
+        let at = try await store.pool.read { db in try Date.fetchOne(db, sql: "SELECT at FROM click LIMIT 1") }
+        XCTAssertEqual(at, now)
     }
 }
 

@@ -8,7 +8,7 @@ import XCTest
 /// Opens a real link in headless Chromium at 390×844 with JavaScript off (Tests/e2e/phone_page.py).
 final class BrowserTests: XCTestCase {
     func testAPhoneShowsTheAmountAndNumberWithoutHorizontalScrolling() async throws {
-        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_BROWSER"] == "1"
+        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
         guard let python = BrowserTests.executable("python3"), BrowserTests.executable("chromium") != nil,
             BrowserTests.executable("chromedriver") != nil, BrowserTests.run(python, ["-c", "import selenium"]) == 0
         else {

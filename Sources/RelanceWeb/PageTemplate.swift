@@ -6,11 +6,7 @@ import RelanceCore
 /// once per language at start-up into byte runs. Customer pages are the hot path: a general Mustache
 /// renderer measured at about half of the plain route's throughput here, this one costs a few µs.
 public struct PageTemplate: Sendable {
-    indirect enum Node: Sendable {
-        case text([UInt8])
-        case variable(PageSlot, escaped: Bool)
-        case section(PageSlot, inverted: Bool, [Node])
-    }
+    typealias Node = TemplateSyntax.Node<PageSlot>
 
     let nodes: [Node]
     public let name: String
@@ -24,104 +20,27 @@ public struct PageTemplate: Sendable {
 
     public struct SyntaxError: Error, CustomStringConvertible {
         public let template: String
-        public let offset: Int
         public let problem: String
-        public var description: String { "\(template): \(problem) at byte \(offset)" }
+        public var description: String { "\(template): \(problem)" }
     }
 
     /// Compiles `source`, replacing `{{t.key}}` with the escaped text of `strings[key]` at once.
     public init(name: String, source: String, strings: [String: String]) throws {
         self.name = name
-        let bytes = Array(PageTemplate.dropStandaloneLines(source).utf8)
-        var index = 0
-        var stack: [(name: String, inverted: Bool, nodes: [Node], offset: Int)] = [("", false, [], 0)]
-        func slot(_ name: String, _ offset: Int) throws -> PageSlot {
-            guard let slot = PageSlot(name: name) else {
-                throw SyntaxError(template: name, offset: offset, problem: "unknown variable \(name)")
-            }
-            return slot
-        }
-        var text: [UInt8] = []
-
-        func flushText() {
-            if !text.isEmpty {
-                stack[stack.count - 1].nodes.append(.text(text))
-                text = []
-            }
-        }
-        func fail(_ problem: String, _ offset: Int) -> SyntaxError {
-            SyntaxError(template: name, offset: offset, problem: problem)
-        }
-
-        while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "{"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "{")
-            else {
-                text.append(bytes[index])
-                index += 1
-                continue
-            }
-            let start = index
-            let triple = index + 2 < bytes.count && bytes[index + 2] == UInt8(ascii: "{")
-            let open = triple ? 3 : 2
-            let close: [UInt8] = triple ? Array("}}}".utf8) : Array("}}".utf8)
-            var end = index + open
-            while end + close.count <= bytes.count && Array(bytes[end..<end + close.count]) != close { end += 1 }
-            guard end + close.count <= bytes.count else { throw fail("unclosed tag", start) }
-            let inside = String(decoding: bytes[(index + open)..<end], as: UTF8.self).trimmingCharacters(
-                in: .whitespaces)
-            index = end + close.count
-            guard let sigil = inside.first else { throw fail("empty tag", start) }
-            switch sigil {
-            case "!":
-                continue
-            case "#", "^":
-                flushText()
-                let key = String(inside.dropFirst()).trimmingCharacters(in: .whitespaces)
-                stack.append((key, sigil == "^", [], start))
-            case "/":
-                flushText()
-                let key = String(inside.dropFirst()).trimmingCharacters(in: .whitespaces)
-                guard stack.count > 1, let section = stack.popLast(), section.name == key else {
-                    throw fail("closing {{/\(key)}} does not match an open section", start)
+        do {
+            nodes = try TemplateSyntax.parse(source) { tag -> TemplateSyntax.Resolution<PageSlot> in
+                if tag.hasPrefix("t.") {
+                    guard let value = strings[String(tag.dropFirst(2))] else {
+                        return .unknown("no translation for \(tag)")
+                    }
+                    return .text(HTML.escape(value))
                 }
-                stack[stack.count - 1].nodes.append(
-                    .section(try slot(section.name, section.offset), inverted: section.inverted, section.nodes))
-            default:
-                if inside.hasPrefix("t.") {
-                    let key = String(inside.dropFirst(2))
-                    guard let value = strings[key] else { throw fail("no translation for \(key)", start) }
-                    text += triple ? Array(value.utf8) : HTML.escape(value)
-                } else {
-                    flushText()
-                    stack[stack.count - 1].nodes.append(.variable(try slot(inside, start), escaped: !triple))
-                }
+                guard let slot = PageSlot(name: tag) else { return .unknown("unknown variable \(tag)") }
+                return .name(slot)
             }
+        } catch {
+            throw SyntaxError(template: name, problem: error.description)
         }
-        flushText()
-        guard stack.count == 1 else {
-            throw fail("section {{#\(stack[stack.count - 1].name)}} is never closed", stack[stack.count - 1].offset)
-        }
-        nodes = stack[0].nodes
-    }
-
-    /// A line holding only a section or comment tag leaves no blank line behind, as in Mustache.
-    static func dropStandaloneLines(_ source: String) -> String {
-        var lines: [Substring] = []
-        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            let standalone =
-                trimmed.hasPrefix("{{") && trimmed.hasSuffix("}}")
-                && trimmed.dropFirst(2).first.map { "#^/!".contains($0) } == true
-                && trimmed.dropFirst(2).firstIndex(of: "{") == nil && trimmed.components(separatedBy: "}}").count == 2
-            if standalone, !lines.isEmpty {
-                lines[lines.count - 1] += trimmed
-            } else if standalone {
-                lines.append(Substring(trimmed))
-            } else {
-                lines.append(line)
-            }
-        }
-        return lines.joined(separator: "\n")
     }
 
     /// Renders with `values`; a name that is absent renders as nothing and counts as false.
@@ -137,9 +56,9 @@ public struct PageTemplate: Sendable {
             switch node {
             case .text(let bytes):
                 out.append(contentsOf: bytes)
-            case .variable(let slot, let escaped):
+            case .variable(let slot, let raw):
                 guard let value = values[slot] else { continue }
-                if escaped { HTML.escape(value, into: &out) } else { out.append(contentsOf: value.utf8) }
+                if raw { out.append(contentsOf: value.utf8) } else { HTML.escape(value, into: &out) }
             case .section(let slot, let inverted, let children):
                 if values.isTrue(slot) != inverted { render(children, values, into: &out) }
             }
@@ -241,7 +160,7 @@ public struct PageLibrary: Sendable {
         for language in Language.allCases where Set(strings[language]?.keys ?? [:].keys) != keys {
             let missing = keys.symmetricDifference(Set(strings[language]?.keys ?? [:].keys)).sorted()
             throw PageTemplate.SyntaxError(
-                template: "strings.\(language.rawValue).txt", offset: 0,
+                template: "strings.\(language.rawValue).txt",
                 problem: "phrases differ between languages: \(missing.joined(separator: ", "))")
         }
         self.templates = templates

@@ -32,10 +32,20 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RelanceMessaging",
+            dependencies: [
+                "RelanceCore",
+                "RelanceStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "RelanceWeb",
             dependencies: [
                 "RelanceCore",
                 "RelanceStore",
+                "RelanceMessaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -49,6 +59,7 @@ let package = Package(
             dependencies: [
                 "RelanceCore",
                 "RelanceStore",
+                "RelanceMessaging",
                 "RelanceWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -61,10 +72,15 @@ let package = Package(
             dependencies: ["RelanceStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
+            name: "RelanceMessagingTests",
+            dependencies: ["RelanceMessaging", "RelanceStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
             name: "RelanceWebTests",
             dependencies: [
                 "RelanceWeb",
                 "RelanceStore",
+                "RelanceMessaging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

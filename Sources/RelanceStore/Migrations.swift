@@ -70,15 +70,21 @@ extension Store {
 
                     CREATE TABLE link (
                         id INTEGER PRIMARY KEY,
-                        invoice_id INTEGER NOT NULL REFERENCES invoice (id),
+                        -- An invoice's page, or a customer's statement of open invoices: exactly one.
+                        invoice_id INTEGER REFERENCES invoice (id),
+                        customer_id INTEGER REFERENCES customer (id),
                         purpose TEXT NOT NULL CHECK (purpose IN ('api', 'cli', 'demo', 'renewal', 'reminder')),
                         key_id INTEGER NOT NULL,
                         created_at TEXT NOT NULL,
                         expires_at TEXT NOT NULL,
                         revoked_at TEXT,
-                        renewed_from INTEGER REFERENCES link (id)
+                        renewed_from INTEGER REFERENCES link (id),
+                        -- The message that carried the link, for "which reminder got paid".
+                        message_id INTEGER REFERENCES message (id),
+                        CHECK ((invoice_id IS NULL) <> (customer_id IS NULL))
                     );
                     CREATE INDEX link_invoice ON link (invoice_id, created_at);
+                    CREATE INDEX link_customer ON link (customer_id) WHERE customer_id IS NOT NULL;
 
                     CREATE TABLE click (
                         id INTEGER PRIMARY KEY,
@@ -128,6 +134,7 @@ extension Store {
                     );
                     """)
         }
+        migrator.registerMigration("2026-11-29-reminders", migrate: remindersMigration)
         return migrator
     }()
 }

@@ -50,12 +50,14 @@ extension Store {
             try db.execute(
                 sql: """
                     INSERT INTO invoice (number, customer_id, currency, amount, issued_on, due_on, payment_url,
-                        external_ref, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        external_ref, created_at, updated_at, next_action_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     invoice.number, customerID, invoice.amount.currency.code, invoice.amount.minorUnits,
                     invoice.issuedOn.iso, invoice.dueOn.iso, invoice.paymentURL, invoice.externalRef, now, now,
+                    // The next scheduler tick works out which stage applies and when.
+                    now,
                 ])
             return try Store.invoice(db, id: db.lastInsertedRowID)
         }
@@ -138,8 +140,9 @@ extension Store {
             let invoice = try Store.invoice(db, id: id)
             guard invoice.status != .void else { return invoice }
             try db.execute(
-                sql: "UPDATE invoice SET voided_at = ?, updated_at = ? WHERE id = ?", arguments: [now, now, id])
-            try Store.cancelQueuedMessages(db, invoiceID: id)
+                sql: "UPDATE invoice SET voided_at = ?, updated_at = ?, next_action_at = NULL WHERE id = ?",
+                arguments: [now, now, id])
+            try Store.cancelQueuedMessages(db, invoiceID: id, now: now)
             return try Store.invoice(db, id: id)
         }
     }

@@ -1,7 +1,30 @@
 import Foundation
 import GRDB
+import RelanceCore
+
+/// A message claimed for sending: it is `sending` in the database before the provider is called.
+public struct ClaimedMessage: Sendable, Equatable {
+    public var id: Int64
+    public var channel: String
+    public var recipient: String
+    public var body: String
+    public var encoding: SMSEncoding
+    public var attempts: Int
+}
+
+/// What a provider said about one attempt.
+public enum SendResult: Sendable, Equatable {
+    case accepted(provider: String, providerID: String?)
+    /// The number is invalid, opted out, or the provider refuses the message for good.
+    case permanentFailure(provider: String, reason: String)
+    /// Worth another try later: 5xx, 429, timeout, connection refused.
+    case transientFailure(provider: String, reason: String)
+}
 
 extension Store {
+    /// After this many attempts a message that keeps failing transiently is marked failed.
+    public static let maximumAttempts = 5
+
     /// The oldest queued messages, for a sender to hand to a provider.
     public func queuedMessages(limit: Int) async throws -> [OutboxMessage] {
         try await pool.read { db in
@@ -11,26 +34,147 @@ extension Store {
         }
     }
 
-    /// Every message about an invoice, oldest first.
+    /// Every message about an invoice, oldest first, including messages that covered it with others.
     public func messages(invoiceID: Int64) async throws -> [OutboxMessage] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM message WHERE invoice_id = ? ORDER BY id", arguments: [invoiceID])
-                .map(OutboxMessage.init(row:))
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM message
+                    WHERE invoice_id = ? OR id IN (SELECT message_id FROM reminder WHERE invoice_id = ?)
+                    ORDER BY id
+                    """, arguments: [invoiceID, invoiceID]
+            ).map(OutboxMessage.init(row:))
         }
     }
 
-    /// Marks a message handed to the provider.
-    public func markMessageSent(id: Int64, now: Date) async throws {
+    /// The statuses a message went through, oldest first.
+    public func messageEvents(messageID: Int64) async throws -> [(status: String, at: Date, detail: String?)] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT status, at, detail FROM message_event WHERE message_id = ? ORDER BY id",
+                arguments: [messageID]
+            ).map { ($0["status"], $0["at"], $0["detail"]) }
+        }
+    }
+
+    /// At start-up: a message left `sending` by a crash may or may not have reached the provider. It
+    /// becomes `unknown`, is never sent again automatically, and is flagged for a person to look at.
+    @discardableResult
+    public func markInterruptedSendsUnknown(now: Date) async throws -> Int {
         try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE message SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'queued'",
-                arguments: [now, id])
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM message WHERE status = 'sending'")
+            for id in ids {
+                try db.execute(
+                    sql: "UPDATE message SET status = 'unknown', updated_at = ? WHERE id = ?", arguments: [now, id])
+                try Store.recordEvent(
+                    db, messageID: id, status: "unknown", at: now,
+                    detail: "interrupted while sending; not retried automatically")
+            }
+            return ids.count
         }
     }
 
-    static func cancelQueuedMessages(_ db: Database, invoiceID: Int64) throws {
-        try db.execute(
-            sql: "UPDATE message SET status = 'cancelled' WHERE invoice_id = ? AND status = 'queued'",
-            arguments: [invoiceID])
+    /// Takes the next queued message whose time has come and marks it `sending`, committed before the
+    /// provider is called. A reminder whose invoices are all settled, void or paused is cancelled
+    /// instead, and so is an SMS to a customer who has opted out since it was queued.
+    public func claimNextMessage(now: Date) async throws -> ClaimedMessage? {
+        try await pool.write { db in
+            while let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT m.*, c.sms_opted_out_at FROM message m JOIN customer c ON c.id = m.customer_id
+                    WHERE m.status = 'queued' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)
+                    ORDER BY m.id LIMIT 1
+                    """, arguments: [now])
+            {
+                let id: Int64 = row["id"]
+                if let reason = try Store.reasonToCancel(db, message: row) {
+                    try db.execute(
+                        sql: "UPDATE message SET status = 'cancelled', updated_at = ? WHERE id = ?",
+                        arguments: [now, id])
+                    try Store.recordEvent(db, messageID: id, status: "cancelled", at: now, detail: reason)
+                    continue
+                }
+                try db.execute(
+                    sql: "UPDATE message SET status = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                    arguments: [now, id])
+                try Store.recordEvent(db, messageID: id, status: "sending", at: now, detail: nil)
+                return ClaimedMessage(
+                    id: id, channel: row["channel"], recipient: row["recipient"], body: row["body"],
+                    encoding: SMSEncoding(rawValue: row["encoding"] ?? "") ?? SMSText.analyze(row["body"]).encoding,
+                    attempts: (row["attempts"] as Int) + 1)
+            }
+            return nil
+        }
+    }
+
+    static func reasonToCancel(_ db: Database, message row: Row) throws -> String? {
+        if row["channel"] as String == "sms", row["sms_opted_out_at"] as String? != nil { return "customer opted out" }
+        guard row["kind"] as String == "reminder" else { return nil }
+        let id: Int64 = row["id"]
+        let open =
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM invoice
+                    WHERE (id = ? OR id IN (SELECT invoice_id FROM reminder WHERE message_id = ?))
+                        AND paid_at IS NULL AND voided_at IS NULL AND reminders_paused_at IS NULL
+                    """, arguments: [row["invoice_id"] as Int64?, id]) ?? 0
+        return open == 0 ? "nothing left to ask for: paid, void or paused" : nil
+    }
+
+    /// Records what the provider said about a claimed message.
+    public func recordSendResult(messageID: Int64, _ result: SendResult, attempts: Int, now: Date) async throws {
+        try await pool.write { db in
+            switch result {
+            case .accepted(let provider, let providerID):
+                try db.execute(
+                    sql: """
+                        UPDATE message SET status = 'sent', provider = ?, provider_id = ?, sent_at = ?, updated_at = ?,
+                            error = NULL
+                        WHERE id = ?
+                        """, arguments: [provider, providerID, now, now, messageID])
+                try Store.recordEvent(db, messageID: messageID, status: "sent", at: now, detail: providerID)
+            case .permanentFailure(let provider, let reason):
+                try db.execute(
+                    sql: "UPDATE message SET status = 'failed', provider = ?, error = ?, updated_at = ? WHERE id = ?",
+                    arguments: [provider, reason, now, messageID])
+                try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: reason)
+            case .transientFailure(let provider, let reason):
+                if attempts >= Store.maximumAttempts {
+                    try db.execute(
+                        sql:
+                            "UPDATE message SET status = 'failed', provider = ?, error = ?, updated_at = ? WHERE id = ?",
+                        arguments: [provider, "gave up after \(attempts) attempts: \(reason)", now, messageID])
+                    try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: reason)
+                } else {
+                    // 30 s, 2 min, 8 min, 32 min…
+                    let delay = 30 * pow(4, Double(attempts - 1))
+                    try db.execute(
+                        sql: """
+                            UPDATE message SET status = 'queued', provider = ?, error = ?, next_attempt_at = ?, updated_at = ?
+                            WHERE id = ?
+                            """, arguments: [provider, reason, now.addingTimeInterval(delay), now, messageID])
+                    try Store.recordEvent(db, messageID: messageID, status: "retry", at: now, detail: reason)
+                }
+            }
+        }
+    }
+
+    /// Marks a message handed to the provider (kept for simple senders and tests).
+    public func markMessageSent(id: Int64, now: Date) async throws {
+        try await recordSendResult(
+            messageID: id, .accepted(provider: "console", providerID: nil), attempts: 1, now: now)
+    }
+
+    static func cancelQueuedMessages(_ db: Database, invoiceID: Int64, now: Date) throws {
+        let ids = try Int64.fetchAll(
+            db, sql: "SELECT id FROM message WHERE invoice_id = ? AND status = 'queued'", arguments: [invoiceID])
+        for id in ids {
+            try db.execute(
+                sql: "UPDATE message SET status = 'cancelled', updated_at = ? WHERE id = ?", arguments: [now, id])
+            try Store.recordEvent(db, messageID: id, status: "cancelled", at: now, detail: "invoice settled")
+        }
     }
 }

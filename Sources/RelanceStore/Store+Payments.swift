@@ -71,8 +71,9 @@ extension Store {
         let paymentID = db.lastInsertedRowID
         if payment.amount >= balance && invoice.paidAt == nil {
             try db.execute(
-                sql: "UPDATE invoice SET paid_at = ?, updated_at = ? WHERE id = ?", arguments: [now, now, invoiceID])
-            try cancelQueuedMessages(db, invoiceID: invoiceID)
+                sql: "UPDATE invoice SET paid_at = ?, updated_at = ?, next_action_at = NULL WHERE id = ?",
+                arguments: [now, now, invoiceID])
+            try cancelQueuedMessages(db, invoiceID: invoiceID, now: now)
         } else {
             try db.execute(sql: "UPDATE invoice SET updated_at = ? WHERE id = ?", arguments: [now, invoiceID])
         }

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import RelanceCore
+import RelanceMessaging
 import RelanceStore
 import RelanceWeb
 
@@ -11,7 +12,10 @@ struct Relance: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relance",
         abstract: "Payment links and polite reminders for unpaid invoices.",
-        subcommands: [Serve.self, Migrate.self, LinkCommand.self, APIKeyCommand.self, LinkKeyCommand.self])
+        subcommands: [
+            Serve.self, Migrate.self, Remind.self, TemplatesCommand.self, LinkCommand.self, APIKeyCommand.self,
+            LinkKeyCommand.self,
+        ])
 }
 
 /// Options every command that touches the database shares.
@@ -106,9 +110,12 @@ struct Serve: AsyncParsableCommand {
             baseURL: base, keyring: try storage.keyring(), instanceSecret: try storage.instanceSecret(),
             trustForwardedFor: trustProxy || environment("RELANCE_TRUST_PROXY") == "1",
             resourcesDirectory: resourcesDirectory())
-        let outbox = ConsoleOutbox(store: store, logger: logger)
+        let reminders = ReminderService(
+            store: store, dispatcher: try makeDispatcher(store: store, logger: logger),
+            links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring), logger: logger,
+            interval: .seconds(environment("RELANCE_TICK_SECONDS").flatMap(Int.init) ?? 60))
         let app = try buildApplication(
-            store: store, settings: settings, host: host, port: port, logger: logger, extraServices: [outbox])
+            store: store, settings: settings, host: host, port: port, logger: logger, extraServices: [reminders])
         if demo {
             let seeded = try await DemoData.seed(store: store, settings: settings, now: Date())
             print(

@@ -3,6 +3,7 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
+import RelanceMessaging
 import RelanceStore
 import XCTest
 
@@ -276,10 +277,13 @@ final class CustomerPageTests: XCTestCase {
         XCTAssertTrue(message.body.hasPrefix("Atelier Martin : voici votre nouveau lien"), message.body)
         XCTAssertTrue(message.body.contains("F-2026-0042"))
 
-        // Until SMS providers exist, the console outbox prints it and marks it sent.
+        // The dispatcher hands it to the provider (here the console one) and records it sent.
         let printed = LogCapture()
-        let outbox = ConsoleOutbox(store: harness.store, logger: harness.logs.logger, write: { printed.append($0) })
-        let sent = try await outbox.drain()
+        let dispatcher = Dispatcher(
+            store: harness.store, provider: ConsoleSMSProvider(write: { printed.append($0) }),
+            clock: harness.clock.clock,
+            logger: harness.logs.logger)
+        let sent = try await dispatcher.drain()
         XCTAssertEqual(sent, 1)
         XCTAssertEqual(printed.all, "[console sms] to +33612345678: \(message.body)")
         let after = try await harness.store.messages(invoiceID: invoice.id)

@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import RelanceCore
+import RelanceStore
+import ServiceLifecycle
+
+/// The reminder engine inside `relance serve`: every interval, one scheduler tick then a dispatch of
+/// what is queued (reminders and "send me a new link" messages alike). Stops with the server.
+public struct ReminderService: Service {
+    let store: Store
+    let dispatcher: Dispatcher
+    let links: LinkSettings
+    let clock: Clock
+    let logger: Logger
+    let interval: Duration
+
+    public init(
+        store: Store, dispatcher: Dispatcher, links: LinkSettings, clock: Clock = .system, logger: Logger,
+        interval: Duration = .seconds(60)
+    ) {
+        self.store = store
+        self.dispatcher = dispatcher
+        self.links = links
+        self.clock = clock
+        self.logger = logger
+        self.interval = interval
+    }
+
+    /// One tick and one dispatch, as `relance remind --once` runs them.
+    public func runOnce() async throws -> TickSummary {
+        let summary = try await store.runScheduler(now: clock.now(), links: links)
+        if summary.examined > 0 {
+            logger.info(
+                "scheduler tick",
+                metadata: [
+                    "examined": "\(summary.examined)", "queued": "\(summary.queued.count)",
+                    "deferred": "\(summary.deferred)", "skipped": "\(summary.skipped.count)",
+                ])
+        }
+        try await dispatcher.drain()
+        return summary
+    }
+
+    public func run() async throws {
+        try await dispatcher.recover()
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    _ = try await runOnce()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("reminder tick failed", metadata: ["error": "\(error)"])
+                }
+                // The dispatcher also picks up messages queued between ticks (new-link requests).
+                let deadline = ContinuousClock.now + interval
+                while !Task.isCancelled && ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .seconds(1))
+                    _ = try? await dispatcher.drain()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,398 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// One message the scheduler queued (or, in a dry run, would queue).
+public struct QueuedReminder: Sendable, Equatable {
+    public var messageID: Int64
+    public var customerID: Int64
+    public var invoiceIDs: [Int64]
+    public var stage: String
+    public var channel: Channel
+    public var recipient: String
+    public var body: String
+    public var encoding: SMSEncoding
+    public var segments: Int
+}
+
+/// What one scheduler tick did.
+public struct TickSummary: Sendable, Equatable {
+    /// Invoices whose next action had come.
+    public var examined = 0
+    public var queued: [QueuedReminder] = []
+    /// Slots recorded as handled without a message (no phone, opted out, channel not available).
+    public var skipped: [(invoiceID: Int64, stage: String, reason: String)] = []
+    /// Invoices put back for later: outside the sending window, or within the frequency cap.
+    public var deferred = 0
+
+    public static func == (lhs: TickSummary, rhs: TickSummary) -> Bool {
+        lhs.examined == rhs.examined && lhs.queued == rhs.queued && lhs.deferred == rhs.deferred
+            && lhs.skipped.map { "\($0)" } == rhs.skipped.map { "\($0)" }
+    }
+}
+
+/// Where links in messages point, and how they are signed.
+public struct LinkSettings: Sendable {
+    public var baseURL: String
+    public var keyring: LinkKeyring
+
+    public init(baseURL: String, keyring: LinkKeyring) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.keyring = keyring
+    }
+
+    public func url(token: String) -> String { baseURL + "/p/" + token }
+}
+
+extension Store {
+    // MARK: - Policy, rules, templates
+
+    /// The reminder policy as stored.
+    public func policy() async throws -> ReminderPolicy {
+        try await pool.read { db in try Store.policy(db) }
+    }
+
+    static func policy(_ db: Database) throws -> ReminderPolicy {
+        let stages = try Row.fetchAll(
+            db,
+            sql: "SELECT key, offset_days, repeat_every_days, enabled, channels FROM reminder_stage ORDER BY position"
+        ).map { row in
+            ReminderStage(
+                key: row["key"], offsetDays: row["offset_days"], repeatEveryDays: row["repeat_every_days"],
+                enabled: row["enabled"],
+                channels: (row["channels"] as String).split(separator: ",").compactMap { Channel(rawValue: String($0)) }
+            )
+        }
+        return try ReminderPolicy(stages: stages)
+    }
+
+    /// Replaces the policy. Every open invoice is looked at again on the next tick.
+    public func savePolicy(_ policy: ReminderPolicy, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM reminder_stage")
+            for (index, stage) in policy.stages.enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO reminder_stage (key, position, offset_days, repeat_every_days, enabled, channels)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        stage.key, index + 1, stage.offsetDays, stage.repeatEveryDays, stage.enabled,
+                        stage.channels.map(\.rawValue).sorted().reversed().joined(separator: ","),
+                    ])
+            }
+            try db.execute(
+                sql: """
+                    UPDATE invoice SET next_action_at = ?
+                    WHERE paid_at IS NULL AND voided_at IS NULL AND reminders_paused_at IS NULL
+                    """, arguments: [now])
+        }
+    }
+
+    /// Quiet hours, weekdays, holidays and the frequency cap.
+    public func sendingRules() async throws -> SendingRules {
+        try await pool.read { db in try Store.sendingRules(db) }
+    }
+
+    static func sendingRules(_ db: Database) throws -> SendingRules {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sending_rules WHERE id = 1") else { return .standard }
+        let weekdays = Set((row["weekdays"] as String).split(separator: ",").compactMap { Int($0) })
+        let holidays = Set(
+            (row["holidays"] as String).split(separator: ",").compactMap { CalendarDate(iso: String($0)) })
+        return SendingRules(
+            windowStartHour: row["window_start_hour"], windowEndHour: row["window_end_hour"], weekdays: weekdays,
+            holidays: holidays, smsMinimumInterval: TimeInterval(row["sms_minimum_interval_hours"] as Int) * 3600)
+    }
+
+    /// The template for a stage, channel, language and kind: the business's own, else the default.
+    public func messageTemplate(stage: String, channel: Channel, language: Language, combined: Bool) async throws
+        -> MessageTemplate
+    {
+        try await pool.read { db in
+            try Store.messageTemplate(db, stage: stage, channel: channel, language: language, combined: combined)
+        }
+    }
+
+    static func messageTemplate(_ db: Database, stage: String, channel: Channel, language: Language, combined: Bool)
+        throws -> MessageTemplate
+    {
+        if let body = try String.fetchOne(
+            db,
+            sql: "SELECT body FROM message_template WHERE stage = ? AND channel = ? AND locale = ? AND combined = ?",
+            arguments: [stage, channel.rawValue, language.rawValue, combined])
+        {
+            return try MessageTemplate(body)
+        }
+        let key = DefaultTemplates.Key(stage: stage, channel: channel, language: language, combined: combined)
+        if let source = DefaultTemplates.sms[key] { return try MessageTemplate(source) }
+        // A stage the business added without wording: the default of the nearest standard stage.
+        let offset =
+            try Int.fetchOne(db, sql: "SELECT offset_days FROM reminder_stage WHERE key = ?", arguments: [stage]) ?? 0
+        let nearest = offset < 0 ? "courtesy" : offset == 0 ? "due" : offset < 30 ? "late" : "final"
+        let fallback = DefaultTemplates.Key(stage: nearest, channel: .sms, language: language, combined: combined)
+        return try MessageTemplate(DefaultTemplates.sms[fallback] ?? "{{business_name}}: {{link}}")
+    }
+
+    /// Stores a business's wording for a stage; the template is parsed first, so a broken one is refused.
+    public func saveTemplate(
+        stage: String, channel: Channel, language: Language, combined: Bool, body: String, now: Date
+    ) async throws {
+        _ = try MessageTemplate(body)
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO message_template (stage, channel, locale, combined, body, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (stage, channel, locale, combined) DO UPDATE SET body = excluded.body,
+                        updated_at = excluded.updated_at
+                    """, arguments: [stage, channel.rawValue, language.rawValue, combined, body, now])
+        }
+    }
+
+    // MARK: - The tick
+
+    /// One scheduler tick at `now`: every invoice whose next action has come (through the index on
+    /// `next_action_at`, at most `batchSize`) gets the reminder its stage calls for, in one transaction.
+    /// Invoices of one customer due together become one message with a statement link. With `dryRun`
+    /// the same work is done and rolled back, so the summary shows exactly what would be sent.
+    public func runScheduler(now: Date, links: LinkSettings, dryRun: Bool = false, batchSize: Int = 10_000)
+        async throws -> TickSummary
+    {
+        try await pool.writeWithoutTransaction { db in
+            var summary = TickSummary()
+            try db.inTransaction {
+                summary = try Store.tick(db, now: now, links: links, batchSize: batchSize)
+                return dryRun ? .rollback : .commit
+            }
+            return summary
+        }
+    }
+
+    private struct DueInvoice {
+        var id: Int64
+        var number: String
+        var balance: Money
+        var dueOn: CalendarDate
+        var planned: PlannedReminder
+    }
+
+    static func tick(_ db: Database, now: Date, links: LinkSettings, batchSize: Int) throws -> TickSummary {
+        var summary = TickSummary()
+        let policy = try Store.policy(db)
+        let rules = try Store.sendingRules(db)
+        let business = try Store.business(db)
+        let businessZone = TimeZone(identifier: business.timeZone) ?? .gmt
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.reminders_paused_at,
+                    i.customer_id, c.name, c.phone, c.locale, c.time_zone, c.sms_opted_out_at,
+                    (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid
+                FROM invoice i JOIN customer c ON c.id = i.customer_id
+                WHERE i.next_action_at <= ?
+                ORDER BY i.next_action_at, i.id
+                LIMIT ?
+                """, arguments: [now, batchSize])
+        summary.examined = rows.count
+        let setNextAction = try db.cachedStatement(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?")
+
+        var byCustomer: [(customerID: Int64, rows: [Row])] = []
+        var position: [Int64: Int] = [:]
+        for row in rows {
+            let customerID: Int64 = row["customer_id"]
+            if let index = position[customerID] {
+                byCustomer[index].rows.append(row)
+            } else {
+                position[customerID] = byCustomer.count
+                byCustomer.append((customerID, [row]))
+            }
+        }
+
+        for (customerID, group) in byCustomer {
+            let first = group[0]
+            let zone = (first["time_zone"] as String?).flatMap(TimeZone.init(identifier:)) ?? businessZone
+            let today = CalendarDate(instant: now, timeZone: zone)
+            let opening = rules.nextOpening(atOrAfter: now, in: zone)
+            let lastSMS = try Date.fetchOne(
+                db,
+                sql: """
+                    SELECT MAX(created_at) FROM message
+                    WHERE customer_id = ? AND channel = 'sms' AND status NOT IN ('cancelled', 'failed')
+                        AND kind = 'reminder'
+                    """, arguments: [customerID])
+            let capUntil = lastSMS.map { $0.addingTimeInterval(rules.smsMinimumInterval) }
+            var due: [DueInvoice] = []
+            var sentByInvoice: [Int64: Set<SlotKey>] = [:]
+
+            for row in group {
+                let id: Int64 = row["id"]
+                guard row["paid_at"] as String? == nil, row["voided_at"] as String? == nil,
+                    row["reminders_paused_at"] as String? == nil, let dueOn = CalendarDate(iso: row["due_on"]),
+                    let currency = Currency(code: row["currency"])
+                else {
+                    try setNextAction.execute(arguments: [nil as Date?, id])
+                    continue
+                }
+                let sent = Set(
+                    try Row.fetchAll(
+                        db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [id]
+                    )
+                    .map { SlotKey(stage: $0["stage"], occurrence: $0["occurrence"]) })
+                sentByInvoice[id] = sent
+                guard let planned = ReminderPlanner.due(policy: policy, dueOn: dueOn, today: today, sent: sent) else {
+                    let next = ReminderPlanner.nextAction(
+                        policy: policy, dueOn: dueOn, sent: sent, now: now, timeZone: zone, rules: rules)
+                    try setNextAction.execute(arguments: [next, id])
+                    continue
+                }
+                if opening > now {
+                    // Night, Sunday or a holiday where the customer lives: wait for the window.
+                    try setNextAction.execute(arguments: [opening, id])
+                    summary.deferred += 1
+                    continue
+                }
+                let balance = Money(minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64), currency: currency)
+                due.append(DueInvoice(id: id, number: row["number"], balance: balance, dueOn: dueOn, planned: planned))
+            }
+            if due.isEmpty { continue }
+
+            // SMS: one message per customer and currency, unless nothing can reach them.
+            let smsDue = due.filter { $0.planned.stage.channels.contains(.sms) }
+            let phone = first["phone"] as String?
+            var handled: [Int64: [SlotKey]] = [:]
+            if !smsDue.isEmpty {
+                if phone == nil || first["sms_opted_out_at"] as String? != nil {
+                    let reason = phone == nil ? "no phone number" : "opted out of SMS"
+                    for item in smsDue {
+                        try Store.recordSkipped(db, item.id, item.planned, .sms, reason: reason, now: now)
+                        summary.skipped.append((item.id, item.planned.stage.key, reason))
+                        handled[item.id, default: []].append(SlotKey(item.planned))
+                    }
+                } else if let capUntil, capUntil > now {
+                    let retry = rules.nextOpening(atOrAfter: capUntil, in: zone)
+                    for item in smsDue { try setNextAction.execute(arguments: [retry, item.id]) }
+                    summary.deferred += smsDue.count
+                    due.removeAll { item in smsDue.contains { $0.id == item.id } }
+                } else if let phone {
+                    let language = Language(locale: first["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+                    for batch in Dictionary(grouping: smsDue, by: { $0.balance.currency.code }).values {
+                        let queued = try Store.queueMessage(
+                            db, customerID: customerID, customerName: first["name"], phone: phone, items: batch,
+                            language: language, business: business, policy: policy, links: links, now: now)
+                        summary.queued.append(queued)
+                        for item in batch { handled[item.id, default: []].append(SlotKey(item.planned)) }
+                    }
+                }
+            }
+            // Channels that do not exist yet (email) are recorded as skipped so the slot is not retried.
+            for item in due where item.planned.stage.channels.contains(.email) {
+                try Store.recordSkipped(
+                    db, item.id, item.planned, .email, reason: "email channel not available", now: now)
+                summary.skipped.append((item.id, item.planned.stage.key, "email channel not available"))
+                handled[item.id, default: []].append(SlotKey(item.planned))
+            }
+            for item in due {
+                let sent = (sentByInvoice[item.id] ?? []).union(handled[item.id] ?? [])
+                let next = ReminderPlanner.nextAction(
+                    policy: policy, dueOn: item.dueOn, sent: sent, now: now, timeZone: zone, rules: rules,
+                    notBefore: handled[item.id] == nil ? nil : now.addingTimeInterval(rules.smsMinimumInterval))
+                try setNextAction.execute(arguments: [next, item.id])
+            }
+        }
+        return summary
+    }
+
+    private static func recordSkipped(
+        _ db: Database, _ invoiceID: Int64, _ planned: PlannedReminder, _ channel: Channel, reason: String, now: Date
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO reminder (invoice_id, stage, occurrence, channel, skipped_reason, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (invoice_id, stage, occurrence, channel) DO NOTHING
+                """,
+            arguments: [invoiceID, planned.stage.key, planned.occurrence, channel.rawValue, reason, now])
+    }
+
+    private static func queueMessage(
+        _ db: Database, customerID: Int64, customerName: String, phone: String, items: [DueInvoice],
+        language: Language, business: Business, policy: ReminderPolicy, links: LinkSettings, now: Date
+    ) throws -> QueuedReminder {
+        // The most advanced stage among the invoices sets the tone of a combined message.
+        let order = Dictionary(uniqueKeysWithValues: policy.stages.enumerated().map { ($1.key, $0) })
+        let stage =
+            items.map(\.planned.stage.key).max { (order[$0] ?? 0) < (order[$1] ?? 0) } ?? items[0].planned.stage.key
+        let combined = items.count > 1
+        let link: IssuedLink
+        if combined {
+            link = try Store.createStatementLink(db, customerID: customerID, keyring: links.keyring, now: now)
+        } else {
+            link = try Store.createLink(
+                db, invoiceID: items[0].id, expiresAt: nil, purpose: .reminder, renewedFrom: nil,
+                keyring: links.keyring, now: now)
+        }
+        let currency = items[0].balance.currency
+        let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
+        let template = try Store.messageTemplate(
+            db, stage: stage, channel: .sms, language: language, combined: combined)
+        let text = template.render([
+            .customer_name: customerName, .business_name: business.name,
+            .amount: Format.amount(items[0].balance, language), .invoice_number: items[0].number,
+            .due_date: Format.shortDate(items[0].dueOn, language), .link: links.url(token: link.token),
+            .business_phone: business.phone ?? "", .invoice_count: String(items.count),
+            .total: Format.amount(total, language),
+        ])
+        let analysis = SMSText.analyze(text)
+        try db.execute(
+            sql: """
+                INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, status, stage,
+                    encoding, segments, created_at, updated_at)
+                VALUES (?, ?, ?, 'reminder', 'sms', ?, ?, 'queued', ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                customerID, combined ? nil : items[0].id, link.linkID, phone, analysis.text, stage,
+                analysis.encoding.rawValue, analysis.segments, now, now,
+            ])
+        let messageID = db.lastInsertedRowID
+        try db.execute(sql: "UPDATE link SET message_id = ? WHERE id = ?", arguments: [messageID, link.linkID])
+        try Store.recordEvent(db, messageID: messageID, status: "queued", at: now, detail: nil)
+        for item in items {
+            try db.execute(
+                sql: """
+                    INSERT INTO reminder (invoice_id, stage, occurrence, channel, message_id, created_at)
+                    VALUES (?, ?, ?, 'sms', ?, ?)
+                    """,
+                arguments: [item.id, item.planned.stage.key, item.planned.occurrence, messageID, now])
+        }
+        return QueuedReminder(
+            messageID: messageID, customerID: customerID, invoiceIDs: items.map(\.id), stage: stage, channel: .sms,
+            recipient: phone, body: analysis.text, encoding: analysis.encoding, segments: analysis.segments)
+    }
+
+    static func recordEvent(_ db: Database, messageID: Int64, status: String, at: Date, detail: String?) throws {
+        try db.execute(
+            sql: "INSERT INTO message_event (message_id, status, at, detail) VALUES (?, ?, ?, ?)",
+            arguments: [messageID, status, at, detail])
+    }
+
+    /// A signed link to a customer's statement of open invoices, for a message about several of them.
+    static func createStatementLink(_ db: Database, customerID: Int64, keyring: LinkKeyring, now: Date) throws
+        -> IssuedLink
+    {
+        let business = try Store.business(db)
+        let expiry = Date(
+            timeIntervalSince1970: now.addingTimeInterval(TimeInterval(max(business.linkLifetimeDays, 14)) * 86_400)
+                .timeIntervalSince1970.rounded(.down))
+        try db.execute(
+            sql: """
+                INSERT INTO link (customer_id, purpose, key_id, created_at, expires_at)
+                VALUES (?, 'reminder', ?, ?, ?)
+                """, arguments: [customerID, keyring.signingKey.id, now, expiry])
+        let linkID = db.lastInsertedRowID
+        return IssuedLink(
+            linkID: linkID, invoiceID: 0, token: SignedLink.token(linkID: linkID, expiresAt: expiry, keyring: keyring),
+            expiresAt: expiry)
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RelanceCore
+import RelanceMessaging
+import RelanceStore
+
+/// The SMS provider chosen by `RELANCE_SMS_PROVIDER` (only `console` so far).
+func makeDispatcher(store: Store, logger: Logger, clock: Clock = .system) throws -> Dispatcher {
+    let rate = environment("RELANCE_SMS_RATE").flatMap(Double.init) ?? 10
+    switch environment("RELANCE_SMS_PROVIDER") ?? "console" {
+    case "console":
+        return Dispatcher(
+            store: store, provider: ConsoleSMSProvider(), clock: clock, logger: logger, ratePerSecond: rate)
+    case let other:
+        throw CommandFailure("RELANCE_SMS_PROVIDER=\(other) is not supported; use console")
+    }
+}
+
+struct Remind: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the reminder scheduler and dispatcher once, as cron would.")
+
+    @Flag(help: "One tick then exit (the only mode; `serve` runs the scheduler continuously).")
+    var once = false
+
+    @Option(help: "Act as if it were this instant (ISO 8601), for tests and catching up.")
+    var at: String?
+
+    @Flag(help: "Print what would be sent, with encoding and segments; send and change nothing.")
+    var dryRun = false
+
+    @Option(help: "Public URL printed in links (env RELANCE_BASE_URL).")
+    var baseURL: String = environment("RELANCE_BASE_URL") ?? "http://127.0.0.1:8080"
+
+    @OptionGroup var storage: DatabaseOptions
+
+    func run() async throws {
+        var now = Date()
+        if let at {
+            guard let parsed = Instant.parse(at) else {
+                throw ValidationError("--at must be an ISO 8601 instant such as 2026-03-18T09:00:00Z")
+            }
+            now = parsed
+        }
+        let store = try storage.openStore()
+        let links = LinkSettings(baseURL: baseURL, keyring: try storage.keyring())
+        let logger = makeLogger()
+        if dryRun {
+            let summary = try await store.runScheduler(now: now, links: links, dryRun: true)
+            printSummary(summary, verb: "would send")
+            return
+        }
+        let service = ReminderService(
+            store: store, dispatcher: try makeDispatcher(store: store, logger: logger, clock: .fixed(now)),
+            links: links, clock: .fixed(now), logger: logger)
+        let summary = try await service.runOnce()
+        printSummary(summary, verb: "sent")
+    }
+
+    func printSummary(_ summary: TickSummary, verb: String) {
+        for message in summary.queued {
+            print(
+                "\(verb) \(message.stage) to \(message.recipient) [\(message.encoding.rawValue), "
+                    + "\(message.segments) segment\(message.segments == 1 ? "" : "s")]: \(message.body)")
+        }
+        for skipped in summary.skipped {
+            print("skipped \(skipped.stage) for invoice \(skipped.invoiceID): \(skipped.reason)")
+        }
+        printError(
+            "examined \(summary.examined) invoices: \(summary.queued.count) messages, "
+                + "\(summary.deferred) deferred, \(summary.skipped.count) skipped")
+    }
+}
+
+struct TemplatesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "templates", abstract: "Work with message templates.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Render every stage's SMS templates with worst-case values; fail on UCS-2 or too many segments.")
+
+        @Option(help: "Most segments a reminder may take.")
+        var maxSegments = 1
+
+        @Option(help: "Public URL printed in links (env RELANCE_BASE_URL).")
+        var baseURL: String = environment("RELANCE_BASE_URL") ?? "http://127.0.0.1:8080"
+
+        @OptionGroup var storage: DatabaseOptions
+
+        func run() async throws {
+            let store = try storage.openStore()
+            let business = try await store.business()
+            let policy = try await store.policy()
+            let currency = Currency(code: "EUR")
+            let link = baseURL + "/p/" + String(repeating: "x", count: SignedLink.tokenLength)
+            var problems = 0
+            for stage in policy.stages where stage.channels.contains(.sms) {
+                for language in Language.allCases {
+                    for combined in [false, true] {
+                        let template = try await store.messageTemplate(
+                            stage: stage.key, channel: .sms, language: language, combined: combined)
+                        let amount = currency.map {
+                            Format.amount(Money(minorUnits: 1_234_567, currency: $0), language)
+                        }
+                        let text = template.render([
+                            .customer_name: String(repeating: "W", count: 20), .business_name: business.name,
+                            .amount: amount ?? "", .total: amount ?? "", .invoice_number: "F-2026-00042",
+                            .invoice_count: "12",
+                            .due_date: Format.shortDate(CalendarDate(iso: "2026-09-28")!, language),
+                            .link: link, .business_phone: business.phone ?? "",
+                        ])
+                        let analysis = SMSText.analyze(text)
+                        var verdict = "ok"
+                        if analysis.encoding == .ucs2 {
+                            verdict =
+                                "UCS-2 because of "
+                                + analysis.charactersForcingUCS2.map { "'\($0)'" }.joined(separator: " ")
+                            problems += 1
+                        } else if analysis.segments > maxSegments {
+                            verdict = "too long"
+                            problems += 1
+                        }
+                        print(
+                            "\(stage.key) \(language.rawValue)\(combined ? " combined" : "") "
+                                + "\(analysis.encoding.rawValue) \(analysis.units) units, \(analysis.segments) segment(s): \(verdict)"
+                        )
+                    }
+                }
+            }
+            if problems > 0 { throw CommandFailure("\(problems) template(s) need attention") }
+        }
+    }
+}

@@ -259,3 +259,58 @@ extension Store {
         }
     }
 }
+
+/// A customer's statement: every open invoice, behind one link sent in a combined reminder.
+public struct StatementData: Sendable {
+    public struct Line: Sendable {
+        public var number: String
+        public var balance: Money
+        public var dueOn: CalendarDate
+    }
+
+    public var linkID: Int64
+    public var expiresAt: Date
+    public var revoked: Bool
+    public var customerName: String
+    public var customerLocale: String?
+    public var customerTimeZone: String?
+    public var lines: [Line]
+    public var business: Business
+}
+
+extension Store {
+    /// The statement behind a customer link, or nil when the link is not a statement link.
+    public func statementData(linkID: Int64) async throws -> StatementData? {
+        try await pool.read { db in
+            guard
+                let link = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT l.expires_at, l.revoked_at, c.id AS customer_id, c.name, c.locale, c.time_zone
+                        FROM link l JOIN customer c ON c.id = l.customer_id WHERE l.id = ?
+                        """, arguments: [linkID])
+            else { return nil }
+            let lines = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.number, i.currency, i.amount, i.due_on,
+                        (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid
+                    FROM invoice i
+                    WHERE i.customer_id = ? AND i.paid_at IS NULL AND i.voided_at IS NULL
+                    ORDER BY i.due_on, i.id
+                    """, arguments: [link["customer_id"] as Int64]
+            ).map { row in
+                StatementData.Line(
+                    number: row["number"],
+                    balance: Money(
+                        minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64),
+                        currency: try Store.currency(row["currency"])),
+                    dueOn: try Store.date(row["due_on"]))
+            }
+            return StatementData(
+                linkID: linkID, expiresAt: link["expires_at"], revoked: link["revoked_at"] as Date? != nil,
+                customerName: link["name"], customerLocale: link["locale"], customerTimeZone: link["time_zone"],
+                lines: lines, business: try Store.business(db))
+        }
+    }
+}

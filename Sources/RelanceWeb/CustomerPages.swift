@@ -52,7 +52,14 @@ struct CustomerPages: Sendable {
     ]
 
     /// `GET /p/{token}`: the invoice page for a person, a neutral page for link-preview fetchers.
-    @Sendable func show(_ request: Request, context: AppRequestContext) throws -> Response {
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let response = try showInvoice(request, context: context)
+        guard response.status == .notFound, let token = context.parameters.get("token") else { return response }
+        // Not an invoice link: perhaps a customer's statement, sent with a message about several invoices.
+        return try await showStatement(token: token, request: request, context: context) ?? response
+    }
+
+    func showInvoice(_ request: Request, context: AppRequestContext) throws -> Response {
         let token = context.parameters.get("token") ?? ""
         let now = settings.clock.now()
         let acceptLanguage = request.headers[.acceptLanguage]
@@ -61,13 +68,15 @@ struct CustomerPages: Sendable {
             return try unknownLink(request, context: context, acceptLanguage: acceptLanguage, now: now)
         case .expired(let link):
             guard let data = try store.pageData(linkID: link.linkID), data.expiresAt == link.expiresAt else {
-                return try unknownLink(request, context: context, acceptLanguage: acceptLanguage, now: now)
+                return try unknownLink(
+                    request, context: context, acceptLanguage: acceptLanguage, now: now, limit: false)
             }
             return problemPage(
                 data: data, revoked: data.revoked, token: token, acceptLanguage: acceptLanguage, now: now)
         case .valid(let link):
             guard let data = try store.pageData(linkID: link.linkID), data.expiresAt == link.expiresAt else {
-                return try unknownLink(request, context: context, acceptLanguage: acceptLanguage, now: now)
+                return try unknownLink(
+                    request, context: context, acceptLanguage: acceptLanguage, now: now, limit: false)
             }
             if data.revoked {
                 return problemPage(data: data, revoked: true, token: token, acceptLanguage: acceptLanguage, now: now)
@@ -152,18 +161,95 @@ struct CustomerPages: Sendable {
             "renewal-sent", business, language, heading: "renewal_heading", text: "renewal_text", status: .ok)
     }
 
+    /// A customer's statement page, or nil when the token is not a valid statement link.
+    func showStatement(token: String, request: Request, context: AppRequestContext) async throws -> Response? {
+        let now = settings.clock.now()
+        let link: SignedLink
+        switch SignedLink.verify(token, keyring: settings.keyring, now: now) {
+        case .invalid: return nil
+        case .valid(let valid): link = valid
+        case .expired(let expired): link = expired
+        }
+        guard let data = try await store.statementData(linkID: link.linkID), data.expiresAt == link.expiresAt else {
+            return nil
+        }
+        let acceptLanguage = request.headers[.acceptLanguage]
+        let language = Language.resolve(
+            customerLocale: data.customerLocale, acceptLanguage: acceptLanguage,
+            fallback: Language(locale: data.business.defaultLocale) ?? .fr)
+        if data.revoked || now >= link.expiresAt {
+            var values = baseValues(data.business)
+            values[.heading] = library.phrase(data.revoked ? "revoked_heading" : "expired_heading", language)
+            values[.text] = library.phrase(data.revoked ? "revoked_text" : "statement_expired_text", language)
+            return page("link-problem", language, values, status: .gone)
+        }
+        let agent = UserAgentClass(userAgent: request.headers[.userAgent])
+        let address = context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor)
+        clicks.record(ClickEvent(linkID: link.linkID, at: now, agent: agent, ipHash: ipHash(address)))
+        var values = baseValues(data.business)
+        if agent == .preview {
+            values.set(.secure, false)
+            return page("neutral", language, values, status: .ok)
+        }
+        values[.customer_name] = data.customerName
+        let zone = timeZones.zone(data.customerTimeZone) ?? timeZones.zone(data.business.timeZone) ?? .gmt
+        let today = CalendarDate(instant: now, timeZone: zone)
+        var rows: [UInt8] = []
+        for line in data.lines {
+            let state = DueState(status: .open, dueOn: line.dueOn, today: today)
+            rows +=
+                Array("<li><strong class=\"number\">".utf8) + HTML.escape(line.number) + Array("</strong><span>".utf8)
+            rows += HTML.escape(Format.amount(line.balance, language)) + Array("</span><span class=\"due".utf8)
+            rows += Array((state.daysOverdue > 0 ? " late" : "").utf8) + Array("\">".utf8)
+            rows += HTML.escape(dueText(state, dueOn: line.dueOn, language)) + Array("</span></li>\n".utf8)
+        }
+        values[.invoice_rows] = String(decoding: rows, as: UTF8.self)
+        // Totals are shown for the currency most lines use; mixed currencies are rare for one customer.
+        if let currency = data.lines.first?.balance.currency {
+            let total = Money(
+                minorUnits: data.lines.filter { $0.balance.currency == currency }.reduce(0) {
+                    $0 + $1.balance.minorUnits
+                },
+                currency: currency)
+            values.set(.open)
+            values[.balance] = Format.amount(total, language)
+            values[.balance_plain] = Format.plainAmount(total, language)
+            values[.number] = data.lines.map(\.number).joined(separator: ", ")
+            addWaysToPay(&values, business: data.business, paymentURL: data.business.paymentURL)
+        }
+        return page("statement", language, values, status: .ok)
+    }
+
+    func dueText(_ state: DueState, dueOn: CalendarDate, _ language: Language) -> String {
+        let date = Format.date(dueOn, language)
+        switch state {
+        case .dueToday: return library.phrase("due_today", language, date)
+        case .dueIn(let days):
+            return days == 1
+                ? library.phrase("due_in_one", language, date)
+                : library.phrase("due_in_many", language, String(days), date)
+        case .overdue(let days):
+            return days == 1
+                ? library.phrase("overdue_one", language, date)
+                : library.phrase("overdue_many", language, String(days), date)
+        case .paid, .void: return ""
+        }
+    }
+
     // MARK: - Pages
 
-    func unknownLink(_ request: Request, context: AppRequestContext, acceptLanguage: String?, now: Date) throws
-        -> Response
-    {
+    /// The 404 page; `limit` counts the miss against the client's address (forged tokens only: a
+    /// genuinely signed token that names no invoice is a statement link or a stale one).
+    func unknownLink(
+        _ request: Request, context: AppRequestContext, acceptLanguage: String?, now: Date, limit: Bool = true
+    ) throws -> Response {
         let client = ipHash(context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor))
         let business = try store.businessNow()
         let language = Language.resolve(
             customerLocale: nil, acceptLanguage: acceptLanguage,
             fallback: Language(locale: business.defaultLocale) ?? .fr)
         // Guessing tokens from one address is slowed down; the answer stays the same page.
-        let status: HTTPResponse.Status = missLimiter.allow(client, now: now) ? .notFound : .tooManyRequests
+        let status: HTTPResponse.Status = !limit || missLimiter.allow(client, now: now) ? .notFound : .tooManyRequests
         return messagePage(
             "link-problem", business, language, heading: "unknown_heading", text: "unknown_text", status: status)
     }
@@ -258,8 +344,14 @@ struct CustomerPages: Sendable {
                 Format.amount(Money(minorUnits: data.paid, currency: data.amount.currency), language),
                 Format.amount(data.amount, language))
         }
+        addWaysToPay(&values, business: business, paymentURL: data.paymentURL)
+        return values
+    }
+
+    /// The payment URL, bank details, phone and address the business offers, as page values.
+    func addWaysToPay(_ values: inout PageValues, business: Business, paymentURL: String?) {
         var hasWays = false
-        if let url = data.paymentURL, url.hasPrefix("https://") || url.hasPrefix("http://") {
+        if let url = paymentURL, url.hasPrefix("https://") || url.hasPrefix("http://") {
             values[.payment_url] = url
             hasWays = true
         }
@@ -276,7 +368,6 @@ struct CustomerPages: Sendable {
         }
         values[.business_email] = business.email
         values.set(.has_ways, hasWays)
-        return values
     }
 
     // MARK: - Helpers

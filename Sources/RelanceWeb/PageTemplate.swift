@@ -72,6 +72,7 @@ public enum PageSlot: Int, CaseIterable, Sendable {
     case amount, balance, balance_plain, bank_beneficiary, bank_bic, bank_iban, business_address, business_email
     case business_name, business_phone, business_phone_display, csrf, css_href, customer_name, has_ways, heading
     case number, open, paid, partly_paid, payment_url, renew_action, secure, state_class, state_text, text, void
+    case invoice_rows
 
     var index: Int { rawValue }
 
@@ -138,7 +139,7 @@ public struct PageLibrary: Sendable {
     /// Each phrase cut at its `%@` placeholders once, so filling one in is a few appends.
     let phraseParts: [Language: [String: [String]]]
 
-    public static let pageNames = ["invoice", "link-problem", "renewal-sent", "neutral", "error"]
+    public static let pageNames = ["invoice", "statement", "link-problem", "renewal-sent", "neutral", "error"]
 
     public init(directory: URL) throws {
         var templates: [Language: [String: PageTemplate]] = [:]

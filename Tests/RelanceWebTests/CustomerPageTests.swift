@@ -203,6 +203,41 @@ final class CustomerPageTests: XCTestCase {
         XCTAssertEqual(counts.person + counts.preview, 0)
     }
 
+    func testAStatementLinkListsTheCustomersOpenInvoicesWithTheirTotal() async throws {
+        let harness = self.harness!
+        let store = harness.store
+        // Two overdue invoices of one customer: the scheduler sends one message with a statement link.
+        let (first, _) = try await harness.invoice(number: "F-1", amount: 10_000, dueInDays: -8)
+        let (second, _) = try await harness.invoice(number: "F-2", amount: 2_550, dueInDays: -8)
+        XCTAssertEqual(first.customerID, second.customerID)
+        let links = LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
+        let summary = try await store.runScheduler(now: harness.clock.now, links: links)
+        let message = try XCTUnwrap(summary.queued.first)
+        XCTAssertEqual(message.invoiceIDs.count, 2)
+        let token = try XCTUnwrap(message.body.firstMatch(of: /\/p\/([A-Za-z0-9_-]{30})/)?.1)
+        try await harness.app.test(.router) { client in
+            let page = try await get(client, "/p/\(token)").text.plainSpaces
+            XCTAssertTrue(page.contains("Vos factures à régler"), page)
+            XCTAssertTrue(page.contains(#"id="amount">125,50 €<"#), page)
+            XCTAssertTrue(page.contains(">F-1<") && page.contains(">F-2<"))
+            XCTAssertTrue(page.contains("En retard de 8 jours"))
+            XCTAssertTrue(page.contains("FR76 3000"))
+            XCTAssertTrue(page.contains(#"<dd class="copy">F-1, F-2</dd>"#))
+            // Once both are paid the statement says so and offers no way to pay.
+            for invoice in [first, second] {
+                _ = try await store.recordPayment(
+                    invoiceID: invoice.id,
+                    NewPayment(
+                        amount: invoice.amount.minorUnits, method: "card", reference: nil, receivedAt: harness.clock.now
+                    ),
+                    now: harness.clock.now)
+            }
+            let settled = try await get(client, "/p/\(token)").text
+            XCTAssertTrue(settled.contains("il ne reste rien à régler"))
+            XCTAssertFalse(settled.contains("IBAN"))
+        }
+    }
+
     func testATokenForAReusedLinkIDOpensNothing() async throws {
         // A database restored from a backup or recreated hands out link ids again; a token sent
         // before carries another expiry and must not open somebody else's invoice.

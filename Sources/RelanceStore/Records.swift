@@ -112,6 +112,9 @@ public struct InvoiceSummary: Sendable, Equatable {
     public var voidedAt: Date?
     public var createdAt: Date
     public var personClicks: Int
+    public var nextActionAt: Date?
+    public var remindersPausedAt: Date?
+    public var remindersPausedReason: String?
 
     public var balance: Money { Money(minorUnits: amount.minorUnits - paid, currency: amount.currency) }
 
@@ -141,6 +144,9 @@ public struct InvoiceSummary: Sendable, Equatable {
         voidedAt = row["voided_at"]
         createdAt = row["created_at"]
         personClicks = row["person_clicks"]
+        nextActionAt = row["next_action_at"]
+        remindersPausedAt = row["reminders_paused_at"]
+        remindersPausedReason = row["reminders_paused_reason"]
     }
 }
 
@@ -206,6 +212,14 @@ public struct OutboxMessage: Sendable, Equatable {
     public var body: String
     public var status: String
     public var createdAt: Date
+    public var stage: String?
+    public var encoding: String?
+    public var segments: Int?
+    public var provider: String?
+    public var providerID: String?
+    public var error: String?
+    public var attempts: Int
+    public var sentAt: Date?
 
     init(row: Row) {
         id = row["id"]
@@ -217,6 +231,14 @@ public struct OutboxMessage: Sendable, Equatable {
         body = row["body"]
         status = row["status"]
         createdAt = row["created_at"]
+        stage = row["stage"]
+        encoding = row["encoding"]
+        segments = row["segments"]
+        provider = row["provider"]
+        providerID = row["provider_id"]
+        error = row["error"]
+        attempts = row["attempts"]
+        sentAt = row["sent_at"]
     }
 }
 

@@ -170,7 +170,7 @@ extension Store {
         }
     }
 
-    private struct DueInvoice {
+    struct DueInvoice {
         var id: Int64
         var number: String
         var balance: Money
@@ -316,7 +316,7 @@ extension Store {
             arguments: [invoiceID, planned.stage.key, planned.occurrence, channel.rawValue, reason, now])
     }
 
-    private static func queueMessage(
+    static func queueMessage(
         _ db: Database, customerID: Int64, customerName: String, phone: String, items: [DueInvoice],
         language: Language, business: Business, policy: ReminderPolicy, links: LinkSettings, now: Date
     ) throws -> QueuedReminder {
@@ -394,5 +394,69 @@ extension Store {
         return IssuedLink(
             linkID: linkID, invoiceID: 0, token: SignedLink.token(linkID: linkID, expiresAt: expiry, keyring: keyring),
             expiresAt: expiry)
+    }
+}
+
+extension Store {
+    /// Why an invoice cannot be reminded now.
+    public enum RemindRefusal: Error, Equatable, Sendable {
+        case settled
+        case noPhone
+        case optedOut
+        case nothingLeft
+    }
+
+    /// "Send the next reminder now": the stage that applies today, or else the next one, queued at once
+    /// regardless of the sending window and the frequency cap, but never to a customer who opted out.
+    public func remindNow(invoiceID: Int64, now: Date, links: LinkSettings) async throws -> QueuedReminder {
+        try await pool.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.customer_id,
+                            c.name, c.phone, c.locale, c.time_zone, c.sms_opted_out_at,
+                            (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid
+                        FROM invoice i JOIN customer c ON c.id = i.customer_id WHERE i.id = ?
+                        """, arguments: [invoiceID])
+            else { throw StoreError.notFound("invoice \(invoiceID)") }
+            guard row["paid_at"] as String? == nil, row["voided_at"] as String? == nil else {
+                throw RemindRefusal.settled
+            }
+            guard let phone = row["phone"] as String? else { throw RemindRefusal.noPhone }
+            guard row["sms_opted_out_at"] as String? == nil else { throw RemindRefusal.optedOut }
+            let policy = try Store.policy(db)
+            let business = try Store.business(db)
+            let zone =
+                (row["time_zone"] as String?).flatMap(TimeZone.init(identifier:))
+                ?? TimeZone(identifier: business.timeZone) ?? .gmt
+            let today = CalendarDate(instant: now, timeZone: zone)
+            let dueOn = try Store.date(row["due_on"])
+            let sent = Set(
+                try Row.fetchAll(
+                    db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [invoiceID]
+                )
+                .map { SlotKey(stage: $0["stage"], occurrence: $0["occurrence"]) })
+            let all = ReminderPlanner.slots(policy: policy, dueOn: dueOn)
+            let afterSent = (all.lastIndex { sent.contains(SlotKey($0)) }).map { $0 + 1 } ?? 0
+            let planned =
+                ReminderPlanner.due(policy: policy, dueOn: dueOn, today: today, sent: sent)
+                ?? all[afterSent...].first
+            guard let planned else { throw RemindRefusal.nothingLeft }
+            let balance = Money(
+                minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64),
+                currency: try Store.currency(row["currency"]))
+            let item = DueInvoice(
+                id: invoiceID, number: row["number"], balance: balance, dueOn: dueOn, planned: planned)
+            let language = Language(locale: row["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+            let queued = try Store.queueMessage(
+                db, customerID: row["customer_id"], customerName: row["name"], phone: phone, items: [item],
+                language: language, business: business, policy: policy, links: links, now: now)
+            let next = ReminderPlanner.nextAction(
+                policy: policy, dueOn: dueOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
+                rules: try Store.sendingRules(db))
+            try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [next, invoiceID])
+            return queued
+        }
     }
 }

@@ -28,6 +28,10 @@ struct InvoiceResource: Encodable, Sendable {
     var paid_at: String?
     var voided_at: String?
     var created_at: String
+    /// `active`, `paused` (see `reminders_paused_reason`) or `stopped` (paid, void, or every stage sent).
+    var reminders: String
+    var reminders_paused_reason: String?
+    var next_reminder_at: String?
 
     init(_ invoice: InvoiceSummary, today: CalendarDate) {
         id = invoice.id
@@ -46,6 +50,15 @@ struct InvoiceResource: Encodable, Sendable {
         paid_at = invoice.paidAt.map(Instant.format)
         voided_at = invoice.voidedAt.map(Instant.format)
         created_at = Instant.format(invoice.createdAt)
+        if invoice.status != .open {
+            reminders = "stopped"
+        } else if invoice.remindersPausedAt != nil {
+            reminders = "paused"
+        } else {
+            reminders = invoice.nextActionAt == nil ? "stopped" : "active"
+        }
+        reminders_paused_reason = invoice.remindersPausedReason
+        next_reminder_at = invoice.status == .open ? invoice.nextActionAt.map(Instant.format) : nil
     }
 
     // Optional fields are written as null rather than left out, so clients see the whole shape.
@@ -67,11 +80,14 @@ struct InvoiceResource: Encodable, Sendable {
         try c.encode(paid_at, forKey: .paid_at)
         try c.encode(voided_at, forKey: .voided_at)
         try c.encode(created_at, forKey: .created_at)
+        try c.encode(reminders, forKey: .reminders)
+        try c.encode(reminders_paused_reason, forKey: .reminders_paused_reason)
+        try c.encode(next_reminder_at, forKey: .next_reminder_at)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, number, status, currency, amount, paid, balance, issued_on, due_on, days_overdue, clicks, customer
-        case external_ref, paid_at, voided_at, created_at
+        case external_ref, paid_at, voided_at, created_at, reminders, reminders_paused_reason, next_reminder_at
     }
 }
 

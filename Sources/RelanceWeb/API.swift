@@ -21,6 +21,7 @@ struct API: Sendable {
         api.post("invoices/:id/payments", use: recordPayment)
         api.get("invoices/:id/payments", use: listPayments)
         api.post("invoices/:id/void", use: voidInvoice)
+        addReminderRoutes(to: api)
     }
 
     // MARK: - Requests

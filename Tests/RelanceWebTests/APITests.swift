@@ -28,6 +28,8 @@ final class APITests: XCTestCase {
             (.post, "/api/v1/invoices"), (.get, "/api/v1/invoices"), (.get, "/api/v1/invoices/1"),
             (.post, "/api/v1/invoices/1/links"), (.post, "/api/v1/invoices/1/payments"),
             (.get, "/api/v1/invoices/1/payments"), (.post, "/api/v1/invoices/1/void"),
+            (.get, "/api/v1/invoices/1/messages"), (.post, "/api/v1/invoices/1/remind"), (.get, "/api/v1/policy"),
+            (.put, "/api/v1/policy"), (.get, "/api/v1/templates"), (.put, "/api/v1/templates/due/sms/fr"),
         ]
         try await harness.app.test(.router) { client in
             for (method, path) in routes {

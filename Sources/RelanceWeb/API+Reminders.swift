@@ -1,0 +1,258 @@
+import Foundation
+import Hummingbird
+import RelanceCore
+import RelanceStore
+
+/// Reminder routes of `/api/v1`: the message log, the policy, the templates, and "remind now".
+extension API {
+    func addReminderRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("invoices/:id/messages", use: listMessages)
+        api.post("invoices/:id/remind", use: remindNow)
+        api.get("policy", use: getPolicy)
+        api.put("policy", use: putPolicy)
+        api.get("templates", use: listTemplates)
+        api.put("templates/:stage/:channel/:locale", use: putTemplate)
+    }
+
+    struct MessageResource: Encodable, Sendable {
+        struct Event: Encodable, Sendable {
+            var status: String
+            var at: String
+            var detail: String?
+        }
+
+        var id: Int64
+        var kind: String
+        var stage: String?
+        var channel: String
+        var recipient: String
+        var body: String
+        var encoding: String?
+        var segments: Int?
+        var status: String
+        var provider: String?
+        var provider_id: String?
+        var error: String?
+        var attempts: Int
+        var created_at: String
+        var sent_at: String?
+        var events: [Event]
+    }
+
+    /// `GET /api/v1/invoices/{id}/messages` — every message about the invoice, with its status history.
+    @Sendable func listMessages(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try invoiceID(context)
+        _ = try await store.invoice(id: id)
+        var resources: [MessageResource] = []
+        for message in try await store.messages(invoiceID: id) {
+            let events = try await store.messageEvents(messageID: message.id).map {
+                MessageResource.Event(status: $0.status, at: Instant.format($0.at), detail: $0.detail)
+            }
+            resources.append(
+                MessageResource(
+                    id: message.id, kind: message.kind, stage: message.stage, channel: message.channel,
+                    recipient: message.recipient, body: message.body, encoding: message.encoding,
+                    segments: message.segments, status: message.status, provider: message.provider,
+                    provider_id: message.providerID, error: message.error, attempts: message.attempts,
+                    created_at: Instant.format(message.createdAt), sent_at: message.sentAt.map(Instant.format),
+                    events: events))
+        }
+        return try json(["data": resources], status: .ok)
+    }
+
+    /// `POST /api/v1/invoices/{id}/remind` — queue the next reminder now (outside the window and cap,
+    /// never to an opted-out customer).
+    @Sendable func remindNow(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try invoiceID(context)
+        do {
+            let queued = try await store.remindNow(
+                invoiceID: id, now: settings.clock.now(),
+                links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring))
+            return try json(
+                QueuedResource(
+                    message_id: queued.messageID, stage: queued.stage, recipient: queued.recipient, body: queued.body,
+                    encoding: queued.encoding.rawValue, segments: queued.segments), status: .accepted)
+        } catch let refusal as Store.RemindRefusal {
+            let detail =
+                switch refusal {
+                case .settled: "the invoice is paid or void"
+                case .noPhone: "the customer has no phone number"
+                case .optedOut: "the customer opted out of SMS"
+                case .nothingLeft: "every reminder stage has been sent"
+                }
+            throw Problem(status: 409, title: "Conflict", detail: detail)
+        }
+    }
+
+    struct QueuedResource: Encodable, Sendable {
+        var message_id: Int64
+        var stage: String
+        var recipient: String
+        var body: String
+        var encoding: String
+        var segments: Int
+    }
+
+    struct StageBody: Codable, Sendable {
+        var key: String?
+        var offset_days: Int?
+        var repeat_every_days: Int?
+        var enabled: Bool?
+        var channels: [String]?
+    }
+
+    struct PolicyBody: Codable, Sendable {
+        var stages: [StageBody]?
+    }
+
+    /// `GET /api/v1/policy`
+    @Sendable func getPolicy(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let policy = try await store.policy()
+        return try json(
+            PolicyBody(
+                stages: policy.stages.map {
+                    StageBody(
+                        key: $0.key, offset_days: $0.offsetDays, repeat_every_days: $0.repeatEveryDays,
+                        enabled: $0.enabled,
+                        channels: $0.channels.map(\.rawValue))
+                }), status: .ok)
+    }
+
+    /// `PUT /api/v1/policy` — replaces the stages; open invoices are re-planned on the next tick.
+    @Sendable func putPolicy(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await decode(PolicyBody.self, request, context)
+        guard let stages = body.stages else { throw Problem.field("stages", "is required") }
+        var parsed: [ReminderStage] = []
+        for (index, stage) in stages.enumerated() {
+            guard let key = stage.key else { throw Problem.field("stages[\(index)].key", "is required") }
+            guard let offset = stage.offset_days else {
+                throw Problem.field("stages[\(index)].offset_days", "is required")
+            }
+            let channels = try (stage.channels ?? ["sms"]).map { name in
+                guard let channel = Channel(rawValue: name) else {
+                    throw Problem.field("stages[\(index)].channels", "'\(name)' is not a channel (sms, email)")
+                }
+                return channel
+            }
+            parsed.append(
+                ReminderStage(
+                    key: key, offsetDays: offset, repeatEveryDays: stage.repeat_every_days,
+                    enabled: stage.enabled ?? true,
+                    channels: channels))
+        }
+        do {
+            let policy = try ReminderPolicy(stages: parsed)
+            try await store.savePolicy(policy, now: settings.clock.now())
+        } catch let problem as ReminderPolicy.Problem {
+            throw Problem.field("stages", problem.description)
+        }
+        return try await getPolicy(request, context: context)
+    }
+
+    struct TemplateResource: Encodable, Sendable {
+        var stage: String
+        var channel: String
+        var locale: String
+        var combined: Bool
+        var body: String
+        /// The template rendered with long realistic values, as a customer would receive it.
+        var preview: String
+        var encoding: String
+        var segments: Int
+        var characters_forcing_ucs2: [String]
+        var warnings: [String]
+    }
+
+    /// Templates longer than this many segments in the worst case are refused.
+    static let maximumTemplateSegments = 3
+
+    /// `GET /api/v1/templates` — every stage's SMS wording per language, with its worst-case size.
+    @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let policy = try await store.policy()
+        let business = try await store.business()
+        var resources: [TemplateResource] = []
+        for stage in policy.stages {
+            for language in Language.allCases {
+                for combined in [false, true] {
+                    let template = try await store.messageTemplate(
+                        stage: stage.key, channel: .sms, language: language, combined: combined)
+                    resources.append(
+                        resource(template, stage: stage.key, language: language, combined: combined, business))
+                }
+            }
+        }
+        return try json(["data": resources], status: .ok)
+    }
+
+    struct TemplateBody: Decodable {
+        var body: String?
+        var combined: Bool?
+    }
+
+    /// `PUT /api/v1/templates/{stage}/sms/{locale}` — `{body, combined}`; a broken or unknown tag is
+    /// refused with its line and column, a text over the segment limit is refused, others are warned.
+    @Sendable func putTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let stage = context.parameters.get("stage") ?? ""
+        guard (try await store.policy()).stages.contains(where: { $0.key == stage }) else {
+            throw Problem.notFound("stage '\(stage)'")
+        }
+        guard context.parameters.get("channel") == "sms" else {
+            throw Problem.field("channel", "only sms templates exist so far", status: 404)
+        }
+        guard let language = Language(rawValue: context.parameters.get("locale") ?? "") else {
+            throw Problem.field("locale", "must be fr or en", status: 404)
+        }
+        let body = try await decode(TemplateBody.self, request, context)
+        guard let text = body.body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Problem.field("body", "is required")
+        }
+        guard text.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
+        let template: MessageTemplate
+        do {
+            template = try MessageTemplate(text)
+        } catch {
+            throw Problem.field("body", error.description)
+        }
+        let combined = body.combined ?? false
+        let checked = resource(
+            template, stage: stage, language: language, combined: combined, try await store.business())
+        if checked.segments > API.maximumTemplateSegments {
+            throw Problem.field(
+                "body",
+                "renders to \(checked.segments) segments with realistic values; at most \(API.maximumTemplateSegments) are allowed"
+            )
+        }
+        try await store.saveTemplate(
+            stage: stage, channel: .sms, language: language, combined: combined, body: text, now: settings.clock.now())
+        return try json(checked, status: .ok)
+    }
+
+    func resource(_ template: MessageTemplate, stage: String, language: Language, combined: Bool, _ business: Business)
+        -> TemplateResource
+    {
+        let amount =
+            Currency(code: "EUR").map { Format.amount(Money(minorUnits: 1_234_567, currency: $0), language) } ?? ""
+        let text = template.render([
+            .customer_name: "Marie-Claude Dubois-", .business_name: business.name, .amount: amount, .total: amount,
+            .invoice_number: "F-2026-00042", .invoice_count: "12",
+            .due_date: Format.shortDate(CalendarDate(daysSinceEpoch: 20_724), language),
+            .link: settings.linkURL(token: String(repeating: "x", count: SignedLink.tokenLength)),
+            .business_phone: business.phone ?? "",
+        ])
+        let analysis = SMSText.analyze(text)
+        var warnings: [String] = []
+        if analysis.encoding == .ucs2 {
+            warnings.append(
+                "UCS-2 (70 characters per segment) because of "
+                    + analysis.charactersForcingUCS2.map { "'\($0)'" }.joined(separator: ", "))
+        }
+        if analysis.segments > 1 { warnings.append("\(analysis.segments) segments: each is billed as one SMS") }
+        if !template.variables.contains(.link) {
+            warnings.append("no {{link}}: the customer cannot pay from the message")
+        }
+        return TemplateResource(
+            stage: stage, channel: "sms", locale: language.rawValue, combined: combined, body: template.source,
+            preview: analysis.text, encoding: analysis.encoding.rawValue, segments: analysis.segments,
+            characters_forcing_ucs2: analysis.charactersForcingUCS2.map(String.init), warnings: warnings)
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import RelanceCore
+import RelanceMessaging
+import RelanceStore
+import XCTest
+
+@testable import RelanceWeb
+
+final class ReminderAPITests: XCTestCase {
+    var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness.cleanUp() }
+
+    func testReminderRoutesNeedAKey() async throws {
+        let harness = self.harness!
+        try await harness.app.test(.router) { client in
+            for (method, path) in [
+                (HTTPRequest.Method.get, "/api/v1/invoices/1/messages"), (.post, "/api/v1/invoices/1/remind"),
+                (.get, "/api/v1/policy"), (.put, "/api/v1/policy"), (.get, "/api/v1/templates"),
+                (.put, "/api/v1/templates/due/sms/fr"),
+            ] {
+                let response = try await client.execute(uri: path, method: method, headers: [:], body: nil)
+                XCTAssertEqual(response.status, .unauthorized, "\(method) \(path)")
+            }
+        }
+    }
+
+    func testRemindNowQueuesTheCurrentStageAndTheLogShowsItsHistory() async throws {
+        let harness = self.harness!
+        let key = try await harness.apiKey()
+        let (invoice, _) = try await harness.invoice(dueInDays: 0)
+        try await harness.app.test(.router) { client in
+            let resource = try await client.api(key, .get, "/api/v1/invoices/\(invoice.id)")
+            XCTAssertEqual(try resource.json()["reminders"] as? String, "active")
+            XCTAssertNotNil(try resource.json()["next_reminder_at"] as? String)
+
+            let queued = try await client.api(key, .post, "/api/v1/invoices/\(invoice.id)/remind")
+            XCTAssertEqual(queued.status, .accepted)
+            let body = try queued.json()
+            XCTAssertEqual(body["stage"] as? String, "due")
+            XCTAssertEqual(body["encoding"] as? String, "gsm7")
+            XCTAssertEqual(body["segments"] as? Int, 1)
+            let dispatcher = Dispatcher(
+                store: harness.store, provider: ConsoleSMSProvider(write: { _ in }), clock: harness.clock.clock,
+                logger: harness.logs.logger)
+            try await dispatcher.drain()
+
+            let log = try await client.api(key, .get, "/api/v1/invoices/\(invoice.id)/messages")
+            let messages = try XCTUnwrap(try log.json()["data"] as? [[String: Any]])
+            XCTAssertEqual(messages.count, 1)
+            let message = messages[0]
+            XCTAssertEqual(message["status"] as? String, "sent")
+            XCTAssertEqual(message["provider"] as? String, "console")
+            XCTAssertEqual(message["recipient"] as? String, "+33612345678")
+            XCTAssertTrue((message["body"] as? String ?? "").contains("F-2026-0042"))
+            let events = (message["events"] as? [[String: Any]])?.compactMap { $0["status"] as? String }
+            XCTAssertEqual(events, ["queued", "sending", "sent"])
+            XCTAssertNotNil((message["events"] as? [[String: Any]])?.first?["at"] as? String)
+        }
+    }
+
+    func testRemindNowRespectsOptOutsAndSettledInvoices() async throws {
+        let harness = self.harness!
+        let key = try await harness.apiKey()
+        let (invoice, _) = try await harness.invoice()
+        try await harness.store.pool.write { db in
+            try db.execute(sql: "UPDATE customer SET sms_opted_out_at = '2026-03-01 00:00:00.000'")
+        }
+        let (noPhone, _) = try await harness.invoice(number: "F-2", name: "Zoé", phone: nil)
+        try await harness.app.test(.router) { client in
+            let optedOut = try await client.api(key, .post, "/api/v1/invoices/\(invoice.id)/remind")
+            XCTAssertEqual(optedOut.status, .conflict)
+            XCTAssertEqual(try optedOut.json()["detail"] as? String, "the customer opted out of SMS")
+            let missing = try await client.api(key, .post, "/api/v1/invoices/\(noPhone.id)/remind")
+            XCTAssertEqual(missing.status, .conflict)
+            _ = try await client.api(key, .post, "/api/v1/invoices/\(noPhone.id)/void")
+            let void = try await client.api(key, .post, "/api/v1/invoices/\(noPhone.id)/remind")
+            XCTAssertEqual(try void.json()["detail"] as? String, "the invoice is paid or void")
+        }
+        let messages = try await harness.store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message")
+        }
+        XCTAssertEqual(messages, 0)
+    }
+
+    func testPolicyCanBeReadAndReplacedAndNonsenseIsRefused() async throws {
+        let harness = self.harness!
+        let key = try await harness.apiKey()
+        try await harness.app.test(.router) { client in
+            let policy = try await client.api(key, .get, "/api/v1/policy")
+            let stages = try XCTUnwrap(try policy.json()["stages"] as? [[String: Any]])
+            XCTAssertEqual(stages.compactMap { $0["key"] as? String }, ["courtesy", "due", "late", "final"])
+
+            let replaced = try await client.api(
+                key, .put, "/api/v1/policy",
+                #"{"stages": [{"key": "courtesy", "offset_days": -5, "repeat_every_days": 2}, {"key": "late", "offset_days": 10}]}"#
+            )
+            XCTAssertEqual(replaced.status, .ok)
+            let after = try XCTUnwrap(try replaced.json()["stages"] as? [[String: Any]])
+            XCTAssertEqual(after.compactMap { $0["offset_days"] as? Int }, [-5, 10])
+            XCTAssertEqual(after.first?["repeat_every_days"] as? Int, 2)
+
+            for bad in [
+                #"{"stages": []}"#, #"{"stages": [{"key": "a", "offset_days": 5}, {"key": "b", "offset_days": 1}]}"#,
+                #"{"stages": [{"key": "a"}]}"#, #"{"stages": [{"key": "a", "offset_days": 1, "channels": ["fax"]}]}"#,
+                #"{"stages": [{"key": "a", "offset_days": "soon"}]}"#, #"{}"#,
+            ] {
+                let response = try await client.api(key, .put, "/api/v1/policy", bad)
+                XCTAssertEqual(response.status, .unprocessableContent, bad)
+            }
+            let unchanged = try await client.api(key, .get, "/api/v1/policy")
+            XCTAssertEqual((try unchanged.json()["stages"] as? [[String: Any]])?.count, 2)
+        }
+    }
+
+    func testTemplatesShowTheirSizeAndBrokenOnesAreRefusedWithTheirPosition() async throws {
+        let harness = self.harness!
+        let key = try await harness.apiKey()
+        try await harness.app.test(.router) { client in
+            let list = try await client.api(key, .get, "/api/v1/templates")
+            let templates = try XCTUnwrap(try list.json()["data"] as? [[String: Any]])
+            XCTAssertEqual(templates.count, 16)
+            XCTAssertTrue(templates.allSatisfy { $0["encoding"] as? String == "gsm7" && $0["segments"] as? Int == 1 })
+
+            let broken = try await client.api(
+                key, .put, "/api/v1/templates/due/sms/fr", #"{"body": "Bonjour {{customer_nme}}, {{link}}"}"#)
+            XCTAssertEqual(broken.status, .unprocessableContent)
+            XCTAssertTrue(
+                (try broken.json()["detail"] as? String ?? "").hasPrefix(
+                    "body: line 1, column 9: unknown variable 'customer_nme'"))
+            let unclosed = try await client.api(key, .put, "/api/v1/templates/due/sms/fr", #"{"body": "Hi {{link}"}"#)
+            XCTAssertEqual(unclosed.status, .unprocessableContent)
+            let huge = try await client.api(
+                key, .put, "/api/v1/templates/due/sms/fr",
+                #"{"body": "\#(String(repeating: "ô", count: 300)) {{link}}"}"#)
+            XCTAssertEqual(huge.status, .unprocessableContent)
+            XCTAssertTrue((try huge.json()["detail"] as? String ?? "").contains("segments"))
+            let unknownStage = try await client.api(key, .put, "/api/v1/templates/nope/sms/fr", #"{"body": "x"}"#)
+            XCTAssertEqual(unknownStage.status, .notFound)
+
+            let accented = try await client.api(
+                key, .put, "/api/v1/templates/due/sms/fr",
+                #"{"body": "{{business_name}}: {{customer_name}}, la facture {{invoice_number}} est à régler aujourd’hui. Merci {{link}}"}"#
+            )
+            XCTAssertEqual(accented.status, .ok)
+            let saved = try accented.json()
+            XCTAssertEqual(saved["encoding"] as? String, "gsm7", "the typographic apostrophe is replaced")
+            XCTAssertEqual(saved["warnings"] as? [String], [])
+            let circumflex = try await client.api(
+                key, .put, "/api/v1/templates/late/sms/fr", #"{"body": "{{customer_name}}, rappel: fête {{link}}"}"#)
+            XCTAssertEqual(circumflex.status, .ok)
+            XCTAssertEqual(try circumflex.json()["characters_forcing_ucs2"] as? [String], ["ê"])
+            // UCS-2 halves the room: the same short text now takes two segments, and both are said.
+            let warnings = try XCTUnwrap(try circumflex.json()["warnings"] as? [String])
+            XCTAssertEqual(warnings.count, 2)
+            XCTAssertTrue(warnings[0].hasPrefix("UCS-2") && warnings[1].hasPrefix("2 segments"), "\(warnings)")
+        }
+        let template = try await harness.store.messageTemplate(
+            stage: "due", channel: .sms, language: .fr, combined: false)
+        XCTAssertTrue(template.source.contains("à régler aujourd’hui"))
+    }
+}

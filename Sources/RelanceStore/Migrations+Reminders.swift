@@ -84,6 +84,24 @@ extension Store {
                     CHECK ((message_id IS NULL) <> (skipped_reason IS NULL))
                 );
                 CREATE INDEX reminder_message ON reminder (message_id);
+
+                -- Texts customers sent back: STOP and START change their consent, anything else is kept for
+                -- the business and (by default) pauses that customer's reminders until someone looks.
+                CREATE TABLE inbound (
+                    id INTEGER PRIMARY KEY,
+                    customer_id INTEGER REFERENCES customer (id),
+                    from_number TEXT NOT NULL,
+                    to_number TEXT,
+                    body TEXT NOT NULL,
+                    keyword TEXT NOT NULL CHECK (keyword IN ('stop', 'start', 'other')),
+                    provider TEXT NOT NULL,
+                    received_at TEXT NOT NULL,
+                    read_at TEXT
+                );
+                CREATE INDEX inbound_customer ON inbound (customer_id, received_at);
+
+                ALTER TABLE sending_rules ADD COLUMN pause_on_reply INTEGER NOT NULL DEFAULT 1
+                    CHECK (pause_on_reply IN (0, 1));
                 """)
     }
 }

@@ -110,7 +110,12 @@ extension Store {
     }
 
     static func reasonToCancel(_ db: Database, message row: Row) throws -> String? {
-        if row["channel"] as String == "sms", row["sms_opted_out_at"] as String? != nil { return "customer opted out" }
+        // The one confirmation of a STOP goes out even though the customer has just opted out.
+        if row["channel"] as String == "sms", row["sms_opted_out_at"] as String? != nil,
+            row["kind"] as String != "opt_out_confirmation"
+        {
+            return "customer opted out"
+        }
         guard row["kind"] as String == "reminder" else { return nil }
         let id: Int64 = row["id"]
         let open =

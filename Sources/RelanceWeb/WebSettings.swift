@@ -16,10 +16,12 @@ public struct WebSettings: Sendable {
     public var clock: Clock
     /// Where `templates/` and `Public/` are.
     public var resourcesDirectory: URL
+    /// The shared secret Kannel's sms-service sends with replies; nil turns the inbound route off.
+    public var kannelInboundSecret: String?
 
     public init(
         baseURL: String, keyring: LinkKeyring, instanceSecret: [UInt8], trustForwardedFor: Bool = false,
-        clock: Clock = .system, resourcesDirectory: URL
+        clock: Clock = .system, resourcesDirectory: URL, kannelInboundSecret: String? = nil
     ) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
@@ -29,7 +31,11 @@ public struct WebSettings: Sendable {
         self.trustForwardedFor = trustForwardedFor
         self.clock = clock
         self.resourcesDirectory = resourcesDirectory
+        self.kannelInboundSecret = kannelInboundSecret.flatMap { $0.isEmpty ? nil : $0 }
     }
+
+    /// Signs the callback URLs handed to SMS gateways.
+    public var callbackKey: HMACKey { HMACKey(derivedKey("sms-callbacks")) }
 
     var secureCookies: Bool { baseURL.hasPrefix("https://") }
 

@@ -109,9 +109,11 @@ struct Serve: AsyncParsableCommand {
         let settings = WebSettings(
             baseURL: base, keyring: try storage.keyring(), instanceSecret: try storage.instanceSecret(),
             trustForwardedFor: trustProxy || environment("RELANCE_TRUST_PROXY") == "1",
-            resourcesDirectory: resourcesDirectory())
+            resourcesDirectory: resourcesDirectory(), kannelInboundSecret: environment("RELANCE_KANNEL_INBOUND_SECRET"))
         let reminders = ReminderService(
-            store: store, dispatcher: try makeDispatcher(store: store, logger: logger),
+            store: store,
+            dispatcher: try makeDispatcher(
+                store: store, logger: logger, callbackBaseURL: settings.baseURL, callbackKey: settings.callbackKey),
             links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring), logger: logger,
             interval: .seconds(environment("RELANCE_TICK_SECONDS").flatMap(Int.init) ?? 60))
         let app = try buildApplication(

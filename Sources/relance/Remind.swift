@@ -5,16 +5,29 @@ import RelanceCore
 import RelanceMessaging
 import RelanceStore
 
-/// The SMS provider chosen by `RELANCE_SMS_PROVIDER` (only `console` so far).
-func makeDispatcher(store: Store, logger: Logger, clock: Clock = .system) throws -> Dispatcher {
+/// The SMS provider chosen by `RELANCE_SMS_PROVIDER`: `console` (default) or `kannel`.
+func makeDispatcher(store: Store, logger: Logger, clock: Clock = .system, callbackBaseURL: String, callbackKey: HMACKey)
+    throws -> Dispatcher
+{
     let rate = environment("RELANCE_SMS_RATE").flatMap(Double.init) ?? 10
+    let provider: any SMSProvider
     switch environment("RELANCE_SMS_PROVIDER") ?? "console" {
     case "console":
-        return Dispatcher(
-            store: store, provider: ConsoleSMSProvider(), clock: clock, logger: logger, ratePerSecond: rate)
+        provider = ConsoleSMSProvider()
+    case "kannel":
+        guard let url = environment("RELANCE_KANNEL_SENDSMS_URL") else {
+            throw CommandFailure("RELANCE_SMS_PROVIDER=kannel needs RELANCE_KANNEL_SENDSMS_URL")
+        }
+        provider = KannelSMSProvider(
+            configuration: KannelConfiguration(
+                sendsmsURL: url, username: environment("RELANCE_KANNEL_USERNAME") ?? "",
+                password: environment("RELANCE_KANNEL_PASSWORD") ?? "",
+                from: environment("RELANCE_SMS_FROM") ?? "Relance",
+                callbackBaseURL: environment("RELANCE_CALLBACK_BASE_URL") ?? callbackBaseURL, callbackKey: callbackKey))
     case let other:
-        throw CommandFailure("RELANCE_SMS_PROVIDER=\(other) is not supported; use console")
+        throw CommandFailure("RELANCE_SMS_PROVIDER=" + other + " is not supported; use console or kannel")
     }
+    return Dispatcher(store: store, provider: provider, clock: clock, logger: logger, ratePerSecond: rate)
 }
 
 struct Remind: AsyncParsableCommand {
@@ -51,8 +64,12 @@ struct Remind: AsyncParsableCommand {
             printSummary(summary, verb: "would send")
             return
         }
+        let callbackKey = HMACKey(
+            Crypto.hmacSHA256(key: try storage.instanceSecret(), message: Array("sms-callbacks".utf8)))
         let service = ReminderService(
-            store: store, dispatcher: try makeDispatcher(store: store, logger: logger, clock: .fixed(now)),
+            store: store,
+            dispatcher: try makeDispatcher(
+                store: store, logger: logger, clock: .fixed(now), callbackBaseURL: baseURL, callbackKey: callbackKey),
             links: links, clock: .fixed(now), logger: logger)
         let summary = try await service.runOnce()
         printSummary(summary, verb: "sent")

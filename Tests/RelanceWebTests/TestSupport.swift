@@ -77,7 +77,8 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
         logs = LogCapture()
         settings = WebSettings(
             baseURL: "https://pay.example.com/", keyring: try LinkKeyring(parsing: LinkKeyring.generate()),
-            instanceSecret: Crypto.randomBytes(32), clock: clock.clock, resourcesDirectory: Harness.repository)
+            instanceSecret: Crypto.randomBytes(32), clock: clock.clock, resourcesDirectory: Harness.repository,
+            kannelInboundSecret: "inbound-secret")
         (router, clicks) = try buildRouter(store: store, settings: settings, logger: logs.logger)
         let business =
             business

@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// What Relance did with a text a customer sent.
+public struct InboundOutcome: Sendable, Equatable {
+    public var inboundID: Int64
+    public var keyword: ReplyKeyword
+    public var customerIDs: [Int64]
+    /// Confirmation messages queued (one per customer whose consent changed).
+    public var confirmations: Int
+    /// Invoices whose reminders were paused because of the reply.
+    public var pausedInvoices: Int
+}
+
+/// A delivery report from a provider.
+public enum DeliveryStatus: Sendable, Equatable {
+    case delivered
+    case failed(String)
+    /// Intermediate: accepted by the operator, buffered… recorded in the history only.
+    case progress(String)
+}
+
+extension Store {
+    /// Stores a reply and acts on it: STOP opts the number out of SMS (one confirmation, then silence),
+    /// START opts it back in, anything else pauses the customer's reminders when the rules say so.
+    public func recordInbound(from: String, to: String?, body: String, provider: String, now: Date) async throws
+        -> InboundOutcome
+    {
+        try await pool.write { db in
+            let keyword = ReplyKeyword(reply: body)
+            let customers = try Row.fetchAll(
+                db, sql: "SELECT id, name, locale, sms_opted_out_at FROM customer WHERE phone = ? ORDER BY id",
+                arguments: [from])
+            let firstCustomer = customers.first.map { $0["id"] as Int64 }
+            try db.execute(
+                sql: """
+                    INSERT INTO inbound (customer_id, from_number, to_number, body, keyword, provider, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [firstCustomer, from, to, String(body.prefix(2000)), keyword.rawValue, provider, now])
+            var outcome = InboundOutcome(
+                inboundID: db.lastInsertedRowID, keyword: keyword, customerIDs: customers.map { $0["id"] },
+                confirmations: 0,
+                pausedInvoices: 0)
+            let business = try Store.business(db)
+            for customer in customers {
+                let id: Int64 = customer["id"]
+                let optedOut = customer["sms_opted_out_at"] as String? != nil
+                let language = Language(locale: customer["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+                switch keyword {
+                case .stop where !optedOut:
+                    try db.execute(sql: "UPDATE customer SET sms_opted_out_at = ? WHERE id = ?", arguments: [now, id])
+                    let queued = try Int64.fetchAll(
+                        db,
+                        sql: "SELECT id FROM message WHERE customer_id = ? AND channel = 'sms' AND status = 'queued'",
+                        arguments: [id])
+                    for message in queued {
+                        try db.execute(
+                            sql: "UPDATE message SET status = 'cancelled', updated_at = ? WHERE id = ?",
+                            arguments: [now, message])
+                        try Store.recordEvent(
+                            db, messageID: message, status: "cancelled", at: now, detail: "customer opted out")
+                    }
+                    try Store.queueNotice(
+                        db, customerID: id, phone: from, kind: "opt_out_confirmation",
+                        body: language == .fr
+                            ? "\(business.name): vous ne recevrez plus nos SMS. Pour les recevoir à nouveau, répondez START."
+                            : "\(business.name): you will not get our texts any more. Reply START to receive them again.",
+                        now: now)
+                    outcome.confirmations += 1
+                case .start where optedOut:
+                    try db.execute(sql: "UPDATE customer SET sms_opted_out_at = NULL WHERE id = ?", arguments: [id])
+                    try Store.queueNotice(
+                        db, customerID: id, phone: from, kind: "opt_in_confirmation",
+                        body: language == .fr
+                            ? "\(business.name): c'est noté, vous recevrez à nouveau nos SMS. Répondez STOP pour arrêter."
+                            : "\(business.name): done, you will get our texts again. Reply STOP to stop them.",
+                        now: now)
+                    outcome.confirmations += 1
+                case .other:
+                    let pause =
+                        try Bool.fetchOne(db, sql: "SELECT pause_on_reply FROM sending_rules WHERE id = 1") ?? true
+                    if pause {
+                        try db.execute(
+                            sql: """
+                                UPDATE invoice SET reminders_paused_at = ?, reminders_paused_reason = 'reply from customer',
+                                    next_action_at = NULL
+                                WHERE customer_id = ? AND paid_at IS NULL AND voided_at IS NULL AND reminders_paused_at IS NULL
+                                """, arguments: [now, id])
+                        outcome.pausedInvoices += db.changesCount
+                    }
+                default:
+                    break  // STOP when already stopped, START when not stopped: silence
+                }
+            }
+            return outcome
+        }
+    }
+
+    static func queueNotice(_ db: Database, customerID: Int64, phone: String, kind: String, body: String, now: Date)
+        throws
+    {
+        let analysis = SMSText.analyze(body)
+        try db.execute(
+            sql: """
+                INSERT INTO message (customer_id, kind, channel, recipient, body, status, encoding, segments, created_at,
+                    updated_at)
+                VALUES (?, ?, 'sms', ?, ?, 'queued', ?, ?, ?, ?)
+                """,
+            arguments: [
+                customerID, kind, phone, analysis.text, analysis.encoding.rawValue, analysis.segments, now, now,
+            ])
+        try Store.recordEvent(db, messageID: db.lastInsertedRowID, status: "queued", at: now, detail: nil)
+    }
+
+    /// Records a provider's delivery report. Returns false when no such message exists.
+    @discardableResult
+    public func recordDelivery(messageID: Int64, _ status: DeliveryStatus, now: Date) async throws -> Bool {
+        try await pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM message WHERE id = ?", arguments: [messageID]) == true
+            else {
+                return false
+            }
+            switch status {
+            case .delivered:
+                try db.execute(
+                    sql:
+                        "UPDATE message SET status = 'delivered', updated_at = ? WHERE id = ? AND status != 'delivered'",
+                    arguments: [now, messageID])
+                try Store.recordEvent(db, messageID: messageID, status: "delivered", at: now, detail: nil)
+            case .failed(let reason):
+                try db.execute(
+                    sql:
+                        "UPDATE message SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status != 'delivered'",
+                    arguments: [reason, now, messageID])
+                try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: reason)
+            case .progress(let detail):
+                try Store.recordEvent(db, messageID: messageID, status: "report", at: now, detail: detail)
+            }
+            return true
+        }
+    }
+}

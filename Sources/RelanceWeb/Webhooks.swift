@@ -1,0 +1,98 @@
+import Foundation
+import Hummingbird
+import Logging
+import RelanceCore
+import RelanceMessaging
+import RelanceStore
+
+/// Callbacks from SMS gateways: delivery reports and customers' replies. Each one is authenticated
+/// before anything is recorded; a bad one answers 403 and changes nothing.
+struct Webhooks: Sendable {
+    let store: Store
+    let settings: WebSettings
+    let logger: Logger
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/webhooks/kannel/dlr", use: kannelDeliveryReport)
+        router.get("/webhooks/kannel/inbound", use: kannelInbound)
+        router.post("/webhooks/kannel/inbound", use: kannelInbound)
+    }
+
+    static let ok: Response = Response(
+        status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+        body: .init(byteBuffer: ByteBuffer(string: "")))
+
+    static func refuse(_ status: HTTPResponse.Status, _ reason: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: reason + "\n")))
+    }
+
+    /// `GET /webhooks/kannel/dlr?message=ID&token=T&type=%d&answer=%A` — Kannel's delivery reports.
+    @Sendable func kannelDeliveryReport(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        guard let raw = query["message"], let messageID = Int64(String(raw)), let token = query["token"],
+            let expected = Base64URL.decode(
+                KannelConfiguration.callbackToken(messageID: messageID, key: settings.callbackKey)),
+            let given = Base64URL.decode(String(token)), Crypto.constantTimeEqual(given, expected)
+        else {
+            logger.warning("refused a Kannel delivery report with a bad token")
+            return Webhooks.refuse(.forbidden, "bad token")
+        }
+        guard let typeText = query["type"], let type = Int(String(typeText)) else {
+            return Webhooks.refuse(.badRequest, "type is required")
+        }
+        let answer = query["answer"].map(String.init) ?? ""
+        let status: DeliveryStatus =
+            switch type {
+            case 1: .delivered
+            case 2: .failed("not delivered: \(answer)")
+            case 16: .failed("rejected by the operator: \(answer)")
+            case 4: .progress("buffered by the operator")
+            case 8: .progress("accepted by the operator")
+            default: .progress("report type \(type): \(answer)")
+            }
+        guard try await store.recordDelivery(messageID: messageID, status, now: settings.clock.now()) else {
+            return Webhooks.refuse(.notFound, "no such message")
+        }
+        return Webhooks.ok
+    }
+
+    /// `/webhooks/kannel/inbound?from=%p&to=%P&text=%a&secret=S` — a customer's reply, from a Kannel
+    /// sms-service. Answers an empty body: confirmations go out through the outbox, where they are logged.
+    @Sendable func kannelInbound(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let secret = settings.kannelInboundSecret else { return Webhooks.refuse(.notFound, "not configured") }
+        var fields: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { fields[String(key)] = String(value) }
+        if request.method == .post {
+            let body = try await request.body.collect(upTo: 16 * 1024)
+            let form = FormFields(String(buffer: body))
+            for key in ["from", "to", "text", "secret"] { if let value = form[key] { fields[key] = value } }
+        }
+        guard let given = fields["secret"], Crypto.constantTimeEqual(Array(given.utf8), Array(secret.utf8)) else {
+            logger.warning("refused an inbound SMS with a bad secret")
+            return Webhooks.refuse(.forbidden, "bad secret")
+        }
+        guard let from = fields["from"].flatMap(Webhooks.normalizedNumber), let text = fields["text"] else {
+            return Webhooks.refuse(.badRequest, "from and text are required")
+        }
+        let outcome = try await store.recordInbound(
+            from: from, to: fields["to"], body: text, provider: "kannel", now: settings.clock.now())
+        logger.info(
+            "reply received",
+            metadata: [
+                "inbound": "\(outcome.inboundID)", "keyword": "\(outcome.keyword.rawValue)",
+                "customers": "\(outcome.customerIDs.count)", "paused": "\(outcome.pausedInvoices)",
+            ])
+        return Webhooks.ok
+    }
+
+    /// Gateways write numbers as `+33612345678`, `33612345678` or `0033612345678`; customers are stored
+    /// in E.164.
+    static func normalizedNumber(_ raw: String) -> String? {
+        var digits = raw.trimmingCharacters(in: .whitespaces)
+        if digits.hasPrefix("00") { digits = "+" + digits.dropFirst(2) }
+        if !digits.hasPrefix("+") { digits = "+" + digits }
+        return PhoneNumber(digits)?.e164
+    }
+}

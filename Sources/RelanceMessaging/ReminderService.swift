@@ -13,11 +13,14 @@ public struct ReminderService: Service {
     let clock: Clock
     let logger: Logger
     let interval: Duration
+    /// Off when a cron job runs `relance remind --once` instead: this process then only dispatches.
+    let schedules: Bool
 
     public init(
         store: Store, dispatcher: Dispatcher, links: LinkSettings, clock: Clock = .system, logger: Logger,
-        interval: Duration = .seconds(60)
+        interval: Duration = .seconds(60), schedules: Bool = true
     ) {
+        self.schedules = schedules
         self.store = store
         self.dispatcher = dispatcher
         self.links = links
@@ -46,7 +49,7 @@ public struct ReminderService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    _ = try await runOnce()
+                    if schedules { _ = try await runOnce() } else { try await dispatcher.drain() }
                 } catch is CancellationError {
                     return
                 } catch {

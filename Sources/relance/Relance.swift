@@ -115,7 +115,8 @@ struct Serve: AsyncParsableCommand {
             dispatcher: try makeDispatcher(
                 store: store, logger: logger, callbackBaseURL: settings.baseURL, callbackKey: settings.callbackKey),
             links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring), logger: logger,
-            interval: .seconds(environment("RELANCE_TICK_SECONDS").flatMap(Int.init) ?? 60))
+            interval: .seconds(environment("RELANCE_TICK_SECONDS").flatMap(Int.init) ?? 60),
+            schedules: environment("RELANCE_SCHEDULER") != "off")
         let app = try buildApplication(
             store: store, settings: settings, host: host, port: port, logger: logger, extraServices: [reminders])
         if demo {

@@ -57,6 +57,8 @@ public enum SMSText {
     /// `text` with typographic lookalikes replaced by GSM-7 characters; accented letters outside GSM-7
     /// (ê, â, î, ô, û, ç…) are left as they are, never turned into other letters.
     public static func replacingLookalikes(_ text: String) -> String {
+        // Plain ASCII has no lookalikes: most texts are mostly ASCII, and this runs for every message.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text {
@@ -68,7 +70,8 @@ public enum SMSText {
     /// Encoding, size and segments of `text` (in NFC, so é is one character however it was typed),
     /// optionally after replacing lookalikes.
     public static func analyze(_ text: String, replaceLookalikes: Bool = true) -> SMSAnalysis {
-        let body = (replaceLookalikes ? replacingLookalikes(text) : text).precomposedStringWithCanonicalMapping
+        let replaced = replaceLookalikes ? replacingLookalikes(text) : text
+        let body = replaced.utf8.allSatisfy { $0 < 0x80 } ? replaced : replaced.precomposedStringWithCanonicalMapping
         var forcing: [Character] = []
         var seen: Set<Unicode.Scalar> = []
         for scalar in body.unicodeScalars where !isGSM7(scalar) && seen.insert(scalar).inserted {

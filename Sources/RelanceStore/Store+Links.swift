@@ -88,19 +88,36 @@ extension Store {
             }
             expiry = expiresAt
         } else {
-            let business = try Store.business(db)
-            expiry = LinkLifetime.defaultExpiry(
-                dueOn: try Store.date(row["due_on"]), lifetimeDays: business.linkLifetimeDays,
-                timeZone: TimeZone(identifier: business.timeZone) ?? .gmt, now: now)
+            expiry = Store.defaultExpiry(
+                dueOn: try Store.date(row["due_on"]), business: try Store.business(db), now: now)
         }
+        return try insertLink(
+            db, invoiceID: invoiceID, expiresAt: expiry, purpose: purpose, renewedFrom: renewedFrom,
+            keyring: keyring, now: now)
+    }
+
+    static func defaultExpiry(dueOn: CalendarDate, business: Business, now: Date) -> Date {
+        LinkLifetime.defaultExpiry(
+            dueOn: dueOn, lifetimeDays: business.linkLifetimeDays,
+            timeZone: TimeZone(identifier: business.timeZone) ?? .gmt, now: now)
+    }
+
+    /// Inserts an invoice link row with a known expiry and returns its token.
+    static func insertLink(
+        _ db: Database, invoiceID: Int64, expiresAt: Date, purpose: LinkPurpose, renewedFrom: Int64?,
+        keyring: LinkKeyring, now: Date
+    ) throws -> IssuedLink {
         // Tokens carry whole seconds; store the same instant so the row and the token agree.
-        let wholeSeconds = Date(timeIntervalSince1970: expiry.timeIntervalSince1970.rounded(.down))
-        try db.execute(
+        let wholeSeconds = Date(timeIntervalSince1970: expiresAt.timeIntervalSince1970.rounded(.down))
+        try db.cachedStatement(
             sql: """
                 INSERT INTO link (invoice_id, purpose, key_id, created_at, expires_at, renewed_from)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [invoiceID, purpose.rawValue, keyring.signingKey.id, now, wholeSeconds, renewedFrom])
+                """
+        ).execute(arguments: [
+            invoiceID, purpose.rawValue, keyring.signingKey.id, Store.timestamp(now), Store.timestamp(wholeSeconds),
+            renewedFrom,
+        ])
         let linkID = db.lastInsertedRowID
         let token = SignedLink.token(linkID: linkID, expiresAt: wholeSeconds, keyring: keyring)
         return IssuedLink(linkID: linkID, invoiceID: invoiceID, token: token, expiresAt: wholeSeconds)

@@ -178,12 +178,51 @@ extension Store {
         var planned: PlannedReminder
     }
 
+    /// What a tick reads once and reuses for every invoice: parsing a template or preparing a statement
+    /// ten thousand times was most of a tick's cost.
+    final class TickContext {
+        let policy: ReminderPolicy
+        let rules: SendingRules
+        let business: Business
+        let links: LinkSettings
+        let now: Date
+        let nowText: String
+        private var templates: [String: MessageTemplate] = [:]
+        private var zones: [String: TimeZone] = [:]
+
+        init(_ db: Database, links: LinkSettings, now: Date) throws {
+            policy = try Store.policy(db)
+            rules = try Store.sendingRules(db)
+            business = try Store.business(db)
+            self.links = links
+            self.now = now
+            nowText = Store.timestamp(now)
+        }
+
+        func template(_ db: Database, stage: String, language: Language, combined: Bool) throws -> MessageTemplate {
+            let key = "\(stage)/\(language.rawValue)/\(combined)"
+            if let cached = templates[key] { return cached }
+            let template = try Store.messageTemplate(
+                db, stage: stage, channel: .sms, language: language, combined: combined)
+            templates[key] = template
+            return template
+        }
+
+        func zone(_ identifier: String?) -> TimeZone {
+            let name = identifier ?? business.timeZone
+            if let zone = zones[name] { return zone }
+            let zone = TimeZone(identifier: name) ?? TimeZone(identifier: business.timeZone) ?? .gmt
+            zones[name] = zone
+            return zone
+        }
+    }
+
     static func tick(_ db: Database, now: Date, links: LinkSettings, batchSize: Int) throws -> TickSummary {
         var summary = TickSummary()
-        let policy = try Store.policy(db)
-        let rules = try Store.sendingRules(db)
-        let business = try Store.business(db)
-        let businessZone = TimeZone(identifier: business.timeZone) ?? .gmt
+        let context = try TickContext(db, links: links, now: now)
+        let policy = context.policy
+        let rules = context.rules
+        let business = context.business
         let rows = try Row.fetchAll(
             db,
             sql: """
@@ -212,16 +251,16 @@ extension Store {
 
         for (customerID, group) in byCustomer {
             let first = group[0]
-            let zone = (first["time_zone"] as String?).flatMap(TimeZone.init(identifier:)) ?? businessZone
+            let zone = context.zone(first["time_zone"])
             let today = CalendarDate(instant: now, timeZone: zone)
             let opening = rules.nextOpening(atOrAfter: now, in: zone)
             let lastSMS = try Date.fetchOne(
-                db,
-                sql: """
-                    SELECT MAX(created_at) FROM message
-                    WHERE customer_id = ? AND channel = 'sms' AND status NOT IN ('cancelled', 'failed')
-                        AND kind = 'reminder'
-                    """, arguments: [customerID])
+                db.cachedStatement(
+                    sql: """
+                        SELECT MAX(created_at) FROM message
+                        WHERE customer_id = ? AND channel = 'sms' AND status NOT IN ('cancelled', 'failed')
+                            AND kind = 'reminder'
+                        """), arguments: [customerID])
             let capUntil = lastSMS.map { $0.addingTimeInterval(rules.smsMinimumInterval) }
             var due: [DueInvoice] = []
             var sentByInvoice: [Int64: Set<SlotKey>] = [:]
@@ -280,7 +319,7 @@ extension Store {
                     for batch in Dictionary(grouping: smsDue, by: { $0.balance.currency.code }).values {
                         let queued = try Store.queueMessage(
                             db, customerID: customerID, customerName: first["name"], phone: phone, items: batch,
-                            language: language, business: business, policy: policy, links: links, now: now)
+                            language: language, context: context)
                         summary.queued.append(queued)
                         for item in batch { handled[item.id, default: []].append(SlotKey(item.planned)) }
                     }
@@ -318,8 +357,13 @@ extension Store {
 
     static func queueMessage(
         _ db: Database, customerID: Int64, customerName: String, phone: String, items: [DueInvoice],
-        language: Language, business: Business, policy: ReminderPolicy, links: LinkSettings, now: Date
+        language: Language, context: TickContext
     ) throws -> QueuedReminder {
+        let business = context.business
+        let policy = context.policy
+        let links = context.links
+        let now = context.now
+        let nowText = context.nowText
         // The most advanced stage among the invoices sets the tone of a combined message.
         let order = Dictionary(uniqueKeysWithValues: policy.stages.enumerated().map { ($1.key, $0) })
         let stage =
@@ -327,11 +371,13 @@ extension Store {
         let combined = items.count > 1
         let link: IssuedLink
         if combined {
-            link = try Store.createStatementLink(db, customerID: customerID, keyring: links.keyring, now: now)
+            link = try Store.createStatementLink(
+                db, customerID: customerID, business: business, keyring: links.keyring, now: now)
         } else {
-            link = try Store.createLink(
-                db, invoiceID: items[0].id, expiresAt: nil, purpose: .reminder, renewedFrom: nil,
-                keyring: links.keyring, now: now)
+            link = try Store.insertLink(
+                db, invoiceID: items[0].id,
+                expiresAt: Store.defaultExpiry(dueOn: items[0].dueOn, business: business, now: now), purpose: .reminder,
+                renewedFrom: nil, keyring: links.keyring, now: now)
         }
         let currency = items[0].balance.currency
         let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
@@ -345,26 +391,31 @@ extension Store {
             .total: Format.amount(total, language),
         ])
         let analysis = SMSText.analyze(text)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, status, stage,
                     encoding, segments, created_at, updated_at)
                 VALUES (?, ?, ?, 'reminder', 'sms', ?, ?, 'queued', ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                customerID, combined ? nil : items[0].id, link.linkID, phone, analysis.text, stage,
-                analysis.encoding.rawValue, analysis.segments, now, now,
-            ])
+                """
+        ).execute(arguments: [
+            customerID, combined ? nil : items[0].id, link.linkID, phone, analysis.text, stage,
+            analysis.encoding.rawValue, analysis.segments, nowText, nowText,
+        ])
         let messageID = db.lastInsertedRowID
-        try db.execute(sql: "UPDATE link SET message_id = ? WHERE id = ?", arguments: [messageID, link.linkID])
-        try Store.recordEvent(db, messageID: messageID, status: "queued", at: now, detail: nil)
+        try db.cachedStatement(sql: "UPDATE link SET message_id = ? WHERE id = ?").execute(arguments: [
+            messageID, link.linkID,
+        ])
+        try db.cachedStatement(sql: "INSERT INTO message_event (message_id, status, at) VALUES (?, 'queued', ?)")
+            .execute(arguments: [messageID, nowText])
+        let insertReminder = try db.cachedStatement(
+            sql: """
+                INSERT INTO reminder (invoice_id, stage, occurrence, channel, message_id, created_at)
+                VALUES (?, ?, ?, 'sms', ?, ?)
+                """)
         for item in items {
-            try db.execute(
-                sql: """
-                    INSERT INTO reminder (invoice_id, stage, occurrence, channel, message_id, created_at)
-                    VALUES (?, ?, ?, 'sms', ?, ?)
-                    """,
-                arguments: [item.id, item.planned.stage.key, item.planned.occurrence, messageID, now])
+            try insertReminder.execute(arguments: [
+                item.id, item.planned.stage.key, item.planned.occurrence, messageID, nowText,
+            ])
         }
         return QueuedReminder(
             messageID: messageID, customerID: customerID, invoiceIDs: items.map(\.id), stage: stage, channel: .sms,
@@ -378,10 +429,9 @@ extension Store {
     }
 
     /// A signed link to a customer's statement of open invoices, for a message about several of them.
-    static func createStatementLink(_ db: Database, customerID: Int64, keyring: LinkKeyring, now: Date) throws
-        -> IssuedLink
-    {
-        let business = try Store.business(db)
+    static func createStatementLink(
+        _ db: Database, customerID: Int64, business: Business, keyring: LinkKeyring, now: Date
+    ) throws -> IssuedLink {
         let expiry = Date(
             timeIntervalSince1970: now.addingTimeInterval(TimeInterval(max(business.linkLifetimeDays, 14)) * 86_400)
                 .timeIntervalSince1970.rounded(.down))
@@ -451,7 +501,7 @@ extension Store {
             let language = Language(locale: row["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
             let queued = try Store.queueMessage(
                 db, customerID: row["customer_id"], customerName: row["name"], phone: phone, items: [item],
-                language: language, business: business, policy: policy, links: links, now: now)
+                language: language, context: try TickContext(db, links: links, now: now))
             let next = ReminderPlanner.nextAction(
                 policy: policy, dueOn: dueOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
                 rules: try Store.sendingRules(db))

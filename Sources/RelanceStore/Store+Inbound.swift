@@ -114,6 +114,20 @@ extension Store {
         try Store.recordEvent(db, messageID: db.lastInsertedRowID, status: "queued", at: now, detail: nil)
     }
 
+    /// Records a delivery report that names the message by the provider's id (Twilio's MessageSid).
+    @discardableResult
+    public func recordDelivery(provider: String, providerID: String, _ status: DeliveryStatus, now: Date) async throws
+        -> Bool
+    {
+        let id = try await pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT id FROM message WHERE provider = ? AND provider_id = ?",
+                arguments: [provider, providerID])
+        }
+        guard let id else { return false }
+        return try await recordDelivery(messageID: id, status, now: now)
+    }
+
     /// Records a provider's delivery report. Returns false when no such message exists.
     @discardableResult
     public func recordDelivery(messageID: Int64, _ status: DeliveryStatus, now: Date) async throws -> Bool {

@@ -10,6 +10,15 @@ public struct ClaimedMessage: Sendable, Equatable {
     public var body: String
     public var encoding: SMSEncoding
     public var attempts: Int
+
+    public init(id: Int64, channel: String, recipient: String, body: String, encoding: SMSEncoding, attempts: Int) {
+        self.id = id
+        self.channel = channel
+        self.recipient = recipient
+        self.body = body
+        self.encoding = encoding
+        self.attempts = attempts
+    }
 }
 
 /// What a provider said about one attempt.

@@ -18,11 +18,15 @@ public struct WebSettings: Sendable {
     public var resourcesDirectory: URL
     /// The shared secret Kannel's sms-service sends with replies; nil turns the inbound route off.
     public var kannelInboundSecret: String?
+    /// Twilio's auth token, to check `X-Twilio-Signature`; nil turns the Twilio routes off.
+    public var twilioAuthToken: String?
 
     public init(
         baseURL: String, keyring: LinkKeyring, instanceSecret: [UInt8], trustForwardedFor: Bool = false,
-        clock: Clock = .system, resourcesDirectory: URL, kannelInboundSecret: String? = nil
+        clock: Clock = .system, resourcesDirectory: URL, kannelInboundSecret: String? = nil,
+        twilioAuthToken: String? = nil
     ) {
+        self.twilioAuthToken = twilioAuthToken.flatMap { $0.isEmpty ? nil : $0 }
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -33,6 +37,13 @@ public struct WebSettings: Sendable {
         self.resourcesDirectory = resourcesDirectory
         self.kannelInboundSecret = kannelInboundSecret.flatMap { $0.isEmpty ? nil : $0 }
     }
+
+    /// The origin SMS gateways call back on (`RELANCE_CALLBACK_BASE_URL`, else the public URL).
+    public var callbackBaseURL: String {
+        get { callbackOrigin ?? baseURL }
+        set { callbackOrigin = newValue }
+    }
+    private var callbackOrigin: String?
 
     /// Signs the callback URLs handed to SMS gateways.
     public var callbackKey: HMACKey { HMACKey(derivedKey("sms-callbacks")) }
@@ -84,4 +95,5 @@ extension HTTPField.Name {
     static let idempotencyKey = Self("Idempotency-Key")!
     static let idempotentReplayed = Self("Idempotent-Replayed")!
     static let secFetchSite = Self("Sec-Fetch-Site")!
+    static let twilioSignature = Self("X-Twilio-Signature")!
 }

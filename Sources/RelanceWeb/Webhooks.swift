@@ -16,6 +16,72 @@ struct Webhooks: Sendable {
         router.get("/webhooks/kannel/dlr", use: kannelDeliveryReport)
         router.get("/webhooks/kannel/inbound", use: kannelInbound)
         router.post("/webhooks/kannel/inbound", use: kannelInbound)
+        router.post("/webhooks/twilio/status", use: twilioStatus)
+        router.post("/webhooks/twilio/inbound", use: twilioInbound)
+    }
+
+    /// The form fields of a Twilio callback, once its signature checks out; nil (and a log line) if not.
+    func verifiedTwilioForm(_ request: Request, context: AppRequestContext) async throws -> [String: String]? {
+        guard let token = settings.twilioAuthToken else { return nil }
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        var pairs: [(String, String)] = []
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = parts.first.flatMap(FormFields.decode) else { continue }
+            pairs.append((name, parts.count > 1 ? FormFields.decode(parts[1]) ?? "" : ""))
+        }
+        // Twilio signs the URL it called: the public origin, the path and the query string.
+        let url = settings.callbackBaseURL + request.uri.description
+        guard
+            TwilioSignature.isValid(
+                signature: request.headers[.twilioSignature], authToken: token, url: url, parameters: pairs)
+        else {
+            logger.warning("refused a Twilio callback with a bad signature", metadata: ["route": "\(request.uri.path)"])
+            return nil
+        }
+        return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// `POST /webhooks/twilio/status` — `MessageSid`, `MessageStatus`, `ErrorCode`.
+    @Sendable func twilioStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard settings.twilioAuthToken != nil else { return Webhooks.refuse(.notFound, "not configured") }
+        guard let form = try await verifiedTwilioForm(request, context: context) else {
+            return Webhooks.refuse(.forbidden, "bad signature")
+        }
+        guard let sid = form["MessageSid"], let state = form["MessageStatus"] else {
+            return Webhooks.refuse(.badRequest, "MessageSid and MessageStatus are required")
+        }
+        let error = form["ErrorCode"].map { " (error \($0))" } ?? ""
+        let status: DeliveryStatus =
+            switch state {
+            case "delivered": .delivered
+            case "undelivered", "failed": .failed("\(state)\(error)")
+            default: .progress(state)
+            }
+        guard try await store.recordDelivery(provider: "twilio", providerID: sid, status, now: settings.clock.now())
+        else {
+            return Webhooks.refuse(.notFound, "no such message")
+        }
+        return Webhooks.ok
+    }
+
+    /// `POST /webhooks/twilio/inbound` — a reply; answers empty TwiML so Twilio sends nothing itself.
+    @Sendable func twilioInbound(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard settings.twilioAuthToken != nil else { return Webhooks.refuse(.notFound, "not configured") }
+        guard let form = try await verifiedTwilioForm(request, context: context) else {
+            return Webhooks.refuse(.forbidden, "bad signature")
+        }
+        guard let from = form["From"].flatMap(Webhooks.normalizedNumber), let text = form["Body"] else {
+            return Webhooks.refuse(.badRequest, "From and Body are required")
+        }
+        let outcome = try await store.recordInbound(
+            from: from, to: form["To"], body: text, provider: "twilio", now: settings.clock.now())
+        logger.info(
+            "reply received", metadata: ["inbound": "\(outcome.inboundID)", "keyword": "\(outcome.keyword.rawValue)"])
+        return Response(
+            status: .ok, headers: [.contentType: "text/xml; charset=utf-8"],
+            body: .init(
+                byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>")))
     }
 
     static let ok: Response = Response(

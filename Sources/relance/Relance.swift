@@ -106,10 +106,13 @@ struct Serve: AsyncParsableCommand {
         let store = try storage.openStore()
         let base =
             baseURL ?? environment("RELANCE_BASE_URL") ?? "http://\(host == "0.0.0.0" ? "localhost" : host):\(port)"
-        let settings = WebSettings(
+        var settings = WebSettings(
             baseURL: base, keyring: try storage.keyring(), instanceSecret: try storage.instanceSecret(),
             trustForwardedFor: trustProxy || environment("RELANCE_TRUST_PROXY") == "1",
-            resourcesDirectory: resourcesDirectory(), kannelInboundSecret: environment("RELANCE_KANNEL_INBOUND_SECRET"))
+            resourcesDirectory: resourcesDirectory(), kannelInboundSecret: environment("RELANCE_KANNEL_INBOUND_SECRET"),
+            twilioAuthToken: environment("RELANCE_SMS_PROVIDER") == "twilio"
+                ? environment("RELANCE_TWILIO_AUTH_TOKEN") : nil)
+        if let callbacks = environment("RELANCE_CALLBACK_BASE_URL") { settings.callbackBaseURL = callbacks }
         let reminders = ReminderService(
             store: store,
             dispatcher: try makeDispatcher(

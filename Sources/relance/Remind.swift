@@ -5,7 +5,7 @@ import RelanceCore
 import RelanceMessaging
 import RelanceStore
 
-/// The SMS provider chosen by `RELANCE_SMS_PROVIDER`: `console` (default) or `kannel`.
+/// The SMS provider chosen by `RELANCE_SMS_PROVIDER`: `console` (default), `kannel` or `twilio`.
 func makeDispatcher(store: Store, logger: Logger, clock: Clock = .system, callbackBaseURL: String, callbackKey: HMACKey)
     throws -> Dispatcher
 {
@@ -24,8 +24,24 @@ func makeDispatcher(store: Store, logger: Logger, clock: Clock = .system, callba
                 password: environment("RELANCE_KANNEL_PASSWORD") ?? "",
                 from: environment("RELANCE_SMS_FROM") ?? "Relance",
                 callbackBaseURL: environment("RELANCE_CALLBACK_BASE_URL") ?? callbackBaseURL, callbackKey: callbackKey))
+    case "twilio":
+        guard let sid = environment("RELANCE_TWILIO_ACCOUNT_SID"), let token = environment("RELANCE_TWILIO_AUTH_TOKEN")
+        else {
+            throw CommandFailure(
+                "RELANCE_SMS_PROVIDER=twilio needs RELANCE_TWILIO_ACCOUNT_SID and RELANCE_TWILIO_AUTH_TOKEN")
+        }
+        let from = environment("RELANCE_TWILIO_FROM")
+        let service = environment("RELANCE_TWILIO_MESSAGING_SERVICE_SID")
+        guard from != nil || service != nil else {
+            throw CommandFailure("set RELANCE_TWILIO_FROM or RELANCE_TWILIO_MESSAGING_SERVICE_SID")
+        }
+        provider = TwilioSMSProvider(
+            configuration: TwilioConfiguration(
+                accountSID: sid, authToken: token, from: from, messagingServiceSID: service,
+                apiBaseURL: environment("RELANCE_TWILIO_API_URL") ?? "https://api.twilio.com",
+                callbackBaseURL: environment("RELANCE_CALLBACK_BASE_URL") ?? callbackBaseURL))
     case let other:
-        throw CommandFailure("RELANCE_SMS_PROVIDER=" + other + " is not supported; use console or kannel")
+        throw CommandFailure("RELANCE_SMS_PROVIDER=" + other + " is not supported; use console, kannel or twilio")
     }
     return Dispatcher(store: store, provider: provider, clock: clock, logger: logger, ratePerSecond: rate)
 }

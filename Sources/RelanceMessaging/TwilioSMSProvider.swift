@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import RelanceStore
+
+/// How to reach Twilio's Messages resource, and where its status callbacks should go.
+public struct TwilioConfiguration: Sendable {
+    public var accountSID: String
+    public var authToken: String
+    /// A sending number in E.164, or nil when `messagingServiceSID` is used.
+    public var from: String?
+    public var messagingServiceSID: String?
+    /// `https://api.twilio.com` in production; a local stand-in in tests.
+    public var apiBaseURL: String
+    /// Relance's public origin; status callbacks go to `/webhooks/twilio/status` under it.
+    public var callbackBaseURL: String
+
+    public init(
+        accountSID: String, authToken: String, from: String?, messagingServiceSID: String?,
+        apiBaseURL: String = "https://api.twilio.com", callbackBaseURL: String
+    ) {
+        self.accountSID = accountSID
+        self.authToken = authToken
+        self.from = from
+        self.messagingServiceSID = messagingServiceSID
+        self.apiBaseURL = apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL
+        self.callbackBaseURL = callbackBaseURL.hasSuffix("/") ? String(callbackBaseURL.dropLast()) : callbackBaseURL
+    }
+}
+
+/// Sends through Twilio's `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`.
+public struct TwilioSMSProvider: SMSProvider {
+    public let name = "twilio"
+    let configuration: TwilioConfiguration
+    let client: HTTPClient
+    let timeout: TimeAmount
+
+    /// Twilio error codes that no retry will fix: the recipient opted out (21610), the number is not a
+    /// valid phone number (21211), or cannot receive SMS (21614).
+    static let permanentCodes: Set<Int> = [21610, 21211, 21614, 21408, 21612]
+
+    public init(configuration: TwilioConfiguration, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(15)) {
+        self.configuration = configuration
+        self.client = client
+        self.timeout = timeout
+    }
+
+    func formBody(for message: ClaimedMessage) -> String {
+        var fields: [(String, String)] = [
+            ("To", message.recipient), ("Body", message.body),
+            ("StatusCallback", configuration.callbackBaseURL + "/webhooks/twilio/status"),
+        ]
+        if let service = configuration.messagingServiceSID {
+            fields.append(("MessagingServiceSid", service))
+        } else if let from = configuration.from {
+            fields.append(("From", from))
+        }
+        return fields.map { "\($0)=\(FormEncoding.encode($1))" }.joined(separator: "&")
+    }
+
+    public func send(_ message: ClaimedMessage) async -> SendResult {
+        var request = HTTPClientRequest(
+            url: "\(configuration.apiBaseURL)/2010-04-01/Accounts/\(configuration.accountSID)/Messages.json")
+        request.method = .POST
+        let credentials = Data("\(configuration.accountSID):\(configuration.authToken)".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: formBody(for: message)))
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: 256 * 1024)
+            let json = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+            let status = Int(response.status.code)
+            if (200..<300).contains(status), let sid = json["sid"] as? String {
+                return .accepted(provider: name, providerID: sid)
+            }
+            let code = json["code"] as? Int
+            let reason =
+                "Twilio \(status)" + (code.map { " error \($0)" } ?? "") + ": " + (json["message"] as? String ?? "")
+            if status == 429 || status >= 500 { return .transientFailure(provider: name, reason: reason) }
+            if let code, TwilioSMSProvider.permanentCodes.contains(code) {
+                return .permanentFailure(provider: name, reason: reason)
+            }
+            // Authentication (20003) and account problems can be fixed by the operator; other 4xx cannot.
+            if status == 401 || status == 403 { return .transientFailure(provider: name, reason: reason) }
+            return .permanentFailure(provider: name, reason: reason)
+        } catch {
+            return .transientFailure(provider: name, reason: "Twilio unreachable: \(error)")
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import RelanceCore
+import RelanceMessaging
+import RelanceStore
+import XCTest
+
+@testable import RelanceWeb
+
+/// Signatures made by PyPI twilio's RequestValidator, the provider's own code.
+func twilioLibrarySignature(token: String, url: String, params: [String: String]) throws -> String {
+    let environment = ProcessInfo.processInfo.environment
+    let python = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map { "\($0)/python3" }
+        .first(where: FileManager.default.isExecutableFile(atPath:))
+    let script = Harness.repository.appendingPathComponent("Tests/e2e/twilio_sign.py").path
+    guard let python else { throw XCTSkip("python3 is needed") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [script]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    input.fileHandleForWriting.write(
+        try JSONSerialization.data(withJSONObject: ["token": token, "url": url, "params": params]))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        if environment["RELANCE_REQUIRE_TOOLS"] == "1" {
+            XCTFail("pip install twilio: the signature cross-check needs it")
+        }
+        throw XCTSkip("pip install twilio to check signatures against the provider's library")
+    }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+final class TwilioTests: XCTestCase {
+    let token = "12345abcdef"
+
+    func testOurSignaturesMatchTheTwilioLibrary() throws {
+        let cases: [(String, [String: String])] = [
+            (
+                "https://mycompany.com/myapp.php?foo=1&bar=2",
+                [
+                    "CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234", "From": "+12349013030",
+                    "To": "+18005551212",
+                ]
+            ),
+            (
+                "https://pay.example.com/webhooks/twilio/inbound",
+                ["Body": "Arrêt svp, c'est réglé «merci»", "From": "+33612345678"]
+            ),
+            ("https://pay.example.com/webhooks/twilio/status", [:]),
+        ]
+        for (url, params) in cases {
+            let ours = TwilioSignature.compute(
+                authToken: token, url: url, parameters: params.map { ($0.key, $0.value) })
+            XCTAssertEqual(ours, try twilioLibrarySignature(token: token, url: url, params: params), url)
+        }
+    }
+
+    func testStatusCallbacksNeedAValidSignatureAndMoveTheMessage() async throws {
+        let token = self.token
+        let harness = try Harness(twilioAuthToken: token)
+        defer { harness.cleanUp() }
+        let (invoice, _) = try await harness.invoice(dueInDays: 0)
+        let queued = try await harness.store.remindNow(
+            invoiceID: invoice.id, now: harness.clock.now,
+            links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring))
+        let claimed = try await harness.store.claimNextMessage(now: harness.clock.now)
+        XCTAssertEqual(claimed?.id, queued.messageID)
+        try await harness.store.recordSendResult(
+            messageID: queued.messageID, .accepted(provider: "twilio", providerID: "SM0123456789abcdef"), attempts: 1,
+            now: harness.clock.now)
+        let url = "https://pay.example.com/webhooks/twilio/status"
+        let delivered = ["MessageSid": "SM0123456789abcdef", "MessageStatus": "delivered", "AccountSid": "AC1"]
+        let signature = try twilioLibrarySignature(token: token, url: url, params: delivered)
+        let tampered = delivered.merging(["MessageStatus": "failed"]) { $1 }
+        try await harness.app.test(.router) { client in
+            let missing = try await twilioPost(client, "/webhooks/twilio/status", delivered, signature: nil)
+            XCTAssertEqual(missing.status, .forbidden)
+            let wrong = try await twilioPost(client, "/webhooks/twilio/status", tampered, signature: signature)
+            XCTAssertEqual(wrong.status, .forbidden)
+            let garbage = try await twilioPost(client, "/webhooks/twilio/status", delivered, signature: "not base64!")
+            XCTAssertEqual(garbage.status, .forbidden)
+            let unchanged = try await harness.store.messages(invoiceID: invoice.id).map(\.status)
+            XCTAssertEqual(unchanged, ["sent"], "a refused callback records nothing")
+
+            let good = try await twilioPost(client, "/webhooks/twilio/status", delivered, signature: signature)
+            XCTAssertEqual(good.status, .ok)
+            let unknown = ["MessageSid": "SMnope", "MessageStatus": "delivered"]
+            let unknownResponse = try await twilioPost(
+                client, "/webhooks/twilio/status", unknown,
+                signature: try twilioLibrarySignature(token: token, url: url, params: unknown))
+            XCTAssertEqual(unknownResponse.status, .notFound)
+        }
+        let statuses = try await harness.store.messages(invoiceID: invoice.id).map(\.status)
+        XCTAssertEqual(statuses, ["delivered"])
+    }
+
+    func testInboundRepliesAreVerifiedAndStopOptsOut() async throws {
+        let token = self.token
+        let harness = try Harness(twilioAuthToken: token)
+        defer { harness.cleanUp() }
+        _ = try await harness.invoice()
+        let url = "https://pay.example.com/webhooks/twilio/inbound"
+        let stop = ["From": "+33612345678", "To": "+33700000000", "Body": " Stop ", "MessageSid": "SM1"]
+        try await harness.app.test(.router) { client in
+            let forged = try await twilioPost(client, "/webhooks/twilio/inbound", stop, signature: "AAAA")
+            XCTAssertEqual(forged.status, .forbidden)
+            let response = try await twilioPost(
+                client, "/webhooks/twilio/inbound", stop,
+                signature: try twilioLibrarySignature(token: token, url: url, params: stop))
+            XCTAssertEqual(response.status, .ok)
+            XCTAssertEqual(response.headers[.contentType], "text/xml; charset=utf-8")
+            XCTAssertTrue(response.text.hasSuffix("<Response></Response>"))
+        }
+        let optedOut = try await harness.store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM customer WHERE sms_opted_out_at IS NOT NULL")
+        }
+        XCTAssertEqual(optedOut, 1)
+    }
+}
+
+func twilioPost(_ client: some TestClientProtocol, _ path: String, _ params: [String: String], signature: String?)
+    async throws -> TestResponse
+{
+    var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+    if let signature { headers[.twilioSignature] = signature }
+    let body = params.map { "\($0.key)=\(FormEncoding.encode($0.value))" }.joined(separator: "&")
+    return try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+}
+
+/// A stand-in for Twilio's Messages resource that checks what its documentation requires.
+final class TwilioStandIn: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requests: [[String: String]] = []
+    var next: (status: HTTPResponse.Status, body: String) = (.created, #"{"sid": "SM42", "status": "queued"}"#)
+
+    var received: [[String: String]] { lock.withLock { requests } }
+
+    func router(accountSID: String, authToken: String) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/2010-04-01/Accounts/:account/Messages.json") { request, context -> Response in
+            let expected = "Basic " + Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
+            guard context.parameters.get("account") == accountSID, request.headers[.authorization] == expected else {
+                return Response(
+                    status: .unauthorized,
+                    body: .init(
+                        byteBuffer: ByteBuffer(string: #"{"code": 20003, "message": "Authenticate", "status": 401}"#)))
+            }
+            let body = try await request.body.collect(upTo: 65_536)
+            var form: [String: String] = [:]
+            for pair in String(buffer: body).split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                form[String(parts[0])] = parts.count > 1 ? String(parts[1]).removingPercentEncoding : ""
+            }
+            self.lock.withLock { self.requests.append(form) }
+            guard form["To"] != nil, form["Body"] != nil, form["From"] != nil || form["MessagingServiceSid"] != nil
+            else {
+                return Response(
+                    status: .badRequest,
+                    body: .init(
+                        byteBuffer: ByteBuffer(
+                            string: #"{"code": 21604, "message": "missing parameter", "status": 400}"#)))
+            }
+            let next = self.lock.withLock { self.next }
+            return Response(
+                status: next.status, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: next.body)))
+        }
+        return router
+    }
+}
+
+final class TwilioProviderTests: XCTestCase {
+    func testTheProviderSendsTheDocumentedParametersAndReadsErrors() async throws {
+        let standIn = TwilioStandIn()
+        let app = Application(router: standIn.router(accountSID: "AC123", authToken: "secret"))
+        try await app.test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            func provider(token: String = "secret") -> TwilioSMSProvider {
+                TwilioSMSProvider(
+                    configuration: TwilioConfiguration(
+                        accountSID: "AC123", authToken: token, from: "+33700000000", messagingServiceSID: nil,
+                        apiBaseURL: "http://localhost:\(port)", callbackBaseURL: "https://pay.example.com/"))
+            }
+            let message = ClaimedMessage(
+                id: 7, channel: "sms", recipient: "+33612345678", body: "Facture F-1: 12,00 € https://x/p/abc",
+                encoding: .gsm7,
+                attempts: 1)
+            let accepted = await provider().send(message)
+            XCTAssertEqual(accepted, .accepted(provider: "twilio", providerID: "SM42"))
+            let form = try XCTUnwrap(standIn.received.last)
+            XCTAssertEqual(form["To"], "+33612345678")
+            XCTAssertEqual(form["From"], "+33700000000")
+            XCTAssertEqual(form["Body"], "Facture F-1: 12,00 € https://x/p/abc")
+            XCTAssertEqual(form["StatusCallback"], "https://pay.example.com/webhooks/twilio/status")
+
+            standIn.next = (
+                .badRequest, #"{"code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400}"#
+            )
+            guard case .permanentFailure = await provider().send(message) else {
+                return XCTFail("21610 must be permanent")
+            }
+            standIn.next = (.badRequest, #"{"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}"#)
+            guard case .permanentFailure = await provider().send(message) else {
+                return XCTFail("21211 must be permanent")
+            }
+            standIn.next = (.tooManyRequests, #"{"code": 20429, "message": "Too Many Requests", "status": 429}"#)
+            guard case .transientFailure = await provider().send(message) else { return XCTFail("429 must be retried") }
+            standIn.next = (.internalServerError, "oops")
+            guard case .transientFailure = await provider().send(message) else { return XCTFail("500 must be retried") }
+            guard case .transientFailure = await provider(token: "wrong").send(message) else {
+                return XCTFail("bad credentials are an operator problem: retry")
+            }
+        }
+        // Nothing listening: refused connections are transient too.
+        let offline = TwilioSMSProvider(
+            configuration: TwilioConfiguration(
+                accountSID: "AC123", authToken: "secret", from: "+33700000000", messagingServiceSID: nil,
+                apiBaseURL: "http://127.0.0.1:1", callbackBaseURL: "https://pay.example.com"), timeout: .seconds(2))
+        let result = await offline.send(
+            ClaimedMessage(id: 1, channel: "sms", recipient: "+33612345678", body: "x", encoding: .gsm7, attempts: 1))
+        guard case .transientFailure = result else { return XCTFail("connection refused must be retried: \(result)") }
+    }
+}

@@ -145,6 +145,8 @@ public struct PageLibrary: Sendable {
         var templates: [Language: [String: PageTemplate]] = [:]
         var strings: [Language: [String: String]] = [:]
         let layout = try String(contentsOf: directory.appendingPathComponent("layout.html"), encoding: .utf8)
+        // Shared blocks, pasted in before compiling (the template subset has no partials).
+        let waysToPay = try String(contentsOf: directory.appendingPathComponent("ways-to-pay.html"), encoding: .utf8)
         for language in Language.allCases {
             let catalog = try PageLibrary.loadStrings(
                 directory.appendingPathComponent("strings.\(language.rawValue).txt"))
@@ -153,6 +155,7 @@ public struct PageLibrary: Sendable {
             for name in PageLibrary.pageNames {
                 let body = try String(contentsOf: directory.appendingPathComponent("\(name).html"), encoding: .utf8)
                 let source = layout.replacingOccurrences(of: "{{{content}}}", with: body)
+                    .replacingOccurrences(of: "{{{ways_to_pay}}}", with: waysToPay)
                 pages[name] = try PageTemplate(name: "\(name).html", source: source, strings: catalog)
             }
             templates[language] = pages

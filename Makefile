@@ -1,11 +1,14 @@
-# Routine tasks. CI runs .ci/run, which runs `swift test` like `make test`.
+# Routine tasks. CI runs .ci/run, which runs `make test`.
 .PHONY: build test demo bench format lint release
 
 build:
 	swift build
 
+# Builds everything first (the end-to-end tests drive the relance binary), then runs the tests
+# without building again.
 test:
-	swift test
+	swift build --build-tests
+	swift test --skip-build
 
 demo:
 	swift run relance serve --demo

@@ -13,7 +13,7 @@ public enum DemoData {
     public static func seed(store: Store, settings: WebSettings, now: Date) async throws -> Seeded {
         try await store.saveBusiness(
             Business(
-                name: "Atelier Martin Plomberie", phone: "+33123456789", email: "factures@atelier-martin.example",
+                name: "Atelier Martin", phone: "+33123456789", email: "factures@atelier-martin.example",
                 address: "Atelier Martin Plomberie\n12 rue des Lilas\n69003 Lyon", paymentURL: nil,
                 bankBeneficiary: "Atelier Martin SARL", bankIBAN: "FR7630006000011234567890189", bankBIC: "AGRIFRPP",
                 defaultLocale: "fr", timeZone: "Europe/Paris", linkLifetimeDays: 60))

@@ -162,6 +162,7 @@ struct TemplatesCommand: AsyncParsableCommand {
                     }
                 }
             }
+            fflush(nil)
             if problems > 0 { throw CommandFailure("\(problems) template(s) need attention") }
         }
     }

@@ -45,7 +45,7 @@ public struct KannelSMSProvider: SMSProvider {
     let client: HTTPClient
     let timeout: TimeAmount
 
-    public init(configuration: KannelConfiguration, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
+    public init(configuration: KannelConfiguration, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(5)) {
         self.configuration = configuration
         self.client = client
         self.timeout = timeout

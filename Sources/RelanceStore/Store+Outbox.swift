@@ -138,41 +138,61 @@ extension Store {
         return open == 0 ? "nothing left to ask for: paid, void or paused" : nil
     }
 
-    /// Records what the provider said about a claimed message.
+    /// Records what the provider said about a claimed message. A delivery report can arrive before
+    /// the provider's answer is recorded (the gateway is fast, the answer slow): the status only moves
+    /// on from `sending`, so an earlier `delivered` or `failed` is never overwritten; the event is kept
+    /// either way.
     public func recordSendResult(messageID: Int64, _ result: SendResult, attempts: Int, now: Date) async throws {
         try await pool.write { db in
             switch result {
             case .accepted(let provider, let providerID):
                 try db.execute(
                     sql: """
-                        UPDATE message SET status = 'sent', provider = ?, provider_id = ?, sent_at = ?, updated_at = ?,
-                            error = NULL
+                        UPDATE message SET provider = ?, provider_id = ?, sent_at = ?, updated_at = ?, error = NULL,
+                            status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END
                         WHERE id = ?
                         """, arguments: [provider, providerID, now, now, messageID])
                 try Store.recordEvent(db, messageID: messageID, status: "sent", at: now, detail: providerID)
             case .permanentFailure(let provider, let reason):
                 try db.execute(
-                    sql: "UPDATE message SET status = 'failed', provider = ?, error = ?, updated_at = ? WHERE id = ?",
-                    arguments: [provider, reason, now, messageID])
+                    sql: """
+                        UPDATE message SET provider = ?, error = ?, updated_at = ?,
+                            status = CASE WHEN status = 'sending' THEN 'failed' ELSE status END
+                        WHERE id = ?
+                        """, arguments: [provider, reason, now, messageID])
                 try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: reason)
             case .transientFailure(let provider, let reason):
                 if attempts >= Store.maximumAttempts {
                     try db.execute(
-                        sql:
-                            "UPDATE message SET status = 'failed', provider = ?, error = ?, updated_at = ? WHERE id = ?",
-                        arguments: [provider, "gave up after \(attempts) attempts: \(reason)", now, messageID])
+                        sql: """
+                            UPDATE message SET provider = ?, error = ?, updated_at = ?,
+                                status = CASE WHEN status = 'sending' THEN 'failed' ELSE status END
+                            WHERE id = ?
+                            """, arguments: [provider, "gave up after \(attempts) attempts: \(reason)", now, messageID])
                     try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: reason)
                 } else {
                     // 30 s, 2 min, 8 min, 32 min…
                     let delay = 30 * pow(4, Double(attempts - 1))
                     try db.execute(
                         sql: """
-                            UPDATE message SET status = 'queued', provider = ?, error = ?, next_attempt_at = ?, updated_at = ?
-                            WHERE id = ?
+                            UPDATE message SET status = 'queued', provider = ?, error = ?, next_attempt_at = ?,
+                                updated_at = ?
+                            WHERE id = ? AND status = 'sending'
                             """, arguments: [provider, reason, now.addingTimeInterval(delay), now, messageID])
                     try Store.recordEvent(db, messageID: messageID, status: "retry", at: now, detail: reason)
                 }
             }
+        }
+    }
+
+    /// The current status of some messages, by id.
+    public func messageStatuses(_ ids: [Int64]) async throws -> [Int64: String] {
+        try await pool.read { db in
+            var statuses: [Int64: String] = [:]
+            for id in ids {
+                statuses[id] = try String.fetchOne(db, sql: "SELECT status FROM message WHERE id = ?", arguments: [id])
+            }
+            return statuses
         }
     }
 

@@ -77,7 +77,7 @@ struct Remind: AsyncParsableCommand {
         let logger = makeLogger()
         if dryRun {
             let summary = try await store.runScheduler(now: now, links: links, dryRun: true)
-            printSummary(summary, verb: "would send")
+            printSummary(summary) { _ in "would send" }
             return
         }
         let callbackKey = HMACKey(
@@ -88,13 +88,17 @@ struct Remind: AsyncParsableCommand {
                 store: store, logger: logger, clock: .fixed(now), callbackBaseURL: baseURL, callbackKey: callbackKey),
             links: links, clock: .fixed(now), logger: logger)
         let summary = try await service.runOnce()
-        printSummary(summary, verb: "sent")
+        // Say what became of each message: handed over, or waiting for a retry after a provider error.
+        let statuses = try await store.messageStatuses(summary.queued.map(\.messageID))
+        printSummary(summary) {
+            statuses[$0.messageID] == "queued" ? "queued for retry" : statuses[$0.messageID] ?? "?"
+        }
     }
 
-    func printSummary(_ summary: TickSummary, verb: String) {
+    func printSummary(_ summary: TickSummary, verb: (QueuedReminder) -> String) {
         for message in summary.queued {
             print(
-                "\(verb) \(message.stage) to \(message.recipient) [\(message.encoding.rawValue), "
+                "\(verb(message)) \(message.stage) to \(message.recipient) [\(message.encoding.rawValue), "
                     + "\(message.segments) segment\(message.segments == 1 ? "" : "s")]: \(message.body)")
         }
         for skipped in summary.skipped {

@@ -294,3 +294,34 @@ final class MovingClock: @unchecked Sendable {
     }
     var clock: Clock { Clock { self.now } }
 }
+
+final class DeliveryRaceTests: XCTestCase {
+    func testADeliveryReportThatBeatsTheProvidersAnswerIsKept() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "relance-race-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try Store(path: directory.appendingPathComponent("test.sqlite").path)
+        let now = Instant.parse("2026-03-18T09:00:00Z")!
+        let invoice = try await store.createInvoice(
+            NewInvoice(
+                number: "F-1", customer: CustomerInput(name: "Ana", phone: PhoneNumber("+33612345678")),
+                amount: Money(minorUnits: 100, currency: Currency(code: "EUR")!),
+                issuedOn: CalendarDate(iso: "2026-03-01")!,
+                dueOn: CalendarDate(iso: "2026-03-18")!), now: now)
+        let keyring = try LinkKeyring(parsing: LinkKeyring.generate())
+        let queued = try await store.remindNow(
+            invoiceID: invoice.id, now: now, links: LinkSettings(baseURL: "https://x", keyring: keyring))
+        let claimed = try await store.claimNextMessage(now: now)
+        XCTAssertEqual(claimed?.id, queued.messageID)
+        // The gateway delivers and reports before its answer to the send request is recorded.
+        try await store.recordDelivery(messageID: queued.messageID, .delivered, now: now.addingTimeInterval(1))
+        try await store.recordSendResult(
+            messageID: queued.messageID, .accepted(provider: "kannel", providerID: "kannel-1"), attempts: 1,
+            now: now.addingTimeInterval(2))
+        let statuses = try await store.messageStatuses([queued.messageID])
+        XCTAssertEqual(statuses[queued.messageID], "delivered")
+        let events = try await store.messageEvents(messageID: queued.messageID).map(\.status)
+        XCTAssertEqual(events, ["queued", "sending", "delivered", "sent"])
+    }
+}

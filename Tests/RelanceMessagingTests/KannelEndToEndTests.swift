@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+
+/// Drives the real thing: bearerbox, smsbox and the fake SMSC from Debian's `kannel` packages, the
+/// `relance` binary serving webhooks, and `relance remind --once --at …` across an invoice's life
+/// (Tests/e2e/kannel_e2e.py holds the scenario).
+final class KannelEndToEndTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    func testRemindersTravelThroughKannelAndStopWhenTheyShould() throws {
+        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
+        let binary = KannelEndToEndTests.repository.appendingPathComponent(".build/debug/relance").path
+        let tools = ["/usr/sbin/bearerbox", "/usr/sbin/smsbox", "/usr/lib/kannel/test/fakesmsc", binary]
+        let missing = tools.filter { !FileManager.default.isExecutableFile(atPath: $0) }
+        guard missing.isEmpty else {
+            let message =
+                "missing \(missing.joined(separator: ", ")) (apt-get install kannel kannel-extras; make test builds relance)"
+            if required { return XCTFail(message) }
+            throw XCTSkip(message)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", KannelEndToEndTests.repository.appendingPathComponent("Tests/e2e/kannel_e2e.py").path, binary,
+        ]
+        process.currentDirectoryURL = KannelEndToEndTests.repository
+        try process.run()
+        let deadline = Date().addingTimeInterval(300)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        if process.isRunning {
+            process.terminate()
+            return XCTFail("the Kannel end-to-end scenario did not finish in 5 minutes")
+        }
+        XCTAssertEqual(process.terminationStatus, 0, "the Kannel end-to-end scenario failed (its output is above)")
+    }
+}

@@ -28,9 +28,9 @@ public struct ConsoleSMSProvider: SMSProvider {
     }
 }
 
-/// Takes queued messages one at a time — claim (committed as `sending`), call the provider, record
-/// the outcome — so a crash between the call and the record leaves a `sending` row that becomes
-/// `unknown` at the next start, never a second copy on the customer's phone.
+/// Takes queued messages — claim (committed as `sending`), call the provider, record the outcome —
+/// with a few in flight at once, so a crash between the call and the record leaves `sending` rows that
+/// become `unknown` at the next start, never a second copy on the customer's phone.
 public struct Dispatcher: Sendable {
     let store: Store
     let provider: any SMSProvider
@@ -38,15 +38,21 @@ public struct Dispatcher: Sendable {
     let logger: Logger
     /// At most this many messages per second to the provider.
     let ratePerSecond: Double
+    /// Messages in flight at once. A gateway answers each request in some milliseconds (Kannel's
+    /// smsbox about 20 ms here), so one at a time caps throughput; each one in flight is one message
+    /// that a crash can leave `unknown`.
+    let concurrency: Int
 
     public init(
-        store: Store, provider: any SMSProvider, clock: Clock = .system, logger: Logger, ratePerSecond: Double = 10
+        store: Store, provider: any SMSProvider, clock: Clock = .system, logger: Logger, ratePerSecond: Double = 10,
+        concurrency: Int = 4
     ) {
         self.store = store
         self.provider = provider
         self.clock = clock
         self.logger = logger
         self.ratePerSecond = max(ratePerSecond, 0.01)
+        self.concurrency = max(1, min(concurrency, 64))
     }
 
     /// Marks sends interrupted by a crash as `unknown`; call once before the first `drain`.
@@ -62,26 +68,53 @@ public struct Dispatcher: Sendable {
     /// Sends every message whose time has come; returns how many were handed to the provider.
     @discardableResult
     public func drain(limit: Int = .max) async throws -> Int {
-        var handled = 0
-        let spacing = Duration.seconds(1 / ratePerSecond)
-        while handled < limit, let message = try await store.claimNextMessage(now: clock.now()) {
-            let started = ContinuousClock.now
-            let result = await provider.send(message)
-            try await store.recordSendResult(
-                messageID: message.id, result, attempts: message.attempts, now: clock.now())
-            switch result {
-            case .accepted:
-                logger.info("message sent", metadata: ["message": "\(message.id)", "provider": "\(provider.name)"])
-            case .permanentFailure(_, let reason):
-                logger.warning("message failed", metadata: ["message": "\(message.id)", "reason": "\(reason)"])
-            case .transientFailure(_, let reason):
-                logger.warning(
-                    "message will be retried", metadata: ["message": "\(message.id)", "reason": "\(reason)"])
+        let budget = Budget(limit)
+        // Each worker keeps to its share of the rate, so together they stay within it.
+        let spacing = Duration.seconds(Double(concurrency) / ratePerSecond)
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var handled = 0
+                    while budget.take(), let message = try await store.claimNextMessage(now: clock.now()) {
+                        let started = ContinuousClock.now
+                        try await send(message)
+                        handled += 1
+                        let elapsed = ContinuousClock.now - started
+                        if elapsed < spacing { try await Task.sleep(for: spacing - elapsed) }
+                    }
+                    return handled
+                }
             }
-            handled += 1
-            let elapsed = ContinuousClock.now - started
-            if elapsed < spacing { try await Task.sleep(for: spacing - elapsed) }
+            return try await group.reduce(0, +)
         }
-        return handled
+    }
+
+    private func send(_ message: ClaimedMessage) async throws {
+        let result = await provider.send(message)
+        try await store.recordSendResult(messageID: message.id, result, attempts: message.attempts, now: clock.now())
+        switch result {
+        case .accepted:
+            logger.info("message sent", metadata: ["message": "\(message.id)", "provider": "\(provider.name)"])
+        case .permanentFailure(_, let reason):
+            logger.warning("message failed", metadata: ["message": "\(message.id)", "reason": "\(reason)"])
+        case .transientFailure(_, let reason):
+            logger.warning("message will be retried", metadata: ["message": "\(message.id)", "reason": "\(reason)"])
+        }
+    }
+}
+
+/// How many more messages one `drain` may claim, shared by its workers.
+private final class Budget: @unchecked Sendable {
+    private let lock = NSLock()
+    private var remaining: Int
+
+    init(_ limit: Int) { remaining = limit }
+
+    func take() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard remaining > 0 else { return false }
+        remaining -= 1
+        return true
     }
 }

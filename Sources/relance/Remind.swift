@@ -43,7 +43,9 @@ func makeDispatcher(store: Store, logger: Logger, clock: Clock = .system, callba
     case let other:
         throw CommandFailure("RELANCE_SMS_PROVIDER=" + other + " is not supported; use console, kannel or twilio")
     }
-    return Dispatcher(store: store, provider: provider, clock: clock, logger: logger, ratePerSecond: rate)
+    let concurrency = environment("RELANCE_SMS_CONCURRENCY").flatMap(Int.init) ?? 4
+    return Dispatcher(
+        store: store, provider: provider, clock: clock, logger: logger, ratePerSecond: rate, concurrency: concurrency)
 }
 
 struct Remind: AsyncParsableCommand {

@@ -9,6 +9,14 @@ final class KannelEndToEndTests: XCTestCase {
         .deletingLastPathComponent()
 
     func testRemindersTravelThroughKannelAndStopWhenTheyShould() throws {
+        try run("kannel_e2e.py")
+    }
+
+    func testAKillNineWhileSendingThousandsNeverSendsTwice() throws {
+        try run("kannel_crash.py")
+    }
+
+    func run(_ script: String) throws {
         let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
         let binary = KannelEndToEndTests.repository.appendingPathComponent(".build/debug/relance").path
         let tools = ["/usr/sbin/bearerbox", "/usr/sbin/smsbox", "/usr/lib/kannel/test/fakesmsc", binary]
@@ -30,8 +38,8 @@ final class KannelEndToEndTests: XCTestCase {
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         if process.isRunning {
             process.terminate()
-            return XCTFail("the Kannel end-to-end scenario did not finish in 5 minutes")
+            return XCTFail("\(script) did not finish in 5 minutes")
         }
-        XCTAssertEqual(process.terminationStatus, 0, "the Kannel end-to-end scenario failed (its output is above)")
+        XCTAssertEqual(process.terminationStatus, 0, "\(script) failed (its output is above)")
     }
 }

@@ -96,6 +96,34 @@ extension Store {
         try await pool.read { db in try Store.sendingRules(db) }
     }
 
+    /// Replaces the sending rules; open invoices are looked at again on the next tick.
+    public func saveSendingRules(_ rules: SendingRules, pauseOnReply: Bool, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE sending_rules SET window_start_hour = ?, window_end_hour = ?, weekdays = ?, holidays = ?,
+                        sms_minimum_interval_hours = ?, pause_on_reply = ?
+                    WHERE id = 1
+                    """,
+                arguments: [
+                    rules.windowStartHour, rules.windowEndHour,
+                    rules.weekdays.sorted().map(String.init).joined(separator: ","),
+                    rules.holidays.sorted().map(\.iso).joined(separator: ","), Int(rules.smsMinimumInterval / 3600),
+                    pauseOnReply,
+                ])
+            try db.execute(
+                sql: """
+                    UPDATE invoice SET next_action_at = ?
+                    WHERE paid_at IS NULL AND voided_at IS NULL AND reminders_paused_at IS NULL
+                    """, arguments: [now])
+        }
+    }
+
+    /// Whether any reply other than STOP/START pauses the customer's reminders.
+    public func pausesOnReply() async throws -> Bool {
+        try await pool.read { db in try Bool.fetchOne(db, sql: "SELECT pause_on_reply FROM sending_rules") ?? true }
+    }
+
     static func sendingRules(_ db: Database) throws -> SendingRules {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sending_rules WHERE id = 1") else { return .standard }
         let weekdays = Set((row["weekdays"] as String).split(separator: ",").compactMap { Int($0) })

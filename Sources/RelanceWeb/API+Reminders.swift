@@ -10,6 +10,8 @@ extension API {
         api.post("invoices/:id/remind", use: remindNow)
         api.get("policy", use: getPolicy)
         api.put("policy", use: putPolicy)
+        api.get("sending-rules", use: getSendingRules)
+        api.put("sending-rules", use: putSendingRules)
         api.get("templates", use: listTemplates)
         api.put("templates/:stage/:channel/:locale", use: putTemplate)
     }
@@ -147,6 +149,65 @@ extension API {
             throw Problem.field("stages", problem.description)
         }
         return try await getPolicy(request, context: context)
+    }
+
+    struct SendingRulesBody: Codable, Sendable {
+        var window_start_hour: Int?
+        var window_end_hour: Int?
+        var weekdays: [Int]?
+        var holidays: [String]?
+        var sms_minimum_interval_hours: Int?
+        var pause_on_reply: Bool?
+    }
+
+    /// `GET /api/v1/sending-rules` — quiet hours, weekdays, holidays, frequency cap, pause on reply.
+    @Sendable func getSendingRules(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let rules = try await store.sendingRules()
+        return try json(
+            SendingRulesBody(
+                window_start_hour: rules.windowStartHour, window_end_hour: rules.windowEndHour,
+                weekdays: rules.weekdays.sorted(), holidays: rules.holidays.sorted().map(\.iso),
+                sms_minimum_interval_hours: Int(rules.smsMinimumInterval / 3600),
+                pause_on_reply: try await store.pausesOnReply()), status: .ok)
+    }
+
+    /// `PUT /api/v1/sending-rules` — fields left out keep their value.
+    @Sendable func putSendingRules(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await decode(SendingRulesBody.self, request, context)
+        var rules = try await store.sendingRules()
+        var errors: [Problem.FieldError] = []
+        if let start = body.window_start_hour { rules.windowStartHour = start }
+        if let end = body.window_end_hour { rules.windowEndHour = end }
+        if !(0...23).contains(rules.windowStartHour) {
+            errors.append(.init(field: "window_start_hour", message: "must be an hour from 0 to 23"))
+        }
+        if !(1...24).contains(rules.windowEndHour) || rules.windowEndHour <= rules.windowStartHour {
+            errors.append(.init(field: "window_end_hour", message: "must be after window_start_hour, at most 24"))
+        }
+        if let weekdays = body.weekdays {
+            if weekdays.isEmpty || !weekdays.allSatisfy({ (1...7).contains($0) }) {
+                errors.append(.init(field: "weekdays", message: "must list ISO weekdays, 1 (Monday) to 7 (Sunday)"))
+            }
+            rules.weekdays = Set(weekdays)
+        }
+        if let holidays = body.holidays {
+            let parsed = holidays.compactMap(CalendarDate.init(iso:))
+            if parsed.count != holidays.count || holidays.count > 400 {
+                errors.append(.init(field: "holidays", message: "must be at most 400 dates YYYY-MM-DD"))
+            }
+            rules.holidays = Set(parsed)
+        }
+        if let hours = body.sms_minimum_interval_hours {
+            if !(0...2160).contains(hours) {
+                errors.append(.init(field: "sms_minimum_interval_hours", message: "must be from 0 to 2160 (90 days)"))
+            }
+            rules.smsMinimumInterval = TimeInterval(hours) * 3600
+        }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+        let currentPause = try await store.pausesOnReply()
+        let pause = body.pause_on_reply ?? currentPause
+        try await store.saveSendingRules(rules, pauseOnReply: pause, now: settings.clock.now())
+        return try await getSendingRules(request, context: context)
     }
 
     struct TemplateResource: Encodable, Sendable {

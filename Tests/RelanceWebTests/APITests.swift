@@ -30,6 +30,7 @@ final class APITests: XCTestCase {
             (.get, "/api/v1/invoices/1/payments"), (.post, "/api/v1/invoices/1/void"),
             (.get, "/api/v1/invoices/1/messages"), (.post, "/api/v1/invoices/1/remind"), (.get, "/api/v1/policy"),
             (.put, "/api/v1/policy"), (.get, "/api/v1/templates"), (.put, "/api/v1/templates/due/sms/fr"),
+            (.get, "/api/v1/sending-rules"), (.put, "/api/v1/sending-rules"),
         ]
         try await harness.app.test(.router) { client in
             for (method, path) in routes {

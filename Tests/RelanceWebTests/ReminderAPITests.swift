@@ -164,3 +164,44 @@ final class ReminderAPITests: XCTestCase {
         XCTAssertTrue(template.source.contains("à régler aujourd’hui"))
     }
 }
+
+final class SendingRulesAPITests: XCTestCase {
+    func testSendingRulesCanBeChangedAndNonsenseIsRefused() async throws {
+        let harness = try Harness()
+        defer { harness.cleanUp() }
+        let key = try await harness.apiKey()
+        try await harness.app.test(.router) { client in
+            let defaults = try await client.api(key, .get, "/api/v1/sending-rules").json()
+            XCTAssertEqual(defaults["window_start_hour"] as? Int, 9)
+            XCTAssertEqual(defaults["window_end_hour"] as? Int, 19)
+            XCTAssertEqual(defaults["weekdays"] as? [Int], [1, 2, 3, 4, 5, 6])
+            XCTAssertEqual(defaults["sms_minimum_interval_hours"] as? Int, 72)
+            XCTAssertEqual(defaults["pause_on_reply"] as? Bool, true)
+
+            let changed = try await client.api(
+                key, .put, "/api/v1/sending-rules",
+                #"{"window_start_hour": 10, "weekdays": [1,2,3,4,5], "holidays": ["2026-12-25", "2027-01-01"], "pause_on_reply": false}"#
+            )
+            XCTAssertEqual(changed.status, .ok)
+            let body = try changed.json()
+            XCTAssertEqual(body["window_start_hour"] as? Int, 10)
+            XCTAssertEqual(body["window_end_hour"] as? Int, 19, "fields left out keep their value")
+            XCTAssertEqual(body["holidays"] as? [String], ["2026-12-25", "2027-01-01"])
+            XCTAssertEqual(body["pause_on_reply"] as? Bool, false)
+
+            for bad in [
+                #"{"window_start_hour": 20}"#, #"{"window_end_hour": 25}"#, #"{"weekdays": [0, 8]}"#,
+                #"{"weekdays": []}"#,
+                #"{"holidays": ["Christmas"]}"#, #"{"sms_minimum_interval_hours": -1}"#,
+                #"{"window_start_hour": "nine"}"#,
+            ] {
+                let response = try await client.api(key, .put, "/api/v1/sending-rules", bad)
+                XCTAssertEqual(response.status, .unprocessableContent, bad)
+            }
+        }
+        let rules = try await harness.store.sendingRules()
+        XCTAssertEqual(rules.windowStartHour, 10)
+        XCTAssertEqual(rules.weekdays, [1, 2, 3, 4, 5])
+        XCTAssertTrue(rules.holidays.contains(CalendarDate(iso: "2026-12-25")!))
+    }
+}

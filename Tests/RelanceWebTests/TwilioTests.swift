@@ -231,3 +231,70 @@ final class TwilioProviderTests: XCTestCase {
         guard case .transientFailure = result else { return XCTFail("connection refused must be retried: \(result)") }
     }
 }
+
+/// A stand-in for Kannel's smsbox `sendsms`, answering what the test asks.
+final class KannelStandIn: @unchecked Sendable {
+    private let lock = NSLock()
+    private var queries: [[String: String]] = []
+    var next: (status: HTTPResponse.Status, body: String) = (.accepted, "0: Accepted for delivery")
+
+    var received: [[String: String]] { lock.withLock { queries } }
+
+    var router: Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/cgi-bin/sendsms") { request, _ -> Response in
+            var query: [String: String] = [:]
+            for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+            let next = self.lock.withLock {
+                self.queries.append(query)
+                return self.next
+            }
+            return Response(status: next.status, body: .init(byteBuffer: ByteBuffer(string: next.body)))
+        }
+        return router
+    }
+}
+
+final class KannelProviderTests: XCTestCase {
+    func testEncodingSignedReportURLAndKannelsRefusals() async throws {
+        let standIn = KannelStandIn()
+        try await Application(router: standIn.router).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let key = HMACKey(Array(repeating: 9, count: 32))
+            let provider = KannelSMSProvider(
+                configuration: KannelConfiguration(
+                    sendsmsURL: "http://localhost:\(port)/cgi-bin/sendsms", username: "relance", password: "p&ss",
+                    from: "12345", callbackBaseURL: "https://pay.example.com", callbackKey: key))
+            let gsm = ClaimedMessage(
+                id: 41, channel: "sms", recipient: "+33612345678", body: "Merci 12,00 € +", encoding: .gsm7, attempts: 1
+            )
+            let accepted = await provider.send(gsm)
+            XCTAssertEqual(accepted, .accepted(provider: "kannel", providerID: "kannel-41"))
+            let query = try XCTUnwrap(standIn.received.last)
+            XCTAssertEqual(query["to"], "+33612345678", "the + must arrive as a +, not a space")
+            XCTAssertEqual(query["password"], "p&ss")
+            XCTAssertEqual(query["text"], "Merci 12,00 € +")
+            XCTAssertEqual(query["coding"], "0")
+            XCTAssertEqual(query["charset"], "UTF-8")
+            let token = KannelConfiguration.callbackToken(messageID: 41, key: key)
+            XCTAssertEqual(
+                query["dlr-url"],
+                "https://pay.example.com/webhooks/kannel/dlr?message=41&token=\(token)&type=%d&answer=%A")
+
+            let ucs2 = ClaimedMessage(
+                id: 42, channel: "sms", recipient: "+33612345678", body: "Jérôme", encoding: .ucs2, attempts: 1)
+            _ = await provider.send(ucs2)
+            XCTAssertEqual(standIn.received.last?["coding"], "2")
+
+            standIn.next = (.forbidden, "Authorization failed for sendsms")
+            guard case .transientFailure(_, let reason) = await provider.send(gsm) else {
+                return XCTFail("403 is a configuration problem: retry after the operator fixes it")
+            }
+            XCTAssertTrue(reason.contains("403"))
+            standIn.next = (.serviceUnavailable, "Message splits exceed max-messages")
+            guard case .transientFailure = await provider.send(gsm) else { return XCTFail("503 must be retried") }
+            standIn.next = (.badRequest, "Invalid receiver")
+            guard case .permanentFailure = await provider.send(gsm) else { return XCTFail("400 is permanent") }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import XCTest
+
+@testable import RelanceCore
+
+final class PaymentPlanTests: XCTestCase {
+    let today = CalendarDate(iso: "2026-03-03")!
+
+    func testEqualInstalmentsWithTheRoundingOnTheLast() {
+        let plan = PaymentPlan.schedule(
+            balance: 10_000, count: 3, frequency: .monthly, firstDate: CalendarDate(iso: "2026-03-10")!)
+        XCTAssertEqual(plan.map(\.amount), [3_333, 3_333, 3_334])
+        XCTAssertEqual(plan.map(\.dueOn.iso), ["2026-03-10", "2026-04-10", "2026-05-10"])
+        XCTAssertEqual(plan.reduce(0) { $0 + $1.amount }, 10_000)
+        let weekly = PaymentPlan.schedule(balance: 1_000, count: 4, frequency: .weekly, firstDate: today)
+        XCTAssertEqual(weekly.map(\.dueOn.iso), ["2026-03-03", "2026-03-10", "2026-03-17", "2026-03-24"])
+        let biweekly = PaymentPlan.schedule(balance: 1_000, count: 2, frequency: .biweekly, firstDate: today)
+        XCTAssertEqual(biweekly.map(\.dueOn.iso), ["2026-03-03", "2026-03-17"])
+        XCTAssertEqual(PaymentPlan.schedule(balance: 1_000, count: 0, frequency: .weekly, firstDate: today), [])
+    }
+
+    func testMonthlyPlansKeepTheDayOrTheMonthsLastDay() {
+        let plan = PaymentPlan.schedule(
+            balance: 400, count: 4, frequency: .monthly, firstDate: CalendarDate(iso: "2026-01-31")!)
+        XCTAssertEqual(plan.map(\.dueOn.iso), ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"])
+        let leap = PaymentPlan.schedule(
+            balance: 200, count: 2, frequency: .monthly, firstDate: CalendarDate(iso: "2028-01-30")!)
+        XCTAssertEqual(leap.map(\.dueOn.iso), ["2028-01-30", "2028-02-29"])
+        let acrossYear = PaymentPlan.schedule(
+            balance: 300, count: 3, frequency: .monthly, firstDate: CalendarDate(iso: "2026-11-15")!)
+        XCTAssertEqual(acrossYear.map(\.dueOn.iso), ["2026-11-15", "2026-12-15", "2027-01-15"])
+    }
+
+    func testAProposalWithinTheLimitsHasNoProblem() {
+        let plan = PaymentPlan.schedule(
+            balance: 12_345, count: 3, frequency: .monthly, firstDate: today.adding(days: 7))
+        XCTAssertEqual(PaymentPlan.problems(plan, balance: 12_345, today: today, limits: PlanLimits()), [])
+    }
+
+    func testEveryWayAProposalCanBeWrong() {
+        let limits = PlanLimits(maximumInstalments: 6, maximumSpanDays: 90, minimumInstalment: 1_000)
+        func problems(_ plan: [(String, Int64)], balance: Int64 = 10_000) -> [PlanProblem] {
+            PaymentPlan.problems(
+                plan.map { Instalment(dueOn: CalendarDate(iso: $0.0)!, amount: $0.1) }, balance: balance, today: today,
+                limits: limits)
+        }
+        XCTAssertEqual(problems([("2026-03-10", 10_000)]), [.tooFewInstalments])
+        XCTAssertEqual(problems(Array(repeating: ("2026-03-10", 10), count: 1000)), [.tooManyInstalments(maximum: 6)])
+        XCTAssertEqual(
+            problems([("2026-03-10", 5_000), ("2026-04-10", 4_000)]),
+            [.amountsDoNotAddUp(total: 9_000, balance: 10_000)])
+        XCTAssertEqual(
+            problems([("2026-03-10", 10_500), ("2026-04-10", -500)]),
+            [.notPositive(index: 1), .amountsDoNotAddUp(total: 10_500, balance: 10_000)])
+        XCTAssertEqual(
+            problems([("2026-03-10", 9_500), ("2026-04-10", 500)]), [.belowMinimum(index: 1, minimum: 1_000)])
+        XCTAssertEqual(problems([("2026-03-01", 5_000), ("2026-04-10", 5_000)]), [.firstDateInPast])
+        XCTAssertEqual(problems([("2026-04-10", 5_000), ("2026-04-10", 5_000)]), [.datesNotIncreasing(index: 1)])
+        XCTAssertEqual(
+            problems([("2026-03-10", 5_000), ("2026-07-10", 5_000)]),
+            [.beyondMaximumSpan(lastAllowed: CalendarDate(iso: "2026-06-01")!)])
+        // A small balance may be split below the minimum only if the instalment is the whole balance.
+        XCTAssertEqual(
+            problems([("2026-03-10", 400), ("2026-04-10", 400)], balance: 800),
+            [
+                .belowMinimum(index: 0, minimum: 1_000), .belowMinimum(index: 1, minimum: 1_000),
+            ])
+        // Overflowing amounts are caught as not adding up, never as a crash.
+        XCTAssertEqual(
+            problems([("2026-03-10", Int64.max), ("2026-04-10", Int64.max)]).last,
+            .amountsDoNotAddUp(total: Int64.max, balance: 10_000))
+    }
+}

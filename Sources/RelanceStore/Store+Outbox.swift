@@ -34,15 +34,6 @@ extension Store {
     /// After this many attempts a message that keeps failing transiently is marked failed.
     public static let maximumAttempts = 5
 
-    /// The oldest queued messages, for a sender to hand to a provider.
-    public func queuedMessages(limit: Int) async throws -> [OutboxMessage] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM message WHERE status = 'queued' ORDER BY id LIMIT ?", arguments: [limit]
-            ).map(OutboxMessage.init(row:))
-        }
-    }
-
     /// Every message about an invoice, oldest first, including messages that covered it with others.
     public func messages(invoiceID: Int64) async throws -> [OutboxMessage] {
         try await pool.read { db in
@@ -154,22 +145,13 @@ extension Store {
                         """, arguments: [provider, providerID, now, now, messageID])
                 try Store.recordEvent(db, messageID: messageID, status: "sent", at: now, detail: providerID)
             case .permanentFailure(let provider, let reason):
-                try db.execute(
-                    sql: """
-                        UPDATE message SET provider = ?, error = ?, updated_at = ?,
-                            status = CASE WHEN status = 'sending' THEN 'failed' ELSE status END
-                        WHERE id = ?
-                        """, arguments: [provider, reason, now, messageID])
-                try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: reason)
+                try Store.markFailed(
+                    db, messageID: messageID, provider: provider, error: reason, detail: reason, now: now)
             case .transientFailure(let provider, let reason):
                 if attempts >= Store.maximumAttempts {
-                    try db.execute(
-                        sql: """
-                            UPDATE message SET provider = ?, error = ?, updated_at = ?,
-                                status = CASE WHEN status = 'sending' THEN 'failed' ELSE status END
-                            WHERE id = ?
-                            """, arguments: [provider, "gave up after \(attempts) attempts: \(reason)", now, messageID])
-                    try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: reason)
+                    try Store.markFailed(
+                        db, messageID: messageID, provider: provider,
+                        error: "gave up after \(attempts) attempts: \(reason)", detail: reason, now: now)
                 } else {
                     // 30 s, 2 min, 8 min, 32 min…
                     let delay = 30 * pow(4, Double(attempts - 1))
@@ -185,6 +167,19 @@ extension Store {
         }
     }
 
+    /// A failure moves the status on only from `sending` (a delivery report may have come first).
+    static func markFailed(_ db: Database, messageID: Int64, provider: String, error: String, detail: String, now: Date)
+        throws
+    {
+        try db.execute(
+            sql: """
+                UPDATE message SET provider = ?, error = ?, updated_at = ?,
+                    status = CASE WHEN status = 'sending' THEN 'failed' ELSE status END
+                WHERE id = ?
+                """, arguments: [provider, error, now, messageID])
+        try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: detail)
+    }
+
     /// The current status of some messages, by id.
     public func messageStatuses(_ ids: [Int64]) async throws -> [Int64: String] {
         try await pool.read { db in
@@ -194,12 +189,6 @@ extension Store {
             }
             return statuses
         }
-    }
-
-    /// Marks a message handed to the provider (kept for simple senders and tests).
-    public func markMessageSent(id: Int64, now: Date) async throws {
-        try await recordSendResult(
-            messageID: id, .accepted(provider: "console", providerID: nil), attempts: 1, now: now)
     }
 
     static func cancelQueuedMessages(_ db: Database, invoiceID: Int64, now: Date) throws {

@@ -67,7 +67,8 @@ struct API: Sendable {
         let body = try await decode(CreateInvoiceBody.self, request, context)
         let invoice = try validate(body)
         let created = try await store.createInvoice(invoice, now: settings.clock.now())
-        return try json(InvoiceResource(created, today: today(for: created)), status: .created)
+        let zone = try await businessZone()
+        return try json(InvoiceResource(created, today: today(for: created, businessZone: zone)), status: .created)
     }
 
     /// `GET /api/v1/invoices?status=open|paid|void&limit=50&after=ID`
@@ -95,7 +96,8 @@ struct API: Sendable {
             after = parsed
         }
         let page = try await store.invoices(status: status, afterID: after, limit: limit + 1)
-        let items = page.prefix(limit).map { InvoiceResource($0, today: today(for: $0)) }
+        let zone = try await businessZone()
+        let items = page.prefix(limit).map { InvoiceResource($0, today: today(for: $0, businessZone: zone)) }
         let next = page.count > limit ? items.last.map { String($0.id) } : nil
         return try json(InvoiceList(data: Array(items), next_after: next), status: .ok)
     }
@@ -103,7 +105,8 @@ struct API: Sendable {
     /// `GET /api/v1/invoices/{id}`
     @Sendable func getInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
         let invoice = try await store.invoice(id: try invoiceID(context))
-        return try json(InvoiceResource(invoice, today: today(for: invoice)), status: .ok)
+        let zone = try await businessZone()
+        return try json(InvoiceResource(invoice, today: today(for: invoice, businessZone: zone)), status: .ok)
     }
 
     /// `POST /api/v1/invoices/{id}/links` — a signed link to the invoice page.
@@ -177,7 +180,8 @@ struct API: Sendable {
     /// `POST /api/v1/invoices/{id}/void` — stops asking for the money; repeating it is harmless.
     @Sendable func voidInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
         let invoice = try await store.voidInvoice(id: try invoiceID(context), now: settings.clock.now())
-        return try json(InvoiceResource(invoice, today: today(for: invoice)), status: .ok)
+        let zone = try await businessZone()
+        return try json(InvoiceResource(invoice, today: today(for: invoice, businessZone: zone)), status: .ok)
     }
 
     // MARK: - Validation
@@ -384,10 +388,9 @@ struct API: Sendable {
         timeZones.zone(try await store.business().timeZone) ?? .gmt
     }
 
-    func today(for invoice: InvoiceSummary) -> CalendarDate {
-        let business = try? store.businessNow()
-        let zone = timeZones.zone(invoice.customerTimeZone) ?? timeZones.zone(business?.timeZone) ?? .gmt
-        return CalendarDate(instant: settings.clock.now(), timeZone: zone)
+    /// Today where the customer lives, else where the business is (read once per request by the caller).
+    func today(for invoice: InvoiceSummary, businessZone: TimeZone) -> CalendarDate {
+        CalendarDate(instant: settings.clock.now(), timeZone: timeZones.zone(invoice.customerTimeZone) ?? businessZone)
     }
 }
 

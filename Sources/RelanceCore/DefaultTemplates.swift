@@ -63,6 +63,34 @@ public enum DefaultTemplates {
             "{{business_name}}, final notice: invoice {{invoice_number}} for {{amount}} is unpaid. Pay within 8 days: {{link}}",
             "{{business_name}}, final notice: {{invoice_count}} invoices ({{total}}) are unpaid. Pay within 8 days: {{link}}"
         )
+        // Instalments of an accepted plan: one invoice each, so the combined wording is the same.
+        let plan: [(String, Language, String)] = [
+            (
+                "plan_before", .fr,
+                "{{business_name}}: {{customer_name}}, échéance de {{amount}} le {{due_date}} (facture {{invoice_number}}). Merci {{link}}"
+            ),
+            (
+                "plan_due", .fr,
+                "{{business_name}}: {{customer_name}}, échéance de {{amount}} ce jour (facture {{invoice_number}}). Merci {{link}}"
+            ),
+            (
+                "plan_after", .fr,
+                "{{business_name}}: {{customer_name}}, échéance du {{due_date}} impayée: {{amount}}, facture {{invoice_number}} {{link}}"
+            ),
+            (
+                "plan_before", .en,
+                "{{business_name}}: {{customer_name}}, {{amount}} payment due {{due_date}} (invoice {{invoice_number}}). Thanks {{link}}"
+            ),
+            (
+                "plan_due", .en,
+                "{{business_name}}: {{customer_name}}, {{amount}} payment due today (invoice {{invoice_number}}). Thanks {{link}}"
+            ),
+            (
+                "plan_after", .en,
+                "{{business_name}}: {{customer_name}}, {{amount}} payment due {{due_date}} is unpaid, invoice {{invoice_number}}: {{link}}"
+            ),
+        ]
+        for (stage, language, text) in plan { add(stage, language, text, text) }
         return table
     }()
 }

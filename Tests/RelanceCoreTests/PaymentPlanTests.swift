@@ -69,4 +69,59 @@ final class PaymentPlanTests: XCTestCase {
             problems([("2026-03-10", Int64.max), ("2026-04-10", Int64.max)]).last,
             .amountsDoNotAddUp(total: Int64.max, balance: 10_000))
     }
+
+    func testPaymentsGoToTheOldestUnpaidInstalmentFirst() {
+        let plan = PaymentPlan.schedule(balance: 10_000, count: 3, frequency: .monthly, firstDate: today)
+        XCTAssertEqual(PaymentPlan.allocate(plan, paid: 0), [0, 0, 0])
+        XCTAssertEqual(PaymentPlan.allocate(plan, paid: 5_000), [3_333, 1_667, 0])
+        XCTAssertEqual(PaymentPlan.allocate(plan, paid: 10_000), [3_333, 3_333, 3_334])
+        XCTAssertEqual(PaymentPlan.allocate(plan, paid: 20_000), [3_333, 3_333, 3_334])
+    }
+
+    func testEachUnpaidInstalmentIsRemindedBeforeOnAndAfterItsDay() {
+        let plan = PaymentPlan.schedule(
+            balance: 9_000, count: 3, frequency: .monthly, firstDate: CalendarDate(iso: "2026-03-10")!)
+        let ids: [Int64] = [11, 12, 13]
+        let slots = PaymentPlan.reminderSlots(plan, ids: ids, paid: [3_000, 0, 0], offsets: [3, -3, 0])
+        XCTAssertEqual(
+            slots.map(\.day.iso), ["2026-04-07", "2026-04-10", "2026-04-13", "2026-05-07", "2026-05-10", "2026-05-13"])
+        XCTAssertEqual(slots.first?.key, SlotKey(stage: "plan-3", occurrence: 12))
+        XCTAssertEqual(slots.map(\.wording).prefix(3), ["plan_before", "plan_due", "plan_after"])
+
+        let onTheDay = CalendarDate(iso: "2026-04-11")!
+        XCTAssertEqual(
+            PaymentPlan.dueSlot(slots, today: onTheDay, sent: [])?.key, SlotKey(stage: "plan+0", occurrence: 12))
+        XCTAssertNil(PaymentPlan.dueSlot(slots, today: onTheDay, sent: [SlotKey(stage: "plan+0", occurrence: 12)]))
+        XCTAssertEqual(
+            PaymentPlan.nextSlotDay(slots, today: onTheDay, sent: [SlotKey(stage: "plan+0", occurrence: 12)])?.iso,
+            "2026-04-13")
+        XCTAssertNil(PaymentPlan.dueSlot(slots, today: CalendarDate(iso: "2026-04-06")!, sent: []))
+    }
+
+    func testAnInstalmentUnpaidTenDaysAfterItsDateBreaksThePlan() {
+        let plan = PaymentPlan.schedule(
+            balance: 9_000, count: 3, frequency: .monthly, firstDate: CalendarDate(iso: "2026-03-10")!)
+        let paid = PaymentPlan.allocate(plan, paid: 4_000)
+        XCTAssertNil(
+            PaymentPlan.missedInstalment(plan, paid: paid, today: CalendarDate(iso: "2026-04-19")!, graceDays: 10))
+        XCTAssertEqual(
+            PaymentPlan.missedInstalment(plan, paid: paid, today: CalendarDate(iso: "2026-04-20")!, graceDays: 10), 1)
+    }
+
+    func testAmountsAsPeopleTypeThem() {
+        let eur = Currency(code: "EUR")!
+        let cases: [(String, Int64?)] = [
+            ("33,33", 3_333), ("33.33", 3_333), ("33", 3_300), ("33,3", 3_330), ("1 234,56", 123_456),
+            ("1\u{202F}234,56 €", 123_456), ("1,234.56", 123_456), ("1.234,56", 123_456), ("1,234", 123_400),
+            ("€12.50", 1_250), ("12 EUR", 1_200), ("12,345", 1_234_500),
+            ("", nil), ("abc", nil), ("12,3456", nil), ("12,", nil), ("1,2,3", nil), ("12.34.56", nil),
+            ("-5", nil), ("1e3", nil), ("99999999999999999999", nil), ("<script>", nil),
+        ]
+        for (text, expected) in cases {
+            XCTAssertEqual(TypedAmount.parse(text, currency: eur), expected, text)
+        }
+        XCTAssertEqual(TypedAmount.parse("1,234", currency: Currency(code: "TND")!), 1_234)
+        XCTAssertEqual(TypedAmount.parse("1.5", currency: Currency(code: "JPY")!), nil)
+        XCTAssertEqual(TypedAmount.parse("1,500", currency: Currency(code: "JPY")!), 1_500)
+    }
 }

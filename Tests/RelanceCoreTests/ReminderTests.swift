@@ -168,7 +168,7 @@ final class ReminderTests: XCTestCase {
         let eur = try XCTUnwrap(Currency(code: "EUR"))
         let amount = Money(minorUnits: 1_234_567, currency: eur)
         let link = "https://pay.example.com/p/" + String(repeating: "A", count: SignedLink.tokenLength)
-        XCTAssertEqual(DefaultTemplates.sms.count, 16)
+        XCTAssertEqual(DefaultTemplates.sms.count, 28)
         for (key, source) in DefaultTemplates.sms {
             let template = try MessageTemplate(source)
             let text = template.render([

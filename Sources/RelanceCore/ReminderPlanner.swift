@@ -55,6 +55,12 @@ public struct PlannedReminder: Equatable, Sendable {
     public var occurrence: Int
     /// The local day this reminder belongs to.
     public var day: CalendarDate
+
+    public init(stage: ReminderStage, occurrence: Int, day: CalendarDate) {
+        self.stage = stage
+        self.occurrence = occurrence
+        self.day = day
+    }
 }
 
 /// Decides which reminder an invoice needs, and when to look at it again. Pure: the scheduler feeds it

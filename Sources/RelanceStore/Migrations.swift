@@ -135,6 +135,7 @@ extension Store {
                     """)
         }
         migrator.registerMigration("2026-11-29-reminders", migrate: remindersMigration)
+        migrator.registerMigration("2026-11-29-requests", migrate: requestsMigration)
         return migrator
     }()
 }

@@ -143,6 +143,7 @@ extension Store {
                 sql: "UPDATE invoice SET voided_at = ?, updated_at = ?, next_action_at = NULL WHERE id = ?",
                 arguments: [now, now, id])
             try Store.cancelQueuedMessages(db, invoiceID: id, now: now)
+            try Store.closeRequestsAndPlan(db, invoiceID: id, paid: false, now: now)
             return try Store.invoice(db, id: id)
         }
     }

@@ -191,13 +191,17 @@ extension Store {
         }
     }
 
-    static func cancelQueuedMessages(_ db: Database, invoiceID: Int64, now: Date) throws {
+    static func cancelQueuedMessages(
+        _ db: Database, invoiceID: Int64, now: Date, reason: String = "invoice settled", remindersOnly: Bool = false
+    ) throws {
         let ids = try Int64.fetchAll(
-            db, sql: "SELECT id FROM message WHERE invoice_id = ? AND status = 'queued'", arguments: [invoiceID])
+            db,
+            sql: "SELECT id FROM message WHERE invoice_id = ? AND status = 'queued'"
+                + (remindersOnly ? " AND kind = 'reminder'" : ""), arguments: [invoiceID])
         for id in ids {
             try db.execute(
                 sql: "UPDATE message SET status = 'cancelled', updated_at = ? WHERE id = ?", arguments: [now, id])
-            try Store.recordEvent(db, messageID: id, status: "cancelled", at: now, detail: "invoice settled")
+            try Store.recordEvent(db, messageID: id, status: "cancelled", at: now, detail: reason)
         }
     }
 }

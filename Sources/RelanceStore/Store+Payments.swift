@@ -74,8 +74,15 @@ extension Store {
                 sql: "UPDATE invoice SET paid_at = ?, updated_at = ?, next_action_at = NULL WHERE id = ?",
                 arguments: [now, now, invoiceID])
             try cancelQueuedMessages(db, invoiceID: invoiceID, now: now)
+            try closeRequestsAndPlan(db, invoiceID: invoiceID, paid: true, now: now)
         } else {
-            try db.execute(sql: "UPDATE invoice SET updated_at = ? WHERE id = ?", arguments: [now, invoiceID])
+            // A plan's next reminder depends on what is paid: look again at once.
+            try db.execute(
+                sql: """
+                    UPDATE invoice SET updated_at = ?,
+                        next_action_at = CASE WHEN next_action_at IS NULL THEN NULL ELSE ? END
+                    WHERE id = ?
+                    """, arguments: [now, now, invoiceID])
         }
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM payment WHERE id = ?", arguments: [paymentID]) else {
             throw StoreError.notFound("payment \(paymentID)")

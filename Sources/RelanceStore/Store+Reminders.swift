@@ -24,9 +24,12 @@ public struct TickSummary: Sendable, Equatable {
     public var skipped: [(invoiceID: Int64, stage: String, reason: String)] = []
     /// Invoices put back for later: outside the sending window, or within the frequency cap.
     public var deferred = 0
+    /// Invoices whose payment plan broke this tick (an instalment too late); back to the late stage.
+    public var brokenPlans: [Int64] = []
 
     public static func == (lhs: TickSummary, rhs: TickSummary) -> Bool {
         lhs.examined == rhs.examined && lhs.queued == rhs.queued && lhs.deferred == rhs.deferred
+            && lhs.brokenPlans == rhs.brokenPlans
             && lhs.skipped.map { "\($0)" } == rhs.skipped.map { "\($0)" }
     }
 }
@@ -202,7 +205,10 @@ extension Store {
         var id: Int64
         var number: String
         var balance: Money
+        /// The date shown in the message.
         var dueOn: CalendarDate
+        /// The date the stages count from: the due date, or where a broken plan restarted them.
+        var baseOn: CalendarDate
         var planned: PlannedReminder
     }
 
@@ -212,6 +218,7 @@ extension Store {
         let policy: ReminderPolicy
         let rules: SendingRules
         let business: Business
+        let planSettings: PlanSettings
         let links: LinkSettings
         let now: Date
         let nowText: String
@@ -222,6 +229,7 @@ extension Store {
             policy = try Store.policy(db)
             rules = try Store.sendingRules(db)
             business = try Store.business(db)
+            planSettings = try Store.planSettings(db)
             self.links = links
             self.now = now
             nowText = Store.timestamp(now)
@@ -256,7 +264,8 @@ extension Store {
             sql: """
                 SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.reminders_paused_at,
                     i.customer_id, c.name, c.phone, c.locale, c.time_zone, c.sms_opted_out_at,
-                    (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid
+                    (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid,
+                    i.reminders_rebased_on, (SELECT id FROM plan WHERE invoice_id = i.id AND status = 'active') AS plan_id
                 FROM invoice i JOIN customer c ON c.id = i.customer_id
                 WHERE i.next_action_at <= ?
                 ORDER BY i.next_action_at, i.id
@@ -289,7 +298,7 @@ extension Store {
                         WHERE customer_id = ? AND channel = 'sms' AND status NOT IN ('cancelled', 'failed')
                             AND kind = 'reminder'
                         """), arguments: [customerID])
-            let capUntil = lastSMS.map { $0.addingTimeInterval(rules.smsMinimumInterval) }
+            var capUntil = lastSMS.map { $0.addingTimeInterval(rules.smsMinimumInterval) }
             var due: [DueInvoice] = []
             var sentByInvoice: [Int64: Set<SlotKey>] = [:]
 
@@ -302,15 +311,22 @@ extension Store {
                     try setNextAction.execute(arguments: [nil as Date?, id])
                     continue
                 }
+                if row["plan_id"] as Int64? != nil {
+                    try Store.remindInstalments(
+                        db, row: row, context: context, zone: zone, opening: opening, capUntil: &capUntil,
+                        summary: &summary)
+                    continue
+                }
+                let baseOn = (row["reminders_rebased_on"] as String?).flatMap(CalendarDate.init(iso:)) ?? dueOn
                 let sent = Set(
                     try Row.fetchAll(
                         db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [id]
                     )
                     .map { SlotKey(stage: $0["stage"], occurrence: $0["occurrence"]) })
                 sentByInvoice[id] = sent
-                guard let planned = ReminderPlanner.due(policy: policy, dueOn: dueOn, today: today, sent: sent) else {
+                guard let planned = ReminderPlanner.due(policy: policy, dueOn: baseOn, today: today, sent: sent) else {
                     let next = ReminderPlanner.nextAction(
-                        policy: policy, dueOn: dueOn, sent: sent, now: now, timeZone: zone, rules: rules)
+                        policy: policy, dueOn: baseOn, sent: sent, now: now, timeZone: zone, rules: rules)
                     try setNextAction.execute(arguments: [next, id])
                     continue
                 }
@@ -321,7 +337,10 @@ extension Store {
                     continue
                 }
                 let balance = Money(minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64), currency: currency)
-                due.append(DueInvoice(id: id, number: row["number"], balance: balance, dueOn: dueOn, planned: planned))
+                due.append(
+                    DueInvoice(
+                        id: id, number: row["number"], balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
+                )
             }
             if due.isEmpty { continue }
 
@@ -363,7 +382,7 @@ extension Store {
             for item in due {
                 let sent = (sentByInvoice[item.id] ?? []).union(handled[item.id] ?? [])
                 let next = ReminderPlanner.nextAction(
-                    policy: policy, dueOn: item.dueOn, sent: sent, now: now, timeZone: zone, rules: rules,
+                    policy: policy, dueOn: item.baseOn, sent: sent, now: now, timeZone: zone, rules: rules,
                     notBefore: handled[item.id] == nil ? nil : now.addingTimeInterval(rules.smsMinimumInterval))
                 try setNextAction.execute(arguments: [next, item.id])
             }
@@ -371,7 +390,7 @@ extension Store {
         return summary
     }
 
-    private static func recordSkipped(
+    static func recordSkipped(
         _ db: Database, _ invoiceID: Int64, _ planned: PlannedReminder, _ channel: Channel, reason: String, now: Date
     ) throws {
         try db.execute(
@@ -385,7 +404,7 @@ extension Store {
 
     static func queueMessage(
         _ db: Database, customerID: Int64, customerName: String, phone: String, items: [DueInvoice],
-        language: Language, context: TickContext
+        language: Language, context: TickContext, templateStage: String? = nil
     ) throws -> QueuedReminder {
         let business = context.business
         let policy = context.policy
@@ -410,7 +429,7 @@ extension Store {
         let currency = items[0].balance.currency
         let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
         let template = try Store.messageTemplate(
-            db, stage: stage, channel: .sms, language: language, combined: combined)
+            db, stage: templateStage ?? stage, channel: .sms, language: language, combined: combined)
         let text = template.render([
             .customer_name: customerName, .business_name: business.name,
             .amount: Format.amount(items[0].balance, language), .invoice_number: items[0].number,
@@ -493,6 +512,7 @@ extension Store {
                     db,
                     sql: """
                         SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.customer_id,
+                            i.reminders_rebased_on,
                             c.name, c.phone, c.locale, c.time_zone, c.sms_opted_out_at,
                             (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid
                         FROM invoice i JOIN customer c ON c.id = i.customer_id WHERE i.id = ?
@@ -510,28 +530,29 @@ extension Store {
                 ?? TimeZone(identifier: business.timeZone) ?? .gmt
             let today = CalendarDate(instant: now, timeZone: zone)
             let dueOn = try Store.date(row["due_on"])
+            let baseOn = (row["reminders_rebased_on"] as String?).flatMap(CalendarDate.init(iso:)) ?? dueOn
             let sent = Set(
                 try Row.fetchAll(
                     db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [invoiceID]
                 )
                 .map { SlotKey(stage: $0["stage"], occurrence: $0["occurrence"]) })
-            let all = ReminderPlanner.slots(policy: policy, dueOn: dueOn)
+            let all = ReminderPlanner.slots(policy: policy, dueOn: baseOn)
             let afterSent = (all.lastIndex { sent.contains(SlotKey($0)) }).map { $0 + 1 } ?? 0
             let planned =
-                ReminderPlanner.due(policy: policy, dueOn: dueOn, today: today, sent: sent)
+                ReminderPlanner.due(policy: policy, dueOn: baseOn, today: today, sent: sent)
                 ?? all[afterSent...].first
             guard let planned else { throw RemindRefusal.nothingLeft }
             let balance = Money(
                 minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64),
                 currency: try Store.currency(row["currency"]))
             let item = DueInvoice(
-                id: invoiceID, number: row["number"], balance: balance, dueOn: dueOn, planned: planned)
+                id: invoiceID, number: row["number"], balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
             let language = Language(locale: row["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
             let queued = try Store.queueMessage(
                 db, customerID: row["customer_id"], customerName: row["name"], phone: phone, items: [item],
                 language: language, context: try TickContext(db, links: links, now: now))
             let next = ReminderPlanner.nextAction(
-                policy: policy, dueOn: dueOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
+                policy: policy, dueOn: baseOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
                 rules: try Store.sendingRules(db))
             try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [next, invoiceID])
             return queued

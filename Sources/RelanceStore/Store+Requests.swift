@@ -1,0 +1,559 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// What a customer asks from the invoice page.
+public enum RequestKind: String, Sendable, Codable, CaseIterable {
+    case plan, question
+}
+
+/// Where a request stands.
+public enum RequestStatus: String, Sendable, Codable, CaseIterable {
+    case pending, accepted, declined, answered, replaced, cancelled
+}
+
+/// How a customer would like to hear back.
+public enum ContactPreference: String, Sendable, Codable, CaseIterable {
+    case sms, phone, email
+}
+
+/// When a customer would like to be called back.
+public enum CallbackTime: String, Sendable, Codable, CaseIterable {
+    case morning, midday, afternoon, evening
+}
+
+/// The business's rules for plans; see the `plan_settings` table.
+public struct PlanSettings: Sendable, Equatable {
+    public var limits: PlanLimits
+    /// Proposals within these are accepted at once; off unless the business turns it on.
+    public var autoAccept: Bool
+    public var autoAcceptMaximumInstalments: Int
+    public var autoAcceptMaximumSpanDays: Int
+    /// Days from each instalment's date on which it is reminded.
+    public var reminderOffsets: [Int]
+    /// An instalment unpaid this many days after its date breaks the plan.
+    public var breakAfterDays: Int
+    /// The business's own words for "we usually answer within…", by language; absent ones use Relance's.
+    public var replyTime: [Language: String]
+
+    public init(
+        limits: PlanLimits = PlanLimits(), autoAccept: Bool = false, autoAcceptMaximumInstalments: Int = 3,
+        autoAcceptMaximumSpanDays: Int = 90, reminderOffsets: [Int] = [-3, 0, 3], breakAfterDays: Int = 10,
+        replyTime: [Language: String] = [:]
+    ) {
+        self.limits = limits
+        self.autoAccept = autoAccept
+        self.autoAcceptMaximumInstalments = autoAcceptMaximumInstalments
+        self.autoAcceptMaximumSpanDays = autoAcceptMaximumSpanDays
+        self.reminderOffsets = reminderOffsets
+        self.breakAfterDays = breakAfterDays
+        self.replyTime = replyTime
+    }
+
+    /// Whether a proposal (already within the limits) may be accepted without the business looking.
+    public func acceptsAtOnce(_ schedule: [Instalment], today: CalendarDate) -> Bool {
+        guard autoAccept, let last = schedule.last else { return false }
+        return schedule.count <= autoAcceptMaximumInstalments
+            && last.dueOn <= today.adding(days: autoAcceptMaximumSpanDays)
+    }
+}
+
+/// A plan proposal or question as the customer sent it.
+public struct NewRequest: Sendable {
+    public var kind: RequestKind
+    public var invoiceID: Int64
+    public var linkID: Int64?
+    public var schedule: [Instalment]
+    public var message: String?
+    public var contact: ContactPreference?
+    public var callback: CallbackTime?
+    public var ipHash: String?
+
+    public init(
+        kind: RequestKind, invoiceID: Int64, linkID: Int64?, schedule: [Instalment] = [], message: String? = nil,
+        contact: ContactPreference? = nil, callback: CallbackTime? = nil, ipHash: String? = nil
+    ) {
+        self.kind = kind
+        self.invoiceID = invoiceID
+        self.linkID = linkID
+        self.schedule = schedule
+        self.message = message
+        self.contact = contact
+        self.callback = callback
+        self.ipHash = ipHash
+    }
+
+    /// The same submission always hashes the same: a double submit finds the first.
+    var fingerprint: String {
+        let parts = [
+            kind.rawValue, Store.scheduleText(schedule), message ?? "", contact?.rawValue ?? "",
+            callback?.rawValue ?? "",
+        ]
+        return Crypto.hex(Crypto.sha256(Array(parts.joined(separator: "\u{1F}").utf8)))
+    }
+}
+
+/// A stored request with what the business needs to answer it.
+public struct CustomerRequest: Sendable, Equatable {
+    public var id: Int64
+    public var invoiceID: Int64
+    public var invoiceNumber: String
+    public var customerID: Int64
+    public var customerName: String
+    public var currency: Currency
+    public var kind: RequestKind
+    public var status: RequestStatus
+    public var schedule: [Instalment]
+    public var message: String?
+    public var contact: ContactPreference?
+    public var callback: CallbackTime?
+    public var autoAccepted: Bool
+    public var answer: String?
+    public var answeredAt: Date?
+    public var createdAt: Date
+
+    static let selectSQL = """
+        SELECT r.*, i.number, i.currency, c.name AS customer_name
+        FROM request r JOIN invoice i ON i.id = r.invoice_id JOIN customer c ON c.id = r.customer_id
+        """
+
+    init(row: Row) throws {
+        id = row["id"]
+        invoiceID = row["invoice_id"]
+        invoiceNumber = row["number"]
+        customerID = row["customer_id"]
+        customerName = row["customer_name"]
+        currency = try Store.currency(row["currency"])
+        kind = RequestKind(rawValue: row["kind"]) ?? .question
+        status = RequestStatus(rawValue: row["status"]) ?? .pending
+        schedule = Store.schedule(fromText: row["schedule"])
+        message = row["message"]
+        contact = (row["contact"] as String?).flatMap(ContactPreference.init(rawValue:))
+        callback = (row["callback"] as String?).flatMap(CallbackTime.init(rawValue:))
+        autoAccepted = row["auto_accepted"]
+        answer = row["answer"]
+        answeredAt = row["answered_at"]
+        createdAt = row["created_at"]
+    }
+}
+
+/// What a submission led to.
+public enum RequestOutcome: Sendable, Equatable {
+    case created(CustomerRequest)
+    /// The same form sent again: nothing new was stored.
+    case duplicate(CustomerRequest)
+    /// The plan no longer fits (the balance changed, or the limits); each problem says what to change.
+    case invalid([PlanProblem])
+    /// Paid or void: there is nothing left to arrange.
+    case notOpen
+    /// Too many requests for this invoice today.
+    case rateLimited
+}
+
+/// The facts the text to the customer is written from: a confirmation, or the business's answer.
+public struct RequestNotice: Sendable {
+    public enum Event: Sendable, Equatable {
+        case received, acceptedAtOnce, accepted, declined, answered
+    }
+
+    public var event: Event
+    public var kind: RequestKind
+    public var business: Business
+    public var invoiceNumber: String
+    public var customerLocale: String?
+    public var schedule: [Instalment]
+    public var currency: Currency
+    /// The business's words, when it wrote some.
+    public var answer: String?
+    /// A fresh link to the invoice page, when the message carries one.
+    public var link: String?
+}
+
+/// Why the business's answer cannot be recorded.
+public enum RequestAnswerError: Error, Equatable, Sendable {
+    case notPending(RequestStatus)
+    case wrongKind(RequestKind)
+    case invoiceClosed
+    case invalidSchedule([PlanProblem])
+}
+
+/// The business's answer to a request.
+public enum RequestAnswer: Sendable, Equatable {
+    /// Accept a plan, as proposed (nil) or with the business's own schedule.
+    case accept([Instalment]?)
+    case decline
+    /// Answer a question.
+    case reply
+}
+
+extension Store {
+    /// At most this many requests per invoice per day, whatever the addresses they come from.
+    static let requestsPerDay = 10
+
+    // MARK: - Settings
+
+    /// The business's rules for plans.
+    public func planSettings() async throws -> PlanSettings {
+        try await pool.read { db in try Store.planSettings(db) }
+    }
+
+    static func planSettings(_ db: Database) throws -> PlanSettings {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM plan_settings WHERE id = 1") else { return .init() }
+        var replyTime: [Language: String] = [:]
+        if let text = row["reply_time_fr"] as String? { replyTime[.fr] = text }
+        if let text = row["reply_time_en"] as String? { replyTime[.en] = text }
+        return PlanSettings(
+            limits: PlanLimits(
+                maximumInstalments: row["maximum_instalments"], maximumSpanDays: row["maximum_span_days"],
+                minimumInstalment: row["minimum_instalment"]),
+            autoAccept: row["auto_accept"], autoAcceptMaximumInstalments: row["auto_accept_maximum_instalments"],
+            autoAcceptMaximumSpanDays: row["auto_accept_maximum_span_days"],
+            reminderOffsets: (row["reminder_offsets"] as String).split(separator: ",").compactMap { Int($0) },
+            breakAfterDays: row["break_after_days"], replyTime: replyTime)
+    }
+
+    /// Replaces the rules for plans; the schema's CHECKs refuse values out of range.
+    public func savePlanSettings(_ settings: PlanSettings) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE plan_settings SET maximum_instalments = ?, maximum_span_days = ?, minimum_instalment = ?,
+                        auto_accept = ?, auto_accept_maximum_instalments = ?, auto_accept_maximum_span_days = ?,
+                        reminder_offsets = ?, break_after_days = ?, reply_time_fr = ?, reply_time_en = ?
+                    WHERE id = 1
+                    """,
+                arguments: [
+                    settings.limits.maximumInstalments, settings.limits.maximumSpanDays,
+                    settings.limits.minimumInstalment, settings.autoAccept, settings.autoAcceptMaximumInstalments,
+                    settings.autoAcceptMaximumSpanDays,
+                    settings.reminderOffsets.sorted().map(String.init).joined(separator: ","),
+                    settings.breakAfterDays, settings.replyTime[.fr], settings.replyTime[.en],
+                ])
+        }
+    }
+
+    // MARK: - Customers ask
+
+    /// Stores a proposal or question from the invoice page, in one transaction: the invoice's reminders
+    /// pause at once and its queued reminders are cancelled; a pending request of the same kind is
+    /// replaced; a proposal within the auto-accept rules becomes a plan at once; and the customer gets a
+    /// short confirmation by text (`compose` writes it in their language).
+    public func submitRequest(
+        _ new: NewRequest, now: Date, today: CalendarDate, links: LinkSettings,
+        compose: @escaping @Sendable (RequestNotice) -> String
+    ) async throws -> RequestOutcome {
+        try await pool.write { db in
+            let invoice = try Store.invoice(db, id: new.invoiceID)
+            guard invoice.status == .open, invoice.balance.minorUnits > 0 else { return .notOpen }
+            let fingerprint = new.fingerprint
+            if let row = try Row.fetchOne(
+                db,
+                sql: CustomerRequest.selectSQL
+                    + " WHERE r.invoice_id = ? AND r.kind = ? AND r.fingerprint = ? AND r.created_at > ?"
+                    + " ORDER BY r.id DESC LIMIT 1",
+                arguments: [new.invoiceID, new.kind.rawValue, fingerprint, now.addingTimeInterval(-86_400)])
+            {
+                return .duplicate(try CustomerRequest(row: row))
+            }
+            let recent =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM request WHERE invoice_id = ? AND created_at > ?",
+                    arguments: [new.invoiceID, now.addingTimeInterval(-86_400)]) ?? 0
+            guard recent < Store.requestsPerDay else { return .rateLimited }
+            let settings = try Store.planSettings(db)
+            if new.kind == .plan {
+                let problems = PaymentPlan.problems(
+                    new.schedule, balance: invoice.balance.minorUnits, today: today, limits: settings.limits)
+                guard problems.isEmpty else { return .invalid(problems) }
+            }
+
+            if let replaced = try Int64.fetchOne(
+                db, sql: "SELECT id FROM request WHERE invoice_id = ? AND kind = ? AND status = 'pending'",
+                arguments: [new.invoiceID, new.kind.rawValue])
+            {
+                try db.execute(
+                    sql: "UPDATE request SET status = 'replaced' WHERE id = ?", arguments: [replaced])
+                try Store.logEvent(
+                    db, invoiceID: new.invoiceID, "request.replaced", requestID: replaced, detail: nil, at: now)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO request (invoice_id, customer_id, link_id, kind, schedule, message, contact, callback,
+                        fingerprint, ip_hash, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    new.invoiceID, invoice.customerID, new.linkID, new.kind.rawValue,
+                    new.kind == .plan ? Store.scheduleText(new.schedule) : nil, new.message, new.contact?.rawValue,
+                    new.callback?.rawValue, fingerprint, new.ipHash, now,
+                ])
+            let requestID = db.lastInsertedRowID
+            try Store.logEvent(
+                db, invoiceID: new.invoiceID, "request.created", requestID: requestID,
+                detail: new.kind == .plan ? "\(new.schedule.count) instalments proposed" : "question", at: now)
+            try Store.pauseReminders(
+                db, invoiceID: new.invoiceID,
+                reason: new.kind == .plan ? "payment plan proposed" : "question from customer",
+                requestID: requestID, now: now)
+
+            var event = RequestNotice.Event.received
+            if new.kind == .plan, settings.acceptsAtOnce(new.schedule, today: today) {
+                try db.execute(sql: "UPDATE request SET auto_accepted = 1 WHERE id = ?", arguments: [requestID])
+                _ = try Store.recordAnswer(
+                    db, requestID: requestID, .accept(nil), message: nil, now: now, today: today, links: links,
+                    notify: nil)
+                event = .acceptedAtOnce
+            }
+            let request = try Store.request(db, id: requestID)
+            try Store.notifyCustomer(
+                db, request: request, event: event, kind: "request_confirmation", link: nil, now: now,
+                compose: compose)
+            return .created(request)
+        }
+    }
+
+    // MARK: - The business answers
+
+    /// Requests, newest first, optionally only those with `status`; keyset pagination on the id.
+    public func requests(status: RequestStatus?, beforeID: Int64?, limit: Int) async throws -> [CustomerRequest] {
+        try await pool.read { db in
+            var sql = CustomerRequest.selectSQL + " WHERE r.id < ?"
+            var arguments: StatementArguments = [beforeID ?? Int64.max]
+            if let status {
+                sql += " AND r.status = ?"
+                arguments += [status.rawValue]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY r.id DESC LIMIT ?", arguments: arguments + [limit])
+                .map(CustomerRequest.init(row:))
+        }
+    }
+
+    /// One request.
+    public func request(id: Int64) async throws -> CustomerRequest {
+        try await pool.read { db in try Store.request(db, id: id) }
+    }
+
+    static func request(_ db: Database, id: Int64) throws -> CustomerRequest {
+        guard let row = try Row.fetchOne(db, sql: CustomerRequest.selectSQL + " WHERE r.id = ?", arguments: [id])
+        else { throw StoreError.notFound("request \(id)") }
+        return try CustomerRequest(row: row)
+    }
+
+    /// Records the business's answer and tells the customer by text with a fresh link. Accepting turns
+    /// the plan into instalments that are reminded on their own; declining or answering a question
+    /// resumes the invoice's normal reminders (unless another request is still open).
+    public func answerRequest(
+        id: Int64, _ answer: RequestAnswer, message: String?, now: Date, today: CalendarDate, links: LinkSettings,
+        compose: @escaping @Sendable (RequestNotice) -> String
+    ) async throws -> CustomerRequest {
+        try await pool.write { db in
+            try Store.recordAnswer(
+                db, requestID: id, answer, message: message, now: now, today: today, links: links, notify: compose)
+        }
+    }
+
+    static func recordAnswer(
+        _ db: Database, requestID: Int64, _ answer: RequestAnswer, message: String?, now: Date, today: CalendarDate,
+        links: LinkSettings, notify: (@Sendable (RequestNotice) -> String)?
+    ) throws -> CustomerRequest {
+        let request = try Store.request(db, id: requestID)
+        guard request.status == .pending else { throw RequestAnswerError.notPending(request.status) }
+        let invoice = try Store.invoice(db, id: request.invoiceID)
+        guard invoice.status == .open, invoice.balance.minorUnits > 0 else { throw RequestAnswerError.invoiceClosed }
+        let status: RequestStatus
+        let event: RequestNotice.Event
+        switch answer {
+        case .accept(let modified):
+            guard request.kind == .plan else { throw RequestAnswerError.wrongKind(request.kind) }
+            let schedule = modified ?? request.schedule
+            // The business may go beyond its own limits; the plan must still add up and lie ahead.
+            let problems = PaymentPlan.problems(
+                schedule, balance: invoice.balance.minorUnits, today: today,
+                limits: PlanLimits(maximumInstalments: 120, maximumSpanDays: 3650, minimumInstalment: 0))
+            guard problems.isEmpty else { throw RequestAnswerError.invalidSchedule(problems) }
+            try Store.startPlan(db, invoice: invoice, requestID: requestID, schedule: schedule, now: now)
+            if modified != nil {
+                try db.execute(
+                    sql: "UPDATE request SET schedule = ? WHERE id = ?",
+                    arguments: [Store.scheduleText(schedule), requestID])
+            }
+            status = .accepted
+            event = .accepted
+        case .decline:
+            guard request.kind == .plan else { throw RequestAnswerError.wrongKind(request.kind) }
+            status = .declined
+            event = .declined
+        case .reply:
+            guard request.kind == .question else { throw RequestAnswerError.wrongKind(request.kind) }
+            status = .answered
+            event = .answered
+        }
+        try db.execute(
+            sql: "UPDATE request SET status = ?, answer = ?, answered_at = ? WHERE id = ?",
+            arguments: [status.rawValue, message, now, requestID])
+        try Store.logEvent(
+            db, invoiceID: request.invoiceID, "request.\(status.rawValue)", requestID: requestID, detail: message,
+            at: now)
+        try Store.resumeRemindersIfNothingOpen(db, invoiceID: request.invoiceID, now: now)
+        let answered = try Store.request(db, id: requestID)
+        if let notify {
+            let business = try Store.business(db)
+            let expiry: Date? =
+                status == .accepted
+                ? answered.schedule.last.map {
+                    $0.dueOn.adding(days: 30).startInstant(in: TimeZone(identifier: business.timeZone) ?? .gmt)
+                } : nil
+            let link = try Store.createLink(
+                db, invoiceID: request.invoiceID, expiresAt: expiry, purpose: .reminder, renewedFrom: nil,
+                keyring: links.keyring, now: now)
+            try Store.notifyCustomer(
+                db, request: answered, event: event, kind: "request_answer", link: link, now: now,
+                compose: { notify($0) }, links: links)
+        }
+        return answered
+    }
+
+    // MARK: - Plans
+
+    static func startPlan(_ db: Database, invoice: InvoiceSummary, requestID: Int64?, schedule: [Instalment], now: Date)
+        throws
+    {
+        if let previous = try Int64.fetchOne(
+            db, sql: "SELECT id FROM plan WHERE invoice_id = ? AND status = 'active'", arguments: [invoice.id])
+        {
+            try endPlan(
+                db, planID: previous, invoiceID: invoice.id, status: "cancelled", reason: "replaced by a new plan",
+                now: now)
+        }
+        try db.execute(
+            sql: "INSERT INTO plan (invoice_id, request_id, paid_before, created_at) VALUES (?, ?, ?, ?)",
+            arguments: [invoice.id, requestID, invoice.paid, now])
+        let planID = db.lastInsertedRowID
+        for (index, instalment) in schedule.enumerated() {
+            try db.execute(
+                sql: "INSERT INTO installment (plan_id, position, due_on, amount) VALUES (?, ?, ?, ?)",
+                arguments: [planID, index + 1, instalment.dueOn.iso, instalment.amount])
+        }
+        try logEvent(
+            db, invoiceID: invoice.id, "plan.started", requestID: requestID,
+            detail:
+                "\(schedule.count) instalments, \(schedule.first?.dueOn.iso ?? "") to \(schedule.last?.dueOn.iso ?? "")",
+            at: now)
+        // The plan is reminded from now on; the invoice's own stages wait until it ends.
+        try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [now, invoice.id])
+    }
+
+    static func endPlan(_ db: Database, planID: Int64, invoiceID: Int64, status: String, reason: String, now: Date)
+        throws
+    {
+        try db.execute(
+            sql: "UPDATE plan SET status = ?, ended_at = ?, end_reason = ? WHERE id = ? AND status = 'active'",
+            arguments: [status, now, reason, planID])
+        let kind = status == "completed" ? "plan.completed" : status == "broken" ? "plan.broken" : "plan.cancelled"
+        try logEvent(db, invoiceID: invoiceID, kind, requestID: nil, detail: reason, at: now)
+    }
+
+    /// Once an invoice is paid or void, its plan ends and its open requests have nothing left to answer.
+    static func closeRequestsAndPlan(_ db: Database, invoiceID: Int64, paid: Bool, now: Date) throws {
+        if let planID = try Int64.fetchOne(
+            db, sql: "SELECT id FROM plan WHERE invoice_id = ? AND status = 'active'", arguments: [invoiceID])
+        {
+            try endPlan(
+                db, planID: planID, invoiceID: invoiceID, status: paid ? "completed" : "cancelled",
+                reason: paid ? "invoice paid in full" : "invoice cancelled", now: now)
+        }
+        try db.execute(
+            sql: """
+                UPDATE request SET status = 'cancelled', answered_at = ?, answer = ?
+                WHERE invoice_id = ? AND status = 'pending'
+                """, arguments: [now, paid ? "invoice paid" : "invoice cancelled", invoiceID])
+    }
+
+    // MARK: - Pauses and history
+
+    static func pauseReminders(_ db: Database, invoiceID: Int64, reason: String, requestID: Int64?, now: Date) throws {
+        try db.execute(
+            sql: """
+                UPDATE invoice SET reminders_paused_at = COALESCE(reminders_paused_at, ?), reminders_paused_reason = ?,
+                    next_action_at = NULL
+                WHERE id = ?
+                """, arguments: [now, reason, invoiceID])
+        try cancelQueuedMessages(db, invoiceID: invoiceID, now: now, reason: reason, remindersOnly: true)
+        try logEvent(db, invoiceID: invoiceID, "reminders.paused", requestID: requestID, detail: reason, at: now)
+    }
+
+    static func resumeRemindersIfNothingOpen(_ db: Database, invoiceID: Int64, now: Date) throws {
+        let open =
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM request WHERE invoice_id = ? AND status = 'pending'",
+                arguments: [invoiceID]) ?? 0
+        guard open == 0 else { return }
+        try db.execute(
+            sql: """
+                UPDATE invoice SET reminders_paused_at = NULL, reminders_paused_reason = NULL, next_action_at = ?
+                WHERE id = ? AND reminders_paused_at IS NOT NULL AND paid_at IS NULL AND voided_at IS NULL
+                """, arguments: [now, invoiceID])
+        if db.changesCount > 0 {
+            try logEvent(db, invoiceID: invoiceID, "reminders.resumed", requestID: nil, detail: nil, at: now)
+        }
+    }
+
+    /// One line of an invoice's history.
+    static func logEvent(
+        _ db: Database, invoiceID: Int64, _ kind: String, requestID: Int64?, detail: String?, at: Date
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO invoice_event (invoice_id, at, kind, request_id, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [invoiceID, at, kind, requestID, detail])
+    }
+
+    // MARK: - Texts to the customer
+
+    static func notifyCustomer(
+        _ db: Database, request: CustomerRequest, event: RequestNotice.Event, kind: String, link: IssuedLink?,
+        now: Date, compose: (RequestNotice) -> String, links: LinkSettings? = nil
+    ) throws {
+        guard
+            let customer = try Row.fetchOne(
+                db, sql: "SELECT phone, locale, sms_opted_out_at FROM customer WHERE id = ?",
+                arguments: [request.customerID]),
+            let phone = customer["phone"] as String?, customer["sms_opted_out_at"] as String? == nil
+        else { return }
+        let notice = RequestNotice(
+            event: event, kind: request.kind, business: try Store.business(db), invoiceNumber: request.invoiceNumber,
+            customerLocale: customer["locale"], schedule: request.schedule, currency: request.currency,
+            answer: request.answer, link: link.flatMap { link in links.map { $0.url(token: link.token) } })
+        let analysis = SMSText.analyze(compose(notice))
+        try db.execute(
+            sql: """
+                INSERT INTO message (customer_id, invoice_id, link_id, request_id, kind, channel, recipient, body,
+                    status, encoding, segments, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'sms', ?, ?, 'queued', ?, ?, ?, ?)
+                """,
+            arguments: [
+                request.customerID, request.invoiceID, link?.linkID, request.id, kind, phone, analysis.text,
+                analysis.encoding.rawValue, analysis.segments, now, now,
+            ])
+        let messageID = db.lastInsertedRowID
+        if let link {
+            try db.execute(sql: "UPDATE link SET message_id = ? WHERE id = ?", arguments: [messageID, link.linkID])
+        }
+        try recordEvent(db, messageID: messageID, status: "queued", at: now, detail: nil)
+    }
+
+    // MARK: - Schedules as text
+
+    static func scheduleText(_ schedule: [Instalment]) -> String {
+        schedule.map { "\($0.dueOn.iso):\($0.amount)" }.joined(separator: ";")
+    }
+
+    static func schedule(fromText text: String?) -> [Instalment] {
+        guard let text, !text.isEmpty else { return [] }
+        return text.split(separator: ";").compactMap { part in
+            let fields = part.split(separator: ":")
+            guard fields.count == 2, let day = CalendarDate(iso: String(fields[0])), let amount = Int64(fields[1])
+            else { return nil }
+            return Instalment(dueOn: day, amount: amount)
+        }
+    }
+}

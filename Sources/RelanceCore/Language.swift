@@ -109,12 +109,17 @@ extension Format {
     /// The amount as a bank form wants it: no grouping, the language's decimal mark, the code
     /// (`1234,56 EUR` / `1234.56 EUR`).
     public static func plainAmount(_ money: Money, _ language: Language) -> String {
+        typedAmount(money, language) + " " + money.currency.code
+    }
+
+    /// The number alone, as a person would type it into a form: `411,52` in French, `411.52` in English.
+    public static func typedAmount(_ money: Money, _ language: Language) -> String {
         let factor = UInt64(money.currency.minorUnitsPerMajor)
         let magnitude = money.minorUnits.magnitude
         var number = (money.minorUnits < 0 ? "-" : "") + String(magnitude / factor)
         if money.currency.exponent > 0 {
             number += (language == .fr ? "," : ".") + pad(Int(magnitude % factor), money.currency.exponent)
         }
-        return number + " " + money.currency.code
+        return number
     }
 }

@@ -83,7 +83,8 @@ final class PageReader: @unchecked Sendable {
             name: text(14) ?? "", phone: text(15), email: text(16), address: text(17), paymentURL: text(18),
             bankBeneficiary: text(19), bankIBAN: text(20), bankBIC: text(21), defaultLocale: text(22) ?? "fr",
             timeZone: text(23) ?? "UTC", linkLifetimeDays: Int(int(24)))
-        return InvoicePageData(
+        let pending = text(26) ?? ""
+        var data = InvoicePageData(
             linkID: linkID,
             expiresAt: expiresAt,
             revoked: !isNull(0),
@@ -98,6 +99,10 @@ final class PageReader: @unchecked Sendable {
             customerLocale: text(11),
             customerTimeZone: text(12),
             business: business)
+        data.hasActivePlan = !isNull(25)
+        data.pendingPlan = pending.contains("plan")
+        data.pendingQuestion = pending.contains("question")
+        return data
     }
 
     private func checkOut() throws -> Connection {

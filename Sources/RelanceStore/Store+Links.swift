@@ -20,6 +20,9 @@ public struct InvoicePageData: Sendable {
     public var customerLocale: String?
     public var customerTimeZone: String?
     public var business: Business
+    public var hasActivePlan = false
+    public var pendingPlan = false
+    public var pendingQuestion = false
 
     public var balance: Money { Money(minorUnits: amount.minorUnits - paid, currency: amount.currency) }
 }
@@ -148,7 +151,9 @@ extension Store {
             i.voided_at, i.payment_url, c.name, c.locale, c.time_zone,
             (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id),
             b.name, b.phone, b.email, b.address, b.payment_url, b.bank_beneficiary, b.bank_iban, b.bank_bic,
-            b.default_locale, b.time_zone, b.link_lifetime_days
+            b.default_locale, b.time_zone, b.link_lifetime_days,
+            (SELECT 1 FROM plan WHERE invoice_id = i.id AND status = 'active'),
+            (SELECT group_concat(kind) FROM request WHERE invoice_id = i.id AND status = 'pending')
         FROM link l
         JOIN invoice i ON i.id = l.invoice_id
         JOIN customer c ON c.id = i.customer_id
@@ -280,9 +285,17 @@ extension Store {
 /// A customer's statement: every open invoice, behind one link sent in a combined reminder.
 public struct StatementData: Sendable {
     public struct Line: Sendable {
+        public var invoiceID: Int64
         public var number: String
         public var balance: Money
         public var dueOn: CalendarDate
+
+        public init(invoiceID: Int64, number: String, balance: Money, dueOn: CalendarDate) {
+            self.invoiceID = invoiceID
+            self.number = number
+            self.balance = balance
+            self.dueOn = dueOn
+        }
     }
 
     public var linkID: Int64
@@ -310,7 +323,7 @@ extension Store {
             let lines = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT i.number, i.currency, i.amount, i.due_on,
+                    SELECT i.id, i.number, i.currency, i.amount, i.due_on,
                         (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid
                     FROM invoice i
                     WHERE i.customer_id = ? AND i.paid_at IS NULL AND i.voided_at IS NULL
@@ -318,7 +331,7 @@ extension Store {
                     """, arguments: [link["customer_id"] as Int64]
             ).map { row in
                 StatementData.Line(
-                    number: row["number"],
+                    invoiceID: row["id"], number: row["number"],
                     balance: Money(
                         minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64),
                         currency: try Store.currency(row["currency"])),

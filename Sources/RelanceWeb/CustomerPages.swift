@@ -19,6 +19,8 @@ struct CustomerPages: Sendable {
     /// Misses (bad tokens, forms) per client address; a valid link is never limited.
     let missLimiter = RateLimiter(burst: 30, perMinute: 30)
     let renewLimiter = RateLimiter(burst: 5, perMinute: 2)
+    /// Plan and question form posts (previews included) per client address.
+    let requestLimiter = RateLimiter(burst: 20, perMinute: 10)
 
     init(
         store: Store, settings: WebSettings, library: PageLibrary, clicks: ClickRecorder, cssHref: String,
@@ -37,6 +39,7 @@ struct CustomerPages: Sendable {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/p/:token", use: show)
         router.post("/p/:token/renew", use: renew)
+        addRequestRoutes(to: router)
     }
 
     // Strict by default: the page needs its own stylesheet and its own form target, nothing else.
@@ -92,7 +95,8 @@ struct CustomerPages: Sendable {
                 values.set(.secure, false)
                 return page("neutral", language, values, status: .ok)
             }
-            return page("invoice", language, invoiceValues(data, language: language, now: now), status: .ok)
+            return page(
+                "invoice", language, invoiceValues(data, token: token, language: language, now: now), status: .ok)
         }
     }
 
@@ -132,7 +136,7 @@ struct CustomerPages: Sendable {
             }
             link = expired
         }
-        guard let csrf = fields["csrf"], verifyFormToken(csrf, token: token, now: now) else {
+        guard let csrf = fields["csrf"], verifyFormToken(csrf, token: token, now: now, purpose: "renew") else {
             return messagePage(
                 "error", business, language, heading: "forbidden_heading", text: "forbidden_text", status: .forbidden)
         }
@@ -216,6 +220,8 @@ struct CustomerPages: Sendable {
             values[.balance_plain] = Format.plainAmount(total, language)
             values[.number] = data.lines.map(\.number).joined(separator: ", ")
             addWaysToPay(&values, business: data.business, paymentURL: data.business.paymentURL)
+            values[.plan_href] = "/p/\(token)/plan"
+            values[.question_href] = "/p/\(token)/question"
         }
         return page("statement", language, values, status: .ok)
     }
@@ -268,7 +274,7 @@ struct CustomerPages: Sendable {
             values[.heading] = library.phrase("expired_heading", language)
             values[.text] = library.phrase("expired_text", language)
             values[.renew_action] = "/p/" + token + "/renew"
-            values[.csrf] = formToken(token: token, now: now)
+            values[.csrf] = formToken(token: token, now: now, purpose: "renew")
         }
         return page("link-problem", language, values, status: .gone)
     }
@@ -302,7 +308,7 @@ struct CustomerPages: Sendable {
         return values
     }
 
-    func invoiceValues(_ data: InvoicePageData, language: Language, now: Date) -> PageValues {
+    func invoiceValues(_ data: InvoicePageData, token: String, language: Language, now: Date) -> PageValues {
         var values = baseValues(data.business)
         let business = data.business
         values[.number] = data.number
@@ -345,7 +351,53 @@ struct CustomerPages: Sendable {
                 Format.amount(data.amount, language))
         }
         addWaysToPay(&values, business: business, paymentURL: data.paymentURL)
+        values[.plan_href] = "/p/\(token)/plan"
+        values[.question_href] = "/p/\(token)/question"
+        values.set(.plan_pending, data.pendingPlan)
+        values.set(.question_pending, data.pendingQuestion)
+        // Only invoices with a plan pay for this second read.
+        if data.hasActivePlan, data.status == .open, let plan = try? store.planNow(invoiceID: data.invoiceID),
+            plan.status == "active"
+        {
+            addPlan(&values, plan, currency: data.amount.currency, today: today, language)
+        }
         return values
+    }
+
+    /// The plan's instalments: what is paid, what is next and how much.
+    func addPlan(
+        _ values: inout PageValues, _ plan: PlanView, currency: Currency, today: CalendarDate, _ language: Language
+    ) {
+        var rows = ""
+        for (index, instalment) in plan.instalments.enumerated() {
+            let paid = plan.paid[index]
+            let (state, label): (String, String)
+            if paid >= instalment.amount {
+                (state, label) = ("paid", library.phrase("plan_state_paid", language))
+            } else if index == plan.nextIndex && instalment.dueOn < today {
+                (state, label) = ("late", library.phrase("plan_state_late", language))
+            } else if index == plan.nextIndex {
+                (state, label) = ("next", library.phrase("plan_state_next", language))
+            } else {
+                (state, label) = ("later", library.phrase("plan_state_later", language))
+            }
+            let detail =
+                paid > 0 && paid < instalment.amount
+                ? library.phrase(
+                    "plan_state_part", language, Format.amount(Money(minorUnits: paid, currency: currency), language))
+                : label
+            rows += "<tr class=\"\(state)\"><td>" + HTML.escaped(Format.date(instalment.dueOn, language)) + "</td><td>"
+            rows += HTML.escaped(Format.amount(Money(minorUnits: instalment.amount, currency: currency), language))
+            rows += "</td><td>" + HTML.escaped(detail) + "</td></tr>\n"
+        }
+        values[.plan_rows] = rows
+        if let next = plan.nextIndex {
+            let instalment = plan.instalments[next]
+            values[.plan_next] = library.phrase(
+                "plan_next", language,
+                Format.amount(Money(minorUnits: instalment.amount - plan.paid[next], currency: currency), language),
+                Format.date(instalment.dueOn, language))
+        }
     }
 
     /// The payment URL, bank details, phone and address the business offers, as page values.
@@ -376,26 +428,27 @@ struct CustomerPages: Sendable {
         Crypto.hex(Array(ipSalt.tag(Array(address.utf8)).prefix(8)))
     }
 
-    /// A form token bound to the link token and the hour it was issued; valid for a day.
-    func formToken(token: String, now: Date) -> String {
+    /// A form token bound to the link token, the form and the hour it was issued; valid for a day.
+    func formToken(token: String, now: Date, purpose: String) -> String {
         let hour = Int(now.timeIntervalSince1970 / 3600)
-        return String(hour) + "." + formMAC(token: token, hour: hour)
+        return String(hour) + "." + formMAC(token: token, hour: hour, purpose: purpose)
     }
 
-    func verifyFormToken(_ value: String, token: String, now: Date) -> Bool {
+    func verifyFormToken(_ value: String, token: String, now: Date, purpose: String) -> Bool {
         let parts = value.split(separator: ".")
         guard parts.count == 2, let hour = Int(parts[0]), let mac = Base64URL.decode(String(parts[1])) else {
             return false
         }
         let current = Int(now.timeIntervalSince1970 / 3600)
-        guard hour <= current, current - hour <= 24, let expected = Base64URL.decode(formMAC(token: token, hour: hour))
+        guard hour <= current, current - hour <= 24,
+            let expected = Base64URL.decode(formMAC(token: token, hour: hour, purpose: purpose))
         else { return false }
         return Crypto.constantTimeEqual(mac, expected)
     }
 
-    func formMAC(token: String, hour: Int) -> String {
+    func formMAC(token: String, hour: Int, purpose: String) -> String {
         Base64URL.encode(
-            Array(Crypto.hmacSHA256(key: formKey, message: Array("renew:\(token):\(hour)".utf8)).prefix(16)))
+            Array(Crypto.hmacSHA256(key: formKey, message: Array("\(purpose):\(token):\(hour)".utf8)).prefix(16)))
     }
 }
 

@@ -73,6 +73,11 @@ public enum PageSlot: Int, CaseIterable, Sendable {
     case business_name, business_phone, business_phone_display, csrf, css_href, customer_name, has_ways, heading
     case number, open, paid, partly_paid, payment_url, renew_action, secure, state_class, state_text, text, void
     case invoice_rows
+    // Plans and questions.
+    case back_href, callback_options, contact_options, errors, f_basis, f_count, f_first, f_last, f_max, f_message
+    case f_min, f_note, f_rows, form_action, frequency_options, invoice_options, limits_text, notice, plan_href
+    case plan_next, plan_pending, plan_rows, question_href, question_pending, reply_time, schedule_rows
+    case schedule_total
 
     var index: Int { rawValue }
 
@@ -139,7 +144,9 @@ public struct PageLibrary: Sendable {
     /// Each phrase cut at its `%@` placeholders once, so filling one in is a few appends.
     let phraseParts: [Language: [String: [String]]]
 
-    public static let pageNames = ["invoice", "statement", "link-problem", "renewal-sent", "neutral", "error"]
+    public static let pageNames = [
+        "invoice", "statement", "link-problem", "renewal-sent", "neutral", "error", "plan", "question", "request-sent",
+    ]
 
     public init(directory: URL) throws {
         var templates: [Language: [String: PageTemplate]] = [:]
@@ -147,6 +154,7 @@ public struct PageLibrary: Sendable {
         let layout = try String(contentsOf: directory.appendingPathComponent("layout.html"), encoding: .utf8)
         // Shared blocks, pasted in before compiling (the template subset has no partials).
         let waysToPay = try String(contentsOf: directory.appendingPathComponent("ways-to-pay.html"), encoding: .utf8)
+        let help = try String(contentsOf: directory.appendingPathComponent("help.html"), encoding: .utf8)
         for language in Language.allCases {
             let catalog = try PageLibrary.loadStrings(
                 directory.appendingPathComponent("strings.\(language.rawValue).txt"))
@@ -156,6 +164,7 @@ public struct PageLibrary: Sendable {
                 let body = try String(contentsOf: directory.appendingPathComponent("\(name).html"), encoding: .utf8)
                 let source = layout.replacingOccurrences(of: "{{{content}}}", with: body)
                     .replacingOccurrences(of: "{{{ways_to_pay}}}", with: waysToPay)
+                    .replacingOccurrences(of: "{{{help_block}}}", with: help)
                 pages[name] = try PageTemplate(name: "\(name).html", source: source, strings: catalog)
             }
             templates[language] = pages

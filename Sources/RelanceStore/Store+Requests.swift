@@ -471,6 +471,33 @@ extension Store {
 
     // MARK: - Pauses and history
 
+    /// Pauses an invoice's reminders by hand; queued reminders are cancelled.
+    public func pauseReminders(invoiceID: Int64, reason: String, now: Date) async throws -> InvoiceSummary {
+        try await pool.write { db in
+            let invoice = try Store.invoice(db, id: invoiceID)
+            guard invoice.status == .open else { throw StoreError.invoicePaid }
+            try Store.pauseReminders(db, invoiceID: invoiceID, reason: reason, requestID: nil, now: now)
+            return try Store.invoice(db, id: invoiceID)
+        }
+    }
+
+    /// Resumes an invoice's reminders, whatever paused them; the next tick sends what applies now.
+    public func resumeReminders(invoiceID: Int64, now: Date) async throws -> InvoiceSummary {
+        try await pool.write { db in
+            _ = try Store.invoice(db, id: invoiceID)
+            try db.execute(
+                sql: """
+                    UPDATE invoice SET reminders_paused_at = NULL, reminders_paused_reason = NULL, next_action_at = ?
+                    WHERE id = ? AND reminders_paused_at IS NOT NULL AND paid_at IS NULL AND voided_at IS NULL
+                    """, arguments: [now, invoiceID])
+            if db.changesCount > 0 {
+                try Store.logEvent(
+                    db, invoiceID: invoiceID, "reminders.resumed", requestID: nil, detail: "by the business", at: now)
+            }
+            return try Store.invoice(db, id: invoiceID)
+        }
+    }
+
     static func pauseReminders(_ db: Database, invoiceID: Int64, reason: String, requestID: Int64?, now: Date) throws {
         try db.execute(
             sql: """

@@ -10,6 +10,8 @@ struct API: Sendable {
     let store: Store
     let settings: WebSettings
     let logger: Logger
+    /// The customer-facing wording, for the texts that carry the business's answers.
+    let library: PageLibrary
     let timeZones = TimeZoneCache()
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -22,6 +24,7 @@ struct API: Sendable {
         api.get("invoices/:id/payments", use: listPayments)
         api.post("invoices/:id/void", use: voidInvoice)
         addReminderRoutes(to: api)
+        addRequestRoutes(to: api)
     }
 
     // MARK: - Requests

@@ -68,7 +68,7 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
     }
     assets.addRoutes(to: router)
     pages.addRoutes(to: router)
-    API(store: store, settings: settings, logger: logger).addRoutes(to: router)
+    API(store: store, settings: settings, logger: logger, library: library).addRoutes(to: router)
     Webhooks(store: store, settings: settings, logger: logger).addRoutes(to: router)
     return (router, clicks)
 }

@@ -30,7 +30,12 @@ final class APITests: XCTestCase {
             (.get, "/api/v1/invoices/1/payments"), (.post, "/api/v1/invoices/1/void"),
             (.get, "/api/v1/invoices/1/messages"), (.post, "/api/v1/invoices/1/remind"), (.get, "/api/v1/policy"),
             (.put, "/api/v1/policy"), (.get, "/api/v1/templates"), (.put, "/api/v1/templates/due/sms/fr"),
-            (.get, "/api/v1/sending-rules"), (.put, "/api/v1/sending-rules"),
+            (.get, "/api/v1/sending-rules"), (.put, "/api/v1/sending-rules"), (.get, "/api/v1/requests"),
+            (.get, "/api/v1/requests/1"), (.post, "/api/v1/requests/1/accept"), (.post, "/api/v1/requests/1/decline"),
+            (.post, "/api/v1/requests/1/reply"), (.get, "/api/v1/invoices/1/plan"),
+            (.get, "/api/v1/invoices/1/history"),
+            (.post, "/api/v1/invoices/1/pause"), (.post, "/api/v1/invoices/1/resume"), (.get, "/api/v1/plan-settings"),
+            (.put, "/api/v1/plan-settings"),
         ]
         try await harness.app.test(.router) { client in
             for (method, path) in routes {

@@ -32,6 +32,37 @@ final class BrowserTests: XCTestCase {
         }
     }
 
+    func testAPhoneProposesAPlanWithJavaScriptOffAndSeesTheConfirmation() async throws {
+        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
+        guard let python = BrowserTests.executable("python3"), BrowserTests.executable("chromium") != nil,
+            BrowserTests.executable("chromedriver") != nil, BrowserTests.run(python, ["-c", "import selenium"]) == 0
+        else {
+            if required { return XCTFail("chromium, chromedriver or selenium is missing") }
+            throw XCTSkip("chromium, chromedriver and Python selenium are needed (see .ci/run)")
+        }
+        let harness = try Harness()
+        defer { harness.cleanUp() }
+        let (invoice, link) = try await harness.invoice(amount: 90_000)
+        let (_, other) = try await harness.invoice(number: "F-2026-0043", amount: 90_000)
+        let script = Harness.repository.appendingPathComponent("Tests/e2e/phone_plan.py").path
+        let directory = FileManager.default.temporaryDirectory.path
+        try await Application(router: harness.router, logger: harness.logs.logger).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let status = await BrowserTests.runDetached(
+                python, [script, "http://localhost:\(port)/p/\(link.token)", "Proposition envoyée", directory])
+            XCTAssertEqual(status, 0, "the plan check failed (see its output above)")
+            // The same walk must fail when the confirmation is not what the customer should see.
+            let wrong = await BrowserTests.runDetached(
+                python, [script, "http://localhost:\(port)/p/\(other.token)", "Proposition refusée"])
+            XCTAssertNotEqual(wrong, 0)
+        }
+        let requests = try await harness.store.requests(status: .pending, beforeID: nil, limit: 10)
+        let proposed = try XCTUnwrap(requests.first { $0.invoiceID == invoice.id })
+        XCTAssertEqual(proposed.schedule.map(\.amount), [45_000, 45_000])
+        let summary = try await harness.store.invoice(id: invoice.id)
+        XCTAssertEqual(summary.remindersPausedReason, "payment plan proposed")
+    }
+
     static func executable(_ name: String) -> String? {
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
             let path = "\(directory)/\(name)"

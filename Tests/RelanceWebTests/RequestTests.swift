@@ -368,3 +368,33 @@ final class RequestTests: XCTestCase {
         value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
 }
+
+extension RequestTests {
+    func testAStatementLinkLetsTheCustomerPickWhichInvoiceThePlanIsFor() async throws {
+        let harness = self.harness!
+        let (first, _) = try await harness.invoice(number: "F-1", amount: 50_000)
+        let (second, _) = try await harness.invoice(number: "F-2", amount: 30_000)
+        let store = harness.store
+        let keyring = harness.settings.keyring
+        let now = harness.clock.now
+        let statement = try await store.pool.write { db in
+            try Store.createStatementLink(
+                db, customerID: first.customerID, business: try Store.business(db), keyring: keyring, now: now)
+        }
+        try await harness.app.test(.router) { client in
+            let page = try await get(client, "/p/" + statement.token).text
+            XCTAssertTrue(page.contains(#"href="/p/\#(statement.token)/plan""#), page)
+            let form = try await get(client, "/p/\(statement.token)/plan?invoice=F-2").text
+            XCTAssertTrue(form.contains(#"<option value="F-2" selected>"#), form)
+            XCTAssertTrue(form.plainSpaces.contains("300,00 €"))
+            let body = try Self.fields(of: form, replacing: ["invoice": "F-2"]) + "&action=send"
+            let response = try await client.execute(
+                uri: "/p/\(statement.token)/plan", method: .post, headers: Self.formHeaders,
+                body: ByteBuffer(string: body))
+            XCTAssertEqual(response.status, .ok, response.text)
+        }
+        let requests = try await harness.store.requests(status: .pending, beforeID: nil, limit: 10)
+        XCTAssertEqual(requests.map(\.invoiceID), [second.id])
+        XCTAssertEqual(requests.first?.schedule.reduce(0) { $0 + $1.amount }, 30_000)
+    }
+}

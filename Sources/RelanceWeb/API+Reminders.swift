@@ -224,6 +224,9 @@ extension API {
         var warnings: [String]
     }
 
+    /// The wording of instalment reminders: before, on and after an instalment's date.
+    static let planWordings = ["plan_before", "plan_due", "plan_after"]
+
     /// Templates longer than this many segments in the worst case are refused.
     static let maximumTemplateSegments = 3
 
@@ -232,13 +235,15 @@ extension API {
         let policy = try await store.policy()
         let business = try await store.business()
         var resources: [TemplateResource] = []
-        for stage in policy.stages {
+        // The invoice's stages, then the wording of instalment reminders (always about one invoice).
+        let wordings = policy.stages.map { ($0.key, [false, true]) } + API.planWordings.map { ($0, [false]) }
+        for (stage, kinds) in wordings {
             for language in Language.allCases {
-                for combined in [false, true] {
+                for combined in kinds {
                     let template = try await store.messageTemplate(
-                        stage: stage.key, channel: .sms, language: language, combined: combined)
+                        stage: stage, channel: .sms, language: language, combined: combined)
                     resources.append(
-                        resource(template, stage: stage.key, language: language, combined: combined, business))
+                        resource(template, stage: stage, language: language, combined: combined, business))
                 }
             }
         }
@@ -254,7 +259,8 @@ extension API {
     /// refused with its line and column, a text over the segment limit is refused, others are warned.
     @Sendable func putTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let stage = context.parameters.get("stage") ?? ""
-        guard (try await store.policy()).stages.contains(where: { $0.key == stage }) else {
+        let policy = try await store.policy()
+        guard API.planWordings.contains(stage) || policy.stages.contains(where: { $0.key == stage }) else {
             throw Problem.notFound("stage '\(stage)'")
         }
         guard context.parameters.get("channel") == "sms" else {

@@ -135,11 +135,15 @@ struct TemplatesCommand: AsyncParsableCommand {
             let currency = Currency(code: "EUR")
             let link = baseURL + "/p/" + String(repeating: "x", count: SignedLink.tokenLength)
             var problems = 0
-            for stage in policy.stages where stage.channels.contains(.sms) {
+            // The invoice's stages, then the wording of instalment reminders (always about one invoice).
+            let wordings =
+                policy.stages.filter { $0.channels.contains(.sms) }.map { ($0.key, [false, true]) }
+                + ["plan_before", "plan_due", "plan_after"].map { ($0, [false]) }
+            for (stage, kinds) in wordings {
                 for language in Language.allCases {
-                    for combined in [false, true] {
+                    for combined in kinds {
                         let template = try await store.messageTemplate(
-                            stage: stage.key, channel: .sms, language: language, combined: combined)
+                            stage: stage, channel: .sms, language: language, combined: combined)
                         let amount = currency.map {
                             Format.amount(Money(minorUnits: 1_234_567, currency: $0), language)
                         }
@@ -162,7 +166,7 @@ struct TemplatesCommand: AsyncParsableCommand {
                             problems += 1
                         }
                         print(
-                            "\(stage.key) \(language.rawValue)\(combined ? " combined" : "") "
+                            "\(stage) \(language.rawValue)\(combined ? " combined" : "") "
                                 + "\(analysis.encoding.rawValue) \(analysis.units) units, \(analysis.segments) segment(s): \(verdict)"
                         )
                     }

@@ -123,7 +123,11 @@ final class ReminderAPITests: XCTestCase {
         try await harness.app.test(.router) { client in
             let list = try await client.api(key, .get, "/api/v1/templates")
             let templates = try XCTUnwrap(try list.json()["data"] as? [[String: Any]])
-            XCTAssertEqual(templates.count, 16)
+            // 4 stages × 2 languages × single/combined, and 3 instalment wordings × 2 languages.
+            XCTAssertEqual(templates.count, 22)
+            XCTAssertEqual(
+                Set(templates.compactMap { $0["stage"] as? String }.filter { $0.hasPrefix("plan_") }),
+                ["plan_before", "plan_due", "plan_after"])
             XCTAssertTrue(templates.allSatisfy { $0["encoding"] as? String == "gsm7" && $0["segments"] as? Int == 1 })
 
             let broken = try await client.api(
@@ -141,6 +145,10 @@ final class ReminderAPITests: XCTestCase {
             XCTAssertTrue((try huge.json()["detail"] as? String ?? "").contains("segments"))
             let unknownStage = try await client.api(key, .put, "/api/v1/templates/nope/sms/fr", #"{"body": "x"}"#)
             XCTAssertEqual(unknownStage.status, .notFound)
+            let instalment = try await client.api(
+                key, .put, "/api/v1/templates/plan_due/sms/en",
+                #"{"body": "{{business_name}}: {{amount}} due today for {{invoice_number}}. {{link}}"}"#)
+            XCTAssertEqual(instalment.status, .ok, instalment.text)
 
             let accented = try await client.api(
                 key, .put, "/api/v1/templates/due/sms/fr",

@@ -391,12 +391,17 @@ struct CustomerPages: Sendable {
             rows += "</td><td>" + HTML.escaped(detail) + "</td></tr>\n"
         }
         values[.plan_rows] = rows
+        // On a plan, what matters is the next payment: the state and the transfer amount say it.
         if let next = plan.nextIndex {
             let instalment = plan.instalments[next]
-            values[.plan_next] = library.phrase(
-                "plan_next", language,
-                Format.amount(Money(minorUnits: instalment.amount - plan.paid[next], currency: currency), language),
+            let remaining = Money(minorUnits: instalment.amount - plan.paid[next], currency: currency)
+            let late = instalment.dueOn < today
+            values[.state_class] =
+                late ? "late" : instalment.dueOn.daysSinceEpoch - today.daysSinceEpoch <= 3 ? "soon" : "future"
+            values[.state_text] = library.phrase(
+                late ? "plan_next_late" : "plan_next", language, Format.amount(remaining, language),
                 Format.date(instalment.dueOn, language))
+            values[.balance_plain] = Format.plainAmount(remaining, language)
         }
     }
 

@@ -87,7 +87,71 @@ public enum DemoData {
         try await store.revokeLink(id: revoked.linkID, now: now)
         links.append(("revoked link", settings.linkURL(token: revoked.token)))
 
+        links += try await seedPlans(store: store, settings: settings, now: now, today: today, eur: eur)
+
         let (_, secret) = try await store.createAPIKey(name: "demo", now: now)
         return Seeded(apiKey: secret, links: links)
+    }
+
+    /// A plan proposal waiting for the business, and an accepted plan with one instalment paid.
+    static func seedPlans(store: Store, settings: WebSettings, now: Date, today: CalendarDate, eur: Currency)
+        async throws -> [(String, String)]
+    {
+        let library = try PageLibrary(directory: settings.resourcesDirectory.appendingPathComponent("templates"))
+        let compose: @Sendable (RequestNotice) -> String = { library.requestNotice($0) }
+        let links = LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring)
+        let day: TimeInterval = 86_400
+        var seeded: [(String, String)] = []
+
+        let waiting = try await store.createInvoice(
+            NewInvoice(
+                number: "F-2026-0107",
+                customer: CustomerInput(
+                    name: "Nathalie Roux", phone: PhoneNumber("+33612345607"), locale: "fr", timeZone: "Europe/Paris"),
+                amount: Money(minorUnits: 90_000, currency: eur), issuedOn: today.adding(days: -42),
+                dueOn: today.adding(days: -12)),
+            now: now.addingTimeInterval(-42 * day))
+        _ = try await store.submitRequest(
+            NewRequest(
+                kind: .plan, invoiceID: waiting.id, linkID: nil,
+                schedule: PaymentPlan.schedule(
+                    balance: 90_000, count: 3, frequency: .monthly, firstDate: today.adding(days: 7)),
+                message: "Je peux payer en trois fois à partir du mois prochain.", contact: .sms),
+            now: now.addingTimeInterval(-3600), today: today, links: links, compose: compose)
+        let waitingLink = try await store.createLink(
+            invoiceID: waiting.id, expiresAt: nil, purpose: .demo, keyring: settings.keyring, now: now)
+        seeded.append(("plan proposed (fr)", settings.linkURL(token: waitingLink.token)))
+
+        // Proposed and accepted a month ago; the first of three payments came in on time.
+        let started = now.addingTimeInterval(-30 * day)
+        let startDay = today.adding(days: -30)
+        let onPlan = try await store.createInvoice(
+            NewInvoice(
+                number: "F-2026-0108",
+                customer: CustomerInput(
+                    name: "Thomas Lefèvre", phone: PhoneNumber("+33612345608"), locale: "fr", timeZone: "Europe/Paris"),
+                amount: Money(minorUnits: 60_000, currency: eur), issuedOn: today.adding(days: -60),
+                dueOn: today.adding(days: -35)),
+            now: now.addingTimeInterval(-60 * day))
+        let outcome = try await store.submitRequest(
+            NewRequest(
+                kind: .plan, invoiceID: onPlan.id, linkID: nil,
+                schedule: PaymentPlan.schedule(
+                    balance: 60_000, count: 3, frequency: .monthly, firstDate: startDay.adding(days: 5)),
+                contact: .sms),
+            now: started, today: startDay, links: links, compose: compose)
+        if case .created(let request) = outcome {
+            _ = try await store.answerRequest(
+                id: request.id, .accept(nil), message: "C'est d'accord, merci.", now: started.addingTimeInterval(3600),
+                today: startDay, links: links, compose: compose)
+        }
+        _ = try await store.recordPayment(
+            invoiceID: onPlan.id,
+            NewPayment(amount: 20_000, method: "transfer", reference: "VIR-F-2026-0108-1", receivedAt: started),
+            now: now.addingTimeInterval(-25 * day))
+        let planLink = try await store.createLink(
+            invoiceID: onPlan.id, expiresAt: nil, purpose: .demo, keyring: settings.keyring, now: now)
+        seeded.append(("on a plan, 1 of 3 paid (fr)", settings.linkURL(token: planLink.token)))
+        return seeded
     }
 }

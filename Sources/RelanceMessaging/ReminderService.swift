@@ -40,6 +40,10 @@ public struct ReminderService: Service {
                     "deferred": "\(summary.deferred)", "skipped": "\(summary.skipped.count)",
                 ])
         }
+        // The business hears of a broken plan here until the dashboard and outgoing webhooks exist.
+        for invoiceID in summary.brokenPlans {
+            logger.notice("payment plan broken: an instalment is too late", metadata: ["invoice": "\(invoiceID)"])
+        }
         try await dispatcher.drain()
         return summary
     }

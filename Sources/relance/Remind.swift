@@ -103,6 +103,9 @@ struct Remind: AsyncParsableCommand {
                 "\(verb(message)) \(message.stage) to \(message.recipient) [\(message.encoding.rawValue), "
                     + "\(message.segments) segment\(message.segments == 1 ? "" : "s")]: \(message.body)")
         }
+        for invoiceID in summary.brokenPlans {
+            print("plan broken: invoice \(invoiceID) is back to its late stage")
+        }
         for skipped in summary.skipped {
             print("skipped \(skipped.stage) for invoice \(skipped.invoiceID): \(skipped.reason)")
         }

@@ -136,6 +136,7 @@ extension Store {
         }
         migrator.registerMigration("2026-11-29-reminders", migrate: remindersMigration)
         migrator.registerMigration("2026-11-29-requests", migrate: requestsMigration)
+        migrator.registerMigration("2026-11-29-accounts", migrate: accountsMigration)
         return migrator
     }()
 }

@@ -156,3 +156,34 @@ extension Store {
         }
     }
 }
+
+/// A text a customer sent, as the dashboard's inbox lists it.
+public struct InboundReply: Sendable, Equatable {
+    public var id: Int64
+    public var from: String
+    public var customerName: String?
+    public var body: String
+    /// `stop`, `start` or `other`.
+    public var keyword: String
+    public var receivedAt: Date
+}
+
+extension Store {
+    /// The latest replies, newest first.
+    public func recentReplies(limit: Int) async throws -> [InboundReply] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT n.id, n.from_number, n.body, n.keyword, n.received_at, c.name
+                    FROM inbound n LEFT JOIN customer c ON c.id = n.customer_id
+                    ORDER BY n.id DESC LIMIT ?
+                    """, arguments: [limit]
+            ).map {
+                InboundReply(
+                    id: $0["id"], from: $0["from_number"], customerName: $0["name"], body: $0["body"],
+                    keyword: $0["keyword"], receivedAt: $0["received_at"])
+            }
+        }
+    }
+}

@@ -224,12 +224,12 @@ extension Store {
             for row in try Row.fetchAll(
                 db, sql: "SELECT * FROM payment WHERE invoice_id = ? ORDER BY id", arguments: [invoiceID])
             {
-                let amount = Format.plainAmount(
-                    Money(minorUnits: row["amount"], currency: invoice.amount.currency), .en)
+                let amount = Format.amount(Money(minorUnits: row["amount"], currency: invoice.amount.currency), .en)
+                let reference = (row["reference"] as String?).map { ", reference \($0)" } ?? ""
                 items.append(
                     HistoryItem(
                         at: row["recorded_at"], kind: "payment.received",
-                        detail: "\(amount) \(invoice.amount.currency.code) by \(row["method"] as String)"))
+                        detail: "\(amount) by \(row["method"] as String)\(reference)"))
             }
             for row in try Row.fetchAll(
                 db, sql: "SELECT * FROM invoice_event WHERE invoice_id = ? ORDER BY id", arguments: [invoiceID])
@@ -237,6 +237,17 @@ extension Store {
                 items.append(
                     HistoryItem(
                         at: row["at"], kind: row["kind"], detail: row["detail"], requestID: row["request_id"]))
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.at, a.action, a.detail, u.email FROM audit a LEFT JOIN user u ON u.id = a.user_id
+                    WHERE a.invoice_id = ? ORDER BY a.id
+                    """, arguments: [invoiceID])
+            {
+                let who = (row["email"] as String?).map { "by \($0)" } ?? "by the API"
+                let detail = (row["detail"] as String?).map { "\(who): \($0)" } ?? who
+                items.append(HistoryItem(at: row["at"], kind: "action.\(row["action"] as String)", detail: detail))
             }
             if let voided = invoice.voidedAt { items.append(HistoryItem(at: voided, kind: "invoice.voided")) }
             // Stable: events of the same instant keep the order they were written in.

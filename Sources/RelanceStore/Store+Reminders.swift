@@ -501,61 +501,83 @@ extension Store {
         case noPhone
         case optedOut
         case nothingLeft
+        /// On a payment plan: its instalments are reminded on their own.
+        case onPlan
     }
 
     /// "Send the next reminder now": the stage that applies today, or else the next one, queued at once
     /// regardless of the sending window and the frequency cap, but never to a customer who opted out.
     public func remindNow(invoiceID: Int64, now: Date, links: LinkSettings) async throws -> QueuedReminder {
-        try await pool.write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.customer_id,
-                            i.reminders_rebased_on,
-                            c.name, c.phone, c.locale, c.time_zone, c.sms_opted_out_at,
-                            (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid
-                        FROM invoice i JOIN customer c ON c.id = i.customer_id WHERE i.id = ?
-                        """, arguments: [invoiceID])
-            else { throw StoreError.notFound("invoice \(invoiceID)") }
-            guard row["paid_at"] as String? == nil, row["voided_at"] as String? == nil else {
-                throw RemindRefusal.settled
+        try await pool.write { db in try Store.remindNow(db, invoiceID: invoiceID, now: now, links: links) }
+    }
+
+    /// What "send a reminder now" would send — text, encoding, segments — without sending or keeping anything.
+    public func previewReminder(invoiceID: Int64, now: Date, links: LinkSettings) async throws -> QueuedReminder {
+        try await pool.writeWithoutTransaction { db in
+            var preview: QueuedReminder?
+            try db.inTransaction {
+                preview = try Store.remindNow(db, invoiceID: invoiceID, now: now, links: links)
+                return .rollback
             }
-            guard let phone = row["phone"] as String? else { throw RemindRefusal.noPhone }
-            guard row["sms_opted_out_at"] as String? == nil else { throw RemindRefusal.optedOut }
-            let policy = try Store.policy(db)
-            let business = try Store.business(db)
-            let zone =
-                (row["time_zone"] as String?).flatMap(TimeZone.init(identifier:))
-                ?? TimeZone(identifier: business.timeZone) ?? .gmt
-            let today = CalendarDate(instant: now, timeZone: zone)
-            let dueOn = try Store.date(row["due_on"])
-            let baseOn = (row["reminders_rebased_on"] as String?).flatMap(CalendarDate.init(iso:)) ?? dueOn
-            let sent = Set(
-                try Row.fetchAll(
-                    db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [invoiceID]
-                )
-                .map { SlotKey(stage: $0["stage"], occurrence: $0["occurrence"]) })
-            let all = ReminderPlanner.slots(policy: policy, dueOn: baseOn)
-            let afterSent = (all.lastIndex { sent.contains(SlotKey($0)) }).map { $0 + 1 } ?? 0
-            let planned =
-                ReminderPlanner.due(policy: policy, dueOn: baseOn, today: today, sent: sent)
-                ?? all[afterSent...].first
-            guard let planned else { throw RemindRefusal.nothingLeft }
-            let balance = Money(
-                minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64),
-                currency: try Store.currency(row["currency"]))
-            let item = DueInvoice(
-                id: invoiceID, number: row["number"], balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
-            let language = Language(locale: row["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
-            let queued = try Store.queueMessage(
-                db, customerID: row["customer_id"], customerName: row["name"], phone: phone, items: [item],
-                language: language, context: try TickContext(db, links: links, now: now))
-            let next = ReminderPlanner.nextAction(
-                policy: policy, dueOn: baseOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
-                rules: try Store.sendingRules(db))
-            try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [next, invoiceID])
-            return queued
+            guard let preview else { throw RemindRefusal.nothingLeft }
+            return preview
         }
+    }
+
+    static func remindNow(_ db: Database, invoiceID: Int64, now: Date, links: LinkSettings) throws -> QueuedReminder {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.customer_id,
+                        i.reminders_rebased_on,
+                        c.name, c.phone, c.locale, c.time_zone, c.sms_opted_out_at,
+                        (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid
+                    FROM invoice i JOIN customer c ON c.id = i.customer_id WHERE i.id = ?
+                    """, arguments: [invoiceID])
+        else { throw StoreError.notFound("invoice \(invoiceID)") }
+        guard row["paid_at"] as String? == nil, row["voided_at"] as String? == nil else {
+            throw RemindRefusal.settled
+        }
+        guard let phone = row["phone"] as String? else { throw RemindRefusal.noPhone }
+        guard row["sms_opted_out_at"] as String? == nil else { throw RemindRefusal.optedOut }
+        if try Int.fetchOne(
+            db, sql: "SELECT 1 FROM plan WHERE invoice_id = ? AND status = 'active'", arguments: [invoiceID]) != nil
+        {
+            throw RemindRefusal.onPlan
+        }
+        let policy = try Store.policy(db)
+        let business = try Store.business(db)
+        let zone =
+            (row["time_zone"] as String?).flatMap(TimeZone.init(identifier:))
+            ?? TimeZone(identifier: business.timeZone) ?? .gmt
+        let today = CalendarDate(instant: now, timeZone: zone)
+        let dueOn = try Store.date(row["due_on"])
+        let baseOn = (row["reminders_rebased_on"] as String?).flatMap(CalendarDate.init(iso:)) ?? dueOn
+        let sent = Set(
+            try Row.fetchAll(
+                db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [invoiceID]
+            )
+            .map { SlotKey(stage: $0["stage"], occurrence: $0["occurrence"]) })
+        let all = ReminderPlanner.slots(policy: policy, dueOn: baseOn)
+        let afterSent = (all.lastIndex { sent.contains(SlotKey($0)) }).map { $0 + 1 } ?? 0
+        let planned =
+            ReminderPlanner.due(policy: policy, dueOn: baseOn, today: today, sent: sent)
+            ?? all[afterSent...].first
+        guard let planned else { throw RemindRefusal.nothingLeft }
+        let balance = Money(
+            minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64),
+            currency: try Store.currency(row["currency"]))
+        let item = DueInvoice(
+            id: invoiceID, number: row["number"], balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
+        let language = Language(locale: row["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+        let queued = try Store.queueMessage(
+            db, customerID: row["customer_id"], customerName: row["name"], phone: phone, items: [item],
+            language: language, context: try TickContext(db, links: links, now: now))
+        let next = ReminderPlanner.nextAction(
+            policy: policy, dueOn: baseOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
+            rules: try Store.sendingRules(db))
+        try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [next, invoiceID])
+        return queued
     }
 }

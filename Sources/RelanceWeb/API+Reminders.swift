@@ -81,6 +81,7 @@ extension API {
                 case .noPhone: "the customer has no phone number"
                 case .optedOut: "the customer opted out of SMS"
                 case .nothingLeft: "every reminder stage has been sent"
+                case .onPlan: "the invoice is on a payment plan: its instalments are reminded on their own"
                 }
             throw Problem(status: 409, title: "Conflict", detail: detail)
         }

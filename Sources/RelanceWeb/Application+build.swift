@@ -70,6 +70,10 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
     pages.addRoutes(to: router)
     API(store: store, settings: settings, logger: logger, library: library).addRoutes(to: router)
     Webhooks(store: store, settings: settings, logger: logger).addRoutes(to: router)
+    let views = try DashboardViews(
+        directory: settings.resourcesDirectory.appendingPathComponent("templates/dashboard"),
+        cssHref: assets.dashboardStylesheetHref)
+    Dashboard(store: store, settings: settings, views: views, library: library, logger: logger).addRoutes(to: router)
     return (router, clicks)
 }
 
@@ -82,15 +86,22 @@ struct StaticAssets: Sendable {
     }
 
     let assets: [String: Asset]
+    /// The customer pages' stylesheet, and the dashboard's.
     let stylesheetHref: String
+    let dashboardStylesheetHref: String
 
     init(directory: URL) throws {
         var assets: [String: Asset] = [:]
-        let css = try Data(contentsOf: directory.appendingPathComponent("relance.css"))
-        let version = String(Crypto.hex(Crypto.sha256(Array(css))).prefix(10))
-        assets["relance.css"] = Asset(bytes: ByteBuffer(bytes: css), contentType: "text/css; charset=utf-8")
+        var hrefs: [String: String] = [:]
+        for name in ["relance.css", "dashboard.css"] {
+            let css = try Data(contentsOf: directory.appendingPathComponent(name))
+            let version = String(Crypto.hex(Crypto.sha256(Array(css))).prefix(10))
+            assets[name] = Asset(bytes: ByteBuffer(bytes: css), contentType: "text/css; charset=utf-8")
+            hrefs[name] = "/static/\(name)?v=" + version
+        }
         self.assets = assets
-        stylesheetHref = "/static/relance.css?v=" + version
+        stylesheetHref = hrefs["relance.css"] ?? ""
+        dashboardStylesheetHref = hrefs["dashboard.css"] ?? ""
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {

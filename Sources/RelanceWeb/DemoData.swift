@@ -6,6 +6,8 @@ import RelanceStore
 public enum DemoData {
     public struct Seeded: Sendable {
         public var apiKey: String
+        /// A dashboard account made for this demo, with a password drawn at random each start.
+        public var login: (email: String, password: String)
         /// (what the link shows, its URL), in a useful order to try them.
         public var links: [(label: String, url: String)]
     }
@@ -90,7 +92,10 @@ public enum DemoData {
         links += try await seedPlans(store: store, settings: settings, now: now, today: today, eur: eur)
 
         let (_, secret) = try await store.createAPIKey(name: "demo", now: now)
-        return Seeded(apiKey: secret, links: links)
+        let password = Base64URL.encode(Crypto.randomBytes(12))
+        let user = try await store.addUser(
+            email: "owner@atelier-martin.example", password: password, role: .owner, now: now)
+        return Seeded(apiKey: secret, login: (user.email, password), links: links)
     }
 
     /// A plan proposal waiting for the business, and an accepted plan with one instalment paid.

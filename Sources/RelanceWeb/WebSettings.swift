@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RelanceCore
+import RelanceStore
 
 /// What the web layer needs to know about its surroundings; nothing more.
 public struct WebSettings: Sendable {
@@ -63,6 +64,8 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
     public var apiKeyID: Int64?
+    /// The signed-in dashboard session, set by the dashboard's middleware.
+    public var dashboardSession: DashboardSession?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -14,7 +14,7 @@ struct Relance: AsyncParsableCommand {
         abstract: "Payment links and polite reminders for unpaid invoices.",
         subcommands: [
             Serve.self, Migrate.self, Remind.self, TemplatesCommand.self, LinkCommand.self, APIKeyCommand.self,
-            LinkKeyCommand.self,
+            LinkKeyCommand.self, UserCommand.self,
         ])
 }
 
@@ -128,6 +128,8 @@ struct Serve: AsyncParsableCommand {
                 """
 
                 Relance demo is running at \(settings.baseURL)
+                  dashboard: \(settings.baseURL)/dashboard
+                  sign in:   \(seeded.login.email) / \(seeded.login.password)
                   database:  \(storage.database)
                   API key:   \(seeded.apiKey)
                   try:       curl -H 'Authorization: Bearer \(seeded.apiKey)' \(settings.baseURL)/api/v1/invoices

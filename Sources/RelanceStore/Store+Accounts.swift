@@ -1,0 +1,231 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// Who may use the dashboard: owners manage users and settings, staff do the daily work.
+public enum UserRole: String, Sendable, Codable, CaseIterable {
+    case owner, staff
+}
+
+/// A dashboard account.
+public struct DashboardUser: Sendable, Equatable {
+    public var id: Int64
+    public var email: String
+    public var role: UserRole
+}
+
+/// A signed-in browser: its user and the token its forms must carry.
+public struct DashboardSession: Sendable, Equatable {
+    public var id: Int64
+    public var user: DashboardUser
+    public var csrf: String
+    public var expiresAt: Date
+}
+
+/// What a sign-in attempt led to. Unknown email and wrong password are one answer.
+public enum SignInOutcome: Sendable, Equatable {
+    /// `token` goes in the cookie; only its hash is stored.
+    case signedIn(token: String, session: DashboardSession)
+    case refused
+    case locked(until: Date)
+}
+
+/// Failures a caller can cause around accounts.
+public enum AccountError: Error, Equatable, Sendable {
+    case duplicateEmail
+    case invalidEmail
+    case weakPassword
+}
+
+extension Store {
+    /// Failed sign-ins in a row before the account locks, and for how long.
+    public static let lockoutThreshold = 5
+    public static let lockoutDuration: TimeInterval = 15 * 60
+    /// A session ends after this long without use, and in any case after the absolute limit.
+    public static let sessionIdle: TimeInterval = 8 * 3600
+    public static let sessionLifetime: TimeInterval = 7 * 86_400
+
+    static func accountsMigration(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE user (
+                    id INTEGER PRIMARY KEY,
+                    email TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(email) BETWEEN 3 AND 254),
+                    password_hash TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('owner', 'staff')),
+                    failed_sign_ins INTEGER NOT NULL DEFAULT 0,
+                    locked_until TEXT,
+                    created_at TEXT NOT NULL,
+                    disabled_at TEXT
+                );
+
+                -- A browser signed in. The cookie holds a random token; only its SHA-256 is kept.
+                CREATE TABLE session (
+                    id INTEGER PRIMARY KEY,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    user_id INTEGER NOT NULL REFERENCES user (id),
+                    csrf TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    last_seen_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    ip_hash TEXT,
+                    ended_at TEXT
+                );
+                CREATE INDEX session_user ON session (user_id);
+
+                -- Who did what, from the dashboard or the API: every business action.
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    user_id INTEGER REFERENCES user (id),
+                    api_key_id INTEGER REFERENCES api_key (id),
+                    action TEXT NOT NULL,
+                    invoice_id INTEGER REFERENCES invoice (id),
+                    detail TEXT
+                );
+                CREATE INDEX audit_invoice ON audit (invoice_id, id) WHERE invoice_id IS NOT NULL;
+                CREATE INDEX audit_at ON audit (at);
+
+                -- The dashboard's invoice list sorts and filters by due date.
+                CREATE INDEX invoice_due ON invoice (due_on, id);
+                """)
+    }
+
+    // MARK: - Users
+
+    /// Adds a dashboard account; the password is hashed here (scrypt) and never stored.
+    public func addUser(email: String, password: String, role: UserRole, now: Date) async throws -> DashboardUser {
+        let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard email.count >= 3, email.count <= 254, email.contains("@"), !email.contains(" ") else {
+            throw AccountError.invalidEmail
+        }
+        guard password.count >= 10 else { throw AccountError.weakPassword }
+        guard let hash = PasswordHash.hash(password) else { throw AccountError.weakPassword }
+        return try await pool.write { db in
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM user WHERE email = ?", arguments: [email]) != nil {
+                throw AccountError.duplicateEmail
+            }
+            try db.execute(
+                sql: "INSERT INTO user (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [email, hash, role.rawValue, now])
+            let id = db.lastInsertedRowID
+            try Store.audit(
+                db, userID: nil, "user.added", invoiceID: nil, detail: "\(email) as \(role.rawValue)", at: now)
+            return DashboardUser(id: id, email: email, role: role)
+        }
+    }
+
+    /// Every dashboard account.
+    public func users() async throws -> [DashboardUser] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, email, role FROM user WHERE disabled_at IS NULL ORDER BY id").map {
+                DashboardUser(id: $0["id"], email: $0["email"], role: UserRole(rawValue: $0["role"]) ?? .staff)
+            }
+        }
+    }
+
+    // MARK: - Sessions
+
+    /// Checks a password and, when right, opens a new session (a new id each time: a session id known
+    /// before sign-in is worth nothing after). Five failures in a row lock the account for 15 minutes.
+    public func signIn(email: String, password: String, ipHash: String?, now: Date) async throws -> SignInOutcome {
+        let row = try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM user WHERE email = ? AND disabled_at IS NULL",
+                arguments: [email.trimmingCharacters(in: .whitespacesAndNewlines)])
+        }
+        guard let row else {
+            PasswordHash.verifyNothing(password)
+            return .refused
+        }
+        let userID: Int64 = row["id"]
+        let user = DashboardUser(id: userID, email: row["email"], role: UserRole(rawValue: row["role"]) ?? .staff)
+        if let until = row["locked_until"] as Date?, until > now { return .locked(until: until) }
+        let matches = PasswordHash.verify(password, against: row["password_hash"])
+        return try await pool.write { db in
+            guard matches else {
+                let failures =
+                    (try Int.fetchOne(
+                        db, sql: "SELECT failed_sign_ins FROM user WHERE id = ?", arguments: [userID]) ?? 0) + 1
+                let lock = failures >= Store.lockoutThreshold ? now.addingTimeInterval(Store.lockoutDuration) : nil
+                try db.execute(
+                    sql: "UPDATE user SET failed_sign_ins = ?, locked_until = ? WHERE id = ?",
+                    arguments: [lock == nil ? failures : 0, lock, userID])
+                try Store.audit(
+                    db, userID: userID, lock == nil ? "sign_in.failed" : "sign_in.locked", invoiceID: nil, detail: nil,
+                    at: now)
+                return lock.map { .locked(until: $0) } ?? .refused
+            }
+            try db.execute(
+                sql: "UPDATE user SET failed_sign_ins = 0, locked_until = NULL WHERE id = ?", arguments: [userID])
+            let token = Base64URL.encode(Crypto.randomBytes(32))
+            let csrf = Base64URL.encode(Crypto.randomBytes(24))
+            let expires = now.addingTimeInterval(Store.sessionLifetime)
+            try db.execute(
+                sql: """
+                    INSERT INTO session (token_hash, user_id, csrf, created_at, last_seen_at, expires_at, ip_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [Crypto.sha256Hex(token), userID, csrf, now, now, expires, ipHash])
+            let session = DashboardSession(id: db.lastInsertedRowID, user: user, csrf: csrf, expiresAt: expires)
+            try Store.audit(db, userID: userID, "sign_in", invoiceID: nil, detail: nil, at: now)
+            return .signedIn(token: token, session: session)
+        }
+    }
+
+    /// The live session behind a cookie token, if any; use keeps it alive (written at most once a minute).
+    public func session(token: String, now: Date) async throws -> DashboardSession? {
+        guard token.utf8.count == 43, Base64URL.decode(token) != nil else { return nil }
+        let hash = Crypto.sha256Hex(token)
+        guard
+            let row = try await pool.read({ db in
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT s.id, s.csrf, s.expires_at, s.last_seen_at, u.id AS user_id, u.email, u.role
+                        FROM session s JOIN user u ON u.id = s.user_id
+                        WHERE s.token_hash = ? AND s.ended_at IS NULL AND u.disabled_at IS NULL
+                        """, arguments: [hash])
+            })
+        else { return nil }
+        let expires: Date = row["expires_at"]
+        let lastSeen: Date = row["last_seen_at"]
+        guard expires > now, now.timeIntervalSince(lastSeen) < Store.sessionIdle else { return nil }
+        let sessionID: Int64 = row["id"]
+        if now.timeIntervalSince(lastSeen) > 60 {
+            try await pool.write { db in
+                try db.execute(sql: "UPDATE session SET last_seen_at = ? WHERE id = ?", arguments: [now, sessionID])
+            }
+        }
+        return DashboardSession(
+            id: sessionID,
+            user: DashboardUser(
+                id: row["user_id"], email: row["email"], role: UserRole(rawValue: row["role"]) ?? .staff),
+            csrf: row["csrf"], expiresAt: expires)
+    }
+
+    /// Signs a session out.
+    public func endSession(id: Int64, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE session SET ended_at = ? WHERE id = ? AND ended_at IS NULL", arguments: [now, id])
+        }
+    }
+
+    // MARK: - Audit
+
+    /// Records a business action.
+    public func audit(userID: Int64?, _ action: String, invoiceID: Int64?, detail: String?, now: Date) async throws {
+        try await pool.write { db in
+            try Store.audit(db, userID: userID, action, invoiceID: invoiceID, detail: detail, at: now)
+        }
+    }
+
+    static func audit(
+        _ db: Database, userID: Int64?, _ action: String, invoiceID: Int64?, detail: String?, at: Date
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO audit (at, user_id, action, invoice_id, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [at, userID, action, invoiceID, detail])
+    }
+}

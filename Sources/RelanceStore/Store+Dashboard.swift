@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// The dashboard's home: money per currency, its age, what came in, and what waits for someone.
+public struct DashboardSummary: Sendable, Equatable {
+    public struct CurrencyTotals: Sendable, Equatable {
+        public var currency: Currency
+        public var outstanding: Int64
+        public var overdue: Int64
+        public var collectedThisMonth: Int64
+        /// Balances not yet due, then 1–30, 31–60, 61–90 and over 90 days late.
+        public var aging: [Int64]
+        /// Money received per week, oldest first; `weeks[i]` starts on `weekStarts[i]` (a Monday).
+        public var weekly: [Int64]
+    }
+
+    public var currencies: [CurrencyTotals]
+    public var weekStarts: [CalendarDate]
+    public var pendingRequests: Int
+    public var unreadReplies: Int
+    public var failedMessages: Int
+}
+
+extension Store {
+    /// Aging bucket labels, in the order of `CurrencyTotals.aging`.
+    public static let agingBuckets = ["not due", "1–30", "31–60", "61–90", "90+"]
+
+    /// The home page's figures as of `today` (the business's calendar day).
+    public func dashboardSummary(today: CalendarDate, weeks: Int = 12) async throws -> DashboardSummary {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT currency, SUM(balance) AS outstanding,
+                        SUM(CASE WHEN late > 0 THEN balance ELSE 0 END) AS overdue,
+                        SUM(CASE WHEN late <= 0 THEN balance ELSE 0 END) AS b0,
+                        SUM(CASE WHEN late BETWEEN 1 AND 30 THEN balance ELSE 0 END) AS b1,
+                        SUM(CASE WHEN late BETWEEN 31 AND 60 THEN balance ELSE 0 END) AS b2,
+                        SUM(CASE WHEN late BETWEEN 61 AND 90 THEN balance ELSE 0 END) AS b3,
+                        SUM(CASE WHEN late > 90 THEN balance ELSE 0 END) AS b4
+                    FROM (
+                        SELECT i.currency,
+                            i.amount - COALESCE((SELECT SUM(p.amount) FROM payment p WHERE p.invoice_id = i.id), 0)
+                                AS balance,
+                            CAST(julianday(?) - julianday(i.due_on) AS INTEGER) AS late
+                        FROM invoice i WHERE i.paid_at IS NULL AND i.voided_at IS NULL
+                    )
+                    GROUP BY currency ORDER BY SUM(balance) DESC
+                    """, arguments: [today.iso])
+            // Weeks start on Monday; the last one is the current week.
+            let thisMonday = today.adding(days: 1 - today.isoWeekday)
+            let starts = (0..<weeks).map { thisMonday.adding(days: -7 * (weeks - 1 - $0)) }
+            let (year, month, _) = today.components
+            let monthStart = CalendarDate(year: year, month: month, day: 1) ?? today
+            var byCurrency: [String: DashboardSummary.CurrencyTotals] = [:]
+            var order: [String] = []
+            for row in rows {
+                let code: String = row["currency"]
+                guard let currency = Currency(code: code) else { continue }
+                order.append(code)
+                var aging: [Int64] = []
+                for column in ["b0", "b1", "b2", "b3", "b4"] { aging.append(row[column] as Int64? ?? 0) }
+                let outstanding: Int64 = row["outstanding"] ?? 0
+                let overdue: Int64 = row["overdue"] ?? 0
+                byCurrency[code] = .init(
+                    currency: currency, outstanding: outstanding, overdue: overdue, collectedThisMonth: 0,
+                    aging: aging, weekly: Array(repeating: 0, count: weeks))
+            }
+            let payments = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.currency, date(p.received_at) AS day, SUM(p.amount) AS amount
+                    FROM payment p JOIN invoice i ON i.id = p.invoice_id
+                    WHERE p.received_at >= ?
+                    GROUP BY i.currency, day
+                    """, arguments: [min(starts[0], monthStart).iso])
+            for row in payments {
+                let code: String = row["currency"]
+                guard let day = CalendarDate(iso: row["day"]), let currency = Currency(code: code) else { continue }
+                if byCurrency[code] == nil {
+                    order.append(code)
+                    byCurrency[code] = .init(
+                        currency: currency, outstanding: 0, overdue: 0, collectedThisMonth: 0,
+                        aging: [0, 0, 0, 0, 0], weekly: Array(repeating: 0, count: weeks))
+                }
+                let amount: Int64 = row["amount"]
+                if day >= monthStart && day <= today { byCurrency[code]?.collectedThisMonth += amount }
+                let index = (day.daysSinceEpoch - starts[0].daysSinceEpoch) / 7
+                if day >= starts[0], index < weeks { byCurrency[code]?.weekly[index] += amount }
+            }
+            func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
+            return DashboardSummary(
+                currencies: order.compactMap { byCurrency[$0] }, weekStarts: starts,
+                pendingRequests: try count("SELECT COUNT(*) FROM request WHERE status = 'pending'"),
+                unreadReplies: try count("SELECT COUNT(*) FROM inbound WHERE keyword = 'other' AND read_at IS NULL"),
+                failedMessages: try count("SELECT COUNT(*) FROM message WHERE status = 'failed'"))
+        }
+    }
+}

@@ -1,0 +1,375 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RelanceCore
+import XCTest
+
+@testable import RelanceStore
+@testable import RelanceWeb
+
+/// The business's dashboard: sign-in, the auth matrix over every route, CSRF, the pages and actions.
+final class DashboardTests: XCTestCase {
+    var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness.cleanUp() }
+
+    static let password = "correct horse battery"
+
+    /// Every dashboard route as the application registers it.
+    func routeTable() throws -> [Dashboard.Route] {
+        let harness = self.harness!
+        let library = try PageLibrary(directory: Harness.repository.appendingPathComponent("templates"))
+        let views = try DashboardViews(
+            directory: Harness.repository.appendingPathComponent("templates/dashboard"), cssHref: "/static/x.css")
+        return Dashboard(
+            store: harness.store, settings: harness.settings, views: views, library: library,
+            logger: harness.logs.logger
+        ).routes()
+    }
+
+    func testEveryDashboardRouteSendsAnonymousBrowsersToSignInAndJSONClientsA401() async throws {
+        let harness = self.harness!
+        let (invoice, _) = try await harness.invoice()
+        let routes = try routeTable()
+        XCTAssertGreaterThanOrEqual(routes.count, 16)
+        try await harness.app.test(.router) { client in
+            for route in routes {
+                let path = route.fullPath.replacingOccurrences(of: ":id", with: String(invoice.id))
+                for cookie in [
+                    nil, "relance_session=forged-and-wrong", "relance_session=" + String(repeating: "A", count: 43),
+                ] {
+                    var headers: HTTPFields = [.accept: "text/html"]
+                    if let cookie { headers[.cookie] = cookie }
+                    let html = try await client.execute(
+                        uri: path, method: route.method, headers: headers, body: ByteBuffer(string: "csrf=x&amount=1"))
+                    if path.hasPrefix("/dashboard/api/") {
+                        XCTAssertEqual(html.status, .unauthorized, "\(route.method) \(path)")
+                    } else {
+                        XCTAssertEqual(html.status, .seeOther, "\(route.method) \(path) with \(cookie ?? "no cookie")")
+                        XCTAssertTrue(html.headers[.location]?.hasPrefix("/login?next=") ?? false, "\(path)")
+                    }
+                    headers[.accept] = "application/json"
+                    let json = try await client.execute(uri: path, method: route.method, headers: headers, body: nil)
+                    XCTAssertEqual(json.status, .unauthorized, "\(route.method) \(path) as JSON")
+                    XCTAssertEqual(json.headers[.contentType], "application/problem+json")
+                }
+            }
+        }
+        // Nothing was changed by any of it.
+        let after = try await harness.store.invoice(id: invoice.id)
+        XCTAssertEqual(after.paid, 0)
+        XCTAssertNil(after.voidedAt)
+        XCTAssertNil(after.remindersPausedAt)
+    }
+
+    func testSigningInSetsAStrictCookieAndANewSessionEachTime() async throws {
+        let harness = self.harness!
+        _ = try await harness.store.addUser(
+            email: "owner@example.com", password: Self.password, role: .owner, now: harness.clock.now)
+        try await harness.app.test(.router) { client in
+            let form = try await client.execute(uri: "/login?next=/dashboard/requests", method: .get)
+            XCTAssertEqual(form.status, .ok)
+            let token = try XCTUnwrap(form.text.firstMatch(of: /name="token" value="([^"]+)"/)?.1)
+            XCTAssertTrue(form.text.contains(#"name="next" value="/dashboard/requests""#))
+
+            var response = try await Self.post(
+                client, "/login", "token=\(token)&email=owner%40example.com&password=nope")
+            XCTAssertEqual(response.status, .unauthorized)
+            XCTAssertTrue(response.text.contains("Email or password is wrong."))
+            response = try await Self.post(client, "/login", "token=\(token)&email=nobody%40example.com&password=nope")
+            XCTAssertEqual(response.status, .unauthorized)
+            XCTAssertTrue(response.text.contains("Email or password is wrong."), "same answer for an unknown account")
+            response = try await Self.post(client, "/login", "token=forged&email=owner%40example.com&password=x")
+            XCTAssertEqual(response.status, .forbidden)
+
+            response = try await Self.post(
+                client, "/login",
+                "token=\(token)&next=%2Fdashboard%2Frequests&email=owner%40example.com&password=correct+horse+battery")
+            XCTAssertEqual(response.status, .seeOther)
+            XCTAssertEqual(response.headers[.location], "/dashboard/requests")
+            let cookie = try XCTUnwrap(response.headers[.setCookie])
+            XCTAssertTrue(cookie.hasPrefix("relance_session="))
+            for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+                XCTAssertTrue(cookie.contains(attribute), "\(attribute) missing from \(cookie)")
+            }
+            let first = String(cookie.split(separator: ";")[0])
+            let home = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: first])
+            XCTAssertEqual(home.status, .ok)
+            XCTAssertTrue(home.text.contains("owner@example.com"))
+
+            // Signing in again from the same browser: a new session, and the old one is over.
+            response = try await Self.post(
+                client, "/login", "token=\(token)&email=owner%40example.com&password=correct+horse+battery",
+                cookie: first)
+            let second = String(try XCTUnwrap(response.headers[.setCookie]).split(separator: ";")[0])
+            XCTAssertNotEqual(first, second)
+            let old = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: first])
+            XCTAssertEqual(old.status, .seeOther)
+
+            // Only dashboard paths are places to go after signing in.
+            response = try await Self.post(
+                client, "/login",
+                "token=\(token)&next=%2F%2Fevil.example&email=owner%40example.com&password=correct+horse+battery")
+            XCTAssertEqual(response.headers[.location], "/dashboard")
+
+            // Signing out needs the session's token, then ends it.
+            let page = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: second]).text
+            let csrf = try XCTUnwrap(page.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
+            response = try await Self.post(client, "/logout", "csrf=wrong", cookie: second)
+            XCTAssertEqual(response.status, .forbidden)
+            response = try await Self.post(client, "/logout", "csrf=\(csrf)", cookie: second)
+            XCTAssertEqual(response.status, .seeOther)
+            let after = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: second])
+            XCTAssertEqual(after.status, .seeOther)
+        }
+    }
+
+    func testFiveWrongPasswordsLockTheAccountForAQuarterOfAnHour() async throws {
+        let harness = self.harness!
+        _ = try await harness.store.addUser(
+            email: "owner@example.com", password: Self.password, role: .owner, now: harness.clock.now)
+        try await harness.app.test(.router) { client in
+            let form = try await client.execute(uri: "/login", method: .get)
+            let token = try XCTUnwrap(form.text.firstMatch(of: /name="token" value="([^"]+)"/)?.1)
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<5 {
+                let response = try await Self.post(
+                    client, "/login", "token=\(token)&email=owner%40example.com&password=wrong")
+                statuses.append(response.status)
+            }
+            XCTAssertEqual(statuses, [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests])
+            var right = try await Self.post(
+                client, "/login", "token=\(token)&email=owner%40example.com&password=correct+horse+battery")
+            XCTAssertEqual(right.status, .tooManyRequests)
+            XCTAssertTrue(right.text.contains("locked for 15 minutes"))
+            harness.clock.now = harness.clock.now.addingTimeInterval(15 * 60 + 1)
+            let fresh = try await client.execute(uri: "/login", method: .get)
+            let newToken = try XCTUnwrap(fresh.text.firstMatch(of: /name="token" value="([^"]+)"/)?.1)
+            right = try await Self.post(
+                client, "/login", "token=\(newToken)&email=owner%40example.com&password=correct+horse+battery")
+            XCTAssertEqual(right.status, .seeOther)
+        }
+    }
+
+    func testEveryPostWithoutTheSessionsCSRFTokenIsRefusedAndChangesNothing() async throws {
+        let harness = self.harness!
+        let (invoice, _) = try await harness.invoice()
+        let routes = try routeTable().filter { $0.method == .post }
+        try await harness.app.test(.router) { client in
+            let (cookie, _) = try await Self.signIn(client, harness)
+            for route in routes {
+                let path = route.fullPath.replacingOccurrences(of: ":id", with: String(invoice.id))
+                for body in ["amount=10&method=cash", "csrf=wrong&amount=10&method=cash"] {
+                    let response = try await Self.post(client, path, body, cookie: cookie)
+                    XCTAssertEqual(response.status, .forbidden, "POST \(path) with \(body)")
+                }
+            }
+        }
+        let after = try await harness.store.invoice(id: invoice.id)
+        XCTAssertEqual(after.paid, 0)
+        XCTAssertNil(after.voidedAt)
+        XCTAssertNil(after.remindersPausedAt)
+        let messages = try await harness.store.messages(invoiceID: invoice.id)
+        XCTAssertEqual(messages.count, 0)
+    }
+
+    func testHomeShowsMoneyPerCurrencyItsAgeAndWhatWaits() async throws {
+        let harness = self.harness!
+        // Pinned day: 3 March 2026. One invoice not due, one 5 days late, one 45 days late, paid 100 € this week.
+        _ = try await harness.invoice(number: "A", amount: 10_000, dueInDays: 10)
+        let (late, _) = try await harness.invoice(number: "B", amount: 20_000, dueInDays: -5)
+        _ = try await harness.invoice(number: "C", amount: 40_000, dueInDays: -45)
+        _ = try await harness.store.recordPayment(
+            invoiceID: late.id,
+            NewPayment(amount: 10_000, method: "cash", reference: nil, receivedAt: harness.clock.now),
+            now: harness.clock.now)
+        let summary = try await harness.store.dashboardSummary(
+            today: CalendarDate(iso: "2026-03-03")!)
+        let eur = try XCTUnwrap(summary.currencies.first)
+        XCTAssertEqual(eur.outstanding, 60_000)
+        XCTAssertEqual(eur.overdue, 50_000)
+        XCTAssertEqual(eur.aging, [10_000, 10_000, 40_000, 0, 0])
+        XCTAssertEqual(eur.collectedThisMonth, 10_000)
+        XCTAssertEqual(eur.weekly.last, 10_000)
+        XCTAssertEqual(summary.weekStarts.last?.iso, "2026-03-02")
+        try await harness.app.test(.router) { client in
+            let (cookie, _) = try await Self.signIn(client, harness)
+            let page = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).text
+            XCTAssertTrue(page.contains("€600.00"), page)
+            XCTAssertTrue(page.contains("€500.00"))
+            XCTAssertTrue(page.contains("<svg class=\"chart\""))
+            XCTAssertTrue(page.contains("href=\"/dashboard/invoices?status=open&amp;aging=2\""))
+            XCTAssertFalse(page.contains("<script"))
+        }
+    }
+
+    func testTheListFiltersSearchesAndPagesWithoutRepeatsAndSurvivesHostileSearches() async throws {
+        let harness = self.harness!
+        for index in 0..<120 {
+            _ = try await harness.invoice(
+                number: String(format: "F-%04d", index), name: index % 2 == 0 ? "Camille Durand" : "Léa <b>Roux</b>",
+                amount: Int64(1_000 + index), dueInDays: index - 60)
+        }
+        try await harness.app.test(.router) { client in
+            let (cookie, _) = try await Self.signIn(client, harness)
+            var seen: [String] = []
+            var path: String? = "/dashboard/invoices?status=all&sort=due"
+            while let next = path {
+                let page = try await client.execute(uri: next, method: .get, headers: [.cookie: cookie]).text
+                seen += page.matches(of: /<a href="\/dashboard\/invoices\/\d+">(F-\d+)<\/a>/).map { String($0.1) }
+                path = page.firstMatch(of: /<a href="([^"]+)" rel="next">/).map {
+                    String($0.1).replacingOccurrences(of: "&amp;", with: "&")
+                }
+            }
+            XCTAssertEqual(seen.count, 120)
+            XCTAssertEqual(Set(seen).count, 120)
+            XCTAssertEqual(seen.first, "F-0000")
+
+            let overdue = try await client.execute(
+                uri: "/dashboard/invoices?status=overdue&aging=2", method: .get, headers: [.cookie: cookie]
+            ).text
+            // 31–60 days late: due 60…31 days ago, F-0000 … F-0029.
+            XCTAssertEqual(overdue.matches(of: /<tr><td><a href/).count, 30)
+
+            let search = try await client.execute(
+                uri: "/dashboard/invoices?status=all&q=F-011", method: .get, headers: [.cookie: cookie]
+            ).text
+            XCTAssertEqual(search.matches(of: /<tr><td><a href/).count, 10)
+            XCTAssertTrue(search.contains("Léa &lt;b&gt;Roux&lt;/b&gt;"))
+            for hostile in ["' OR 1=1 --", "%", "_", "<script>alert(1)</script>", "\"; DROP TABLE invoice; --"] {
+                let encoded = hostile.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                let response = try await client.execute(
+                    uri: "/dashboard/invoices?status=all&q=\(encoded)", method: .get, headers: [.cookie: cookie])
+                XCTAssertEqual(response.status, .ok, hostile)
+                XCTAssertEqual(response.text.matches(of: /<tr><td><a href/).count, 0, hostile)
+                XCTAssertFalse(response.text.contains("<script>alert"))
+            }
+        }
+        let count = try await harness.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice")
+        }
+        XCTAssertEqual(count, 120)
+    }
+
+    func testTheCSVExportIsTheFilteredListWithFormulasNeutralised() async throws {
+        let harness = self.harness!
+        _ = try await harness.invoice(number: "=1+2", name: "=HYPERLINK(\"http://evil.example\")", amount: 12_345)
+        _ = try await harness.invoice(
+            number: "F-2", name: "Plain, with comma", amount: 500, dueInDays: -3, phone: "+33698765432")
+        try await harness.app.test(.router) { client in
+            let (cookie, _) = try await Self.signIn(client, harness)
+            let response = try await client.execute(
+                uri: "/dashboard/invoices.csv?status=open&sort=number", method: .get, headers: [.cookie: cookie])
+            XCTAssertEqual(response.status, .ok)
+            XCTAssertEqual(response.headers[.contentType], "text/csv; charset=utf-8")
+            let lines = response.text.split(separator: "\r\n").map(String.init)
+            XCTAssertEqual(lines.count, 3)
+            XCTAssertEqual(
+                lines[1],
+                #""'=1+2","'=HYPERLINK(""http://evil.example"")","'+33612345678",EUR,123.45,0.00,123.45,2026-02-11,2026-03-13,open,0"#
+            )
+            XCTAssertTrue(lines[2].hasPrefix(#"F-2,"Plain, with comma","'+33698765432",EUR,5.00,0.00,5.00"#), lines[2])
+            XCTAssertTrue(lines[2].hasSuffix(",open,3"))
+        }
+    }
+
+    func testTheInvoicePageRecordsAPaymentPausesAndShowsTheTextBeforeSending() async throws {
+        let harness = self.harness!
+        let (invoice, _) = try await harness.invoice(amount: 123_456, dueInDays: -8)
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await Self.signIn(client, harness)
+            let path = "/dashboard/invoices/\(invoice.id)"
+            var page = try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]).text
+            // The text the customer would get, with its encoding and segments, before anything is sent.
+            XCTAssertTrue(page.contains("stage <strong>late</strong>: GSM-7"), page)
+            XCTAssertTrue(page.contains("1 segment(s)"))
+            XCTAssertTrue(page.contains("facture F-2026-0042 de 1 234,56 € en retard"))
+            var messages = try await harness.store.messages(invoiceID: invoice.id)
+            XCTAssertEqual(messages.count, 0, "the preview sends and keeps nothing")
+
+            var response = try await Self.post(
+                client, path + "/payments", "csrf=\(csrf)&amount=abc&method=cash", cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther)
+            XCTAssertTrue(response.headers[.location]?.contains("not%20a%20number") ?? false, "\(response.headers)")
+            response = try await Self.post(
+                client, path + "/payments", "csrf=\(csrf)&amount=234%2C56&method=cash&reference=CASH-1", cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther)
+            let after = try await harness.store.invoice(id: invoice.id)
+            XCTAssertEqual(after.paid, 23_456)
+
+            response = try await Self.post(
+                client, path + "/pause", "csrf=\(csrf)&reason=dispute+by+phone", cookie: cookie)
+            let paused = try await harness.store.invoice(id: invoice.id)
+            XCTAssertEqual(paused.remindersPausedReason, "dispute by phone")
+            response = try await Self.post(client, path + "/remind", "csrf=\(csrf)", cookie: cookie)
+            messages = try await harness.store.messages(invoiceID: invoice.id)
+            XCTAssertEqual(messages.count, 1, "remind now goes out even while paused, by the business's choice")
+
+            page = try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]).text
+            XCTAssertTrue(page.contains("action.payment.recorded"))
+            XCTAssertTrue(page.contains("by owner@example.com: €234.56 by cash"))
+            XCTAssertTrue(page.contains("action.reminders.paused"))
+            XCTAssertTrue(page.contains("payment.received"))
+        }
+    }
+
+    func testTheInboxAcceptsAPlanWithAChangedSchedule() async throws {
+        let harness = self.harness!
+        let (invoice, _) = try await harness.invoice(amount: 30_000)
+        let today = CalendarDate(iso: "2026-03-03")!
+        let outcome = try await harness.store.submitRequest(
+            NewRequest(
+                kind: .plan, invoiceID: invoice.id, linkID: nil,
+                schedule: PaymentPlan.schedule(
+                    balance: 30_000, count: 3, frequency: .monthly, firstDate: today.adding(days: 7)),
+                message: "<b>merci</b>"),
+            now: harness.clock.now, today: today,
+            links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
+        ) { _ in "ok" }
+        guard case .created(let request) = outcome else { return XCTFail("\(outcome)") }
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await Self.signIn(client, harness)
+            let page = try await client.execute(uri: "/dashboard/requests", method: .get, headers: [.cookie: cookie])
+                .text
+            XCTAssertTrue(page.contains("&lt;b&gt;merci&lt;/b&gt;"))
+            XCTAssertTrue(page.contains("2026-03-10 100.00\n2026-04-10 100.00\n2026-05-10 100.00"), page)
+            var response = try await Self.post(
+                client, "/dashboard/requests/\(request.id)/accept",
+                "csrf=\(csrf)&schedule=2026-03-10+100%0A2026-04-10+150", cookie: cookie)
+            XCTAssertTrue(response.headers[.location]?.contains("Not%20done") ?? false, "\(response.headers)")
+            response = try await Self.post(
+                client, "/dashboard/requests/\(request.id)/accept",
+                "csrf=\(csrf)&schedule=2026-03-10+150%0A2026-04-10+150&message=OK", cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther)
+        }
+        let plan = try await harness.store.plan(invoiceID: invoice.id)
+        XCTAssertEqual(plan?.instalments.map(\.amount), [15_000, 15_000])
+        let history = try await harness.store.history(invoiceID: invoice.id).map(\.kind)
+        XCTAssertTrue(history.contains("action.request.accepted"))
+    }
+
+    // MARK: - Helpers
+
+    static func post(_ client: some TestClientProtocol, _ path: String, _ body: String, cookie: String? = nil)
+        async throws -> TestResponse
+    {
+        var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .accept: "text/html"]
+        if let cookie { headers[.cookie] = cookie }
+        return try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    /// Adds an owner and signs in: the cookie to send, and the CSRF token the pages carry.
+    static func signIn(_ client: some TestClientProtocol, _ harness: Harness) async throws -> (String, String) {
+        _ = try await harness.store.addUser(
+            email: "owner@example.com", password: password, role: .owner, now: harness.clock.now)
+        let form = try await client.execute(uri: "/login", method: .get)
+        let token = try XCTUnwrap(form.text.firstMatch(of: /name="token" value="([^"]+)"/)?.1)
+        let response = try await post(
+            client, "/login", "token=\(token)&email=owner%40example.com&password=correct+horse+battery")
+        let cookie = String(try XCTUnwrap(response.headers[.setCookie]).split(separator: ";")[0])
+        let page = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).text
+        let csrf = try XCTUnwrap(page.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
+        return (cookie, String(csrf))
+    }
+}

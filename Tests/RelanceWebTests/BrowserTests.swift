@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import RelanceCore
+import RelanceStore
 import XCTest
 
 @testable import RelanceWeb
@@ -61,6 +63,49 @@ final class BrowserTests: XCTestCase {
         XCTAssertEqual(proposed.schedule.map(\.amount), [45_000, 45_000])
         let summary = try await harness.store.invoice(id: invoice.id)
         XCTAssertEqual(summary.remindersPausedReason, "payment plan proposed")
+    }
+
+    func testTheDashboardPagesFitADesktopAndAPhoneWithLabelsAndNothingExternal() async throws {
+        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
+        guard let python = BrowserTests.executable("python3"), BrowserTests.executable("chromium") != nil,
+            BrowserTests.executable("chromedriver") != nil, BrowserTests.run(python, ["-c", "import selenium"]) == 0
+        else {
+            if required { return XCTFail("chromium, chromedriver or selenium is missing") }
+            throw XCTSkip("chromium, chromedriver and Python selenium are needed (see .ci/run)")
+        }
+        let harness = try Harness()
+        defer { harness.cleanUp() }
+        let (invoice, _) = try await harness.invoice(
+            name: "Marie-Amélie Fontaine-Delacroix", amount: 1_234_567, dueInDays: -40)
+        _ = try await harness.invoice(
+            number: "F-2026-0043", name: "Léa Roux", amount: 9_900, dueInDays: 5, phone: "+33698765432")
+        _ = try await harness.store.recordPayment(
+            invoiceID: invoice.id,
+            NewPayment(amount: 34_567, method: "transfer", reference: "VIR-1", receivedAt: harness.clock.now),
+            now: harness.clock.now)
+        let today = CalendarDate(instant: harness.clock.now, timeZone: TimeZone(identifier: "Europe/Paris")!)
+        _ = try await harness.store.submitRequest(
+            NewRequest(
+                kind: .plan, invoiceID: invoice.id, linkID: nil,
+                schedule: PaymentPlan.schedule(
+                    balance: 1_200_000, count: 4, frequency: .monthly, firstDate: today.adding(days: 7)),
+                message: "Quatre fois, s'il vous plaît."),
+            now: harness.clock.now, today: today,
+            links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
+        ) { _ in "ok" }
+        _ = try await harness.store.addUser(
+            email: "owner@example.com", password: "correct horse battery", role: .owner, now: harness.clock.now)
+        let script = Harness.repository.appendingPathComponent("Tests/e2e/dashboard_pages.py").path
+        let directory = FileManager.default.temporaryDirectory.path
+        try await Application(router: harness.router, logger: harness.logs.logger).test(.live) { client in
+            let base = "http://localhost:\(try XCTUnwrap(client.port))"
+            let status = await BrowserTests.runDetached(
+                python, [script, base, "owner@example.com", "correct horse battery", directory])
+            XCTAssertEqual(status, 0, "the dashboard check failed (see its output above)")
+            // With a wrong password the same walk must fail, or it proves nothing.
+            let wrong = await BrowserTests.runDetached(python, [script, base, "owner@example.com", "wrong password"])
+            XCTAssertNotEqual(wrong, 0)
+        }
     }
 
     static func executable(_ name: String) -> String? {

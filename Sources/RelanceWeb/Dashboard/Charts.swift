@@ -8,9 +8,11 @@ enum BarChart {
         var value: Int64
         var display: String
         var link: String?
+        /// What a screen reader hears for the bar, when the visible label is shortened or left out.
+        var name: String? = nil
     }
 
-    static func svg(_ bars: [Bar], title: String, width: Int = 640, height: Int = 220) -> String {
+    static func svg(_ bars: [Bar], title: String, width: Int = 400, height: Int = 200) -> String {
         let top = 22
         let bottom = 34
         let plot = height - top - bottom
@@ -28,7 +30,7 @@ enum BarChart {
             let center = Int(slot * (Double(index) + 0.5))
             let x = center - barWidth / 2
             let y = top + plot - barHeight
-            var group = "<g><title>\(HTML.escaped(bar.label)): \(HTML.escaped(bar.display))</title>"
+            var group = "<g><title>\(HTML.escaped(bar.name ?? bar.label)): \(HTML.escaped(bar.display))</title>"
             group += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(barWidth)\" height=\"\(barHeight)\" class=\"bar\"/>"
             if bar.value > 0 {
                 group += "<text x=\"\(center)\" y=\"\(y - 5)\" class=\"value\">\(HTML.escaped(bar.display))</text>"

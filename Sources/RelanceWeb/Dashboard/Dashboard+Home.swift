@@ -21,8 +21,12 @@ extension Dashboard {
             }
             let weekly = totals.weekly.enumerated().map { index, value in
                 let (_, month, day) = summary.weekStarts[index].components
+                // Every other week is labelled, counting back from this one, so labels never overlap on a phone.
+                let labelled = (totals.weekly.count - 1 - index) % 2 == 0
                 return BarChart.Bar(
-                    label: "\(day)/\(month)", value: value, display: Dashboard.shortAmount(value, currency), link: nil)
+                    label: labelled ? "\(day)/\(month)" : "", value: value,
+                    display: Dashboard.shortAmount(value, currency), link: nil,
+                    name: "week of \(Format.date(summary.weekStarts[index], .en))")
             }
             return [
                 "code": currency.code, "outstanding": money(totals.outstanding), "overdue": money(totals.overdue),

@@ -208,6 +208,10 @@ extension Dashboard {
                 values["preview_refused"] = Dashboard.describe(refusal)
             }
         }
+        let open = try await store.requests(status: .pending, beforeID: nil, limit: 200).filter { $0.invoiceID == id }
+        values["pending_requests"] = open.map {
+            ["id": $0.id, "kind": $0.kind == .plan ? "plan proposal" : "question"]
+        }
         values["methods"] = API.paymentMethods.sorted().map { ["value": $0, "selected": $0 == "transfer"] }
         return views.page("invoice", values, session: session)
     }

@@ -137,6 +137,7 @@ extension Store {
         migrator.registerMigration("2026-11-29-reminders", migrate: remindersMigration)
         migrator.registerMigration("2026-11-29-requests", migrate: requestsMigration)
         migrator.registerMigration("2026-11-29-accounts", migrate: accountsMigration)
+        migrator.registerMigration("2026-11-29-variants", migrate: variantsMigration)
         return migrator
     }()
 }

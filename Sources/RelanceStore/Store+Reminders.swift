@@ -428,8 +428,18 @@ extension Store {
         }
         let currency = items[0].balance.currency
         let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
-        let template = try Store.messageTemplate(
+        var template = try Store.messageTemplate(
             db, stage: templateStage ?? stage, channel: .sms, language: language, combined: combined)
+        // An A/B test on this wording: a stable share of customers gets B, and the message says which.
+        var variant: String?
+        if let other = try Store.variant(db, stage: templateStage ?? stage, language: language, combined: combined) {
+            if Store.getsVariantB(customerID: customerID, stage: templateStage ?? stage, share: other.share) {
+                template = try MessageTemplate(other.body)
+                variant = "B"
+            } else {
+                variant = "A"
+            }
+        }
         let text = template.render([
             .customer_name: customerName, .business_name: business.name,
             .amount: Format.amount(items[0].balance, language), .invoice_number: items[0].number,
@@ -441,12 +451,12 @@ extension Store {
         try db.cachedStatement(
             sql: """
                 INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, status, stage,
-                    encoding, segments, created_at, updated_at)
-                VALUES (?, ?, ?, 'reminder', 'sms', ?, ?, 'queued', ?, ?, ?, ?, ?)
+                    encoding, segments, created_at, updated_at, variant)
+                VALUES (?, ?, ?, 'reminder', 'sms', ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             customerID, combined ? nil : items[0].id, link.linkID, phone, analysis.text, stage,
-            analysis.encoding.rawValue, analysis.segments, nowText, nowText,
+            analysis.encoding.rawValue, analysis.segments, nowText, nowText, variant,
         ])
         let messageID = db.lastInsertedRowID
         try db.cachedStatement(sql: "UPDATE link SET message_id = ? WHERE id = ?").execute(arguments: [

@@ -298,16 +298,36 @@ extension API {
     func resource(_ template: MessageTemplate, stage: String, language: Language, combined: Bool, _ business: Business)
         -> TemplateResource
     {
+        let check = TemplateCheck(template, language: language, business: business, settings: settings)
+        return TemplateResource(
+            stage: stage, channel: "sms", locale: language.rawValue, combined: combined, body: template.source,
+            preview: check.analysis.text, encoding: check.analysis.encoding.rawValue, segments: check.analysis.segments,
+            characters_forcing_ucs2: check.analysis.charactersForcingUCS2.map(String.init), warnings: check.warnings)
+    }
+}
+
+/// A template rendered with long realistic values (a 20-character name, `12 345,67 €`, a full link),
+/// measured, and what a business should know about it.
+struct TemplateCheck {
+    let analysis: SMSAnalysis
+    let warnings: [String]
+
+    init(_ template: MessageTemplate, language: Language, business: Business, settings: WebSettings) {
         let amount =
             Currency(code: "EUR").map { Format.amount(Money(minorUnits: 1_234_567, currency: $0), language) } ?? ""
-        let text = template.render([
-            .customer_name: "Marie-Claude Dubois-", .business_name: business.name, .amount: amount, .total: amount,
-            .invoice_number: "F-2026-00042", .invoice_count: "12",
-            .due_date: Format.shortDate(CalendarDate(daysSinceEpoch: 20_724), language),
-            .link: settings.linkURL(token: String(repeating: "x", count: SignedLink.tokenLength)),
-            .business_phone: business.phone ?? "",
-        ])
-        let analysis = SMSText.analyze(text)
+        self.init(
+            template,
+            rendered: template.render([
+                .customer_name: "Marie-Claude Dubois-", .business_name: business.name, .amount: amount, .total: amount,
+                .invoice_number: "F-2026-00042", .invoice_count: "12",
+                .due_date: Format.shortDate(CalendarDate(daysSinceEpoch: 20_724), language),
+                .link: settings.linkURL(token: String(repeating: "x", count: SignedLink.tokenLength)),
+                .business_phone: business.phone ?? "",
+            ]))
+    }
+
+    init(_ template: MessageTemplate, rendered: String) {
+        analysis = SMSText.analyze(rendered)
         var warnings: [String] = []
         if analysis.encoding == .ucs2 {
             warnings.append(
@@ -318,9 +338,6 @@ extension API {
         if !template.variables.contains(.link) {
             warnings.append("no {{link}}: the customer cannot pay from the message")
         }
-        return TemplateResource(
-            stage: stage, channel: "sms", locale: language.rawValue, combined: combined, body: template.source,
-            preview: analysis.text, encoding: analysis.encoding.rawValue, segments: analysis.segments,
-            characters_forcing_ucs2: analysis.charactersForcingUCS2.map(String.init), warnings: warnings)
+        self.warnings = warnings
     }
 }

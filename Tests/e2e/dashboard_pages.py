@@ -8,8 +8,8 @@ Example:
     python3 Tests/e2e/dashboard_pages.py http://127.0.0.1:8080 owner@example.com 'secret' /tmp
 
 Headless Chromium (Debian `chromium` + `chromium-driver`). Signs in through /login, then at 1280x800 and
-at 390x844 opens the home page, the invoice list, the first invoice of the list and the requests inbox,
-and checks on each:
+at 390x844 opens the home page, the invoice list, the first invoice of the list, the requests inbox, the
+templates, one template's editor and "what works", and checks on each:
   * the page is the dashboard page asked for (not the sign-in form), with exactly one h1;
   * it does not scroll sideways (wide tables scroll inside their own box);
   * every visible form field has a label (a <label for>, a wrapping <label>, or aria-label);
@@ -122,6 +122,9 @@ def run(base, email, password, directory):
             invoice_path = links[0].get_attribute("href").replace(base, "")
             check_page(driver, base, invoice_path, "Invoice", "invoice", width, directory)
             check_page(driver, base, "/dashboard/requests", "Requests", "requests", width, directory)
+            check_page(driver, base, "/dashboard/templates", "Templates", "templates", width, directory)
+            check_page(driver, base, "/dashboard/templates/late/fr?combined=0", "Wording", "template", width, directory)
+            check_page(driver, base, "/dashboard/results", "What works", "results", width, directory)
         finally:
             driver.quit()
 

@@ -59,6 +59,10 @@ struct Dashboard: Sendable {
             Route(method: .post, path: "requests/:id/accept", handler: accept),
             Route(method: .post, path: "requests/:id/decline", handler: decline),
             Route(method: .post, path: "requests/:id/reply", handler: reply),
+            Route(method: .get, path: "templates", handler: templates),
+            Route(method: .get, path: "templates/:stage/:locale", handler: editTemplate),
+            Route(method: .post, path: "templates/:stage/:locale", handler: saveTemplate),
+            Route(method: .get, path: "results", handler: results),
             Route(method: .get, path: "api/summary", handler: summaryJSON),
         ]
     }

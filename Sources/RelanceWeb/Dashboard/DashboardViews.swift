@@ -10,7 +10,9 @@ struct DashboardViews: Sendable {
     let library: MustacheLibrary
     let cssHref: String
 
-    static let names = ["layout", "login", "home", "invoices", "invoice", "requests"]
+    static let names = [
+        "layout", "login", "home", "invoices", "invoice", "requests", "templates", "template", "results",
+    ]
 
     init(directory: URL, cssHref: String) throws {
         var library = MustacheLibrary()

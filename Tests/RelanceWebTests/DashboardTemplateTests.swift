@@ -1,0 +1,221 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RelanceCore
+import XCTest
+
+@testable import RelanceStore
+@testable import RelanceWeb
+
+/// The template editor, A/B tests, and "what works" computed on a history with known answers.
+final class DashboardTemplateTests: XCTestCase {
+    var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness.cleanUp() }
+
+    func testTheEditorMeasuresEveryTextAndSavesOnlyOnesThatParseAndFit() async throws {
+        let harness = self.harness!
+        _ = try await harness.invoice(amount: 45_600, dueInDays: -8)
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await DashboardTests.signIn(client, harness)
+            let path = "/dashboard/templates/late/fr"
+            let page = try await client.execute(uri: path + "?combined=0", method: .get, headers: [.cookie: cookie])
+                .text
+            XCTAssertTrue(page.contains("GSM-7</strong> · 155 of 160 per segment · <strong>1 segment(s)"), page)
+            XCTAssertTrue(page.contains("With invoice F-2026-0042"))
+            XCTAssertTrue(page.plainSpaces.contains("facture F-2026-0042 de 456,00 € en retard"))
+
+            // A circumflex makes it UCS-2: shown at once, saved only when asked.
+            let accented =
+                "{{business_name}}: {{customer_name}}, votre facture {{invoice_number}} est en retard, merci de la régler au plus tôt. Pour régler: {{link}}"
+            var response = try await DashboardTests.post(
+                client, path,
+                "csrf=\(csrf)&combined=0&action=preview&body=" + RequestTests.encode(accented), cookie: cookie)
+            XCTAssertEqual(response.status, .ok)
+            XCTAssertTrue(
+                response.text.contains("UCS-2 (70 characters per segment) because of &#39;ô&#39;"), response.text)
+            XCTAssertTrue(response.text.contains("<strong>UCS-2</strong>"))
+            XCTAssertFalse(response.text.contains("<strong>1 segment(s)"))
+            var stored = try await harness.store.messageTemplate(
+                stage: "late", channel: .sms, language: .fr, combined: false)
+            XCTAssertFalse(stored.source.contains("au plus tôt"))
+
+            response = try await DashboardTests.post(
+                client, path,
+                "csrf=\(csrf)&combined=0&action=save&body=" + RequestTests.encode("Hi {{customer_nme}} {{link}}"),
+                cookie: cookie)
+            XCTAssertEqual(response.status, .unprocessableContent)
+            XCTAssertTrue(response.text.contains("line 1, column 4"), response.text)
+            let long = String(repeating: "ô", count: 250) + " {{link}}"
+            response = try await DashboardTests.post(
+                client, path, "csrf=\(csrf)&combined=0&action=save&body=" + RequestTests.encode(long), cookie: cookie)
+            XCTAssertEqual(response.status, .unprocessableContent)
+            XCTAssertTrue(response.text.contains("segments with realistic values; at most 3"))
+
+            let short = "{{business_name}}: facture {{invoice_number}} en retard ({{amount}}). {{link}}"
+            response = try await DashboardTests.post(
+                client, path, "csrf=\(csrf)&combined=0&action=save&body=" + RequestTests.encode(short), cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther)
+            stored = try await harness.store.messageTemplate(
+                stage: "late", channel: .sms, language: .fr, combined: false)
+            XCTAssertEqual(stored.source, short)
+
+            let unknown = try await client.execute(
+                uri: "/dashboard/templates/nope/fr", method: .get, headers: [.cookie: cookie])
+            XCTAssertEqual(unknown.status, .notFound)
+        }
+        let audit = try await harness.store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT action FROM audit WHERE action LIKE 'template.%'")
+        }
+        XCTAssertEqual(audit, ["template.saved"])
+    }
+
+    func testAnABTestSplitsCustomersStablyAndEachMessageSaysWhichItGot() async throws {
+        let harness = self.harness!
+        for index in 0..<40 {
+            _ = try await harness.invoice(
+                number: "F-\(index)", name: "Client \(index)", amount: 10_000, dueInDays: -8,
+                phone: "+336\(String(format: "%08d", 10_000_000 + index))")
+        }
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await DashboardTests.signIn(client, harness)
+            let b =
+                "{{business_name}}: {{customer_name}}, un petit oubli ? Facture {{invoice_number}}, {{amount}}: {{link}}"
+            let response = try await DashboardTests.post(
+                client, "/dashboard/templates/late/fr",
+                "csrf=\(csrf)&combined=0&action=save_variant&share=50&body=x&variant_body=" + RequestTests.encode(b),
+                cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther)
+        }
+        // Tuesday 3 March 2026, 10:00 in Paris: inside the sending window.
+        let summary = try await harness.store.runScheduler(
+            now: Instant.parse("2026-03-03T09:00:00Z")!,
+            links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring))
+        XCTAssertEqual(summary.queued.count, 40)
+        let rows = try await harness.store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT customer_id, variant, body FROM message WHERE kind = 'reminder'")
+        }
+        let b = rows.filter { $0["variant"] as String? == "B" }
+        let a = rows.filter { $0["variant"] as String? == "A" }
+        XCTAssertEqual(a.count + b.count, 40)
+        XCTAssertGreaterThan(a.count, 8)
+        XCTAssertGreaterThan(b.count, 8)
+        XCTAssertTrue(b.allSatisfy { ($0["body"] as String).contains("un petit oubli") })
+        XCTAssertTrue(a.allSatisfy { ($0["body"] as String).contains("en retard") })
+        // The draw is stable: the same customer and stage always land on the same side.
+        for row in rows {
+            let customer: Int64 = row["customer_id"]
+            XCTAssertEqual(
+                Store.getsVariantB(customerID: customer, stage: "late", share: 50), row["variant"] as String? == "B")
+        }
+    }
+
+    func testWhatWorksOnAKnownHistory() async throws {
+        let harness = self.harness!
+        let start = Instant.parse("2026-02-01T10:00:00Z")!
+        // late/A: 40 sent, 30 delivered, 12 opened, 8 paid within 7 days (after 24 h), 2 paid after 10 days.
+        // late/B: 40 sent, 40 delivered, 20 opened, 20 paid within 7 days (after 48 h).
+        // final: 10 sent, none paid.
+        try await seed(
+            harness, variant: "A", count: 40, delivered: 30, opened: 12,
+            paidHours: Array(repeating: 24.0, count: 8) + [240, 240], start: start)
+        try await seed(
+            harness, variant: "B", count: 40, delivered: 40, opened: 20, paidHours: Array(repeating: 48.0, count: 20),
+            start: start, offset: 100)
+        try await seed(
+            harness, stage: "final", variant: nil, count: 10, delivered: 10, opened: 0, paidHours: [], start: start,
+            offset: 200)
+        let outcomes = try await harness.store.reminderOutcomes(since: start.addingTimeInterval(-86_400))
+        XCTAssertEqual(outcomes.map { "\($0.stage)/\($0.variant)" }, ["late/A", "late/B", "final/"])
+        let a = outcomes[0]
+        XCTAssertEqual([a.sent, a.delivered, a.clicked, a.paidWithin7Days], [40, 30, 12, 8])
+        XCTAssertEqual(a.medianHoursToPayment, 24)
+        XCTAssertEqual(outcomes[1].paidWithin7Days, 20)
+        XCTAssertEqual(outcomes[1].medianHoursToPayment, 48)
+        XCTAssertNil(outcomes[2].medianHoursToPayment)
+
+        // Wilson 95%, checked against an independent computation.
+        let rateA = try XCTUnwrap(Rate(8, of: 40).interval)
+        XCTAssertEqual(rateA.low, 0.104_999_897, accuracy: 1e-6)
+        XCTAssertEqual(rateA.high, 0.347_573_063, accuracy: 1e-6)
+        let rateB = try XCTUnwrap(Rate(20, of: 40).interval)
+        XCTAssertEqual(rateB.low, 0.351_995_269, accuracy: 1e-6)
+        XCTAssertEqual(rateB.high, 0.648_004_731, accuracy: 1e-6)
+        let none = try XCTUnwrap(Rate(0, of: 10).interval)
+        XCTAssertEqual(none.low, 0)
+        XCTAssertEqual(none.high, 0.277_532_800, accuracy: 1e-6)
+
+        XCTAssertEqual(
+            Dashboard.verdicts(outcomes),
+            [
+                "late: B gets paid within 7 days more often than A (50% against 20%), and the 95% intervals do not overlap."
+            ])
+        var small = outcomes
+        small[1].sent = 12
+        XCTAssertEqual(
+            Dashboard.verdicts(small),
+            ["late: too few messages to compare A and B yet (40 and 12 sent; 30 of each are needed)."])
+
+        try await harness.app.test(.router) { client in
+            let (cookie, _) = try await DashboardTests.signIn(client, harness)
+            let response = try await client.execute(
+                uri: "/dashboard/results?days=90", method: .get, headers: [.cookie: cookie])
+            XCTAssertEqual(response.status, .ok)
+            let page = response.text
+            XCTAssertTrue(page.contains("B gets paid within 7 days more often than A"), page)
+            XCTAssertTrue(page.contains("<strong>20%</strong> <span class=\"muted\">[10%–35%] 8 of 40</span>"))
+            XCTAssertTrue(page.contains("<td>24 h</td>"))
+            XCTAssertTrue(page.contains("<td>2.0 days</td>"))
+            XCTAssertTrue(page.contains("<span class=\"tag soon\">few</span>"), "final has 10 messages")
+            XCTAssertTrue(page.contains("<svg class=\"funnel\""))
+        }
+    }
+
+    /// Reminders as the scheduler would have left them, with their outcome written in.
+    func seed(
+        _ harness: Harness, stage: String = "late", variant: String?, count: Int, delivered: Int, opened: Int,
+        paidHours: [Double], start: Date, offset: Int = 0
+    ) async throws {
+        for index in 0..<count {
+            let (invoice, link) = try await harness.invoice(
+                number: "S-\(offset + index)", name: "Client \(offset + index)", amount: 10_000, dueInDays: -8,
+                phone: "+336\(String(format: "%08d", 20_000_000 + offset + index))")
+            try await harness.store.pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, status, stage,
+                            created_at, updated_at, variant)
+                        VALUES (?, ?, ?, 'reminder', 'sms', '+33600000000', 'text', ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        invoice.customerID, invoice.id, link.linkID, index < delivered ? "delivered" : "sent", stage,
+                        start,
+                        start, variant,
+                    ])
+                let messageID = db.lastInsertedRowID
+                try db.execute(
+                    sql: """
+                        INSERT INTO reminder (invoice_id, stage, occurrence, channel, message_id, created_at)
+                        VALUES (?, ?, 1, 'sms', ?, ?)
+                        """, arguments: [invoice.id, stage, messageID, start])
+                try db.execute(sql: "UPDATE link SET message_id = ? WHERE id = ?", arguments: [messageID, link.linkID])
+                if index < opened {
+                    // A person (twice: still one message opened) and a link preview, which never counts.
+                    for agent in ["person", "person", "preview"] {
+                        try db.execute(
+                            sql: "INSERT INTO click (link_id, at, agent) VALUES (?, ?, ?)",
+                            arguments: [link.linkID, start.addingTimeInterval(600), agent])
+                    }
+                }
+                if index < paidHours.count {
+                    try db.execute(
+                        sql: "UPDATE invoice SET paid_at = ? WHERE id = ?",
+                        arguments: [start.addingTimeInterval(paidHours[index] * 3600), invoice.id])
+                }
+            }
+        }
+    }
+}

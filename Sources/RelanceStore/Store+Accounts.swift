@@ -35,6 +35,7 @@ public enum AccountError: Error, Equatable, Sendable {
     case duplicateEmail
     case invalidEmail
     case weakPassword
+    case lastOwner
 }
 
 extension Store {
@@ -227,5 +228,26 @@ extension Store {
         try db.execute(
             sql: "INSERT INTO audit (at, user_id, action, invoice_id, detail) VALUES (?, ?, ?, ?, ?)",
             arguments: [at, userID, action, invoiceID, detail])
+    }
+}
+
+extension Store {
+    /// Closes an account and its sessions. The last owner cannot be disabled: someone must manage users.
+    public func disableUser(id: Int64, now: Date) async throws {
+        try await pool.write { db in
+            guard
+                let role = try String.fetchOne(
+                    db, sql: "SELECT role FROM user WHERE id = ? AND disabled_at IS NULL", arguments: [id])
+            else { throw StoreError.notFound("user \(id)") }
+            if role == UserRole.owner.rawValue {
+                let owners =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM user WHERE role = 'owner' AND disabled_at IS NULL") ?? 0
+                guard owners > 1 else { throw AccountError.lastOwner }
+            }
+            try db.execute(sql: "UPDATE user SET disabled_at = ? WHERE id = ?", arguments: [now, id])
+            try db.execute(
+                sql: "UPDATE session SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", arguments: [now, id])
+        }
     }
 }

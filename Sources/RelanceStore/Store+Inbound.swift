@@ -166,6 +166,7 @@ public struct InboundReply: Sendable, Equatable {
     /// `stop`, `start` or `other`.
     public var keyword: String
     public var receivedAt: Date
+    public var read: Bool
 }
 
 extension Store {
@@ -175,15 +176,25 @@ extension Store {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT n.id, n.from_number, n.body, n.keyword, n.received_at, c.name
+                    SELECT n.id, n.from_number, n.body, n.keyword, n.received_at, n.read_at, c.name
                     FROM inbound n LEFT JOIN customer c ON c.id = n.customer_id
                     ORDER BY n.id DESC LIMIT ?
                     """, arguments: [limit]
             ).map {
                 InboundReply(
                     id: $0["id"], from: $0["from_number"], customerName: $0["name"], body: $0["body"],
-                    keyword: $0["keyword"], receivedAt: $0["received_at"])
+                    keyword: $0["keyword"], receivedAt: $0["received_at"], read: $0["read_at"] as String? != nil)
             }
+        }
+    }
+}
+
+extension Store {
+    /// Marks a reply as seen by the business.
+    public func markReplyRead(id: Int64, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE inbound SET read_at = ? WHERE id = ? AND read_at IS NULL", arguments: [now, id])
         }
     }
 }

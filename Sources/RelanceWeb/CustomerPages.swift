@@ -457,9 +457,10 @@ struct CustomerPages: Sendable {
     }
 }
 
-/// Decoded `application/x-www-form-urlencoded` fields; the first value of a repeated name wins.
+/// Decoded `application/x-www-form-urlencoded` fields; the first value of a repeated name wins, and
+/// `all` gives every value (checkboxes).
 struct FormFields {
-    private var values: [String: String] = [:]
+    private var values: [String: [String]] = [:]
 
     init(_ body: String) {
         for pair in body.split(separator: "&") {
@@ -467,11 +468,13 @@ struct FormFields {
             guard let rawName = parts.first else { continue }
             let name = FormFields.decode(rawName)
             let value = parts.count > 1 ? FormFields.decode(parts[1]) : ""
-            if let name, let value, values[name] == nil { values[name] = value }
+            if let name, let value, (values[name]?.count ?? 0) < 100 { values[name, default: []].append(value) }
         }
     }
 
-    subscript(name: String) -> String? { values[name] }
+    subscript(name: String) -> String? { values[name]?.first }
+
+    func all(_ name: String) -> [String] { values[name] ?? [] }
 
     static func decode(_ text: Substring) -> String? {
         text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding

@@ -45,6 +45,7 @@ struct UserCommand: AsyncParsableCommand {
                 case .duplicateEmail: throw CommandFailure("an account with this email already exists")
                 case .invalidEmail: throw CommandFailure("--email does not look like an email address")
                 case .weakPassword: throw CommandFailure("the password must be at least 10 characters")
+                case .lastOwner: throw CommandFailure("the last owner cannot be removed")
                 }
             }
         }

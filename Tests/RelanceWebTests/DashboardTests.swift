@@ -373,3 +373,132 @@ final class DashboardTests: XCTestCase {
         return (cookie, String(csrf))
     }
 }
+
+extension DashboardTests {
+    func testStaffCanWorkButNotManageUsersOrSettings() async throws {
+        let harness = self.harness!
+        _ = try await harness.store.addUser(
+            email: "staff@example.com", password: Self.password, role: .staff, now: harness.clock.now)
+        try await harness.app.test(.router) { client in
+            let form = try await client.execute(uri: "/login", method: .get)
+            let token = try XCTUnwrap(form.text.firstMatch(of: /name="token" value="([^"]+)"/)?.1)
+            let response = try await Self.post(
+                client, "/login", "token=\(token)&email=staff%40example.com&password=correct+horse+battery")
+            let cookie = String(try XCTUnwrap(response.headers[.setCookie]).split(separator: ";")[0])
+            let home = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).text
+            XCTAssertFalse(home.contains("href=\"/dashboard/users\""))
+            let csrf = try XCTUnwrap(home.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
+            let users = try await client.execute(uri: "/dashboard/users", method: .get, headers: [.cookie: cookie])
+            XCTAssertEqual(users.status, .forbidden)
+            let add = try await Self.post(
+                client, "/dashboard/users", "csrf=\(csrf)&email=new%40example.com&password=0123456789ab&role=owner",
+                cookie: cookie)
+            XCTAssertEqual(add.status, .forbidden)
+            let settings = try await client.execute(
+                uri: "/dashboard/settings", method: .get, headers: [.cookie: cookie])
+            XCTAssertEqual(settings.status, .ok)
+            XCTAssertTrue(settings.text.contains("Only an owner can change the settings."))
+            let save = try await Self.post(client, "/dashboard/settings", "csrf=\(csrf)&name=Mine", cookie: cookie)
+            XCTAssertEqual(save.status, .forbidden)
+        }
+        let emails = try await harness.store.users().map(\.email)
+        XCTAssertEqual(emails, ["staff@example.com"])
+        let business = try await harness.store.business()
+        XCTAssertEqual(business.name, "Atelier Martin")
+    }
+
+    func testSettingsAreSavedWholeOrNotAtAll() async throws {
+        let harness = self.harness!
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await Self.signIn(client, harness)
+            let good = [
+                "name=Plomberie+Martin", "phone=%2B33+4+72+00+00+00", "email=compta%40example.com",
+                "default_locale=en", "time_zone=Europe%2FParis", "link_days=30",
+                "iban=FR76+3000+6000+0112+3456+7890+189",
+                "bic=AGRIFRPP", "start_hour=8", "end_hour=20", "weekday=1", "weekday=2", "weekday=3",
+                "holidays=2026-05-01%0D%0A2026-07-14", "cap_hours=48", "pause_on_reply=on", "max_instalments=6",
+                "max_span=180", "min_instalment=25.00", "break_after=12",
+            ]
+            var bad = good.map {
+                $0.hasPrefix("iban=")
+                    ? "iban=FR76+3000+6000+0112+3456+7890+188" : $0.hasPrefix("start_hour=") ? "start_hour=21" : $0
+            }
+            bad.append("holidays=never")
+            var response = try await Self.post(
+                client, "/dashboard/settings", "csrf=\(csrf)&" + bad.joined(separator: "&"), cookie: cookie)
+            XCTAssertEqual(response.status, .unprocessableContent)
+            for message in ["IBAN: the check digits do not match", "sending hours"] {
+                XCTAssertTrue(response.text.contains(message), "\(message): \(response.text)")
+            }
+            let unchanged = try await harness.store.business()
+            XCTAssertEqual(unchanged.name, "Atelier Martin")
+
+            response = try await Self.post(
+                client, "/dashboard/settings", "csrf=\(csrf)&" + good.joined(separator: "&"), cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther, response.text)
+        }
+        let business = try await harness.store.business()
+        XCTAssertEqual(business.name, "Plomberie Martin")
+        XCTAssertEqual(business.phone, "+33472000000")
+        XCTAssertEqual(business.bankIBAN, "FR7630006000011234567890189")
+        XCTAssertEqual(business.defaultLocale, "en")
+        XCTAssertEqual(business.linkLifetimeDays, 30)
+        let rules = try await harness.store.sendingRules()
+        XCTAssertEqual(rules.windowStartHour, 8)
+        XCTAssertEqual(rules.weekdays, [1, 2, 3])
+        XCTAssertEqual(rules.holidays.map(\.iso).sorted(), ["2026-05-01", "2026-07-14"])
+        XCTAssertEqual(rules.smsMinimumInterval, 48 * 3600)
+        let plans = try await harness.store.planSettings()
+        XCTAssertEqual(plans.limits.maximumInstalments, 6)
+        XCTAssertEqual(plans.limits.minimumInstalment, 2_500)
+        XCTAssertEqual(plans.breakAfterDays, 12)
+    }
+
+    func testOwnersAddAndRemoveAccessButTheLastOwnerStays() async throws {
+        let harness = self.harness!
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await Self.signIn(client, harness)
+            var response = try await Self.post(
+                client, "/dashboard/users", "csrf=\(csrf)&email=bea%40example.com&password=short&role=staff",
+                cookie: cookie)
+            XCTAssertTrue(response.headers[.location]?.contains("10%20characters") ?? false)
+            response = try await Self.post(
+                client, "/dashboard/users", "csrf=\(csrf)&email=bea%40example.com&password=long+enough+pw&role=staff",
+                cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther)
+            let users = try await harness.store.users()
+            XCTAssertEqual(users.map(\.email), ["owner@example.com", "bea@example.com"])
+            let owner = try XCTUnwrap(users.first)
+            response = try await Self.post(
+                client, "/dashboard/users/\(owner.id)/disable", "csrf=\(csrf)", cookie: cookie)
+            XCTAssertTrue(response.headers[.location]?.contains("at%20least%20one%20owner") ?? false)
+            let bea = try XCTUnwrap(users.last)
+            response = try await Self.post(client, "/dashboard/users/\(bea.id)/disable", "csrf=\(csrf)", cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther)
+        }
+        let remaining = try await harness.store.users().map(\.email)
+        XCTAssertEqual(remaining, ["owner@example.com"])
+    }
+
+    func testAReplyIsMarkedRead() async throws {
+        let harness = self.harness!
+        _ = try await harness.invoice()
+        _ = try await harness.store.recordInbound(
+            from: "+33612345678", to: nil, body: "Je paie vendredi", provider: "test", now: harness.clock.now)
+        var summary = try await harness.store.dashboardSummary(today: CalendarDate(iso: "2026-03-03")!)
+        XCTAssertEqual(summary.unreadReplies, 1)
+        let replies = try await harness.store.recentReplies(limit: 1)
+        let reply = try XCTUnwrap(replies.first)
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await Self.signIn(client, harness)
+            let page = try await client.execute(uri: "/dashboard/requests", method: .get, headers: [.cookie: cookie])
+                .text
+            XCTAssertTrue(page.contains("Je paie vendredi"))
+            let response = try await Self.post(
+                client, "/dashboard/replies/\(reply.id)/read", "csrf=\(csrf)", cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther)
+        }
+        summary = try await harness.store.dashboardSummary(today: CalendarDate(iso: "2026-03-03")!)
+        XCTAssertEqual(summary.unreadReplies, 0)
+    }
+}

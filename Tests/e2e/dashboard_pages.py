@@ -9,7 +9,7 @@ Example:
 
 Headless Chromium (Debian `chromium` + `chromium-driver`). Signs in through /login, then at 1280x800 and
 at 390x844 opens the home page, the invoice list, the first invoice of the list, the requests inbox, the
-templates, one template's editor and "what works", and checks on each:
+templates, one template's editor, "what works", the settings and the users, and checks on each:
   * the page is the dashboard page asked for (not the sign-in form), with exactly one h1;
   * it does not scroll sideways (wide tables scroll inside their own box);
   * every visible form field has a label (a <label for>, a wrapping <label>, or aria-label);
@@ -125,6 +125,8 @@ def run(base, email, password, directory):
             check_page(driver, base, "/dashboard/templates", "Templates", "templates", width, directory)
             check_page(driver, base, "/dashboard/templates/late/fr?combined=0", "Wording", "template", width, directory)
             check_page(driver, base, "/dashboard/results", "What works", "results", width, directory)
+            check_page(driver, base, "/dashboard/settings", "Settings", "settings", width, directory)
+            check_page(driver, base, "/dashboard/users", "Users", "users", width, directory)
         finally:
             driver.quit()
 

@@ -39,7 +39,7 @@ extension Dashboard {
                     [
                         "from": reply.from, "customer": reply.customerName ?? "unknown number", "body": reply.body,
                         "keyword": reply.keyword, "received": Dashboard.timestamp(reply.receivedAt),
-                        "stop": reply.keyword == "stop",
+                        "stop": reply.keyword == "stop", "id": reply.id, "read": reply.read || reply.keyword != "other",
                     ]
                 },
             ], session: session)

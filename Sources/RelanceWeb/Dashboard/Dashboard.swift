@@ -63,6 +63,12 @@ struct Dashboard: Sendable {
             Route(method: .get, path: "templates/:stage/:locale", handler: editTemplate),
             Route(method: .post, path: "templates/:stage/:locale", handler: saveTemplate),
             Route(method: .get, path: "results", handler: results),
+            Route(method: .post, path: "replies/:id/read", handler: markReplyRead),
+            Route(method: .get, path: "settings", handler: settingsPage),
+            Route(method: .post, path: "settings", handler: saveSettings),
+            Route(method: .get, path: "users", handler: usersPage),
+            Route(method: .post, path: "users", handler: addUser),
+            Route(method: .post, path: "users/:id/disable", handler: disableUser),
             Route(method: .get, path: "api/summary", handler: summaryJSON),
         ]
     }

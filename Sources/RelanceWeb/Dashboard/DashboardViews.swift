@@ -11,7 +11,8 @@ struct DashboardViews: Sendable {
     let cssHref: String
 
     static let names = [
-        "layout", "login", "home", "invoices", "invoice", "requests", "templates", "template", "results",
+        "layout", "login", "home", "invoices", "invoice", "requests", "templates", "template", "results", "settings",
+        "users",
     ]
 
     init(directory: URL, cssHref: String) throws {

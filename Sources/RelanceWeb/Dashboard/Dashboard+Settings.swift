@@ -1,0 +1,279 @@
+import Foundation
+import Hummingbird
+import RelanceCore
+import RelanceStore
+
+/// Settings and accounts. Staff may read the settings; only owners change them or manage users.
+extension Dashboard {
+    func requireOwner(_ session: DashboardContext) throws {
+        guard session.session.user.role == .owner else {
+            throw HTTPError(.forbidden, message: "Only an owner can do this.")
+        }
+    }
+
+    // MARK: - Settings
+
+    /// Plan limits are stored in minor units; the form shows them with two decimals, as for euros.
+    var euro: Currency { Currency(code: "EUR") ?? Currency(code: "USD").unsafelyUnwrapped }
+
+    /// `GET /dashboard/settings`
+    @Sendable func settingsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        return try await settingsView(
+            session: session, business: try await store.business(), errors: [],
+            notice: request.uri.queryParameters["notice"].map(String.init), status: .ok)
+    }
+
+    func settingsView(
+        session: DashboardContext, business: Business, errors: [String], notice: String?, status: HTTPResponse.Status
+    ) async throws -> Response {
+        let rules = try await store.sendingRules()
+        let pause = try await store.pausesOnReply()
+        let plans = try await store.planSettings()
+        let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].enumerated().map {
+            index, name -> [String: Any] in
+            ["value": index + 1, "name": name, "checked": rules.weekdays.contains(index + 1)]
+        }
+        return views.page(
+            "settings",
+            [
+                "section": "settings", "owner": session.session.user.role == .owner, "errors": errors,
+                "has_errors": !errors.isEmpty, "notice": notice ?? "",
+                "name": business.name, "phone": business.phone ?? "", "email": business.email ?? "",
+                "address": business.address ?? "", "payment_url": business.paymentURL ?? "",
+                "beneficiary": business.bankBeneficiary ?? "", "iban": business.bankIBAN ?? "",
+                "bic": business.bankBIC ?? "", "fr": business.defaultLocale == "fr",
+                "en": business.defaultLocale == "en",
+                "time_zone": business.timeZone, "link_days": business.linkLifetimeDays,
+                "start_hour": rules.windowStartHour, "end_hour": rules.windowEndHour, "weekdays": weekdays,
+                "holidays": rules.holidays.sorted().map(\.iso).joined(separator: "\n"),
+                "cap_hours": Int(rules.smsMinimumInterval / 3600), "pause_on_reply": pause,
+                "max_instalments": plans.limits.maximumInstalments, "max_span": plans.limits.maximumSpanDays,
+                "min_instalment": Format.typedAmount(
+                    Money(minorUnits: plans.limits.minimumInstalment, currency: euro), .en),
+                "auto_accept": plans.autoAccept, "break_after": plans.breakAfterDays,
+            ], session: session, status: status)
+    }
+
+    /// `POST /dashboard/settings` — the whole form; nothing is saved unless every field is right.
+    @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let session = try await session(context)
+        try requireOwner(session)
+        var errors: [String] = []
+        func text(_ name: String, max: Int) -> String? {
+            let value = (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if value.count > max {
+                errors.append("\(name.replacingOccurrences(of: "_", with: " ")): at most \(max) characters")
+            }
+            return value.isEmpty ? nil : value
+        }
+        var business = try await store.business()
+        if let name = text("name", max: 120) { business.name = name } else { errors.append("name: required") }
+        business.phone = nil
+        if let raw = text("phone", max: 30) {
+            // People write numbers with spaces, dots and dashes; the number is the digits.
+            let compact = raw.filter { !" .-()".contains($0) }
+            if let phone = PhoneNumber(compact) {
+                business.phone = phone.e164
+            } else {
+                errors.append("phone: an international number such as +33 1 23 45 67 89")
+            }
+        }
+        business.email = text("email", max: 254)
+        if let email = business.email, !API.looksLikeEmail(email) { errors.append("email: not an email address") }
+        business.address = text("address", max: 300)
+        business.paymentURL = text("payment_url", max: 500)
+        if let url = business.paymentURL, !API.isWebURL(url) { errors.append("payment URL: an https:// address") }
+        business.bankBeneficiary = text("beneficiary", max: 120)
+        business.bankIBAN = text("iban", max: 50).map { $0.replacingOccurrences(of: " ", with: "").uppercased() }
+        if let iban = business.bankIBAN, !IBANCheck.isValid(iban) {
+            errors.append("IBAN: the check digits do not match")
+        }
+        business.bankBIC = text("bic", max: 11).map { $0.uppercased() }
+        if let bic = business.bankBIC,
+            !(bic.count == 8 || bic.count == 11) || !bic.allSatisfy({ $0.isLetter || $0.isNumber })
+        {
+            errors.append("BIC: 8 or 11 letters and digits")
+        }
+        let locale = fields["default_locale"] ?? "fr"
+        if Language(rawValue: locale) == nil {
+            errors.append("language: fr or en")
+        } else {
+            business.defaultLocale = locale
+        }
+        if let zone = text("time_zone", max: 64), TimeZone(identifier: zone) != nil {
+            business.timeZone = zone
+        } else {
+            errors.append("time zone: a name such as Europe/Paris")
+        }
+        if let days = Int(fields["link_days"] ?? ""), (1...3650).contains(days) {
+            business.linkLifetimeDays = days
+        } else {
+            errors.append("link lifetime: from 1 to 3650 days")
+        }
+
+        var rules = try await store.sendingRules()
+        let start = Int(fields["start_hour"] ?? "")
+        let end = Int(fields["end_hour"] ?? "")
+        if let start, let end, (0...23).contains(start), (1...24).contains(end), start < end {
+            rules.windowStartHour = start
+            rules.windowEndHour = end
+        } else {
+            errors.append("sending hours: a start from 0 to 23 before an end from 1 to 24")
+        }
+        let days = Set(fields.all("weekday").compactMap { Int($0) }.filter { (1...7).contains($0) })
+        if days.isEmpty { errors.append("sending days: at least one") } else { rules.weekdays = days }
+        var holidays: Set<CalendarDate> = []
+        for line in (fields["holidays"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," }) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { continue }
+            if let day = CalendarDate(iso: trimmed) {
+                holidays.insert(day)
+            } else {
+                errors.append("holidays: '\(String(trimmed.prefix(20)))' is not a date YYYY-MM-DD")
+            }
+        }
+        rules.holidays = holidays
+        if let cap = Int(fields["cap_hours"] ?? ""), (0...2160).contains(cap) {
+            rules.smsMinimumInterval = TimeInterval(cap) * 3600
+        } else {
+            errors.append("frequency cap: from 0 to 2160 hours")
+        }
+
+        var plans = try await store.planSettings()
+        if let count = Int(fields["max_instalments"] ?? ""), (2...60).contains(count) {
+            plans.limits.maximumInstalments = count
+        } else {
+            errors.append("plans, most payments: from 2 to 60")
+        }
+        if let span = Int(fields["max_span"] ?? ""), (7...1095).contains(span) {
+            plans.limits.maximumSpanDays = span
+        } else {
+            errors.append("plans, longest span: from 7 to 1095 days")
+        }
+        if let minimum = TypedAmount.parse(fields["min_instalment"] ?? "", currency: euro) {
+            plans.limits.minimumInstalment = minimum
+        } else {
+            errors.append("plans, smallest payment: an amount such as 10.00")
+        }
+        plans.autoAccept = fields["auto_accept"] == "on"
+        if let days = Int(fields["break_after"] ?? ""), (1...90).contains(days),
+            plans.reminderOffsets.allSatisfy({ $0 < days })
+        {
+            plans.breakAfterDays = days
+        } else {
+            errors.append("plans, broken after: from 1 to 90 days, after the last instalment reminder")
+        }
+
+        guard errors.isEmpty else {
+            return try await settingsView(
+                session: session, business: business, errors: errors, notice: nil, status: .unprocessableContent)
+        }
+        let now = settings.clock.now()
+        try await store.saveBusiness(business)
+        try await store.saveSendingRules(rules, pauseOnReply: fields["pause_on_reply"] == "on", now: now)
+        try await store.savePlanSettings(plans)
+        try await store.audit(userID: session.session.user.id, "settings.saved", invoiceID: nil, detail: nil, now: now)
+        return redirect("/dashboard/settings", notice: "Settings saved.")
+    }
+
+    // MARK: - Users
+
+    /// `GET /dashboard/users` — owners only.
+    @Sendable func usersPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        try requireOwner(session)
+        let users = try await store.users()
+        return views.page(
+            "users",
+            [
+                "section": "users", "notice": request.uri.queryParameters["notice"].map(String.init) ?? "",
+                "users": users.map { user -> [String: Any] in
+                    [
+                        "id": user.id, "email": user.email, "role": user.role.rawValue,
+                        "me": user.id == session.session.user.id,
+                    ]
+                },
+            ], session: session)
+    }
+
+    /// `POST /dashboard/users` — `email`, `password`, `role`; owners only.
+    @Sendable func addUser(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let session = try await session(context)
+        try requireOwner(session)
+        let role = UserRole(rawValue: fields["role"] ?? "") ?? .staff
+        let now = settings.clock.now()
+        do {
+            let user = try await store.addUser(
+                email: fields["email"] ?? "", password: fields["password"] ?? "", role: role, now: now)
+            try await store.audit(
+                userID: session.session.user.id, "user.added", invoiceID: nil,
+                detail: "\(user.email) as \(role.rawValue)",
+                now: now)
+            return redirect("/dashboard/users", notice: "\(user.email) can now sign in.")
+        } catch let error as AccountError {
+            return redirect("/dashboard/users", notice: "Not added: " + Dashboard.describe(error))
+        }
+    }
+
+    /// `POST /dashboard/users/{id}/disable` — owners only; the last owner stays.
+    @Sendable func disableUser(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try await form(request, context)
+        let session = try await session(context)
+        try requireOwner(session)
+        guard let raw = context.parameters.get("id"), let id = Int64(raw) else { throw HTTPError(.notFound) }
+        let now = settings.clock.now()
+        do {
+            try await store.disableUser(id: id, now: now)
+        } catch let error as AccountError {
+            return redirect("/dashboard/users", notice: "Not removed: " + Dashboard.describe(error))
+        } catch StoreError.notFound {
+            throw HTTPError(.notFound)
+        }
+        try await store.audit(
+            userID: session.session.user.id, "user.disabled", invoiceID: nil, detail: "user \(id)", now: now)
+        return redirect("/dashboard/users", notice: "Access removed.")
+    }
+
+    static func describe(_ error: AccountError) -> String {
+        switch error {
+        case .duplicateEmail: "an account with this email exists."
+        case .invalidEmail: "the email does not look right."
+        case .weakPassword: "the password needs at least 10 characters."
+        case .lastOwner: "at least one owner must remain."
+        }
+    }
+
+    // MARK: - Replies
+
+    /// `POST /dashboard/replies/{id}/read`
+    @Sendable func markReplyRead(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try await form(request, context)
+        guard let raw = context.parameters.get("id"), let id = Int64(raw) else { throw HTTPError(.notFound) }
+        try await store.markReplyRead(id: id, now: settings.clock.now())
+        return redirect("/dashboard/requests#replies")
+    }
+}
+
+/// IBAN check digits (ISO 13616): the country and check digits moved to the end, letters as numbers, mod 97 = 1.
+enum IBANCheck {
+    static func isValid(_ iban: String) -> Bool {
+        let characters = Array(iban.uppercased())
+        guard (15...34).contains(characters.count),
+            characters.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
+            characters[0].isLetter, characters[1].isLetter, characters[2].isNumber, characters[3].isNumber
+        else { return false }
+        var remainder = 0
+        for character in characters[4...] + characters[..<4] {
+            guard
+                let value = character.isNumber ? character.wholeNumberValue : character.asciiValue.map({ Int($0) - 55 })
+            else { return false }
+            for digit in String(value) {
+                remainder = (remainder * 10 + (digit.wholeNumberValue ?? 0)) % 97
+            }
+        }
+        return remainder == 1
+    }
+}

@@ -196,16 +196,25 @@ extension Store {
             let messageRows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.at, e.status, e.detail, m.id, m.kind, m.body, m.segments, m.encoding, m.request_id
+                    SELECT e.at, e.status, e.detail, m.id, m.kind, m.body, m.segments, m.encoding, m.request_id,
+                        m.channel, m.stage, m.variant, m.recipient
                     FROM message_event e JOIN message m ON m.id = e.message_id
                     WHERE m.invoice_id = ? OR m.id IN (SELECT message_id FROM reminder WHERE invoice_id = ?)
                     ORDER BY e.id
                     """, arguments: [invoiceID, invoiceID])
             for row in messageRows {
                 let status: String = row["status"]
-                let detail: String? =
-                    status == "queued"
-                    ? "\(row["kind"] as String): \(row["body"] as String)" : row["detail"]
+                // The queued event carries the message itself: what, to whom, how long, which wording.
+                var detail: String? = row["detail"]
+                if status == "queued" {
+                    let what = (row["stage"] as String?).map { "\(row["kind"] as String) \($0)" } ?? row["kind"]
+                    let variant = (row["variant"] as String?).map { ", wording \($0)" } ?? ""
+                    let size =
+                        (row["segments"] as Int?).map { ", \($0) segment(s) \(row["encoding"] as String? ?? "")" } ?? ""
+                    detail =
+                        "\(what) by \(row["channel"] as String) to \(row["recipient"] as String)\(size)\(variant): "
+                        + (row["body"] as String)
+                }
                 items.append(
                     HistoryItem(
                         at: row["at"], kind: "message.\(status)", detail: detail, messageID: row["id"],

@@ -219,3 +219,30 @@ final class DashboardTemplateTests: XCTestCase {
         }
     }
 }
+
+extension DashboardTemplateTests {
+    func testStagesAreEditedFromTheTemplatesPage() async throws {
+        let harness = self.harness!
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await DashboardTests.signIn(client, harness)
+            let page = try await client.execute(uri: "/dashboard/templates", method: .get, headers: [.cookie: cookie])
+                .text
+            XCTAssertTrue(page.contains(#"name="offset_2" type="number" min="-365" max="365" value="7""#), page)
+            let base =
+                "csrf=\(csrf)&enabled_0=on&sms_0=on&enabled_1=on&sms_1=on&enabled_2=on&sms_2=on&enabled_3=on&sms_3=on"
+            // Out of order (late before due) is refused with the policy's own words; nothing changes.
+            var response = try await DashboardTests.post(
+                client, "/dashboard/policy", base + "&offset_0=-7&offset_1=0&offset_2=-1&offset_3=30", cookie: cookie)
+            XCTAssertTrue(response.headers[.location]?.contains("Not%20saved") ?? false, "\(response.headers)")
+            response = try await DashboardTests.post(
+                client, "/dashboard/policy",
+                base + "&offset_0=-5&repeat_0=2&offset_1=0&offset_2=10&offset_3=45&email_3=on",
+                cookie: cookie)
+            XCTAssertTrue(response.headers[.location]?.contains("Stages%20saved") ?? false, "\(response.headers)")
+        }
+        let policy = try await harness.store.policy()
+        XCTAssertEqual(policy.stages.map(\.offsetDays), [-5, 0, 10, 45])
+        XCTAssertEqual(policy.stages[0].repeatEveryDays, 2)
+        XCTAssertEqual(policy.stages[3].channels, [.sms, .email])
+    }
+}

@@ -33,13 +33,66 @@ extension Dashboard {
                 ])
             }
         }
+        let stages = try await store.policy().stages.enumerated().map { index, stage -> [String: Any] in
+            [
+                "index": index, "key": stage.key, "offset": stage.offsetDays,
+                "repeat": stage.repeatEveryDays.map(String.init) ?? "", "enabled": stage.enabled,
+                "sms": stage.channels.contains(.sms), "email": stage.channels.contains(.email),
+            ]
+        }
         return views.page(
             "templates",
             [
-                "section": "templates", "rows": rows,
+                "section": "templates", "rows": rows, "stages": stages,
                 "notice": request.uri.queryParameters["notice"].map(String.init) ?? "",
-            ],
-            session: session)
+            ], session: session)
+    }
+
+    /// `POST /dashboard/policy` — each stage's offset, repeat, on/off and channels (`offset_N`, `repeat_N`,
+    /// `enabled_N`, `sms_N`, `email_N` for the stage at position N). Stages keep their keys and order.
+    @Sendable func savePolicy(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let session = try await session(context)
+        let current = try await store.policy()
+        var stages: [ReminderStage] = []
+        var errors: [String] = []
+        for (index, stage) in current.stages.enumerated() {
+            guard let offset = Int(fields["offset_\(index)"] ?? ""), (-365...365).contains(offset) else {
+                errors.append("\(stage.key): days from the due date, from -365 to 365")
+                continue
+            }
+            var repeatEvery: Int?
+            let rawRepeat = (fields["repeat_\(index)"] ?? "").trimmingCharacters(in: .whitespaces)
+            if !rawRepeat.isEmpty {
+                guard let value = Int(rawRepeat), (1...90).contains(value) else {
+                    errors.append("\(stage.key): repeat every 1 to 90 days, or leave empty")
+                    continue
+                }
+                repeatEvery = value
+            }
+            var channels: [Channel] = []
+            if fields["sms_\(index)"] == "on" { channels.append(.sms) }
+            if fields["email_\(index)"] == "on" { channels.append(.email) }
+            if channels.isEmpty { errors.append("\(stage.key): at least one channel") }
+            stages.append(
+                ReminderStage(
+                    key: stage.key, offsetDays: offset, repeatEveryDays: repeatEvery,
+                    enabled: fields["enabled_\(index)"] == "on", channels: channels))
+        }
+        guard errors.isEmpty else {
+            return redirect("/dashboard/templates", notice: "Not saved: " + errors.joined(separator: "; "))
+        }
+        do {
+            let policy = try ReminderPolicy(stages: stages)
+            let now = settings.clock.now()
+            try await store.savePolicy(policy, now: now)
+            try await store.audit(
+                userID: session.session.user.id, "policy.saved", invoiceID: nil, detail: nil, now: now)
+            return redirect(
+                "/dashboard/templates", notice: "Stages saved; open invoices are planned again at the next tick.")
+        } catch let problem as ReminderPolicy.Problem {
+            return redirect("/dashboard/templates", notice: "Not saved: \(problem.description)")
+        }
     }
 
     struct TemplateTarget {

@@ -40,11 +40,12 @@ extension Store {
                         SUM(CASE WHEN late BETWEEN 61 AND 90 THEN balance ELSE 0 END) AS b3,
                         SUM(CASE WHEN late > 90 THEN balance ELSE 0 END) AS b4
                     FROM (
-                        SELECT i.currency,
-                            i.amount - COALESCE((SELECT SUM(p.amount) FROM payment p WHERE p.invoice_id = i.id), 0)
-                                AS balance,
+                        SELECT i.currency, i.amount - COALESCE(p.paid, 0) AS balance,
                             CAST(julianday(?) - julianday(i.due_on) AS INTEGER) AS late
-                        FROM invoice i WHERE i.paid_at IS NULL AND i.voided_at IS NULL
+                        FROM invoice i
+                        LEFT JOIN (SELECT invoice_id, SUM(amount) AS paid FROM payment GROUP BY invoice_id) p
+                            ON p.invoice_id = i.id
+                        WHERE i.paid_at IS NULL AND i.voided_at IS NULL
                     )
                     GROUP BY currency ORDER BY SUM(balance) DESC
                     """, arguments: [today.iso])

@@ -70,10 +70,11 @@ extension Store {
             var (sql, arguments) = Store.listQuery(filter, today: today)
             let (column, descending) = Store.sortColumn(filter.sort)
             if let cursor, let (value, id) = Store.decodeCursor(cursor) {
+                // A row-value comparison, which SQLite answers from the (due_on, id) index in one seek.
                 let comparison = descending ? "<" : ">"
-                sql += " AND (\(column) \(comparison) ? OR (\(column) = ? AND i.id \(comparison) ?))"
+                sql += " AND (\(column), i.id) \(comparison) (?, ?)"
                 let typed: DatabaseValueConvertible = filter.sort == .amount ? (Int64(value) ?? 0) : value
-                arguments += [typed, typed, id]
+                arguments += [typed, id]
             }
             let direction = descending ? "DESC" : "ASC"
             sql += " ORDER BY \(column) \(direction), i.id \(direction) LIMIT ?"

@@ -10,7 +10,9 @@ extension Dashboard {
 
     /// The list's filter from the query string; values it does not know are ignored, not errors.
     func filter(_ request: Request) -> InvoiceFilter {
-        let query = request.uri.queryParameters
+        // Parsed as a form: a browser sends the search's spaces as "+", which the URI's own
+        // query parameters keep as plus signs.
+        let query = FormFields(request.uri.query ?? "")
         var filter = InvoiceFilter()
         if let raw = query["status"], let status = InvoiceFilter.Status(rawValue: String(raw)) {
             filter.status = status
@@ -18,12 +20,12 @@ extension Dashboard {
         if let raw = query["aging"], let bucket = Int(String(raw)), (0...4).contains(bucket) {
             filter.agingBucket = bucket
         }
-        if let raw = query["customer"], let id = Int64(String(raw)), id > 0 { filter.customerID = id }
+        if let raw = query["customer"], let id = Int64(raw), id > 0 { filter.customerID = id }
         if let raw = query["q"] {
-            let search = String(raw).trimmingCharacters(in: .whitespaces)
+            let search = raw.trimmingCharacters(in: .whitespaces)
             if !search.isEmpty { filter.search = String(search.prefix(100)) }
         }
-        if let raw = query["sort"], let sort = InvoiceFilter.Sort(rawValue: String(raw)) { filter.sort = sort }
+        if let raw = query["sort"], let sort = InvoiceFilter.Sort(rawValue: raw) { filter.sort = sort }
         return filter
     }
 

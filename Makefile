@@ -18,6 +18,8 @@ release:
 
 bench:
 	scripts/bench-page
+	scripts/bench-scheduler
+	scripts/bench-dashboard
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift

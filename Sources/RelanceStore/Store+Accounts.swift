@@ -215,6 +215,19 @@ extension Store {
 
     // MARK: - Audit
 
+    /// Records what a billing system did through the API, under its key.
+    public func auditAPI(apiKeyID: Int64, _ action: String, invoiceID: Int64?, now: Date) async throws {
+        try await pool.write { db in
+            // Only an invoice that exists is linked; the id in a path may name none.
+            let invoice = try invoiceID.flatMap {
+                try Int64.fetchOne(db, sql: "SELECT id FROM invoice WHERE id = ?", arguments: [$0])
+            }
+            try db.execute(
+                sql: "INSERT INTO audit (at, api_key_id, action, invoice_id) VALUES (?, ?, ?, ?)",
+                arguments: [now, apiKeyID, action, invoice])
+        }
+    }
+
     /// Records a business action.
     public func audit(userID: Int64?, _ action: String, invoiceID: Int64?, detail: String?, now: Date) async throws {
         try await pool.write { db in

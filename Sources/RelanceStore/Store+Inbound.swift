@@ -98,8 +98,9 @@ extension Store {
         }
     }
 
+    @discardableResult
     static func queueNotice(_ db: Database, customerID: Int64, phone: String, kind: String, body: String, now: Date)
-        throws
+        throws -> Int64
     {
         let analysis = SMSText.analyze(body)
         try db.execute(
@@ -111,7 +112,9 @@ extension Store {
             arguments: [
                 customerID, kind, phone, analysis.text, analysis.encoding.rawValue, analysis.segments, now, now,
             ])
-        try Store.recordEvent(db, messageID: db.lastInsertedRowID, status: "queued", at: now, detail: nil)
+        let messageID = db.lastInsertedRowID
+        try Store.recordEvent(db, messageID: messageID, status: "queued", at: now, detail: nil)
+        return messageID
     }
 
     /// Records a delivery report that names the message by the provider's id (Twilio's MessageSid).

@@ -205,3 +205,64 @@ extension Store {
         }
     }
 }
+
+/// How texts fared lately, for the settings page: per provider and status, and the last failure.
+public struct ProviderStatus: Sendable, Equatable {
+    public var counts: [(provider: String, status: String, count: Int)]
+    public var lastFailure: (provider: String, error: String, at: Date)?
+    /// Messages waiting to be sent (a growing number means the provider is not taking them).
+    public var queued: Int
+
+    public static func == (lhs: ProviderStatus, rhs: ProviderStatus) -> Bool {
+        lhs.counts.map { "\($0)" } == rhs.counts.map { "\($0)" } && lhs.queued == rhs.queued
+            && lhs.lastFailure.map { "\($0)" } == rhs.lastFailure.map { "\($0)" }
+    }
+}
+
+extension Store {
+    /// Texts since `since` by provider and status, the latest failure, and what is queued now.
+    public func providerStatus(since: Date) async throws -> ProviderStatus {
+        try await pool.read { db in
+            let counts = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT COALESCE(provider, '—') AS provider, status, COUNT(*) AS count FROM message
+                    WHERE created_at >= ? AND status NOT IN ('queued', 'cancelled')
+                    GROUP BY provider, status ORDER BY provider, status
+                    """, arguments: [since]
+            ).map { (provider: $0["provider"] as String, status: $0["status"] as String, count: $0["count"] as Int) }
+            let failure = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT provider, error, updated_at FROM message
+                    WHERE status = 'failed' AND error IS NOT NULL ORDER BY updated_at DESC LIMIT 1
+                    """
+            ).map {
+                (provider: $0["provider"] as String? ?? "—", error: $0["error"] as String, at: $0["updated_at"] as Date)
+            }
+            let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE status = 'queued'") ?? 0
+            return ProviderStatus(counts: counts, lastFailure: failure, queued: queued)
+        }
+    }
+
+    /// Queues a test text to `phone`, sent like any other message; it belongs to a customer kept for tests.
+    public func queueTestMessage(phone: PhoneNumber, body: String, now: Date) async throws -> Int64 {
+        try await pool.write { db in
+            let customerID: Int64
+            if let existing = try Int64.fetchOne(
+                db, sql: "SELECT id FROM customer WHERE external_ref = 'relance:test-recipient'")
+            {
+                customerID = existing
+            } else {
+                try db.execute(
+                    sql: """
+                        INSERT INTO customer (name, external_ref, created_at)
+                        VALUES ('Test texts from the dashboard', 'relance:test-recipient', ?)
+                        """, arguments: [now])
+                customerID = db.lastInsertedRowID
+            }
+            return try Store.queueNotice(
+                db, customerID: customerID, phone: phone.e164, kind: "test", body: body, now: now)
+        }
+    }
+}

@@ -15,7 +15,7 @@ struct API: Sendable {
     let timeZones = TimeZoneCache()
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        let api = router.group("api/v1").add(middleware: APIMiddleware(store: store))
+        let api = router.group("api/v1").add(middleware: APIMiddleware(store: store, clock: settings.clock))
         api.post("invoices", use: createInvoice)
         api.get("invoices", use: listInvoices)
         api.get("invoices/:id", use: getInvoice)
@@ -401,6 +401,7 @@ struct API: Sendable {
 struct APIMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let store: Store
+    let clock: Clock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -412,7 +413,16 @@ struct APIMiddleware: RouterMiddleware {
                     secret: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
             else { return Problem.unauthorized.response() }
             context.apiKeyID = key.id
-            return try await next(request, context)
+            let response = try await next(request, context)
+            // Every change a billing system makes is kept with its key, like the dashboard's actions.
+            if request.method != .get, (200..<300).contains(response.status.code) {
+                let path = context.endpointPath ?? request.uri.path
+                let invoiceID =
+                    path.contains("/invoices/{id}") ? context.parameters.get("id").flatMap { Int64($0) } : nil
+                try await store.auditAPI(
+                    apiKeyID: key.id, "api \(request.method.rawValue) \(path)", invoiceID: invoiceID, now: clock.now())
+            }
+            return response
         } catch let problem as Problem {
             return problem.response()
         } catch let error as StoreError {

@@ -10,13 +10,7 @@ import XCTest
 /// Opens a real link in headless Chromium at 390×844 with JavaScript off (Tests/e2e/phone_page.py).
 final class BrowserTests: XCTestCase {
     func testAPhoneShowsTheAmountAndNumberWithoutHorizontalScrolling() async throws {
-        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
-        guard let python = BrowserTests.executable("python3"), BrowserTests.executable("chromium") != nil,
-            BrowserTests.executable("chromedriver") != nil, BrowserTests.run(python, ["-c", "import selenium"]) == 0
-        else {
-            if required { return XCTFail("chromium, chromedriver or selenium is missing") }
-            throw XCTSkip("chromium, chromedriver and Python selenium are needed (see .ci/run)")
-        }
+        guard let python = try BrowserTests.browserTools() else { return }
         let harness = try Harness()
         defer { harness.cleanUp() }
         let (_, link) = try await harness.invoice(name: "Marie-Amélie Fontaine-Delacroix", amount: 1_234_567)
@@ -35,13 +29,7 @@ final class BrowserTests: XCTestCase {
     }
 
     func testAPhoneProposesAPlanWithJavaScriptOffAndSeesTheConfirmation() async throws {
-        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
-        guard let python = BrowserTests.executable("python3"), BrowserTests.executable("chromium") != nil,
-            BrowserTests.executable("chromedriver") != nil, BrowserTests.run(python, ["-c", "import selenium"]) == 0
-        else {
-            if required { return XCTFail("chromium, chromedriver or selenium is missing") }
-            throw XCTSkip("chromium, chromedriver and Python selenium are needed (see .ci/run)")
-        }
+        guard let python = try BrowserTests.browserTools() else { return }
         let harness = try Harness()
         defer { harness.cleanUp() }
         let (invoice, link) = try await harness.invoice(amount: 90_000)
@@ -66,13 +54,7 @@ final class BrowserTests: XCTestCase {
     }
 
     func testTheDashboardPagesFitADesktopAndAPhoneWithLabelsAndNothingExternal() async throws {
-        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
-        guard let python = BrowserTests.executable("python3"), BrowserTests.executable("chromium") != nil,
-            BrowserTests.executable("chromedriver") != nil, BrowserTests.run(python, ["-c", "import selenium"]) == 0
-        else {
-            if required { return XCTFail("chromium, chromedriver or selenium is missing") }
-            throw XCTSkip("chromium, chromedriver and Python selenium are needed (see .ci/run)")
-        }
+        guard let python = try BrowserTests.browserTools() else { return }
         let harness = try Harness()
         defer { harness.cleanUp() }
         let (invoice, _) = try await harness.invoice(
@@ -106,6 +88,21 @@ final class BrowserTests: XCTestCase {
             let wrong = await BrowserTests.runDetached(python, [script, base, "owner@example.com", "wrong password"])
             XCTAssertNotEqual(wrong, 0)
         }
+    }
+
+    /// Python with Selenium beside Chromium and its driver, or a skip (a failure when CI requires them).
+    static func browserTools() throws -> String? {
+        let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
+        guard let python = executable("python3"), executable("chromium") != nil, executable("chromedriver") != nil,
+            run(python, ["-c", "import selenium"]) == 0
+        else {
+            if required {
+                XCTFail("chromium, chromedriver or selenium is missing")
+                return nil
+            }
+            throw XCTSkip("chromium, chromedriver and Python selenium are needed (see .ci/run)")
+        }
+        return python
     }
 
     static func executable(_ name: String) -> String? {

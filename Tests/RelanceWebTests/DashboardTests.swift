@@ -509,3 +509,30 @@ extension DashboardTests {
         XCTAssertEqual(summary.unreadReplies, 0)
     }
 }
+
+extension DashboardTests {
+    func testATestTextGoesThroughTheOutboxAndTheSettingsShowHowTextsFare() async throws {
+        let harness = self.harness!
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await Self.signIn(client, harness)
+            var response = try await Self.post(
+                client, "/dashboard/settings/test-sms", "csrf=\(csrf)&phone=hello", cookie: cookie)
+            XCTAssertTrue(response.headers[.location]?.contains("No%20test%20sent") ?? false)
+            response = try await Self.post(
+                client, "/dashboard/settings/test-sms", "csrf=\(csrf)&phone=%2B33+6+98+76+54+32", cookie: cookie)
+            XCTAssertTrue(response.headers[.location]?.contains("Test%20text%20queued") ?? false)
+            let claimed = try await harness.store.claimNextMessage(now: harness.clock.now)
+            XCTAssertEqual(claimed?.recipient, "+33698765432")
+            XCTAssertEqual(claimed?.body, "Atelier Martin: test message from Relance. No reply needed.")
+            if let claimed {
+                try await harness.store.recordSendResult(
+                    messageID: claimed.id, .permanentFailure(provider: "kannel", reason: "HTTP 403: bad credentials"),
+                    attempts: 1, now: harness.clock.now)
+            }
+            let page = try await client.execute(uri: "/dashboard/settings", method: .get, headers: [.cookie: cookie])
+                .text
+            XCTAssertTrue(page.contains("<td>kannel</td><td>failed</td><td class=\"num\">1</td>"), page)
+            XCTAssertTrue(page.contains("HTTP 403: bad credentials"))
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -333,6 +334,21 @@ final class RequestTests: XCTestCase {
             response = try await client.api(key, .post, "/api/v1/invoices/\(invoice.id)/resume")
             XCTAssertEqual(try response.json()["reminders"] as? String, "active")
         }
+        // Each change made through the API is in the audit, with its key, and in the invoice's history.
+        let audit = try await harness.store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT action, api_key_id, invoice_id FROM audit ORDER BY id")
+        }
+        XCTAssertEqual(
+            audit.map { $0["action"] as String },
+            [
+                "api PUT /api/v1/plan-settings", "api POST /api/v1/invoices/{id}/pause",
+                "api POST /api/v1/invoices/{id}/resume",
+            ])
+        XCTAssertTrue(audit.allSatisfy { $0["api_key_id"] as Int64? != nil })
+        XCTAssertEqual(audit.last?["invoice_id"] as Int64?, invoice.id)
+        let history = try await harness.store.history(invoiceID: invoice.id)
+        XCTAssertTrue(
+            history.contains { $0.kind == "action.api POST /api/v1/invoices/{id}/pause" && $0.detail == "by the API" })
     }
 
     // MARK: - Helpers

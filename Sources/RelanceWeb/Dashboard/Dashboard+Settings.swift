@@ -34,9 +34,19 @@ extension Dashboard {
             index, name -> [String: Any] in
             ["value": index + 1, "name": name, "checked": rules.weekdays.contains(index + 1)]
         }
+        let texts = try await store.providerStatus(since: settings.clock.now().addingTimeInterval(-86_400))
+        let providerRows = texts.counts.map { row -> [String: Any] in
+            ["provider": row.provider, "status": row.status, "count": row.count]
+        }
+        var failure: [String: Any] = [:]
+        if let last = texts.lastFailure {
+            failure = ["provider": last.provider, "error": last.error, "at": Dashboard.timestamp(last.at)]
+        }
         return views.page(
             "settings",
             [
+                "providers": providerRows, "no_texts": providerRows.isEmpty, "queued": texts.queued,
+                "has_failure": !failure.isEmpty, "failure": failure,
                 "section": "settings", "owner": session.session.user.role == .owner, "errors": errors,
                 "has_errors": !errors.isEmpty, "notice": notice ?? "",
                 "name": business.name, "phone": business.phone ?? "", "email": business.email ?? "",
@@ -176,6 +186,26 @@ extension Dashboard {
         try await store.savePlanSettings(plans)
         try await store.audit(userID: session.session.user.id, "settings.saved", invoiceID: nil, detail: nil, now: now)
         return redirect("/dashboard/settings", notice: "Settings saved.")
+    }
+
+    /// `POST /dashboard/settings/test-sms` — `phone`; owners only. Goes through the outbox like any text.
+    @Sendable func testSMS(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let session = try await session(context)
+        try requireOwner(session)
+        let raw = (fields["phone"] ?? "").filter { !" .-()".contains($0) }
+        guard let phone = PhoneNumber(raw) else {
+            return redirect(
+                "/dashboard/settings", notice: "No test sent: give an international number such as +33 6 12 34 56 78.")
+        }
+        let now = settings.clock.now()
+        let business = try await store.business()
+        let id = try await store.queueTestMessage(
+            phone: phone, body: "\(business.name): test message from Relance. No reply needed.", now: now)
+        try await store.audit(
+            userID: session.session.user.id, "sms.test_queued", invoiceID: nil, detail: "message \(id)", now: now)
+        return redirect(
+            "/dashboard/settings", notice: "Test text queued (message \(id)); its status shows here once sent.")
     }
 
     // MARK: - Users

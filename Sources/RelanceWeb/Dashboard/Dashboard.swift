@@ -67,6 +67,7 @@ struct Dashboard: Sendable {
             Route(method: .post, path: "replies/:id/read", handler: markReplyRead),
             Route(method: .get, path: "settings", handler: settingsPage),
             Route(method: .post, path: "settings", handler: saveSettings),
+            Route(method: .post, path: "settings/test-sms", handler: testSMS),
             Route(method: .get, path: "users", handler: usersPage),
             Route(method: .post, path: "users", handler: addUser),
             Route(method: .post, path: "users/:id/disable", handler: disableUser),

@@ -82,7 +82,7 @@ final class PageReader: @unchecked Sendable {
         let business = Business(
             name: text(14) ?? "", phone: text(15), email: text(16), address: text(17), paymentURL: text(18),
             bankBeneficiary: text(19), bankIBAN: text(20), bankBIC: text(21), defaultLocale: text(22) ?? "fr",
-            timeZone: text(23) ?? "UTC", linkLifetimeDays: Int(int(24)))
+            timeZone: text(23) ?? "UTC", linkLifetimeDays: Int(int(24)), legal: text(27))
         let pending = text(26) ?? ""
         var data = InvoicePageData(
             linkID: linkID,

@@ -15,11 +15,13 @@ public struct Business: Sendable, Equatable {
     public var defaultLocale: String
     public var timeZone: String
     public var linkLifetimeDays: Int
+    /// Legal details (company and VAT numbers…) shown at the foot of customer pages.
+    public var legal: String?
 
     public init(
         name: String, phone: String? = nil, email: String? = nil, address: String? = nil, paymentURL: String? = nil,
         bankBeneficiary: String? = nil, bankIBAN: String? = nil, bankBIC: String? = nil, defaultLocale: String = "fr",
-        timeZone: String = "Europe/Paris", linkLifetimeDays: Int = 60
+        timeZone: String = "Europe/Paris", linkLifetimeDays: Int = 60, legal: String? = nil
     ) {
         self.name = name
         self.phone = phone
@@ -32,6 +34,7 @@ public struct Business: Sendable, Equatable {
         self.defaultLocale = defaultLocale
         self.timeZone = timeZone
         self.linkLifetimeDays = linkLifetimeDays
+        self.legal = legal
     }
 
     init(row: Row) {
@@ -46,6 +49,7 @@ public struct Business: Sendable, Equatable {
         defaultLocale = row["default_locale"]
         timeZone = row["time_zone"]
         linkLifetimeDays = row["link_lifetime_days"]
+        legal = row["legal"]
     }
 }
 

@@ -87,6 +87,9 @@ extension Store {
                 CREATE INDEX audit_invoice ON audit (invoice_id, id) WHERE invoice_id IS NOT NULL;
                 CREATE INDEX audit_at ON audit (at);
 
+                -- Company number, VAT number…: shown at the foot of customer pages.
+                ALTER TABLE business ADD COLUMN legal TEXT CHECK (legal IS NULL OR length(legal) <= 300);
+
                 -- The dashboard's invoice list sorts and filters by due date.
                 CREATE INDEX invoice_due ON invoice (due_on, id);
                 """)

@@ -22,13 +22,13 @@ extension Store {
                 sql: """
                     UPDATE business SET name = ?, phone = ?, email = ?, address = ?, payment_url = ?,
                         bank_beneficiary = ?, bank_iban = ?, bank_bic = ?, default_locale = ?, time_zone = ?,
-                        link_lifetime_days = ?
+                        link_lifetime_days = ?, legal = ?
                     WHERE id = 1
                     """,
                 arguments: [
                     business.name, business.phone, business.email, business.address, business.paymentURL,
                     business.bankBeneficiary, business.bankIBAN, business.bankBIC, business.defaultLocale,
-                    business.timeZone, business.linkLifetimeDays,
+                    business.timeZone, business.linkLifetimeDays, business.legal,
                 ])
         }
     }

@@ -153,7 +153,8 @@ extension Store {
             b.name, b.phone, b.email, b.address, b.payment_url, b.bank_beneficiary, b.bank_iban, b.bank_bic,
             b.default_locale, b.time_zone, b.link_lifetime_days,
             (SELECT 1 FROM plan WHERE invoice_id = i.id AND status = 'active'),
-            (SELECT group_concat(kind) FROM request WHERE invoice_id = i.id AND status = 'pending')
+            (SELECT group_concat(kind) FROM request WHERE invoice_id = i.id AND status = 'pending'),
+            b.legal
         FROM link l
         JOIN invoice i ON i.id = l.invoice_id
         JOIN customer c ON c.id = i.customer_id

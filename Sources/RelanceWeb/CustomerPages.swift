@@ -300,6 +300,7 @@ struct CustomerPages: Sendable {
         var values = PageValues()
         values[.css_href] = cssHref
         values[.business_name] = business.name
+        values[.business_legal] = business.legal
         values.set(.secure)
         if let phone = business.phone {
             values[.business_phone] = phone

@@ -424,7 +424,7 @@ extension DashboardTests {
                 "iban=FR76+3000+6000+0112+3456+7890+189",
                 "bic=AGRIFRPP", "start_hour=8", "end_hour=20", "weekday=1", "weekday=2", "weekday=3",
                 "holidays=2026-05-01%0D%0A2026-07-14", "cap_hours=48", "pause_on_reply=on", "max_instalments=6",
-                "max_span=180", "min_instalment=25.00", "break_after=12",
+                "max_span=180", "min_instalment=25.00", "break_after=12", "legal=SIRET+123+456+789+%3Cb%3E",
             ]
             var bad = good.map {
                 $0.hasPrefix("iban=")
@@ -443,6 +443,10 @@ extension DashboardTests {
             response = try await Self.post(
                 client, "/dashboard/settings", "csrf=\(csrf)&" + good.joined(separator: "&"), cookie: cookie)
             XCTAssertEqual(response.status, .seeOther, response.text)
+            // The legal details reach the foot of every customer page, escaped.
+            let (_, link) = try await harness.invoice()
+            let page = try await get(client, "/p/" + link.token).text
+            XCTAssertTrue(page.contains(#"<p class="legal">SIRET 123 456 789 &lt;b&gt;</p>"#), page)
         }
         let business = try await harness.store.business()
         XCTAssertEqual(business.name, "Plomberie Martin")

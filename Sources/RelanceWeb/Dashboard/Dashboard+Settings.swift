@@ -51,6 +51,7 @@ extension Dashboard {
                 "has_errors": !errors.isEmpty, "notice": notice ?? "",
                 "name": business.name, "phone": business.phone ?? "", "email": business.email ?? "",
                 "address": business.address ?? "", "payment_url": business.paymentURL ?? "",
+                "legal": business.legal ?? "",
                 "beneficiary": business.bankBeneficiary ?? "", "iban": business.bankIBAN ?? "",
                 "bic": business.bankBIC ?? "", "fr": business.defaultLocale == "fr",
                 "en": business.defaultLocale == "en",
@@ -93,6 +94,7 @@ extension Dashboard {
         business.email = text("email", max: 254)
         if let email = business.email, !API.looksLikeEmail(email) { errors.append("email: not an email address") }
         business.address = text("address", max: 300)
+        business.legal = text("legal", max: 300)
         business.paymentURL = text("payment_url", max: 500)
         if let url = business.paymentURL, !API.isWebURL(url) { errors.append("payment URL: an https:// address") }
         business.bankBeneficiary = text("beneficiary", max: 120)

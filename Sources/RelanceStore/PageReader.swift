@@ -79,10 +79,11 @@ final class PageReader: @unchecked Sendable {
             let currencyCode = text(4), let currency = Currency(code: currencyCode),
             let dueText = text(6), let dueOn = CalendarDate(iso: dueText)
         else { throw PageReaderError.corrupt("link \(linkID)") }
-        let business = Business(
+        var business = Business(
             name: text(14) ?? "", phone: text(15), email: text(16), address: text(17), paymentURL: text(18),
             bankBeneficiary: text(19), bankIBAN: text(20), bankBIC: text(21), defaultLocale: text(22) ?? "fr",
             timeZone: text(23) ?? "UTC", linkLifetimeDays: Int(int(24)), legal: text(27))
+        business.logoHash = text(28)
         let pending = text(26) ?? ""
         var data = InvoicePageData(
             linkID: linkID,

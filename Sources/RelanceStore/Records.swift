@@ -17,6 +17,8 @@ public struct Business: Sendable, Equatable {
     public var linkLifetimeDays: Int
     /// Legal details (company and VAT numbers…) shown at the foot of customer pages.
     public var legal: String?
+    /// Short hash of the logo, for its cache-busting URL; nil without a logo.
+    public var logoHash: String?
 
     public init(
         name: String, phone: String? = nil, email: String? = nil, address: String? = nil, paymentURL: String? = nil,
@@ -50,6 +52,7 @@ public struct Business: Sendable, Equatable {
         timeZone = row["time_zone"]
         linkLifetimeDays = row["link_lifetime_days"]
         legal = row["legal"]
+        logoHash = row["logo_hash"]
     }
 }
 

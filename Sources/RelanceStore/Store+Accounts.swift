@@ -89,6 +89,10 @@ extension Store {
 
                 -- Company number, VAT number…: shown at the foot of customer pages.
                 ALTER TABLE business ADD COLUMN legal TEXT CHECK (legal IS NULL OR length(legal) <= 300);
+                -- The logo on customer pages: a small PNG or JPEG, and a hash of it for its URL.
+                ALTER TABLE business ADD COLUMN logo BLOB CHECK (logo IS NULL OR length(logo) <= 65536);
+                ALTER TABLE business ADD COLUMN logo_type TEXT CHECK (logo_type IS NULL OR logo_type IN ('image/png', 'image/jpeg'));
+                ALTER TABLE business ADD COLUMN logo_hash TEXT;
 
                 -- The dashboard's invoice list sorts and filters by due date.
                 CREATE INDEX invoice_due ON invoice (due_on, id);

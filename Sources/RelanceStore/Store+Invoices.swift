@@ -155,3 +155,39 @@ extension Store {
         try pool.unsafeRead { db in try Store.business(db) }
     }
 }
+
+/// A logo as stored: its bytes and their media type.
+public struct Logo: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var mediaType: String
+
+    public init(bytes: [UInt8], mediaType: String) {
+        self.bytes = bytes
+        self.mediaType = mediaType
+    }
+}
+
+extension Store {
+    /// The largest logo accepted, in bytes.
+    public static let logoLimit = 65_536
+
+    /// Replaces the business's logo (nil removes it).
+    public func saveLogo(_ logo: Logo?, now: Date) async throws {
+        try await pool.write { db in
+            let hash = logo.map { String(Crypto.hex(Crypto.sha256($0.bytes)).prefix(12)) }
+            try db.execute(
+                sql: "UPDATE business SET logo = ?, logo_type = ?, logo_hash = ? WHERE id = 1",
+                arguments: [logo.map { Data($0.bytes) }, logo?.mediaType, hash])
+        }
+    }
+
+    /// The logo, if any.
+    public func logo() async throws -> Logo? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT logo, logo_type FROM business WHERE id = 1"),
+                let data = row["logo"] as Data?, let type = row["logo_type"] as String?
+            else { return nil }
+            return Logo(bytes: Array(data), mediaType: type)
+        }
+    }
+}

@@ -154,7 +154,7 @@ extension Store {
             b.default_locale, b.time_zone, b.link_lifetime_days,
             (SELECT 1 FROM plan WHERE invoice_id = i.id AND status = 'active'),
             (SELECT group_concat(kind) FROM request WHERE invoice_id = i.id AND status = 'pending'),
-            b.legal
+            b.legal, b.logo_hash
         FROM link l
         JOIN invoice i ON i.id = l.invoice_id
         JOIN customer c ON c.id = i.customer_id

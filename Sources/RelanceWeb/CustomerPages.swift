@@ -301,6 +301,7 @@ struct CustomerPages: Sendable {
         values[.css_href] = cssHref
         values[.business_name] = business.name
         values[.business_legal] = business.legal
+        values[.logo_src] = business.logoHash.map { "/logo?v=" + $0 }
         values.set(.secure)
         if let phone = business.phone {
             values[.business_phone] = phone

@@ -540,3 +540,64 @@ extension DashboardTests {
         }
     }
 }
+
+extension DashboardTests {
+    static func multipart(_ fields: [(String, String?, [UInt8])]) -> (String, ByteBuffer) {
+        let boundary = "----relance-test-boundary"
+        var body: [UInt8] = []
+        for (name, filename, bytes) in fields {
+            var header = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\""
+            if let filename { header += "; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream" }
+            body += Array((header + "\r\n\r\n").utf8) + bytes + Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        return ("multipart/form-data; boundary=\(boundary)", ByteBuffer(bytes: body))
+    }
+
+    func testALogoIsUploadedCheckedByItsBytesAndShownToCustomers() async throws {
+        let harness = self.harness!
+        let (_, link) = try await harness.invoice()
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 200)
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await Self.signIn(client, harness)
+            func upload(_ fields: [(String, String?, [UInt8])]) async throws -> TestResponse {
+                let (type, body) = Self.multipart(fields)
+                return try await client.execute(
+                    uri: "/dashboard/settings/logo", method: .post, headers: [.contentType: type, .cookie: cookie],
+                    body: body)
+            }
+            var response = try await upload([("logo", "a.png", png)])
+            XCTAssertEqual(response.status, .forbidden, "no CSRF token")
+            response = try await upload([
+                ("csrf", nil, Array(csrf.utf8)), ("logo", "evil.png", Array("<svg onload=alert(1)>".utf8)),
+            ])
+            XCTAssertTrue(response.headers[.location]?.contains("only%20PNG%20and%20JPEG") ?? false)
+            response = try await upload([
+                ("csrf", nil, Array(csrf.utf8)), ("logo", "big.png", png + Array(repeating: 0, count: 70_000)),
+            ])
+            XCTAssertTrue(response.headers[.location]?.contains("over%2064%20KB") ?? false)
+            response = try await upload([
+                ("csrf", nil, Array(csrf.utf8)), ("logo", "huge.png", png + Array(repeating: 0, count: 200_000)),
+            ])
+            XCTAssertEqual(response.status, .contentTooLarge)
+            var stored = try await harness.store.logo()
+            XCTAssertNil(stored)
+
+            response = try await upload([("csrf", nil, Array(csrf.utf8)), ("logo", "logo.png", png)])
+            XCTAssertTrue(response.headers[.location]?.contains("Logo%20saved") ?? false)
+            stored = try await harness.store.logo()
+            XCTAssertEqual(stored, Logo(bytes: png, mediaType: "image/png"))
+            let page = try await get(client, "/p/" + link.token).text
+            let src = try XCTUnwrap(page.firstMatch(of: /<img class="logo" src="(\/logo\?v=[0-9a-f]{12})"/)?.1)
+            let image = try await client.execute(uri: String(src), method: .get)
+            XCTAssertEqual(image.headers[.contentType], "image/png")
+            XCTAssertEqual(Array(image.body.readableBytesView), png)
+            XCTAssertEqual(image.headers[HTTPField.Name("X-Content-Type-Options")!], "nosniff")
+
+            response = try await upload([("csrf", nil, Array(csrf.utf8)), ("remove", nil, Array("1".utf8))])
+            XCTAssertTrue(response.headers[.location]?.contains("Logo%20removed") ?? false)
+            let gone = try await client.execute(uri: "/logo", method: .get)
+            XCTAssertEqual(gone.status, .notFound)
+        }
+    }
+}

@@ -68,6 +68,7 @@ struct Dashboard: Sendable {
             Route(method: .get, path: "settings", handler: settingsPage),
             Route(method: .post, path: "settings", handler: saveSettings),
             Route(method: .post, path: "settings/test-sms", handler: testSMS),
+            Route(method: .post, path: "settings/logo", handler: uploadLogo),
             Route(method: .get, path: "users", handler: usersPage),
             Route(method: .post, path: "users", handler: addUser),
             Route(method: .post, path: "users/:id/disable", handler: disableUser),
@@ -79,6 +80,7 @@ struct Dashboard: Sendable {
         router.get("/login", use: loginForm)
         router.post("/login", use: login)
         router.post("/logout", use: logout)
+        router.get("/logo", use: logo)
         let group = router.group("dashboard").add(middleware: DashboardAuthMiddleware(store: store, settings: settings))
         for route in routes() {
             group.on(RouterPath(route.path), method: route.method, use: route.handler)

@@ -166,13 +166,7 @@ extension API {
             }
             status = parsed
         }
-        var limit = 50
-        if let raw = query["limit"] {
-            guard let parsed = Int(String(raw)), (1...200).contains(parsed) else {
-                throw Problem.field("limit", "must be an integer from 1 to 200", status: 400)
-            }
-            limit = parsed
-        }
+        let limit = try API.pageLimit(request)
         var before: Int64?
         if let raw = query["before"] {
             guard let parsed = Int64(String(raw)), parsed > 0 else {

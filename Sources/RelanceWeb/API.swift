@@ -84,13 +84,7 @@ struct API: Sendable {
             }
             status = parsed
         }
-        var limit = 50
-        if let raw = query["limit"] {
-            guard let parsed = Int(String(raw)), (1...200).contains(parsed) else {
-                throw Problem.field("limit", "must be an integer from 1 to 200", status: 400)
-            }
-            limit = parsed
-        }
+        let limit = try API.pageLimit(request)
         var after: Int64 = 0
         if let raw = query["after"] {
             guard let parsed = Int64(String(raw)), parsed >= 0 else {
@@ -346,6 +340,15 @@ struct API: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
+
+    /// `limit` of a list: 50 unless given, from 1 to 200.
+    static func pageLimit(_ request: Request) throws -> Int {
+        guard let raw = request.uri.queryParameters["limit"] else { return 50 }
+        guard let parsed = Int(String(raw)), (1...200).contains(parsed) else {
+            throw Problem.field("limit", "must be an integer from 1 to 200", status: 400)
+        }
+        return parsed
+    }
 
     func invoiceID(_ context: AppRequestContext) throws -> Int64 {
         guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else {

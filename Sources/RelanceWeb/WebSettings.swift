@@ -21,13 +21,16 @@ public struct WebSettings: Sendable {
     public var kannelInboundSecret: String?
     /// Twilio's auth token, to check `X-Twilio-Signature`; nil turns the Twilio routes off.
     public var twilioAuthToken: String?
+    /// The Stripe endpoint's signing secret (`whsec_…`); nil turns `/webhooks/stripe` off.
+    public var stripeWebhookSecret: String?
 
     public init(
         baseURL: String, keyring: LinkKeyring, instanceSecret: [UInt8], trustForwardedFor: Bool = false,
         clock: Clock = .system, resourcesDirectory: URL, kannelInboundSecret: String? = nil,
-        twilioAuthToken: String? = nil
+        stripeWebhookSecret: String? = nil, twilioAuthToken: String? = nil
     ) {
         self.twilioAuthToken = twilioAuthToken.flatMap { $0.isEmpty ? nil : $0 }
+        self.stripeWebhookSecret = stripeWebhookSecret.flatMap { $0.isEmpty ? nil : $0 }
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base

@@ -18,6 +18,7 @@ struct Webhooks: Sendable {
         router.post("/webhooks/kannel/inbound", use: kannelInbound)
         router.post("/webhooks/twilio/status", use: twilioStatus)
         router.post("/webhooks/twilio/inbound", use: twilioInbound)
+        router.post("/webhooks/stripe", use: stripe)
     }
 
     /// The form fields of a Twilio callback, once its signature checks out; nil (and a log line) if not.

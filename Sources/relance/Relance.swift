@@ -110,6 +110,7 @@ struct Serve: AsyncParsableCommand {
             baseURL: base, keyring: try storage.keyring(), instanceSecret: try storage.instanceSecret(),
             trustForwardedFor: trustProxy || environment("RELANCE_TRUST_PROXY") == "1",
             resourcesDirectory: resourcesDirectory(), kannelInboundSecret: environment("RELANCE_KANNEL_INBOUND_SECRET"),
+            stripeWebhookSecret: environment("RELANCE_STRIPE_WEBHOOK_SECRET"),
             twilioAuthToken: environment("RELANCE_SMS_PROVIDER") == "twilio"
                 ? environment("RELANCE_TWILIO_AUTH_TOKEN") : nil)
         if let callbacks = environment("RELANCE_CALLBACK_BASE_URL") { settings.callbackBaseURL = callbacks }

@@ -69,7 +69,7 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
     static let iPhone =
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 
-    init(business: Business? = nil, twilioAuthToken: String? = nil) throws {
+    init(business: Business? = nil, twilioAuthToken: String? = nil, stripeWebhookSecret: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try Store(path: directory.appendingPathComponent("test.sqlite").path)
@@ -78,7 +78,8 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
         settings = WebSettings(
             baseURL: "https://pay.example.com/", keyring: try LinkKeyring(parsing: LinkKeyring.generate()),
             instanceSecret: Crypto.randomBytes(32), clock: clock.clock, resourcesDirectory: Harness.repository,
-            kannelInboundSecret: "inbound-secret", twilioAuthToken: twilioAuthToken)
+            kannelInboundSecret: "inbound-secret", stripeWebhookSecret: stripeWebhookSecret,
+            twilioAuthToken: twilioAuthToken)
         (router, clicks) = try buildRouter(store: store, settings: settings, logger: logs.logger)
         let business =
             business

@@ -353,6 +353,10 @@ struct CustomerPages: Sendable {
                 Format.amount(data.amount, language))
         }
         addWaysToPay(&values, business: business, paymentURL: data.paymentURL)
+        // An ISO 11649 reference banks pass on untouched, so the transfer can be matched by machine.
+        values[.creditor_reference] =
+            (CreditorReference.make(data.number) ?? CreditorReference.make(String(data.invoiceID)))
+            .map(CreditorReference.grouped)
         values[.plan_href] = "/p/\(token)/plan"
         values[.question_href] = "/p/\(token)/question"
         values.set(.plan_pending, data.pendingPlan)

@@ -115,3 +115,23 @@ final class DomainTests: XCTestCase {
             late.addingTimeInterval(14 * 86_400))
     }
 }
+
+final class CreditorReferenceTests: XCTestCase {
+    func testReferencesCarryCheckDigitsBanksVerify() {
+        // The example of ISO 11649 and of the European Payments Council's guidance.
+        XCTAssertTrue(CreditorReference.isValid("RF18 5390 0754 7034"))
+        XCTAssertEqual(CreditorReference.make("539007547034"), "RF18539007547034")
+        XCTAssertEqual(CreditorReference.make("F-2026-0042").map(CreditorReference.isValid), true)
+        XCTAssertEqual(CreditorReference.make("f-2026-0042"), CreditorReference.make("F20260042"))
+        XCTAssertFalse(CreditorReference.isValid("RF19 5390 0754 7034"))
+        XCTAssertFalse(CreditorReference.isValid("RF18 5390 0754 7035"))
+        XCTAssertNil(CreditorReference.make("---"))
+        XCTAssertNil(CreditorReference.make(String(repeating: "A", count: 22)))
+        XCTAssertEqual(CreditorReference.grouped("RF18539007547034"), "RF18 5390 0754 7034")
+        // Every reference made is valid, whatever the number.
+        for number in ["1", "Z", "INV-000001", "ÉTÉ-2026/7", "abcdefghijklmnopqrstu"] {
+            guard let reference = CreditorReference.make(number) else { return XCTFail(number) }
+            XCTAssertTrue(CreditorReference.isValid(reference), "\(number) → \(reference)")
+        }
+    }
+}

@@ -222,7 +222,7 @@ final class CustomerPageTests: XCTestCase {
             XCTAssertTrue(page.contains(">F-1<") && page.contains(">F-2<"))
             XCTAssertTrue(page.contains("En retard de 8 jours"))
             XCTAssertTrue(page.contains("FR76 3000"))
-            XCTAssertTrue(page.contains(#"<dd class="copy">F-1, F-2</dd>"#))
+            XCTAssertTrue(page.contains(#"<dd class="copy" id="reference">F-1, F-2</dd>"#))
             // Once both are paid the statement says so and offers no way to pay.
             for invoice in [first, second] {
                 _ = try await store.recordPayment(
@@ -417,4 +417,18 @@ func get(_ client: some TestClientProtocol, _ path: String, agent: String? = Har
     if let agent { headers[.userAgent] = agent }
     if let language { headers[.acceptLanguage] = language }
     return try await client.execute(uri: path, method: .get, headers: headers, body: nil)
+}
+
+extension CustomerPageTests {
+    func testTheTransferReferenceIsAStructuredCreditorReference() async throws {
+        let harness = self.harness!
+        let (_, link) = try await harness.invoice()
+        let expected = try XCTUnwrap(CreditorReference.make("F-2026-0042"))
+        XCTAssertTrue(CreditorReference.isValid(expected))
+        try await harness.app.test(.router) { client in
+            let page = try await get(client, "/p/" + link.token).text
+            XCTAssertTrue(
+                page.contains(#"<dd class="copy" id="reference">\#(CreditorReference.grouped(expected))</dd>"#), page)
+        }
+    }
 }

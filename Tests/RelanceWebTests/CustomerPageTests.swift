@@ -432,3 +432,57 @@ extension CustomerPageTests {
         }
     }
 }
+
+extension CustomerPageTests {
+    func testTheTransferQRCodeDecodesToTheExactEPCPayload() async throws {
+        let harness = self.harness!
+        let (invoice, link) = try await harness.invoice(amount: 123_456)
+        _ = try await harness.store.recordPayment(
+            invoiceID: invoice.id,
+            NewPayment(amount: 23_456, method: "cash", reference: nil, receivedAt: harness.clock.now),
+            now: harness.clock.now)
+        let reference = try XCTUnwrap(CreditorReference.make("F-2026-0042"))
+        try await harness.app.test(.router) { client in
+            let page = try await get(client, "/p/" + link.token).text
+            let svg = String(try XCTUnwrap(page.firstMatch(of: /<svg viewBox="[^"]+" class="qr".*?<\/svg>/)?.0))
+            let modules = try XCTUnwrap(QRCode.modules(fromSVG: svg))
+            var matrix = ""
+            for row in modules { matrix += row.map { $0 ? "1" : "0" }.joined() + "\n" }
+            // What a banking app reads: the balance, the beneficiary, the IBAN and the RF reference.
+            XCTAssertEqual(
+                try decodeQR(matrix),
+                "BCD\n002\n1\nSCT\nAGRIFRPP\nAtelier Martin SARL\nFR7630006000011234567890189\nEUR1000.00\n\n\(reference)"
+            )
+        }
+    }
+}
+
+/// What PyPI zxing-cpp reads from a module matrix ('1' dark, one line a row, quiet zone included).
+func decodeQR(_ matrix: String) throws -> String? {
+    let environment = ProcessInfo.processInfo.environment
+    let python = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map { "\($0)/python3" }
+        .first(where: FileManager.default.isExecutableFile(atPath:))
+    guard let python else { throw XCTSkip("python3 is needed") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [Harness.repository.appendingPathComponent("Tests/e2e/qr_decode.py").path]
+    let input = Pipe()
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    input.fileHandleForWriting.write(Data(matrix.utf8))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    if message.contains("ModuleNotFoundError") {
+        if environment["RELANCE_REQUIRE_TOOLS"] == "1" {
+            XCTFail("pip install zxing-cpp numpy: the QR check needs them")
+        }
+        throw XCTSkip("pip install zxing-cpp numpy to decode QR codes")
+    }
+    return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+}

@@ -459,30 +459,5 @@ extension CustomerPageTests {
 
 /// What PyPI zxing-cpp reads from a module matrix ('1' dark, one line a row, quiet zone included).
 func decodeQR(_ matrix: String) throws -> String? {
-    let environment = ProcessInfo.processInfo.environment
-    let python = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map { "\($0)/python3" }
-        .first(where: FileManager.default.isExecutableFile(atPath:))
-    guard let python else { throw XCTSkip("python3 is needed") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [Harness.repository.appendingPathComponent("Tests/e2e/qr_decode.py").path]
-    let input = Pipe()
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    input.fileHandleForWriting.write(Data(matrix.utf8))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    if message.contains("ModuleNotFoundError") {
-        if environment["RELANCE_REQUIRE_TOOLS"] == "1" {
-            XCTFail("pip install zxing-cpp numpy: the QR check needs them")
-        }
-        throw XCTSkip("pip install zxing-cpp numpy to decode QR codes")
-    }
-    return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+    try runPythonHelper("qr_decode.py", input: Data(matrix.utf8), needs: "zxing-cpp numpy")
 }

@@ -10,30 +10,10 @@ import XCTest
 
 /// A `Stripe-Signature` header made by PyPI stripe's own WebhookSignature.
 func stripeLibrarySignature(secret: String, payload: String, timestamp: Int) throws -> String {
-    let environment = ProcessInfo.processInfo.environment
-    let python = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map { "\($0)/python3" }
-        .first(where: FileManager.default.isExecutableFile(atPath:))
-    let script = Harness.repository.appendingPathComponent("Tests/e2e/stripe_sign.py").path
-    guard let python else { throw XCTSkip("python3 is needed") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [script]
-    let input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    input.fileHandleForWriting.write(
-        try JSONSerialization.data(withJSONObject: ["secret": secret, "payload": payload, "timestamp": timestamp]))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        if environment["RELANCE_REQUIRE_TOOLS"] == "1" { XCTFail("pip install stripe: the signature check needs it") }
-        throw XCTSkip("pip install stripe to sign events with the provider's library")
-    }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let input = try JSONSerialization.data(
+        withJSONObject: ["secret": secret, "payload": payload, "timestamp": timestamp])
+    let output = try XCTUnwrap(try runPythonHelper("stripe_sign.py", input: input, needs: "stripe"))
+    return output.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
 final class StripeTests: XCTestCase {

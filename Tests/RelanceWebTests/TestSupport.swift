@@ -139,3 +139,33 @@ extension String {
         replacingOccurrences(of: "\u{202F}", with: " ").replacingOccurrences(of: "\u{00A0}", with: " ")
     }
 }
+
+/// Runs a helper of Tests/e2e with `input` on stdin and returns what it printed, or nil when it exits
+/// with an error. A Python package it needs that is not installed is a skip, or a failure when CI
+/// requires the tools (`pip install` names them in `needs`).
+func runPythonHelper(_ script: String, input: Data, needs packages: String) throws -> String? {
+    let environment = ProcessInfo.processInfo.environment
+    let python = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map { "\($0)/python3" }
+        .first(where: FileManager.default.isExecutableFile(atPath:))
+    guard let python else { throw XCTSkip("python3 is needed") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [Harness.repository.appendingPathComponent("Tests/e2e/\(script)").path]
+    let stdin = Pipe()
+    let stdout = Pipe()
+    let stderr = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    stdin.fileHandleForWriting.write(input)
+    try stdin.fileHandleForWriting.close()
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    if errors.contains("ModuleNotFoundError") {
+        if environment["RELANCE_REQUIRE_TOOLS"] == "1" { XCTFail("pip install \(packages): \(script) needs it") }
+        throw XCTSkip("pip install \(packages) to run \(script)")
+    }
+    return process.terminationStatus == 0 ? String(decoding: output, as: UTF8.self) : nil
+}

@@ -12,32 +12,9 @@ import XCTest
 
 /// Signatures made by PyPI twilio's RequestValidator, the provider's own code.
 func twilioLibrarySignature(token: String, url: String, params: [String: String]) throws -> String {
-    let environment = ProcessInfo.processInfo.environment
-    let python = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map { "\($0)/python3" }
-        .first(where: FileManager.default.isExecutableFile(atPath:))
-    let script = Harness.repository.appendingPathComponent("Tests/e2e/twilio_sign.py").path
-    guard let python else { throw XCTSkip("python3 is needed") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [script]
-    let input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    input.fileHandleForWriting.write(
-        try JSONSerialization.data(withJSONObject: ["token": token, "url": url, "params": params]))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        if environment["RELANCE_REQUIRE_TOOLS"] == "1" {
-            XCTFail("pip install twilio: the signature cross-check needs it")
-        }
-        throw XCTSkip("pip install twilio to check signatures against the provider's library")
-    }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let input = try JSONSerialization.data(withJSONObject: ["token": token, "url": url, "params": params])
+    let output = try XCTUnwrap(try runPythonHelper("twilio_sign.py", input: input, needs: "twilio"))
+    return output.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
 final class TwilioTests: XCTestCase {

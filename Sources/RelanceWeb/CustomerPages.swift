@@ -42,6 +42,8 @@ struct CustomerPages: Sendable {
         router.get("/p/:token", use: show)
         router.post("/p/:token/renew", use: renew)
         addRequestRoutes(to: router)
+        router.post("/p/:token/checkout", use: checkout)
+        router.get("/p/:token/paid", use: cardThanks)
     }
 
     // Strict by default: the page needs its own stylesheet and its own form target, nothing else.
@@ -365,6 +367,10 @@ struct CustomerPages: Sendable {
                 amount: balance, reference: reference, text: data.number)
         {
             values[.epc_qr] = qrCodes.svg(payload, title: library.phrase("scan_to_pay", language))
+        }
+        if settings.stripeCheckout != nil, data.status == .open, balance.minorUnits > 0 {
+            values[.card_action] = "/p/\(token)/checkout"
+            values[.card_csrf] = formToken(token: token, now: now, purpose: "checkout")
         }
         values[.plan_href] = "/p/\(token)/plan"
         values[.question_href] = "/p/\(token)/question"

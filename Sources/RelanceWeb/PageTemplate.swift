@@ -77,7 +77,7 @@ public enum PageSlot: Int, CaseIterable, Sendable {
     case back_href, callback_options, contact_options, errors, f_basis, f_count, f_first, f_last, f_max, f_message
     case f_min, f_note, f_rows, form_action, frequency_options, invoice_options, limits_text, notice, plan_href
     case plan_pending, plan_rows, question_href, question_pending, reply_time, schedule_rows
-    case schedule_total, business_legal, logo_src, creditor_reference, epc_qr
+    case schedule_total, business_legal, logo_src, creditor_reference, epc_qr, card_action, card_csrf
 
     var index: Int { rawValue }
 

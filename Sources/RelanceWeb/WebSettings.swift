@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RelanceCore
+import RelanceMessaging
 import RelanceStore
 
 /// What the web layer needs to know about its surroundings; nothing more.
@@ -23,6 +24,8 @@ public struct WebSettings: Sendable {
     public var twilioAuthToken: String?
     /// The Stripe endpoint's signing secret (`whsec_…`); nil turns `/webhooks/stripe` off.
     public var stripeWebhookSecret: String?
+    /// Stripe Checkout, when a secret key is set: "pay by card" on invoice pages.
+    public var stripeCheckout: StripeCheckout?
 
     public init(
         baseURL: String, keyring: LinkKeyring, instanceSecret: [UInt8], trustForwardedFor: Bool = false,

@@ -114,6 +114,10 @@ struct Serve: AsyncParsableCommand {
             twilioAuthToken: environment("RELANCE_SMS_PROVIDER") == "twilio"
                 ? environment("RELANCE_TWILIO_AUTH_TOKEN") : nil)
         if let callbacks = environment("RELANCE_CALLBACK_BASE_URL") { settings.callbackBaseURL = callbacks }
+        if let key = environment("RELANCE_STRIPE_SECRET_KEY"), !key.isEmpty {
+            settings.stripeCheckout = StripeCheckout(
+                secretKey: key, apiBaseURL: environment("RELANCE_STRIPE_API_BASE") ?? "https://api.stripe.com")
+        }
         let reminders = ReminderService(
             store: store,
             dispatcher: try makeDispatcher(

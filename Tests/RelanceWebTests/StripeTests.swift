@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
+import RelanceMessaging
 import RelanceStore
 import XCTest
 
@@ -145,6 +146,118 @@ final class StripeTests: XCTestCase {
         try await harness.app.test(.router) { client in
             let response = try await Self.post(client, "{}", signature: "t=1,v1=00")
             XCTAssertEqual(response.status, .notFound)
+        }
+    }
+}
+
+/// A stand-in for Stripe's `POST /v1/checkout/sessions` that checks what Stripe documents: a Bearer
+/// secret key, a form body, and the fields a one-off payment needs. It answers as Stripe does.
+final class StripeStandIn: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: [[String: String]] = []
+    private var keys: [String] = []
+    /// 200 with a session, or the status and Stripe-shaped error to answer with.
+    var failure: (Int, String)?
+
+    var forms: [[String: String]] { lock.withLock { received } }
+    var idempotencyKeys: [String] { lock.withLock { keys } }
+
+    var router: Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/checkout/sessions") { request, _ -> Response in
+            guard request.headers[.authorization] == "Bearer sk_test_relance",
+                request.headers[.contentType] == "application/x-www-form-urlencoded"
+            else {
+                return Response(
+                    status: .unauthorized, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"message":"Invalid API Key provided"}}"#)))
+            }
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            var form: [String: String] = [:]
+            for pair in String(buffer: body).split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? "" }
+                form[parts[0]] = parts.count > 1 ? parts[1] : ""
+            }
+            self.lock.withLock {
+                self.received.append(form)
+                self.keys.append(request.headers[HTTPField.Name("Idempotency-Key")!] ?? "")
+            }
+            if let (status, message) = self.failure {
+                return Response(
+                    status: .init(code: status), headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"message":"\#(message)"}}"#)))
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string:
+                            #"{"id":"cs_test_1","object":"checkout.session","url":"https://checkout.stripe.com/c/pay/cs_test_1"}"#
+                    )))
+        }
+        return router
+    }
+}
+
+extension StripeTests {
+    func testPayByCardCreatesACheckoutSessionForTheBalanceAndACalmPageWhenStripeFails() async throws {
+        let standIn = StripeStandIn()
+        try await Application(router: standIn.router).test(.live) { stripe in
+            let port = try XCTUnwrap(stripe.port)
+            let harness = try Harness(
+                stripeCheckout: StripeCheckout(secretKey: "sk_test_relance", apiBaseURL: "http://127.0.0.1:\(port)"))
+            defer { harness.cleanUp() }
+            let (invoice, link) = try await harness.invoice(amount: 123_456)
+            _ = try await harness.store.recordPayment(
+                invoiceID: invoice.id,
+                NewPayment(amount: 3_456, method: "cash", reference: nil, receivedAt: harness.clock.now),
+                now: harness.clock.now)
+            try await harness.app.test(.router) { client in
+                let page = try await get(client, "/p/" + link.token).text
+                XCTAssertTrue(page.contains(#"action="/p/\#(link.token)/checkout""#), page)
+                let csrf = try XCTUnwrap(
+                    page.firstMatch(
+                        of: /action="\/p\/[^"]+\/checkout"><input type="hidden" name="csrf" value="([^"]+)"/)?.1)
+                let headers: HTTPFields = [
+                    .contentType: "application/x-www-form-urlencoded", .userAgent: Harness.iPhone,
+                ]
+                var response = try await client.execute(
+                    uri: "/p/\(link.token)/checkout", method: .post, headers: headers,
+                    body: ByteBuffer(string: "csrf=\(csrf)"))
+                XCTAssertEqual(response.status, .seeOther)
+                XCTAssertEqual(response.headers[.location], "https://checkout.stripe.com/c/pay/cs_test_1")
+                let form = try XCTUnwrap(standIn.forms.first)
+                XCTAssertEqual(form["mode"], "payment")
+                XCTAssertEqual(form["line_items[0][price_data][currency]"], "eur")
+                XCTAssertEqual(form["line_items[0][price_data][unit_amount]"], "120000", "the balance, not the amount")
+                XCTAssertEqual(form["line_items[0][quantity]"], "1")
+                XCTAssertEqual(form["metadata[invoice_id]"], String(invoice.id))
+                XCTAssertEqual(form["payment_intent_data[metadata][invoice_id]"], String(invoice.id))
+                XCTAssertEqual(form["success_url"], "https://pay.example.com/p/\(link.token)/paid")
+                XCTAssertEqual(form["cancel_url"], "https://pay.example.com/p/\(link.token)")
+                XCTAssertEqual(standIn.idempotencyKeys.first?.hasPrefix("relance-\(invoice.id)-120000-"), true)
+
+                // No token, no session.
+                response = try await client.execute(
+                    uri: "/p/\(link.token)/checkout", method: .post, headers: headers,
+                    body: ByteBuffer(string: "csrf=x"))
+                XCTAssertEqual(response.status, .forbidden)
+                XCTAssertEqual(standIn.forms.count, 1)
+
+                // Stripe refusing: a calm page that leads back to the other ways to pay; nothing recorded.
+                standIn.failure = (500, "An unknown error occurred")
+                response = try await client.execute(
+                    uri: "/p/\(link.token)/checkout", method: .post, headers: headers,
+                    body: ByteBuffer(string: "csrf=\(csrf)"))
+                XCTAssertEqual(response.status, .serviceUnavailable)
+                XCTAssertTrue(response.text.contains("Le paiement par carte est indisponible pour le moment"))
+                XCTAssertTrue(response.text.contains(#"href="/p/\#(link.token)""#))
+
+                let thanks = try await get(client, "/p/\(link.token)/paid")
+                XCTAssertTrue(thanks.text.contains("Merci pour votre paiement"))
+            }
+            let payments = try await harness.store.payments(invoiceID: invoice.id)
+            XCTAssertEqual(payments.count, 1, "only the cash payment: card payments come from the signed webhook")
         }
     }
 }

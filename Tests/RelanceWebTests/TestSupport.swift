@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import RelanceCore
+import RelanceMessaging
 import RelanceStore
 import XCTest
 
@@ -69,17 +70,22 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
     static let iPhone =
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 
-    init(business: Business? = nil, twilioAuthToken: String? = nil, stripeWebhookSecret: String? = nil) throws {
+    init(
+        business: Business? = nil, twilioAuthToken: String? = nil, stripeWebhookSecret: String? = nil,
+        stripeCheckout: StripeCheckout? = nil
+    ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try Store(path: directory.appendingPathComponent("test.sqlite").path)
         clock = TestClock(Harness.start)
         logs = LogCapture()
-        settings = WebSettings(
+        var settings = WebSettings(
             baseURL: "https://pay.example.com/", keyring: try LinkKeyring(parsing: LinkKeyring.generate()),
             instanceSecret: Crypto.randomBytes(32), clock: clock.clock, resourcesDirectory: Harness.repository,
             kannelInboundSecret: "inbound-secret", stripeWebhookSecret: stripeWebhookSecret,
             twilioAuthToken: twilioAuthToken)
+        settings.stripeCheckout = stripeCheckout
+        self.settings = settings
         (router, clicks) = try buildRouter(store: store, settings: settings, logger: logs.logger)
         let business =
             business

@@ -20,6 +20,7 @@ bench:
 	scripts/bench-page
 	scripts/bench-scheduler
 	scripts/bench-dashboard
+	scripts/bench-import
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift

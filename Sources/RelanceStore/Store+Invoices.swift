@@ -65,29 +65,33 @@ extension Store {
 
     static func upsertCustomer(_ db: Database, _ customer: CustomerInput, now: Date) throws -> Int64 {
         var existing: Int64?
+        // Cached statements: an import upserts a customer per row.
         if let ref = customer.externalRef {
-            existing = try Int64.fetchOne(db, sql: "SELECT id FROM customer WHERE external_ref = ?", arguments: [ref])
+            existing = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM customer WHERE external_ref = ?"), arguments: [ref])
         } else if let phone = customer.phone {
             existing = try Int64.fetchOne(
-                db, sql: "SELECT id FROM customer WHERE phone = ? ORDER BY id LIMIT 1", arguments: [phone.e164])
+                db.cachedStatement(sql: "SELECT id FROM customer WHERE phone = ? ORDER BY id LIMIT 1"),
+                arguments: [phone.e164])
         }
         if let existing {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE customer SET name = ?, phone = COALESCE(?, phone), email = COALESCE(?, email),
                         locale = COALESCE(?, locale), time_zone = COALESCE(?, time_zone)
                     WHERE id = ?
-                    """,
-                arguments: [
-                    customer.name, customer.phone?.e164, customer.email, customer.locale, customer.timeZone, existing,
-                ])
+                    """
+            ).execute(arguments: [
+                customer.name, customer.phone?.e164, customer.email, customer.locale, customer.timeZone, existing,
+            ])
             return existing
         }
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO customer (name, phone, email, locale, time_zone, external_ref, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 customer.name, customer.phone?.e164, customer.email, customer.locale, customer.timeZone,
                 customer.externalRef, now,

@@ -14,7 +14,7 @@ struct Relance: AsyncParsableCommand {
         abstract: "Payment links and polite reminders for unpaid invoices.",
         subcommands: [
             Serve.self, Migrate.self, Remind.self, TemplatesCommand.self, LinkCommand.self, APIKeyCommand.self,
-            LinkKeyCommand.self, UserCommand.self,
+            LinkKeyCommand.self, UserCommand.self, ImportCommand.self,
         ])
 }
 

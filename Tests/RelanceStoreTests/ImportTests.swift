@@ -1,0 +1,179 @@
+import Foundation
+import GRDB
+import RelanceCore
+import XCTest
+
+@testable import RelanceStore
+
+/// CSV as spreadsheets write it, rows checked before anything is written, and imports that update.
+final class ImportTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func testTheReaderTakesCommasSemicolonsQuotesBOMsAndBothLineEndings() throws {
+        let semicolons = Array(
+            "\u{FEFF}Numéro;Client;Montant\r\nF-1;\"Durand; Fils\";\"1 234,56\"\r\nF-2;\"Say \"\"hi\"\"\nthere\";5\r\n"
+                .utf8)
+        let records = try CSVReader.records(semicolons)
+        XCTAssertEqual(
+            records.map(\.fields),
+            [
+                ["Numéro", "Client", "Montant"], ["F-1", "Durand; Fils", "1 234,56"],
+                ["F-2", "Say \"hi\"\nthere", "5"],
+            ])
+        XCTAssertEqual(records.map(\.line), [1, 2, 3])
+        let commas = try CSVReader.records(Array("a,b\n1,2\n\n3,4".utf8))
+        XCTAssertEqual(commas.map(\.fields), [["a", "b"], ["1", "2"], ["3", "4"]])
+        XCTAssertEqual(commas.last?.line, 4)
+        XCTAssertThrowsError(try CSVReader.records(Array("a,b\n\"open,2\n".utf8))) { error in
+            XCTAssertEqual(error as? CSVReader.Problem, .unterminatedQuote(line: 2))
+        }
+        XCTAssertThrowsError(try CSVReader.records([0x61, 0x0A, 0x62, 0xE9, 0x0A])) { error in
+            XCTAssertEqual(error as? CSVReader.Problem, .notUTF8(line: 2), "Latin-1 é")
+        }
+        XCTAssertThrowsError(try CSVReader.records([])) { error in XCTAssertEqual(error as? CSVReader.Problem, .empty) }
+    }
+
+    func testEveryRowIsCheckedAndEachProblemNamesItsLine() throws {
+        let csv = """
+            Numéro;Client;Téléphone;Montant;Échéance;Date
+            F-1;Camille Durand;06 12 34 56 78;1 234,56;31/03/2026;01/03/2026
+            F-2;;+33612345678;12,3,4;2026-02-30;
+            ;Léa Roux;hello;0;demain;2026-04-01
+            """
+        let records = try CSVReader.records(Array(csv.utf8))
+        guard case .success(let columns) = InvoiceImport.columns(header: records[0].fields, overrides: [:]) else {
+            return XCTFail("columns")
+        }
+        let today = CalendarDate(iso: "2026-03-03")!
+        var errors: [String] = []
+        for record in records.dropFirst() {
+            if case .failure(let problems) = InvoiceImport.invoice(record, columns: columns, today: today) {
+                errors += problems.messages
+            }
+        }
+        XCTAssertEqual(
+            errors,
+            [
+                "line 2: customer_phone: '06 12 34 56 78' is not an international number such as +33 6 12 34 56 78",
+                "line 3: customer_name: is empty",
+                "line 3: amount: '12,3,4' is not an amount of EUR",
+                "line 3: due_on: '2026-02-30' is not a date (2026-03-31 or 31/03/2026)",
+                "line 4: number: is empty",
+                "line 4: customer_phone: 'hello' is not an international number such as +33 6 12 34 56 78",
+                "line 4: amount: '0' is not an amount of EUR",
+                "line 4: due_on: 'demain' is not a date (2026-03-31 or 31/03/2026)",
+            ])
+        // Missing columns are said before any row is read, with the way to name them.
+        guard
+            case .failure(let missing) = InvoiceImport.columns(
+                header: ["Ref", "Qui"], overrides: ["Qui": "customer_name", "X": "nope"])
+        else { return XCTFail("columns") }
+        let messages = missing.messages
+        XCTAssertTrue(
+            messages.contains(
+                "--map X=nope: no such field (number, customer_name, customer_phone, customer_email, customer_locale, customer_ref, currency, amount, issued_on, due_on, external_ref, payment_url)"
+            ))
+        XCTAssertTrue(messages.contains("no column for amount; name one with --map 'COLUMN=amount'"))
+        XCTAssertFalse(messages.contains { $0.contains("customer_name") && $0.hasPrefix("no column") })
+    }
+
+    func testTheCommandImportsOnceAndASecondRunUpdatesWithoutDuplicating() throws {
+        let binary = ImportTests.repository.appendingPathComponent(".build/debug/relance").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw XCTSkip("build the relance binary first (make test does)")
+        }
+        let database = directory.appendingPathComponent("import.sqlite").path
+        let file = directory.appendingPathComponent("invoices.csv")
+        func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments + ["--database", database]
+            let output = Pipe()
+            let errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, out, err)
+        }
+        let rows = (1...2_500).map { index in
+            "F-\(index);Client \(index);+336\(String(format: "%08d", index));\(index),50;2026-04-\(String(format: "%02d", index % 28 + 1))"
+        }
+        try Data(("\u{FEFF}Numéro;Client;Téléphone;Montant TTC;Échéance\r\n" + rows.joined(separator: "\r\n")).utf8)
+            .write(to: file)
+        var result = try run(["import", file.path, "--dry-run"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.output.contains("2500 rows are valid: 2500 new invoices"), result.output)
+        result = try run(["import", file.path])
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.output.contains("2500 created, 0 updated, 0 unchanged, 0 refused"), result.output)
+        XCTAssertTrue(result.errors.contains("imported 2500 of 2500 rows"), "progress lines when not on a terminal")
+        result = try run(["import", file.path])
+        XCTAssertTrue(result.output.contains("0 created, 0 updated, 2500 unchanged"), result.output)
+
+        // One amount changed and one bad row: nothing written at all, the line said.
+        var changed = rows
+        changed[9] = "F-10;Client 10;+33600000010;99,99;2026-04-11"
+        changed[19] = "F-20;Client 20;+33600000020;vingt;2026-04-21"
+        try Data(("Numéro;Client;Téléphone;Montant TTC;Échéance\n" + changed.joined(separator: "\n")).utf8).write(
+            to: file)
+        result = try run(["import", file.path])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.errors.contains("line 21: amount: 'vingt' is not an amount of EUR"), result.errors)
+        changed[19] = rows[19]
+        try Data(("Numéro;Client;Téléphone;Montant TTC;Échéance\n" + changed.joined(separator: "\n")).utf8).write(
+            to: file)
+        result = try run(["import", file.path])
+        XCTAssertTrue(result.output.contains("0 created, 1 updated, 2499 unchanged"), result.output)
+
+        let store = try Store(path: database)
+        let counts = try store.pool.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice"),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM customer"),
+                try Int64.fetchOne(db, sql: "SELECT amount FROM invoice WHERE number = 'F-10'")
+            )
+        }
+        XCTAssertEqual(counts.0, 2_500)
+        XCTAssertEqual(counts.1, 2_500)
+        XCTAssertEqual(counts.2, 9_999)
+    }
+
+    func testARowTheDatabaseRefusesCostsOnlyItself() async throws {
+        let store = try Store(path: directory.appendingPathComponent("refuse.sqlite").path)
+        let eur = try XCTUnwrap(Currency(code: "EUR"))
+        let due = try XCTUnwrap(CalendarDate(iso: "2026-04-01"))
+        func row(_ line: Int, _ number: String, ref: String?) -> (line: Int, invoice: NewInvoice) {
+            (
+                line,
+                NewInvoice(
+                    number: number, customer: CustomerInput(name: "C \(number)"),
+                    amount: Money(minorUnits: 1_000, currency: eur),
+                    issuedOn: due, dueOn: due, externalRef: ref)
+            )
+        }
+        // Two invoices claim one external reference: the second is refused, the others are written.
+        let counts = try await store.importInvoices(
+            [row(2, "A", ref: "X-1"), row(3, "B", ref: "X-1"), row(4, "C", ref: nil)], now: Date())
+        XCTAssertEqual(counts.created, 2, "\(counts.refused)")
+        XCTAssertEqual(counts.refused.count, 1)
+        XCTAssertTrue(counts.refused.first?.hasPrefix("line 3: ") ?? false, "\(counts.refused)")
+        let numbers = try await store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT number FROM invoice ORDER BY number")
+        }
+        XCTAssertEqual(numbers, ["A", "C"])
+        let customers = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM customer") }
+        XCTAssertEqual(customers, 2, "the refused row left no customer behind")
+    }
+}

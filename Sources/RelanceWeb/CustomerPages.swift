@@ -361,12 +361,16 @@ struct CustomerPages: Sendable {
         let reference = CreditorReference.make(data.number) ?? CreditorReference.make(String(data.invoiceID))
         values[.creditor_reference] = reference.map(CreditorReference.grouped)
         // For euros, a QR code banking apps read to fill in the whole transfer (EPC "GiroCode").
-        if let iban = business.bankIBAN, !iban.isEmpty,
-            let payload = EPCPayment.payload(
-                beneficiary: business.bankBeneficiary ?? business.name, iban: iban, bic: business.bankBIC,
-                amount: balance, reference: reference, text: data.number)
-        {
-            values[.epc_qr] = qrCodes.svg(payload, title: library.phrase("scan_to_pay", language))
+        // Kept by invoice, balance and language: the payload is built and drawn once, not on every view.
+        if let iban = business.bankIBAN, !iban.isEmpty {
+            let key =
+                "\(data.invoiceID):\(balance.minorUnits):\(language.rawValue):\(iban):\(business.bankBIC ?? ""):"
+                + (business.bankBeneficiary ?? business.name)
+            values[.epc_qr] = qrCodes.svg(key: key, title: library.phrase("scan_to_pay", language)) {
+                EPCPayment.payload(
+                    beneficiary: business.bankBeneficiary ?? business.name, iban: iban, bic: business.bankBIC,
+                    amount: balance, reference: reference, text: data.number)
+            }
         }
         if settings.stripeCheckout != nil, data.status == .open, balance.minorUnits > 0 {
             values[.card_action] = "/p/\(token)/checkout"
@@ -556,15 +560,14 @@ final class QRCodeCache: @unchecked Sendable {
     private let lock = NSLock()
     private var drawn: [String: String] = [:]
 
-    func svg(_ payload: String, title: String) -> String? {
-        let key = title + "\u{0}" + payload
+    func svg(key: String, title: String, payload: () -> String?) -> String? {
         lock.lock()
         if let svg = drawn[key] {
             lock.unlock()
             return svg
         }
         lock.unlock()
-        guard let code = QRCode.encode(Array(payload.utf8)) else { return nil }
+        guard let payload = payload(), let code = QRCode.encode(Array(payload.utf8)) else { return nil }
         let svg = code.svg(title: HTML.escaped(title))
         lock.lock()
         if drawn.count >= 512 { drawn.removeAll(keepingCapacity: true) }

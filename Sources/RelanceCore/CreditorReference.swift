@@ -20,6 +20,17 @@ public enum CreditorReference {
         return mod97(String(compact.dropFirst(4)) + String(compact.prefix(4))) == 1
     }
 
+    /// IBAN check digits (ISO 13616) use the same arithmetic: country and check digits moved to the end,
+    /// the whole taken mod 97, which must leave 1.
+    public static func isValidIBAN(_ iban: String) -> Bool {
+        let compact = iban.uppercased()
+        let characters = Array(compact)
+        guard (15...34).contains(characters.count), characters[0].isLetter, characters[1].isLetter,
+            characters[2].isNumber, characters[3].isNumber
+        else { return false }
+        return mod97(String(compact.dropFirst(4)) + String(compact.prefix(4))) == 1
+    }
+
     /// `RF18539007547034` → `RF18 5390 0754 7034`, as it is printed for people.
     public static func grouped(_ reference: String) -> String {
         var out = ""

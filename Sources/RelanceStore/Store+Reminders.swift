@@ -244,6 +244,21 @@ extension Store {
             return template
         }
 
+        private var variants: [String: (share: Int, template: MessageTemplate)?] = [:]
+
+        /// The B wording of a template and its share, parsed once per tick (nil when no test runs).
+        func variant(_ db: Database, stage: String, language: Language, combined: Bool) throws
+            -> (share: Int, template: MessageTemplate)?
+        {
+            let key = "\(stage)/\(language.rawValue)/\(combined)"
+            if let cached = variants[key] { return cached }
+            let found = try Store.variant(db, stage: stage, language: language, combined: combined).map {
+                (share: $0.share, template: try MessageTemplate($0.body))
+            }
+            variants[key] = .some(found)
+            return found
+        }
+
         func zone(_ identifier: String?) -> TimeZone {
             let name = identifier ?? business.timeZone
             if let zone = zones[name] { return zone }
@@ -428,13 +443,12 @@ extension Store {
         }
         let currency = items[0].balance.currency
         let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
-        var template = try Store.messageTemplate(
-            db, stage: templateStage ?? stage, channel: .sms, language: language, combined: combined)
+        var template = try context.template(db, stage: templateStage ?? stage, language: language, combined: combined)
         // An A/B test on this wording: a stable share of customers gets B, and the message says which.
         var variant: String?
-        if let other = try Store.variant(db, stage: templateStage ?? stage, language: language, combined: combined) {
+        if let other = try context.variant(db, stage: templateStage ?? stage, language: language, combined: combined) {
             if Store.getsVariantB(customerID: customerID, stage: templateStage ?? stage, share: other.share) {
-                template = try MessageTemplate(other.body)
+                template = other.template
                 variant = "B"
             } else {
                 variant = "A"

@@ -485,15 +485,7 @@ extension Store {
     public func resumeReminders(invoiceID: Int64, now: Date) async throws -> InvoiceSummary {
         try await pool.write { db in
             _ = try Store.invoice(db, id: invoiceID)
-            try db.execute(
-                sql: """
-                    UPDATE invoice SET reminders_paused_at = NULL, reminders_paused_reason = NULL, next_action_at = ?
-                    WHERE id = ? AND reminders_paused_at IS NOT NULL AND paid_at IS NULL AND voided_at IS NULL
-                    """, arguments: [now, invoiceID])
-            if db.changesCount > 0 {
-                try Store.logEvent(
-                    db, invoiceID: invoiceID, "reminders.resumed", requestID: nil, detail: "by the business", at: now)
-            }
+            try Store.resumeReminders(db, invoiceID: invoiceID, detail: "by the business", now: now)
             return try Store.invoice(db, id: invoiceID)
         }
     }
@@ -515,13 +507,18 @@ extension Store {
                 db, sql: "SELECT COUNT(*) FROM request WHERE invoice_id = ? AND status = 'pending'",
                 arguments: [invoiceID]) ?? 0
         guard open == 0 else { return }
+        try resumeReminders(db, invoiceID: invoiceID, detail: nil, now: now)
+    }
+
+    /// Lifts a pause on an open invoice; the next tick sends what applies now.
+    static func resumeReminders(_ db: Database, invoiceID: Int64, detail: String?, now: Date) throws {
         try db.execute(
             sql: """
                 UPDATE invoice SET reminders_paused_at = NULL, reminders_paused_reason = NULL, next_action_at = ?
                 WHERE id = ? AND reminders_paused_at IS NOT NULL AND paid_at IS NULL AND voided_at IS NULL
                 """, arguments: [now, invoiceID])
         if db.changesCount > 0 {
-            try logEvent(db, invoiceID: invoiceID, "reminders.resumed", requestID: nil, detail: nil, at: now)
+            try logEvent(db, invoiceID: invoiceID, "reminders.resumed", requestID: nil, detail: detail, at: now)
         }
     }
 

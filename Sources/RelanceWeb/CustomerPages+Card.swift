@@ -10,14 +10,8 @@ extension CustomerPages {
     /// `POST /p/{token}/checkout`
     @Sendable func checkout(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let stripe = settings.stripeCheckout else { throw HTTPError(.notFound) }
-        let fields: FormFields
-        let target: FormTarget
-        switch try await acceptForm(request, context: context, purpose: "checkout") {
-        case .refused(let response): return response
-        case .accepted(let acceptedTarget, let acceptedFields):
-            target = acceptedTarget
-            fields = acceptedFields
-        }
+        let acceptance = try await acceptForm(request, context: context, purpose: "checkout")
+        guard case .accepted(let target, let fields) = acceptance else { return acceptance.response }
         let invoice = target.invoice(number: fields["invoice"])
         let order = StripeCheckout.Order(
             invoiceID: invoice.invoiceID, invoiceNumber: invoice.number, amount: invoice.balance,

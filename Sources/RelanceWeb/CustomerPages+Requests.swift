@@ -107,14 +107,8 @@ extension CustomerPages {
 
     /// `POST /p/{token}/plan`: shows the schedule for the choices made, or sends a schedule the customer has seen.
     @Sendable func submitPlan(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let fields: FormFields
-        let target: FormTarget
-        switch try await acceptForm(request, context: context, purpose: "plan") {
-        case .refused(let response): return response
-        case .accepted(let acceptedTarget, let acceptedFields):
-            target = acceptedTarget
-            fields = acceptedFields
-        }
+        let acceptance = try await acceptForm(request, context: context, purpose: "plan")
+        guard case .accepted(let target, let fields) = acceptance else { return acceptance.response }
         let language = target.language
         let plans = try await store.planSettings()
         let invoice = target.invoice(number: fields["invoice"])
@@ -208,14 +202,8 @@ extension CustomerPages {
 
     /// `POST /p/{token}/question`
     @Sendable func submitQuestion(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let fields: FormFields
-        let target: FormTarget
-        switch try await acceptForm(request, context: context, purpose: "question") {
-        case .refused(let response): return response
-        case .accepted(let acceptedTarget, let acceptedFields):
-            target = acceptedTarget
-            fields = acceptedFields
-        }
+        let acceptance = try await acceptForm(request, context: context, purpose: "question")
+        guard case .accepted(let target, let fields) = acceptance else { return acceptance.response }
         let language = target.language
         let plans = try await store.planSettings()
         let invoice = target.invoice(number: fields["invoice"])
@@ -468,6 +456,16 @@ extension CustomerPages {
         case .datesNotIncreasing(let index): return library.phrase("plan_err_order", language, String(index + 1))
         case .beyondMaximumSpan(let lastAllowed):
             return library.phrase("plan_err_span", language, Format.date(lastAllowed, language))
+        }
+    }
+}
+
+extension CustomerPages.FormAcceptance {
+    /// The refusal to send back; an accepted form has none, so it leads back to its page.
+    var response: Response {
+        switch self {
+        case .refused(let response): return response
+        case .accepted(let target, _): return Response(status: .seeOther, headers: [.location: "/p/" + target.token])
         }
     }
 }

@@ -13,8 +13,8 @@ struct CustomerPages: Sendable {
     let clicks: ClickRecorder
     let cssHref: String
     let logger: Logger
-    let ipSalt: HMACKey
-    let formKey: [UInt8]
+    let addresses: AddressHasher
+    let formTokens: HourlyToken
     let timeZones = TimeZoneCache()
     /// EPC QR codes by payload: drawing one costs about a millisecond, a page view a few microseconds.
     let qrCodes = QRCodeCache()
@@ -34,8 +34,8 @@ struct CustomerPages: Sendable {
         self.clicks = clicks
         self.cssHref = cssHref
         self.logger = logger
-        ipSalt = HMACKey(settings.derivedKey("click-ip-hash"))
-        formKey = settings.derivedKey("customer-form")
+        addresses = AddressHasher(settings)
+        formTokens = HourlyToken(key: settings.derivedKey("customer-form"), validHours: 24)
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -454,31 +454,15 @@ struct CustomerPages: Sendable {
 
     // MARK: - Helpers
 
-    func ipHash(_ address: String) -> String {
-        Crypto.hex(Array(ipSalt.tag(Array(address.utf8)).prefix(8)))
-    }
+    func ipHash(_ address: String) -> String { addresses.hash(address) }
 
     /// A form token bound to the link token, the form and the hour it was issued; valid for a day.
     func formToken(token: String, now: Date, purpose: String) -> String {
-        let hour = Int(now.timeIntervalSince1970 / 3600)
-        return String(hour) + "." + formMAC(token: token, hour: hour, purpose: purpose)
+        formTokens.make(for: "\(purpose):\(token)", now: now)
     }
 
     func verifyFormToken(_ value: String, token: String, now: Date, purpose: String) -> Bool {
-        let parts = value.split(separator: ".")
-        guard parts.count == 2, let hour = Int(parts[0]), let mac = Base64URL.decode(String(parts[1])) else {
-            return false
-        }
-        let current = Int(now.timeIntervalSince1970 / 3600)
-        guard hour <= current, current - hour <= 24,
-            let expected = Base64URL.decode(formMAC(token: token, hour: hour, purpose: purpose))
-        else { return false }
-        return Crypto.constantTimeEqual(mac, expected)
-    }
-
-    func formMAC(token: String, hour: Int, purpose: String) -> String {
-        Base64URL.encode(
-            Array(Crypto.hmacSHA256(key: formKey, message: Array("\(purpose):\(token):\(hour)".utf8)).prefix(16)))
+        formTokens.verify(value, for: "\(purpose):\(token)", now: now)
     }
 }
 

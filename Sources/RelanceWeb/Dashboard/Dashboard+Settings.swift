@@ -99,7 +99,7 @@ extension Dashboard {
         if let url = business.paymentURL, !API.isWebURL(url) { errors.append("payment URL: an https:// address") }
         business.bankBeneficiary = text("beneficiary", max: 120)
         business.bankIBAN = text("iban", max: 50).map { $0.replacingOccurrences(of: " ", with: "").uppercased() }
-        if let iban = business.bankIBAN, !IBANCheck.isValid(iban) {
+        if let iban = business.bankIBAN, !CreditorReference.isValidIBAN(iban) {
             errors.append("IBAN: the check digits do not match")
         }
         business.bankBIC = text("bic", max: 11).map { $0.uppercased() }
@@ -286,26 +286,5 @@ extension Dashboard {
         guard let raw = context.parameters.get("id"), let id = Int64(raw) else { throw HTTPError(.notFound) }
         try await store.markReplyRead(id: id, now: settings.clock.now())
         return redirect("/dashboard/requests#replies")
-    }
-}
-
-/// IBAN check digits (ISO 13616): the country and check digits moved to the end, letters as numbers, mod 97 = 1.
-enum IBANCheck {
-    static func isValid(_ iban: String) -> Bool {
-        let characters = Array(iban.uppercased())
-        guard (15...34).contains(characters.count),
-            characters.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
-            characters[0].isLetter, characters[1].isLetter, characters[2].isNumber, characters[3].isNumber
-        else { return false }
-        var remainder = 0
-        for character in characters[4...] + characters[..<4] {
-            guard
-                let value = character.isNumber ? character.wholeNumberValue : character.asciiValue.map({ Int($0) - 55 })
-            else { return false }
-            for digit in String(value) {
-                remainder = (remainder * 10 + (digit.wholeNumberValue ?? 0)) % 97
-            }
-        }
-        return remainder == 1
     }
 }

@@ -13,8 +13,8 @@ struct Dashboard: Sendable {
     let views: DashboardViews
     let library: PageLibrary
     let logger: Logger
-    let loginKey: [UInt8]
-    let ipSalt: HMACKey
+    let loginTokens: HourlyToken
+    let addresses: AddressHasher
     let timeZones = TimeZoneCache()
     /// Sign-in attempts per client address; the account itself locks after five failures.
     let loginLimiter = RateLimiter(burst: 10, perMinute: 5)
@@ -27,8 +27,8 @@ struct Dashboard: Sendable {
         self.views = views
         self.library = library
         self.logger = logger
-        loginKey = settings.derivedKey("dashboard-login")
-        ipSalt = HMACKey(settings.derivedKey("click-ip-hash"))
+        loginTokens = HourlyToken(key: settings.derivedKey("dashboard-login"), validHours: 2)
+        addresses = AddressHasher(settings)
     }
 
     typealias Handler = @Sendable (Request, AppRequestContext) async throws -> Response
@@ -185,27 +185,12 @@ struct Dashboard: Sendable {
         return next
     }
 
-    /// The login form's token: not secret-bearing, but proves the form came from this site this hour.
-    func loginToken(now: Date) -> String {
-        let hour = Int(now.timeIntervalSince1970 / 3600)
-        return String(hour) + "."
-            + Base64URL.encode(Array(Crypto.hmacSHA256(key: loginKey, message: Array("login:\(hour)".utf8)).prefix(16)))
-    }
+    /// The login form's token: not secret-bearing, but proves the form came from this site lately.
+    func loginToken(now: Date) -> String { loginTokens.make(for: "login", now: now) }
 
-    func verifyLoginToken(_ value: String, now: Date) -> Bool {
-        let parts = value.split(separator: ".")
-        guard parts.count == 2, let hour = Int(parts[0]), let mac = Base64URL.decode(String(parts[1])) else {
-            return false
-        }
-        let current = Int(now.timeIntervalSince1970 / 3600)
-        guard hour <= current, current - hour <= 2 else { return false }
-        let expected = Array(Crypto.hmacSHA256(key: loginKey, message: Array("login:\(hour)".utf8)).prefix(16))
-        return Crypto.constantTimeEqual(mac, expected)
-    }
+    func verifyLoginToken(_ value: String, now: Date) -> Bool { loginTokens.verify(value, for: "login", now: now) }
 
-    func ipHash(_ address: String) -> String {
-        Crypto.hex(Array(ipSalt.tag(Array(address.utf8)).prefix(8)))
-    }
+    func ipHash(_ address: String) -> String { addresses.hash(address) }
 
     // MARK: - Shared steps
 

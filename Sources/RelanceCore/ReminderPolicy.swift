@@ -71,14 +71,14 @@ public struct ReminderPolicy: Equatable, Sendable, Codable {
     }
 
     /// The guide's four stages: courtesy a week before, on the due date, a week late, and a final notice
-    /// a month late. (The final notice gains email when the email channel exists.)
+    /// a month late, the last one by email as well.
     public static let standard: ReminderPolicy = {
         // The literal is valid; a failure here is a programming error caught by the tests.
         (try? ReminderPolicy(stages: [
             ReminderStage(key: "courtesy", offsetDays: -7, repeatEveryDays: nil, channels: [.sms]),
             ReminderStage(key: "due", offsetDays: 0, channels: [.sms]),
             ReminderStage(key: "late", offsetDays: 7, channels: [.sms]),
-            ReminderStage(key: "final", offsetDays: 30, channels: [.sms]),
+            ReminderStage(key: "final", offsetDays: 30, channels: [.sms, .email]),
         ])) ?? ReminderPolicy(unchecked: [])
     }()
 

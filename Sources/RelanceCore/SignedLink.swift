@@ -160,3 +160,25 @@ public struct SignedLink: Equatable, Sendable {
         Array(key.mac.tag(domain, payload).prefix(tagLength))
     }
 }
+
+extension LinkKeyring {
+    /// The token of a customer's email unsubscribe link: `KEYID.CUSTOMERID.TAG`. It does not expire,
+    /// since an unsubscribe link in an old email must still work (RFC 8058); it can do nothing else.
+    public func unsubscribeToken(customerID: Int64) -> String {
+        "\(signingKey.id).\(customerID)." + Base64URL.encode(Self.unsubscribeTag(signingKey, customerID))
+    }
+
+    /// The customer an unsubscribe token names, when one of the keys signed it.
+    public func verifyUnsubscribe(_ token: String) -> Int64? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let keyID = UInt8(parts[0]), keyID <= SignedLink.maximumKeyID,
+            let key = byID[Int(keyID)], let customerID = Int64(parts[1]), customerID > 0,
+            let tag = Base64URL.decode(String(parts[2]))
+        else { return nil }
+        return Crypto.constantTimeEqual(tag, Self.unsubscribeTag(key, customerID)) ? customerID : nil
+    }
+
+    private static func unsubscribeTag(_ key: LinkKey, _ customerID: Int64) -> [UInt8] {
+        Array(key.mac.tag(Array("unsubscribe:\(customerID)".utf8)).prefix(16))
+    }
+}

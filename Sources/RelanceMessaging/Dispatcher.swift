@@ -3,14 +3,14 @@ import Logging
 import RelanceCore
 import RelanceStore
 
-/// Something that can hand an SMS to a network.
-public protocol SMSProvider: Sendable {
+/// Something that can hand a message to a network: an SMS gateway, or an SMTP server for email.
+public protocol MessageProvider: Sendable {
     var name: String { get }
     func send(_ message: ClaimedMessage) async -> SendResult
 }
 
 /// Writes each SMS as a phone would show it, instead of sending it: the demo's and the default provider.
-public struct ConsoleSMSProvider: SMSProvider {
+public struct ConsoleSMSProvider: MessageProvider {
     public let name = "console"
     let write: @Sendable (String) -> Void
 
@@ -28,12 +28,14 @@ public struct ConsoleSMSProvider: SMSProvider {
     }
 }
 
-/// Takes queued messages — claim (committed as `sending`), call the provider, record the outcome —
+/// Takes queued messages of one channel — claim (committed as `sending`), call the provider, record the outcome —
 /// with a few in flight at once, so a crash between the call and the record leaves `sending` rows that
 /// become `unknown` at the next start, never a second copy on the customer's phone.
 public struct Dispatcher: Sendable {
     let store: Store
-    let provider: any SMSProvider
+    let provider: any MessageProvider
+    /// The channel whose queue this dispatcher drains: one dispatcher per channel.
+    let channel: Channel
     let clock: Clock
     let logger: Logger
     /// At most this many messages per second to the provider.
@@ -44,18 +46,19 @@ public struct Dispatcher: Sendable {
     let concurrency: Int
 
     public init(
-        store: Store, provider: any SMSProvider, clock: Clock = .system, logger: Logger, ratePerSecond: Double = 10,
-        concurrency: Int = 4
+        store: Store, provider: any MessageProvider, channel: Channel = .sms, clock: Clock = .system, logger: Logger,
+        ratePerSecond: Double = 10, concurrency: Int = 4
     ) {
         self.store = store
         self.provider = provider
+        self.channel = channel
         self.clock = clock
         self.logger = logger
         self.ratePerSecond = max(ratePerSecond, 0.01)
         self.concurrency = max(1, min(concurrency, 64))
     }
 
-    /// Marks sends interrupted by a crash as `unknown`; call once before the first `drain`.
+    /// Marks sends interrupted by a crash as `unknown` (every channel); call once before the first `drain`.
     @discardableResult
     public func recover() async throws -> Int {
         let count = try await store.markInterruptedSendsUnknown(now: clock.now())
@@ -75,7 +78,9 @@ public struct Dispatcher: Sendable {
             for _ in 0..<concurrency {
                 group.addTask {
                     var handled = 0
-                    while budget.take(), let message = try await store.claimNextMessage(now: clock.now()) {
+                    while budget.take(),
+                        let message = try await store.claimNextMessage(now: clock.now(), channel: channel)
+                    {
                         let started = ContinuousClock.now
                         try await send(message)
                         handled += 1
@@ -94,7 +99,9 @@ public struct Dispatcher: Sendable {
         try await store.recordSendResult(messageID: message.id, result, attempts: message.attempts, now: clock.now())
         switch result {
         case .accepted:
-            logger.info("message sent", metadata: ["message": "\(message.id)", "provider": "\(provider.name)"])
+            logger.info(
+                "message sent",
+                metadata: ["message": "\(message.id)", "channel": "\(channel)", "provider": "\(provider.name)"])
         case .permanentFailure(_, let reason):
             logger.warning("message failed", metadata: ["message": "\(message.id)", "reason": "\(reason)"])
         case .transientFailure(_, let reason):

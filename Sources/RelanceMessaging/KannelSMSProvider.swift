@@ -39,7 +39,7 @@ public struct KannelConfiguration: Sendable {
 
 /// Sends through Kannel's HTTP `sendsms` interface: GSM-7 texts as 7-bit, others as UCS-2, each with a
 /// signed `dlr-url` so delivery reports find their message.
-public struct KannelSMSProvider: SMSProvider {
+public struct KannelSMSProvider: MessageProvider {
     public let name = "kannel"
     let configuration: KannelConfiguration
     let client: HTTPClient

@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// what is queued (reminders and "send me a new link" messages alike). Stops with the server.
 public struct ReminderService: Service {
     let store: Store
-    let dispatcher: Dispatcher
+    /// One per channel: SMS first, then email.
+    let dispatchers: [Dispatcher]
     let links: LinkSettings
     let clock: Clock
     let logger: Logger
@@ -17,12 +18,12 @@ public struct ReminderService: Service {
     let schedules: Bool
 
     public init(
-        store: Store, dispatcher: Dispatcher, links: LinkSettings, clock: Clock = .system, logger: Logger,
+        store: Store, dispatchers: [Dispatcher], links: LinkSettings, clock: Clock = .system, logger: Logger,
         interval: Duration = .seconds(60), schedules: Bool = true
     ) {
         self.schedules = schedules
         self.store = store
-        self.dispatcher = dispatcher
+        self.dispatchers = dispatchers
         self.links = links
         self.clock = clock
         self.logger = logger
@@ -44,16 +45,24 @@ public struct ReminderService: Service {
         for invoiceID in summary.brokenPlans {
             logger.notice("payment plan broken: an instalment is too late", metadata: ["invoice": "\(invoiceID)"])
         }
-        try await dispatcher.drain()
+        try await drain()
         return summary
     }
 
+    /// Sends what is queued on every channel, the channels side by side.
+    public func drain() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for dispatcher in dispatchers { group.addTask { try await dispatcher.drain() } }
+            try await group.waitForAll()
+        }
+    }
+
     public func run() async throws {
-        try await dispatcher.recover()
+        if let first = dispatchers.first { try await first.recover() }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    if schedules { _ = try await runOnce() } else { try await dispatcher.drain() }
+                    if schedules { _ = try await runOnce() } else { try await drain() }
                 } catch is CancellationError {
                     return
                 } catch {
@@ -63,7 +72,7 @@ public struct ReminderService: Service {
                 let deadline = ContinuousClock.now + interval
                 while !Task.isCancelled && ContinuousClock.now < deadline {
                     try? await Task.sleep(for: .seconds(1))
-                    _ = try? await dispatcher.drain()
+                    try? await drain()
                 }
             }
         }

@@ -29,7 +29,7 @@ public struct TwilioConfiguration: Sendable {
 }
 
 /// Sends through Twilio's `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`.
-public struct TwilioSMSProvider: SMSProvider {
+public struct TwilioSMSProvider: MessageProvider {
     public let name = "twilio"
     let configuration: TwilioConfiguration
     let client: HTTPClient

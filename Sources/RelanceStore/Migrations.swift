@@ -138,6 +138,7 @@ extension Store {
         migrator.registerMigration("2026-11-29-requests", migrate: requestsMigration)
         migrator.registerMigration("2026-11-29-accounts", migrate: accountsMigration)
         migrator.registerMigration("2026-11-29-variants", migrate: variantsMigration)
+        migrator.registerMigration("2026-11-29-email", migrate: emailMigration)
         return migrator
     }()
 }

@@ -7,17 +7,28 @@ public struct ClaimedMessage: Sendable, Equatable {
     public var id: Int64
     public var channel: String
     public var recipient: String
+    /// The SMS text, or the email's plain-text part.
     public var body: String
     public var encoding: SMSEncoding
     public var attempts: Int
+    /// Email only: the subject, the HTML part and the one-click unsubscribe URL.
+    public var subject: String?
+    public var html: String?
+    public var unsubscribeURL: String?
 
-    public init(id: Int64, channel: String, recipient: String, body: String, encoding: SMSEncoding, attempts: Int) {
+    public init(
+        id: Int64, channel: String, recipient: String, body: String, encoding: SMSEncoding, attempts: Int,
+        subject: String? = nil, html: String? = nil, unsubscribeURL: String? = nil
+    ) {
         self.id = id
         self.channel = channel
         self.recipient = recipient
         self.body = body
         self.encoding = encoding
         self.attempts = attempts
+        self.subject = subject
+        self.html = html
+        self.unsubscribeURL = unsubscribeURL
     }
 }
 
@@ -78,15 +89,17 @@ extension Store {
     /// Takes the next queued message whose time has come and marks it `sending`, committed before the
     /// provider is called. A reminder whose invoices are all settled, void or paused is cancelled
     /// instead, and so is an SMS to a customer who has opted out since it was queued.
-    public func claimNextMessage(now: Date) async throws -> ClaimedMessage? {
+    public func claimNextMessage(now: Date, channel: Channel = .sms) async throws -> ClaimedMessage? {
         try await pool.write { db in
             while let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT m.*, c.sms_opted_out_at FROM message m JOIN customer c ON c.id = m.customer_id
-                    WHERE m.status = 'queued' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)
+                    SELECT m.*, c.sms_opted_out_at, c.email_opted_out_at FROM message m
+                    JOIN customer c ON c.id = m.customer_id
+                    WHERE m.status = 'queued' AND m.channel = ?
+                        AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= ?)
                     ORDER BY m.id LIMIT 1
-                    """, arguments: [now])
+                    """, arguments: [channel.rawValue, now])
             {
                 let id: Int64 = row["id"]
                 if let reason = try Store.reasonToCancel(db, message: row) {
@@ -103,7 +116,8 @@ extension Store {
                 return ClaimedMessage(
                     id: id, channel: row["channel"], recipient: row["recipient"], body: row["body"],
                     encoding: SMSEncoding(rawValue: row["encoding"] ?? "") ?? SMSText.analyze(row["body"]).encoding,
-                    attempts: (row["attempts"] as Int) + 1)
+                    attempts: (row["attempts"] as Int) + 1, subject: row["subject"], html: row["html"],
+                    unsubscribeURL: row["unsubscribe_url"])
             }
             return nil
         }
@@ -115,6 +129,9 @@ extension Store {
             row["kind"] as String != "opt_out_confirmation"
         {
             return "customer opted out"
+        }
+        if row["channel"] as String == "email", row["email_opted_out_at"] as String? != nil {
+            return "customer opted out of email"
         }
         guard row["kind"] as String == "reminder" else { return nil }
         let id: Int64 = row["id"]

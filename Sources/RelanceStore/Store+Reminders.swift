@@ -11,8 +11,11 @@ public struct QueuedReminder: Sendable, Equatable {
     public var channel: Channel
     public var recipient: String
     public var body: String
+    /// SMS only (an email records gsm7 and 0).
     public var encoding: SMSEncoding
     public var segments: Int
+    /// Email only.
+    public var subject: String? = nil
 }
 
 /// What one scheduler tick did.
@@ -244,6 +247,16 @@ extension Store {
             return template
         }
 
+        private var emailTemplates: [String: EmailTemplate] = [:]
+
+        func emailTemplate(_ db: Database, stage: String, language: Language, combined: Bool) throws -> EmailTemplate {
+            let key = "\(stage)/\(language.rawValue)/\(combined)"
+            if let cached = emailTemplates[key] { return cached }
+            let template = try Store.emailTemplate(db, stage: stage, language: language, combined: combined)
+            emailTemplates[key] = template
+            return template
+        }
+
         private var variants: [String: (share: Int, template: MessageTemplate)?] = [:]
 
         /// The B wording of a template and its share, parsed once per tick (nil when no test runs).
@@ -279,6 +292,7 @@ extension Store {
             sql: """
                 SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.reminders_paused_at,
                     i.customer_id, c.name, c.phone, c.locale, c.time_zone, c.sms_opted_out_at,
+                    c.email, c.email_opted_out_at,
                     (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid,
                     i.reminders_rebased_on, (SELECT id FROM plan WHERE invoice_id = i.id AND status = 'active') AS plan_id
                 FROM invoice i JOIN customer c ON c.id = i.customer_id
@@ -387,12 +401,30 @@ extension Store {
                     }
                 }
             }
-            // Channels that do not exist yet (email) are recorded as skipped so the slot is not retried.
-            for item in due where item.planned.stage.channels.contains(.email) {
-                try Store.recordSkipped(
-                    db, item.id, item.planned, .email, reason: "email channel not available", now: now)
-                summary.skipped.append((item.id, item.planned.stage.key, "email channel not available"))
-                handled[item.id, default: []].append(SlotKey(item.planned))
+            // Email: one message per customer and currency, like the SMS, with its own link.
+            let emailDue = due.filter { $0.planned.stage.channels.contains(.email) }
+            if !emailDue.isEmpty {
+                let address = (first["email"] as String?).map { $0.trimmingCharacters(in: .whitespaces) }
+                let reason =
+                    address.map(EmailAddress.isValid) != true
+                    ? (address == nil ? "no email address" : "email address is not valid")
+                    : first["email_opted_out_at"] as String? != nil ? "opted out of email" : nil
+                if let reason {
+                    for item in emailDue {
+                        try Store.recordSkipped(db, item.id, item.planned, .email, reason: reason, now: now)
+                        summary.skipped.append((item.id, item.planned.stage.key, reason))
+                        handled[item.id, default: []].append(SlotKey(item.planned))
+                    }
+                } else if let address {
+                    let language = Language(locale: first["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+                    for batch in Dictionary(grouping: emailDue, by: { $0.balance.currency.code }).values {
+                        let queued = try Store.queueEmail(
+                            db, customerID: customerID, customerName: first["name"], address: address, items: batch,
+                            language: language, context: context)
+                        summary.queued.append(queued)
+                        for item in batch { handled[item.id, default: []].append(SlotKey(item.planned)) }
+                    }
+                }
             }
             for item in due {
                 let sent = (sentByInvoice[item.id] ?? []).union(handled[item.id] ?? [])

@@ -264,11 +264,14 @@ extension API {
         guard API.planWordings.contains(stage) || policy.stages.contains(where: { $0.key == stage }) else {
             throw Problem.notFound("stage '\(stage)'")
         }
-        guard context.parameters.get("channel") == "sms" else {
-            throw Problem.field("channel", "only sms templates exist so far", status: 404)
-        }
         guard let language = Language(rawValue: context.parameters.get("locale") ?? "") else {
             throw Problem.field("locale", "must be fr or en", status: 404)
+        }
+        switch context.parameters.get("channel") {
+        case "sms": break
+        case "email" where !API.planWordings.contains(stage):
+            return try await putEmailTemplate(stage: stage, language: language, request, context: context)
+        default: throw Problem.field("channel", "must be sms or email (instalment wording is sms only)", status: 404)
         }
         let body = try await decode(TemplateBody.self, request, context)
         guard let text = body.body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -313,17 +316,24 @@ struct TemplateCheck {
     let warnings: [String]
 
     init(_ template: MessageTemplate, language: Language, business: Business, settings: WebSettings) {
-        let amount =
-            Currency(code: "EUR").map { Format.amount(Money(minorUnits: 1_234_567, currency: $0), language) } ?? ""
         self.init(
             template,
-            rendered: template.render([
-                .customer_name: "Marie-Claude Dubois-", .business_name: business.name, .amount: amount, .total: amount,
-                .invoice_number: "F-2026-00042", .invoice_count: "12",
-                .due_date: Format.shortDate(CalendarDate(daysSinceEpoch: 20_724), language),
-                .link: settings.linkURL(token: String(repeating: "x", count: SignedLink.tokenLength)),
-                .business_phone: business.phone ?? "",
-            ]))
+            rendered: template.render(Self.sampleValues(language: language, business: business, settings: settings)))
+    }
+
+    /// Long realistic values: a 20-character name, `12 345,67 €`, a full link.
+    static func sampleValues(language: Language, business: Business, settings: WebSettings)
+        -> [MessageVariable: String]
+    {
+        let amount =
+            Currency(code: "EUR").map { Format.amount(Money(minorUnits: 1_234_567, currency: $0), language) } ?? ""
+        return [
+            .customer_name: "Marie-Claude Dubois-", .business_name: business.name, .amount: amount, .total: amount,
+            .invoice_number: "F-2026-00042", .invoice_count: "12",
+            .due_date: Format.shortDate(CalendarDate(daysSinceEpoch: 20_724), language),
+            .link: settings.linkURL(token: String(repeating: "x", count: SignedLink.tokenLength)),
+            .business_phone: business.phone ?? "",
+        ]
     }
 
     init(_ template: MessageTemplate, rendered: String) {

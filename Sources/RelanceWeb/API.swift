@@ -25,6 +25,7 @@ struct API: Sendable {
         api.post("invoices/:id/void", use: voidInvoice)
         addReminderRoutes(to: api)
         addRequestRoutes(to: api)
+        addEmailRoutes(to: api)
     }
 
     // MARK: - Requests

@@ -44,6 +44,8 @@ struct CustomerPages: Sendable {
         addRequestRoutes(to: router)
         router.post("/p/:token/checkout", use: checkout)
         router.get("/p/:token/paid", use: cardThanks)
+        router.get("/u/:token", use: unsubscribePage)
+        router.post("/u/:token", use: unsubscribe)
     }
 
     // Strict by default: the page needs its own stylesheet and its own form target, nothing else.

@@ -120,7 +120,7 @@ struct Serve: AsyncParsableCommand {
         }
         let reminders = ReminderService(
             store: store,
-            dispatcher: try makeDispatcher(
+            dispatchers: try makeDispatchers(
                 store: store, logger: logger, callbackBaseURL: settings.baseURL, callbackKey: settings.callbackKey),
             links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring), logger: logger,
             interval: .seconds(environment("RELANCE_TICK_SECONDS").flatMap(Int.init) ?? 60),

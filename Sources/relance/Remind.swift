@@ -5,12 +5,52 @@ import RelanceCore
 import RelanceMessaging
 import RelanceStore
 
+/// One dispatcher per channel: SMS through the provider `RELANCE_SMS_PROVIDER` names, email through
+/// the server `RELANCE_SMTP_URL` names (both print to the console when unset).
+func makeDispatchers(
+    store: Store, logger: Logger, clock: Clock = .system, callbackBaseURL: String, callbackKey: HMACKey
+) throws -> [Dispatcher] {
+    [
+        try makeDispatcher(
+            store: store, logger: logger, clock: clock, callbackBaseURL: callbackBaseURL, callbackKey: callbackKey),
+        try makeEmailDispatcher(store: store, logger: logger, clock: clock),
+    ]
+}
+
+/// Email through `RELANCE_SMTP_URL` (see `SMTPConfiguration`), from `RELANCE_SMTP_FROM`, trusting
+/// `RELANCE_SMTP_CA_FILE` besides the system's certificates; printed to the console without a URL.
+func makeEmailDispatcher(store: Store, logger: Logger, clock: Clock) throws -> Dispatcher {
+    let rate = environment("RELANCE_EMAIL_RATE").flatMap(Double.init) ?? 5
+    guard let url = environment("RELANCE_SMTP_URL"), !url.isEmpty else {
+        return Dispatcher(
+            store: store, provider: ConsoleEmailProvider(), channel: .email, clock: clock, logger: logger,
+            ratePerSecond: rate, concurrency: 1)
+    }
+    guard let from = environment("RELANCE_SMTP_FROM") else {
+        throw CommandFailure("RELANCE_SMTP_URL needs RELANCE_SMTP_FROM, the address reminders are sent from")
+    }
+    let configuration: SMTPConfiguration
+    do {
+        configuration = try SMTPConfiguration(url: url, from: from, caFile: environment("RELANCE_SMTP_CA_FILE"))
+    } catch {
+        throw CommandFailure(error.description)
+    }
+    logger.info("email through SMTP", metadata: ["server": "\(configuration.redacted)"])
+    let provider = SMTPEmailProvider(client: try SMTPClient(configuration: configuration)) {
+        let business = try? await store.business()
+        return (business?.name ?? "Relance", business?.email)
+    }
+    return Dispatcher(
+        store: store, provider: provider, channel: .email, clock: clock, logger: logger, ratePerSecond: rate,
+        concurrency: 2)
+}
+
 /// The SMS provider chosen by `RELANCE_SMS_PROVIDER`: `console` (default), `kannel` or `twilio`.
 func makeDispatcher(store: Store, logger: Logger, clock: Clock = .system, callbackBaseURL: String, callbackKey: HMACKey)
     throws -> Dispatcher
 {
     let rate = environment("RELANCE_SMS_RATE").flatMap(Double.init) ?? 10
-    let provider: any SMSProvider
+    let provider: any MessageProvider
     switch environment("RELANCE_SMS_PROVIDER") ?? "console" {
     case "console":
         provider = ConsoleSMSProvider()
@@ -86,7 +126,7 @@ struct Remind: AsyncParsableCommand {
             Crypto.hmacSHA256(key: try storage.instanceSecret(), message: Array("sms-callbacks".utf8)))
         let service = ReminderService(
             store: store,
-            dispatcher: try makeDispatcher(
+            dispatchers: try makeDispatchers(
                 store: store, logger: logger, clock: .fixed(now), callbackBaseURL: baseURL, callbackKey: callbackKey),
             links: links, clock: .fixed(now), logger: logger)
         let summary = try await service.runOnce()
@@ -98,7 +138,10 @@ struct Remind: AsyncParsableCommand {
     }
 
     func printSummary(_ summary: TickSummary, verb: (QueuedReminder) -> String) {
-        for message in summary.queued {
+        for message in summary.queued where message.channel == .email {
+            print("\(verb(message)) \(message.stage) to \(message.recipient) by email: \(message.subject ?? "")")
+        }
+        for message in summary.queued where message.channel == .sms {
             print(
                 "\(verb(message)) \(message.stage) to \(message.recipient) [\(message.encoding.rawValue), "
                     + "\(message.segments) segment\(message.segments == 1 ? "" : "s")]: \(message.body)")

@@ -8,7 +8,7 @@ import XCTest
 @testable import RelanceStore
 
 /// Collects what a provider was asked to send.
-final class RecordingProvider: SMSProvider, @unchecked Sendable {
+final class RecordingProvider: MessageProvider, @unchecked Sendable {
     let name = "test"
     private let lock = NSLock()
     private var sent: [ClaimedMessage] = []

@@ -171,6 +171,46 @@ final class ReminderAPITests: XCTestCase {
             stage: "due", channel: .sms, language: .fr, combined: false)
         XCTAssertTrue(template.source.contains("à régler aujourd’hui"))
     }
+
+    func testEmailWordingCanBeListedAndReplacedAndBrokenOnesAreRefused() async throws {
+        let harness = self.harness!
+        let key = try await harness.apiKey()
+        try await harness.app.test(.router) { client in
+            let list = try await client.api(key, .get, "/api/v1/email-templates")
+            let templates = try XCTUnwrap(try list.json()["data"] as? [[String: Any]])
+            XCTAssertEqual(templates.count, 16, "4 stages × 2 languages × single/combined")
+            let final = try XCTUnwrap(
+                templates.first { $0["stage"] as? String == "final" && $0["locale"] as? String == "en" })
+            XCTAssertEqual(final["preview_subject"] as? String, "Final notice: invoice F-2026-00042 is unpaid")
+            XCTAssertTrue((final["preview_text"] as? String ?? "").contains("https://pay.example.com/p/xxxx"))
+
+            for (body, field) in [
+                (#"{"body": "{{link}}"}"#, "subject"),
+                (#"{"subject": "Hi\nthere", "body": "{{link}}"}"#, "subject"),
+                (#"{"subject": "Hi {{customer_nme}}", "body": "{{link}}"}"#, "body"),
+                (#"{"subject": "Hi", "body": ""}"#, "body"),
+            ] {
+                let refused = try await client.api(key, .put, "/api/v1/templates/late/email/fr", body)
+                XCTAssertEqual(refused.status, .unprocessableContent, body)
+                XCTAssertTrue((try refused.json()["detail"] as? String ?? "").hasPrefix(field), refused.text)
+            }
+            let plan = try await client.api(
+                key, .put, "/api/v1/templates/plan_due/email/fr", #"{"subject": "x", "body": "{{link}}"}"#)
+            XCTAssertEqual(plan.status, .notFound, "instalment reminders are texts only")
+            let saved = try await client.api(
+                key, .put, "/api/v1/templates/late/email/fr",
+                #"{"subject": "{{business_name}} : facture {{invoice_number}}", "body": "Bonjour {{customer_name}}, merci de régler {{amount}}."}"#
+            )
+            XCTAssertEqual(saved.status, .ok, saved.text)
+            XCTAssertEqual(try saved.json()["preview_subject"] as? String, "Atelier Martin : facture F-2026-00042")
+            XCTAssertEqual(
+                try saved.json()["warnings"] as? [String], ["no {{link}}: the customer cannot pay from the email"])
+        }
+        let template = try await harness.store.emailTemplate(stage: "late", language: .fr, combined: false)
+        XCTAssertEqual(template.subject.source, "{{business_name}} : facture {{invoice_number}}")
+        let untouched = try await harness.store.emailTemplate(stage: "late", language: .en, combined: false)
+        XCTAssertEqual(untouched.subject.source, "Invoice {{invoice_number}} is awaiting payment")
+    }
 }
 
 final class SendingRulesAPITests: XCTestCase {

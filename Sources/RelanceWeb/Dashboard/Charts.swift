@@ -1,4 +1,5 @@
 import Foundation
+import RelanceCore
 
 /// Small inline SVG bar charts: no script, no external asset, readable by a screen reader (a title,
 /// and each bar's value as text), and each bar may link to the list it sums up.

@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// An email template parsed: its subject and its text, from which the HTML part is made.
+public struct EmailTemplate: Sendable, Equatable {
+    public var subject: MessageTemplate
+    public var body: MessageTemplate
+
+    public init(subject: MessageTemplate, body: MessageTemplate) {
+        self.subject = subject
+        self.body = body
+    }
+}
+
+extension Store {
+    /// The email wording for a stage, language and kind: the business's own, else the default (for a
+    /// stage the business added, the default of the nearest standard stage).
+    public func emailTemplate(stage: String, language: Language, combined: Bool) async throws -> EmailTemplate {
+        try await pool.read { db in try Store.emailTemplate(db, stage: stage, language: language, combined: combined) }
+    }
+
+    static func emailTemplate(_ db: Database, stage: String, language: Language, combined: Bool) throws
+        -> EmailTemplate
+    {
+        if let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT subject, body FROM message_template
+                WHERE stage = ? AND channel = 'email' AND locale = ? AND combined = ?
+                """, arguments: [stage, language.rawValue, combined]), let subject = row["subject"] as String?
+        {
+            return EmailTemplate(subject: try MessageTemplate(subject), body: try MessageTemplate(row["body"]))
+        }
+        var key = DefaultTemplates.Key(stage: stage, channel: .email, language: language, combined: combined)
+        if DefaultTemplates.email[key] == nil {
+            let offset =
+                try Int.fetchOne(db, sql: "SELECT offset_days FROM reminder_stage WHERE key = ?", arguments: [stage])
+                ?? 0
+            key.stage = offset < 0 ? "courtesy" : offset == 0 ? "due" : offset < 30 ? "late" : "final"
+        }
+        let wording =
+            DefaultTemplates.email[key]
+            ?? EmailWording(subject: "{{business_name}}", body: "{{customer_name}}\n\n{{link}}\n\n{{business_name}}")
+        return EmailTemplate(subject: try MessageTemplate(wording.subject), body: try MessageTemplate(wording.body))
+    }
+
+    /// Stores a business's email wording for a stage; both parts are parsed first.
+    public func saveEmailTemplate(
+        stage: String, language: Language, combined: Bool, subject: String, body: String, now: Date
+    ) async throws {
+        _ = try MessageTemplate(subject)
+        _ = try MessageTemplate(body)
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO message_template (stage, channel, locale, combined, subject, body, updated_at)
+                    VALUES (?, 'email', ?, ?, ?, ?, ?)
+                    ON CONFLICT (stage, channel, locale, combined) DO UPDATE SET subject = excluded.subject,
+                        body = excluded.body, updated_at = excluded.updated_at
+                    """, arguments: [stage, language.rawValue, combined, subject, body, now])
+        }
+    }
+
+    /// Records that a customer asked for no more email reminders; true when it changed anything.
+    @discardableResult
+    public func optOutOfEmail(customerID: Int64, now: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE customer SET email_opted_out_at = ? WHERE id = ? AND email_opted_out_at IS NULL",
+                arguments: [now, customerID])
+            guard db.changesCount > 0 else { return false }
+            try Store.cancelQueuedEmails(db, customerID: customerID, now: now)
+            return true
+        }
+    }
+
+    static func cancelQueuedEmails(_ db: Database, customerID: Int64, now: Date) throws {
+        let ids = try Int64.fetchAll(
+            db, sql: "SELECT id FROM message WHERE customer_id = ? AND channel = 'email' AND status = 'queued'",
+            arguments: [customerID])
+        for id in ids {
+            try db.execute(
+                sql: "UPDATE message SET status = 'cancelled', updated_at = ? WHERE id = ?", arguments: [now, id])
+            try Store.recordEvent(db, messageID: id, status: "cancelled", at: now, detail: "customer opted out")
+        }
+    }
+
+    /// A customer's locale and whether they still get email reminders, for the unsubscribe page.
+    public func emailConsent(customerID: Int64) async throws -> (locale: String?, optedOut: Bool)? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT locale, email_opted_out_at FROM customer WHERE id = ?", arguments: [customerID]
+            ).map { ($0["locale"], $0["email_opted_out_at"] as String? != nil) }
+        }
+    }
+
+    /// Queues one email reminder about `items` (one invoice, or several of one customer with a
+    /// statement link), with its own link so a payment can be traced to this email.
+    static func queueEmail(
+        _ db: Database, customerID: Int64, customerName: String, address: String, items: [DueInvoice],
+        language: Language, context: TickContext
+    ) throws -> QueuedReminder {
+        let business = context.business
+        let links = context.links
+        let now = context.now
+        let order = Dictionary(uniqueKeysWithValues: context.policy.stages.enumerated().map { ($1.key, $0) })
+        let stage =
+            items.map(\.planned.stage.key).max { (order[$0] ?? 0) < (order[$1] ?? 0) } ?? items[0].planned.stage.key
+        let combined = items.count > 1
+        let link: IssuedLink
+        if combined {
+            link = try Store.createStatementLink(
+                db, customerID: customerID, business: business, keyring: links.keyring, now: now)
+        } else {
+            link = try Store.insertLink(
+                db, invoiceID: items[0].id,
+                expiresAt: Store.defaultExpiry(dueOn: items[0].dueOn, business: business, now: now), purpose: .reminder,
+                renewedFrom: nil, keyring: links.keyring, now: now)
+        }
+        let currency = items[0].balance.currency
+        let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
+        let template = try context.emailTemplate(db, stage: stage, language: language, combined: combined)
+        let url = links.url(token: link.token)
+        let values: [MessageVariable: String] = [
+            .customer_name: customerName, .business_name: business.name,
+            .amount: Format.amount(items[0].balance, language), .invoice_number: items[0].number,
+            .due_date: Format.shortDate(items[0].dueOn, language), .link: url,
+            .business_phone: business.phone ?? "", .invoice_count: String(items.count),
+            .total: Format.amount(total, language),
+        ]
+        let subject = template.subject.render(values)
+        let text = template.body.render(values)
+        let unsubscribeURL = links.baseURL + "/u/" + links.keyring.unsubscribeToken(customerID: customerID)
+        let chrome = DefaultTemplates.emailChrome(language, combined: combined)
+        let html = EmailHTML.render(
+            text: text, link: url, buttonLabel: chrome.button, businessName: business.name,
+            footer: [business.name, business.address ?? "", business.legal ?? ""],
+            unsubscribe: (unsubscribeURL, chrome.unsubscribe), language: language)
+        let nowText = context.nowText
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, status, stage,
+                    subject, html, unsubscribe_url, created_at, updated_at)
+                VALUES (?, ?, ?, 'reminder', 'email', ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            customerID, combined ? nil : items[0].id, link.linkID, address, text, stage, subject, html,
+            unsubscribeURL, nowText, nowText,
+        ])
+        let messageID = db.lastInsertedRowID
+        try db.cachedStatement(sql: "UPDATE link SET message_id = ? WHERE id = ?").execute(arguments: [
+            messageID, link.linkID,
+        ])
+        try db.cachedStatement(sql: "INSERT INTO message_event (message_id, status, at) VALUES (?, 'queued', ?)")
+            .execute(arguments: [messageID, nowText])
+        let insertReminder = try db.cachedStatement(
+            sql: """
+                INSERT INTO reminder (invoice_id, stage, occurrence, channel, message_id, created_at)
+                VALUES (?, ?, ?, 'email', ?, ?)
+                """)
+        for item in items {
+            try insertReminder.execute(arguments: [
+                item.id, item.planned.stage.key, item.planned.occurrence, messageID, nowText,
+            ])
+        }
+        return QueuedReminder(
+            messageID: messageID, customerID: customerID, invoiceIDs: items.map(\.id), stage: stage, channel: .email,
+            recipient: address, body: text, encoding: .gsm7, segments: 0, subject: subject)
+    }
+}

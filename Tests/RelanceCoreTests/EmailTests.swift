@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+
+@testable import RelanceCore
+
+final class EmailFormatTests: XCTestCase {
+    func testAddressesThatCouldBreakAHeaderOrACommandAreRefused() {
+        for good in ["a@b.example", "first.last+tag@sub.example.co.uk", "o'neil@example.com"] {
+            XCTAssertTrue(EmailAddress.isValid(good), good)
+        }
+        for bad in [
+            "", "a", "a@", "@b.example", "a@b", "a b@c.example", "a@b.example\r\nBcc: x@y.example", "<a@b.example>",
+            "a@-b.example", "a..b@c.example", ".a@b.example", "é@b.example", "a@b.exam_ple",
+            String(repeating: "a", count: 65) + "@b.example",
+        ] {
+            XCTAssertFalse(EmailAddress.isValid(bad), bad)
+        }
+    }
+
+    func testQuotedPrintableKeepsLinesShortAndEncodesWhatIsNotPlainASCII() {
+        XCTAssertEqual(MIME.quotedPrintable("échéance = 10 €"), "=C3=A9ch=C3=A9ance =3D 10 =E2=82=AC")
+        // Trailing white space is encoded, since gateways strip it.
+        XCTAssertEqual(MIME.quotedPrintable("fin \nsuite\t"), "fin=20\r\nsuite=09")
+        let long = String(repeating: "é", count: 60) + " " + String(repeating: "x", count: 200)
+        let encoded = MIME.quotedPrintable(long)
+        for line in encoded.components(separatedBy: "\r\n") {
+            XCTAssertLessThanOrEqual(line.count, 76, line)
+        }
+        XCTAssertFalse(encoded.contains("=_"), "the multipart boundary starts with =_ and must never appear")
+        XCTAssertEqual(Self.decodeQuotedPrintable(encoded), long)
+    }
+
+    func testNonASCIISubjectsBecomeEncodedWordsThatNeverSplitACharacter() {
+        XCTAssertEqual(MIME.header("Subject", "Invoice F-1 is due"), "Subject: Invoice F-1 is due")
+        let subject = "Dernier rappel : facture F-2026-0101 impayée — merci de régulariser sous huit jours ouvrés"
+        let header = MIME.header("Subject", subject)
+        let words = header.dropFirst("Subject: ".count).components(separatedBy: "\r\n ")
+        XCTAssertGreaterThan(words.count, 1)
+        var decoded = Data()
+        for word in words {
+            XCTAssertLessThanOrEqual(word.count, 75, word)
+            XCTAssertTrue(word.hasPrefix("=?UTF-8?B?") && word.hasSuffix("?="), word)
+            let payload = try! XCTUnwrap(Data(base64Encoded: String(word.dropFirst(10).dropLast(2))))
+            XCTAssertNotNil(String(data: payload, encoding: .utf8), "each word is whole characters")
+            decoded += payload
+        }
+        XCTAssertEqual(String(decoding: decoded, as: UTF8.self), subject)
+        // A line break in a value cannot start a new header.
+        XCTAssertEqual(MIME.header("Subject", "a\r\nBcc: x@y.example"), "Subject: a  Bcc: x@y.example")
+        XCTAssertEqual(MIME.mailbox("Atelier \"Martin\"", "a@b.example"), "\"Atelier \\\"Martin\\\"\" <a@b.example>")
+        XCTAssertTrue(MIME.mailbox("Atelier Müller", "a@b.example").hasPrefix("=?UTF-8?B?"))
+    }
+
+    func testAMessageHasBothPartsTheUnsubscribeHeadersAndOnlyASCIIOnTheWire() {
+        let message = EmailMessage(
+            fromAddress: "relances@atelier.example", fromName: "Atelier Martin", to: "client@example.com",
+            replyTo: "contact@atelier.example", subject: "Facture F-1 : échéance", text: "Bonjour,\n\nLien :",
+            html: "<p>Bonjour</p>", unsubscribeURL: "https://pay.example.com/u/1.2.abc",
+            messageID: "m1@atelier.example",
+            date: Date(timeIntervalSince1970: 1_795_939_200))
+        let wire = message.rendered()
+        XCTAssertTrue(wire.utf8.allSatisfy { $0 < 128 })
+        XCTAssertTrue(wire.hasPrefix("Date: Sun, 29 Nov 2026 08:00:00 +0000\r\n"), wire)
+        XCTAssertTrue(wire.contains("\r\nList-Unsubscribe: <https://pay.example.com/u/1.2.abc>\r\n"))
+        XCTAssertTrue(wire.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"))
+        XCTAssertTrue(wire.contains("\r\nAuto-Submitted: auto-generated\r\n"))
+        XCTAssertTrue(wire.contains("Content-Type: multipart/alternative; boundary=\"=_relance_"))
+        XCTAssertTrue(wire.contains("Content-Type: text/plain; charset=utf-8"))
+        XCTAssertTrue(wire.contains("Content-Type: text/html; charset=utf-8"))
+        XCTAssertFalse(wire.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "every line ends in CRLF")
+    }
+
+    func testTheHTMLPartEscapesTheTextAndMakesTheLinkAButton() {
+        let html = EmailHTML.render(
+            text: "Bonjour <Marie> & co,\n\nhttps://pay.example.com/p/abc\n\nMerci",
+            link: "https://pay.example.com/p/abc",
+            buttonLabel: "Voir et régler la facture", businessName: "Martin & Fils", footer: ["3 rue des Lilas", ""],
+            unsubscribe: ("https://pay.example.com/u/1.2.x", "Ne plus recevoir"), language: .fr)
+        XCTAssertTrue(html.contains("Bonjour &lt;Marie&gt; &amp; co,"))
+        XCTAssertTrue(html.contains("<a href=\"https://pay.example.com/p/abc\" style="))
+        XCTAssertTrue(html.contains(">Voir et régler la facture</a>"))
+        XCTAssertTrue(html.contains("<title>Martin &amp; Fils</title>"))
+        XCTAssertTrue(html.contains("href=\"https://pay.example.com/u/1.2.x\""))
+        XCTAssertFalse(html.contains("<Marie>"))
+    }
+
+    func testUnsubscribeTokensNameOneCustomerAndCannotBeForgedOrMoved() throws {
+        let keyring = try LinkKeyring(parsing: LinkKeyring.generate())
+        let token = keyring.unsubscribeToken(customerID: 42)
+        XCTAssertEqual(keyring.verifyUnsubscribe(token), 42)
+        let parts = token.split(separator: ".")
+        XCTAssertNil(keyring.verifyUnsubscribe("\(parts[0]).43.\(parts[2])"), "another customer's id")
+        XCTAssertNil(keyring.verifyUnsubscribe(token + "x"))
+        XCTAssertNil(keyring.verifyUnsubscribe(""))
+        XCTAssertNil(keyring.verifyUnsubscribe("0.42"))
+        let other = try LinkKeyring(parsing: LinkKeyring.generate())
+        XCTAssertNil(other.verifyUnsubscribe(token), "another instance's key")
+        // After a key rotation, tokens in old emails still work.
+        let rotated = try LinkKeyring(
+            parsing: "2:" + Base64URL.encode(Crypto.randomBytes(32)) + "\n" + keyringText(keyring))
+        XCTAssertEqual(rotated.verifyUnsubscribe(token), 42)
+    }
+
+    private func keyringText(_ keyring: LinkKeyring) -> String {
+        "\(keyring.signingKey.id):" + Base64URL.encode(keyring.signingKey.secret)
+    }
+
+    static func decodeQuotedPrintable(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        let source = Array(text.replacingOccurrences(of: "=\r\n", with: "").utf8)
+        var index = 0
+        while index < source.count {
+            if source[index] == UInt8(ascii: "="), index + 2 < source.count,
+                let value = UInt8(String(decoding: source[index + 1...index + 2], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                index += 3
+            } else {
+                bytes.append(source[index])
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

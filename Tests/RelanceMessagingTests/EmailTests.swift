@@ -1,0 +1,394 @@
+import Foundation
+import GRDB
+import Logging
+import RelanceCore
+import XCTest
+
+@testable import RelanceMessaging
+@testable import RelanceStore
+
+/// A real SMTP server (aiosmtpd, `Tests/e2e/smtp_server.py`) on loopback for one test: STARTTLS
+/// with AUTH, implicit TLS with AUTH, and a plain relay, behind a private CA in `directory`.
+final class SMTPTestServer {
+    let process = Process()
+    let stdin = Pipe()
+    let directory: URL
+    let ports: [String: Int]
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-smtp-\(UUID().uuidString)")
+        let environment = ProcessInfo.processInfo.environment
+        guard
+            let python = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map({ "\($0)/python3" })
+                .first(where: FileManager.default.isExecutableFile(atPath:))
+        else { throw XCTSkip("python3 is needed") }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [repository.appendingPathComponent("Tests/e2e/smtp_server.py").path, directory.path]
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        guard let ports = try? JSONDecoder().decode([String: Int].self, from: line) else {
+            let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            if errors.contains("ModuleNotFoundError") {
+                if environment["RELANCE_REQUIRE_TOOLS"] == "1" { XCTFail("pip install aiosmtpd cryptography") }
+                throw XCTSkip("pip install aiosmtpd cryptography to run the SMTP tests")
+            }
+            throw XCTSkip("the SMTP test server did not start: \(errors)")
+        }
+        self.ports = ports
+    }
+
+    var caFile: String { directory.appendingPathComponent("ca.pem").path }
+
+    /// Every message the server accepted, in order, as its JSON record.
+    func received() throws -> [[String: Any]] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".json") }.sorted { Int($0.dropLast(5))! < Int($1.dropLast(5))! }
+        return try names.map {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent($0)))
+                as! [String: Any]
+        }
+    }
+
+    func stop() {
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+final class EmailTests: XCTestCase {
+    var directory: URL!
+    var store: Store!
+    var server: SMTPTestServer!
+    let keyring = try! LinkKeyring(parsing: LinkKeyring.generate())
+    var links: LinkSettings { LinkSettings(baseURL: "https://pay.example.com", keyring: keyring) }
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-email-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try Store(path: directory.appendingPathComponent("test.sqlite").path)
+        server = try SMTPTestServer()
+    }
+
+    override func tearDownWithError() throws {
+        server?.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func at(_ text: String) -> Date { Instant.parse(text)! }
+
+    func client(_ url: String, ca: Bool = true, timeout: Duration = .seconds(15)) throws -> SMTPClient {
+        try SMTPClient(
+            configuration: SMTPConfiguration(
+                url: url, from: "relances@atelier-martin.example", caFile: ca ? server.caFile : nil, timeout: timeout))
+    }
+
+    var startTLS: String { "smtp://relance:s3cret%20pass@localhost:\(server.ports["starttls"]!)" }
+    var implicitTLS: String { "smtps://relance:s3cret%20pass@localhost:\(server.ports["tls"]!)" }
+
+    func provider(_ url: String, ca: Bool = true) throws -> SMTPEmailProvider {
+        SMTPEmailProvider(client: try client(url, ca: ca)) {
+            ("Atelier Martin — Réparations", "contact@atelier.example")
+        }
+    }
+
+    func dispatcher(_ provider: any MessageProvider, now: String) -> Dispatcher {
+        Dispatcher(
+            store: store, provider: provider, channel: .email, clock: .fixed(at(now)), logger: Logger(label: "test"),
+            ratePerSecond: 1000, concurrency: 1)
+    }
+
+    /// An invoice whose final notice (SMS and email by default) is due on 17 April 2026.
+    @discardableResult
+    func invoice(_ number: String, email: String?, name: String = "Élodie Fontaine") async throws -> InvoiceSummary {
+        try await store.saveBusiness(
+            Business(
+                name: "Atelier Martin", phone: "+33123456789", email: "contact@atelier.example",
+                address: "3 rue des Lilas, 75011 Paris", legal: "SIRET 123 456 789 00012"))
+        return try await store.createInvoice(
+            NewInvoice(
+                number: number,
+                customer: CustomerInput(
+                    name: name, phone: PhoneNumber("+33612345678"), email: email, locale: "fr",
+                    timeZone: "Europe/Paris"),
+                amount: Money(minorUnits: 48_000, currency: Currency(code: "EUR")!),
+                issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-18")!),
+            now: at("2026-03-01T10:00:00Z"))
+    }
+
+    /// Skips the earlier stages, so the next tick is the final notice's.
+    func skipToFinal(_ invoiceID: Int64) async throws {
+        try await store.pool.write { db in
+            for stage in ["courtesy", "due", "late"] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO reminder (invoice_id, stage, occurrence, channel, skipped_reason, created_at)
+                        VALUES (?, ?, 1, 'sms', 'test', '2026-03-01T10:00:00Z')
+                        """, arguments: [invoiceID, stage])
+            }
+            try db.execute(
+                sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?",
+                arguments: [Instant.parse("2026-04-17T07:00:00Z")!, invoiceID])
+        }
+    }
+
+    func status(_ messageID: Int64) async throws -> (status: String, error: String?, attempts: Int) {
+        try await store.pool.read { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT status, error, attempts FROM message WHERE id = ?", arguments: [messageID])!
+            return (row["status"], row["error"], row["attempts"])
+        }
+    }
+
+    // MARK: - The final notice, end to end
+
+    func testTheFinalNoticeGoesByTextAndByEmailThroughSTARTTLSWithItsHeadersAndBothParts() async throws {
+        let invoice = try await invoice("F-2026-0101", email: "elodie@client.example")
+        try await skipToFinal(invoice.id)
+        let summary = try await store.runScheduler(now: at("2026-04-17T07:00:00Z"), links: links)
+        XCTAssertEqual(summary.queued.map(\.channel).sorted { $0.rawValue < $1.rawValue }, [.email, .sms])
+        let queued = try XCTUnwrap(summary.queued.first { $0.channel == .email })
+        XCTAssertEqual(queued.recipient, "elodie@client.example")
+        XCTAssertEqual(queued.subject, "Dernier rappel : facture F-2026-0101 impayée")
+
+        let sent = try await dispatcher(try provider(startTLS), now: "2026-04-17T07:00:05Z").drain()
+        XCTAssertEqual(sent, 1, "only the email dispatcher's channel is drained")
+        let recorded = try await status(queued.messageID)
+        XCTAssertEqual(recorded.status, "sent")
+
+        let mail = try XCTUnwrap(try server.received().first)
+        XCTAssertEqual(mail["tls"] as? Bool, true)
+        XCTAssertEqual(mail["authenticated"] as? Bool, true)
+        XCTAssertEqual(mail["mail_from"] as? String, "relances@atelier-martin.example")
+        XCTAssertEqual(mail["rcpt_tos"] as? [String], ["elodie@client.example"])
+        // Non-ASCII subject and name arrive encoded (the message is 7-bit) and decode to the text.
+        XCTAssertEqual(mail["ascii_only"] as? Bool, true)
+        let rawHeaders = try XCTUnwrap(mail["raw_headers"] as? String)
+        XCTAssertTrue(rawHeaders.contains("Subject: =?UTF-8?B?"), rawHeaders)
+        XCTAssertEqual(mail["subject"] as? String, "Dernier rappel : facture F-2026-0101 impayée")
+        XCTAssertEqual(mail["from"] as? String, "Atelier Martin — Réparations <relances@atelier-martin.example>")
+        XCTAssertEqual(mail["reply_to"] as? String, "contact@atelier.example")
+        XCTAssertEqual(mail["to"] as? String, "elodie@client.example")
+        let unsubscribe = try XCTUnwrap(mail["list_unsubscribe"] as? String)
+        XCTAssertTrue(unsubscribe.hasPrefix("<https://pay.example.com/u/"), unsubscribe)
+        XCTAssertEqual(mail["list_unsubscribe_post"] as? String, "List-Unsubscribe=One-Click")
+        XCTAssertEqual(mail["content_type"] as? String, "multipart/alternative")
+        let token = String(unsubscribe.dropFirst("<https://pay.example.com/u/".count).dropLast())
+        XCTAssertEqual(keyring.verifyUnsubscribe(token), invoice.customerID)
+
+        // The text part: the customer's name, the amount, the invoice's own link.
+        let text = try XCTUnwrap(mail["text"] as? String)
+        XCTAssertTrue(text.hasPrefix("Bonjour Élodie Fontaine,"), text)
+        XCTAssertTrue(text.contains("la facture F-2026-0101 de 480,00\u{A0}€, échue le 18/03, reste impayée"), text)
+        let link = try XCTUnwrap(
+            text.split(whereSeparator: \.isNewline).first { $0.hasPrefix("https://pay.example.com/p/") })
+        guard
+            case .valid(let signed) = SignedLink.verify(
+                link.dropFirst(26), keyring: keyring, now: at("2026-04-17T07:00:00Z"))
+        else { return XCTFail("the email's link does not open the invoice: \(link)") }
+        let carried = try await store.pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT message_id FROM link WHERE id = ?", arguments: [signed.linkID])
+        }
+        XCTAssertEqual(carried, queued.messageID, "the link remembers it came by email")
+        // The HTML part: the same words, the link as a button, the business's details and unsubscribe.
+        let html = try XCTUnwrap(mail["html"] as? String)
+        XCTAssertTrue(html.contains("<a href=\"\(link)\""), html)
+        XCTAssertTrue(html.contains("Voir et régler la facture"), html)
+        XCTAssertTrue(html.contains("SIRET 123 456 789 00012"), html)
+        XCTAssertTrue(html.contains("Ne plus recevoir de rappels par e-mail"), html)
+        XCTAssertTrue(html.contains("Élodie Fontaine"))
+
+        // The SMS of the same slot is still queued for the SMS dispatcher, untouched by this one.
+        let sms = try XCTUnwrap(summary.queued.first { $0.channel == .sms })
+        let smsStatus = try await status(sms.messageID)
+        XCTAssertEqual(smsStatus.status, "queued")
+    }
+
+    func testImplicitTLSAndALineStartingWithADotArriveIntact() async throws {
+        let body =
+            "Première ligne\n.une ligne qui commence par un point\n..et deux\n" + String(repeating: "é", count: 120)
+        let message = EmailMessage(
+            fromAddress: "relances@atelier-martin.example", fromName: "Atelier Martin", to: "paul@client.example",
+            subject: "Facture F-7 : échéance dépassée depuis 12 jours, merci de régulariser rapidement", text: body,
+            html: "<p>Bonjour</p>", messageID: "t1@atelier-martin.example", date: at("2026-04-17T07:00:00Z"))
+        let answer = try await client(implicitTLS).send(message)
+        XCTAssertTrue(answer.contains("queued as"), answer)
+        let mail = try XCTUnwrap(try server.received().first)
+        XCTAssertEqual(mail["server"] as? String, "tls")
+        XCTAssertEqual(mail["tls"] as? Bool, true)
+        XCTAssertEqual(
+            mail["subject"] as? String, message.subject, "a long non-ASCII subject over several encoded words")
+        XCTAssertEqual((mail["text"] as? String)?.replacingOccurrences(of: "\r\n", with: "\n"), body)
+    }
+
+    // MARK: - Faults: each failure is sorted into "try again" or "give up"
+
+    func testARefusedRecipientFailsForGoodAndABusyOneIsRetried() async throws {
+        let refused = try await invoice("F-1", email: "refuse@client.example", name: "Refus")
+        let busy = try await store.createInvoice(
+            NewInvoice(
+                number: "F-2",
+                customer: CustomerInput(name: "Occupé", email: "later@client.example", locale: "fr"),
+                amount: Money(minorUnits: 1_000, currency: Currency(code: "EUR")!),
+                issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-18")!),
+            now: at("2026-03-01T10:00:00Z"))
+        try await skipToFinal(refused.id)
+        try await skipToFinal(busy.id)
+        let summary = try await store.runScheduler(now: at("2026-04-17T07:00:00Z"), links: links)
+        let emails = summary.queued.filter { $0.channel == .email }
+        XCTAssertEqual(emails.count, 2, "\(summary)")
+        guard emails.count == 2 else { return }
+        try await dispatcher(try provider(startTLS), now: "2026-04-17T07:00:05Z").drain()
+        let first = try await status(emails.first { $0.recipient.hasPrefix("refuse") }!.messageID)
+        XCTAssertEqual(first.status, "failed")
+        XCTAssertTrue(first.error?.contains("550") == true, first.error ?? "")
+        let second = try await status(emails.first { $0.recipient.hasPrefix("later") }!.messageID)
+        XCTAssertEqual(second.status, "queued", "451 is worth another try")
+        XCTAssertTrue(second.error?.contains("451") == true, second.error ?? "")
+        XCTAssertEqual(try server.received().count, 0)
+    }
+
+    func testTransientFaultsAreNeverMistakenForAPermanentRefusalAndNothingIsSent() async throws {
+        let message = EmailMessage(
+            fromAddress: "relances@atelier-martin.example", fromName: nil, to: "paul@client.example", subject: "x",
+            text: "x", messageID: "t2@atelier-martin.example", date: at("2026-04-17T07:00:00Z"))
+        func failure(_ client: SMTPClient) async -> SMTPError? {
+            do {
+                _ = try await client.send(message)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        // A wrong password.
+        var error = await failure(try client("smtp://relance:wrong@localhost:\(server.ports["starttls"]!)"))
+        guard case .transient(let reason) = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(reason.contains("535"), reason)
+        XCTAssertFalse(reason.contains("wrong"), "the password never appears in an error: \(reason)")
+        // A certificate nobody vouches for.
+        error = await failure(try client(startTLS, ca: false))
+        guard case .transient(let tls) = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(tls.contains("TLS"), tls)
+        // A server that does not offer STARTTLS: nothing is sent in clear.
+        error = await failure(try client("smtp://relance:x@localhost:\(server.ports["plain"]!)"))
+        guard case .transient(let clear) = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(clear.contains("STARTTLS"), clear)
+        // Nobody listening.
+        let closed = try await freePort()
+        error = await failure(try client("smtps://relance:x@localhost:\(closed)"))
+        guard case .transient = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(try server.received().count, 0)
+        // A plain relay is fine when asked for explicitly, without credentials.
+        let answer = try await client("smtp://localhost:\(server.ports["plain"]!)?tls=none").send(message)
+        XCTAssertTrue(answer.contains("queued"))
+    }
+
+    func testAServerThatNeverAnswersTimesOutAsATransientFailure() async throws {
+        let listener = try Socket.listen()
+        defer { listener.close() }
+        let start = ContinuousClock.now
+        do {
+            _ = try await client("smtps://relance:x@localhost:\(listener.port)", timeout: .seconds(2)).send(
+                EmailMessage(
+                    fromAddress: "a@b.example", fromName: nil, to: "c@d.example", subject: "x", text: "x",
+                    messageID: "t3@b.example", date: Date()))
+            XCTFail("a silent server must not count as sent")
+        } catch SMTPError.transient(let reason) {
+            XCTAssertTrue(reason.contains("no answer") || reason.contains("TLS"), reason)
+        } catch {
+            XCTFail("\(error)")
+        }
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(20))
+    }
+
+    func testConfigurationRefusesCredentialsInClearAndReadsEachForm() throws {
+        XCTAssertThrowsError(try SMTPConfiguration(url: "smtp://u:p@mail.example?tls=none", from: "a@b.example"))
+        XCTAssertThrowsError(try SMTPConfiguration(url: "http://mail.example", from: "a@b.example"))
+        XCTAssertThrowsError(try SMTPConfiguration(url: "smtp://mail.example", from: "not an address"))
+        let implicit = try SMTPConfiguration(url: "smtps://me%40x.example:p%2Fw@mail.example", from: "a@b.example")
+        XCTAssertEqual(implicit.port, 465)
+        XCTAssertEqual(implicit.security, .implicitTLS)
+        XCTAssertEqual(implicit.username, "me@x.example")
+        XCTAssertEqual(implicit.password, "p/w")
+        XCTAssertEqual(implicit.redacted, "smtps://me@x.example:***@mail.example:465")
+        let submission = try SMTPConfiguration(url: "smtp://mail.example", from: "a@b.example")
+        XCTAssertEqual(submission.port, 587)
+        XCTAssertEqual(submission.security, .startTLS)
+        XCTAssertEqual(try SMTPConfiguration(url: "smtp://relay?tls=none", from: "a@b.example").port, 25)
+    }
+
+    // MARK: - Consent
+
+    func testCustomersWithoutAnAddressOrWhoUnsubscribedGetTheTextOnly() async throws {
+        let none = try await invoice("F-1", email: nil)
+        try await skipToFinal(none.id)
+        var summary = try await store.runScheduler(now: at("2026-04-17T07:00:00Z"), links: links)
+        XCTAssertEqual(summary.queued.map(\.channel), [.sms])
+        XCTAssertEqual(summary.skipped.map(\.reason), ["no email address"])
+
+        let other = try await store.createInvoice(
+            NewInvoice(
+                number: "F-2", customer: CustomerInput(name: "Paul", email: "paul@client.example", locale: "en"),
+                amount: Money(minorUnits: 1_000, currency: Currency(code: "EUR")!),
+                issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-18")!),
+            now: at("2026-03-01T10:00:00Z"))
+        try await skipToFinal(other.id)
+        // Queued, then the customer unsubscribes before it goes: it is cancelled, never sent.
+        summary = try await store.runScheduler(now: at("2026-04-18T07:00:00Z"), links: links)
+        let queued = try XCTUnwrap(summary.queued.first { $0.channel == .email })
+        XCTAssertEqual(queued.subject, "Final notice: invoice F-2 is unpaid")
+        let changed = try await store.optOutOfEmail(customerID: other.customerID, now: at("2026-04-18T07:00:01Z"))
+        XCTAssertTrue(changed)
+        let again = try await store.optOutOfEmail(customerID: other.customerID, now: at("2026-04-18T07:00:02Z"))
+        XCTAssertFalse(again)
+        let recorded = try await status(queued.messageID)
+        XCTAssertEqual(recorded.status, "cancelled")
+        let sent = try await dispatcher(try provider(startTLS), now: "2026-04-18T07:00:05Z").drain()
+        XCTAssertEqual(sent, 0)
+        XCTAssertEqual(try server.received().count, 0)
+    }
+
+    func freePort() async throws -> Int {
+        let socket = try Socket.listen()
+        let port = socket.port
+        socket.close()
+        return port
+    }
+}
+
+/// A listening TCP socket on 127.0.0.1 that accepts nothing: a server that never answers.
+struct Socket {
+    let descriptor: Int32
+    let port: Int
+
+    static func listen() throws -> Socket {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        guard bound == 0, Glibc.listen(descriptor, 8) == 0 else { throw XCTSkip("cannot listen on loopback") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return Socket(descriptor: descriptor, port: Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}

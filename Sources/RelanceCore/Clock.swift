@@ -17,8 +17,15 @@ public enum Instant {
     public static func parse(_ string: String) -> Date? {
         let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         let plain = Date.ISO8601FormatStyle()
-        return (try? plain.parse(string)) ?? (try? withFraction.parse(string))
+        guard let date = (try? plain.parse(string)) ?? (try? withFraction.parse(string)) else { return nil }
+        // Foundation reads years before the Gregorian reform with another calendar than `format`
+        // writes; no instant this program deals with is that old, so such input is refused.
+        return date >= earliest && date < latest ? date : nil
     }
+
+    /// 1970-01-01 and 10000-01-01.
+    static let earliest = Date(timeIntervalSince1970: 0)
+    static let latest = Date(timeIntervalSince1970: 253_402_300_800)
 
     /// `2026-03-03T08:59:00Z`: UTC, whole seconds.
     public static func format(_ date: Date) -> String {

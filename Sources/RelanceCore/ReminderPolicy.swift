@@ -37,6 +37,7 @@ public struct ReminderPolicy: Equatable, Sendable, Codable {
         case offsetOutOfRange(String)
         case badRepeat(String)
         case noChannel(String)
+        case duplicateChannel(String)
 
         public var description: String {
             switch self {
@@ -47,6 +48,7 @@ public struct ReminderPolicy: Equatable, Sendable, Codable {
             case .offsetOutOfRange(let key): "stage '\(key)' must be within 365 days of the due date"
             case .badRepeat(let key): "stage '\(key)' repeat_every_days must be 1 to 90"
             case .noChannel(let key): "stage '\(key)' needs at least one channel"
+            case .duplicateChannel(let key): "stage '\(key)' lists a channel twice"
             }
         }
     }
@@ -65,6 +67,7 @@ public struct ReminderPolicy: Equatable, Sendable, Codable {
             if let previous, stage.offsetDays <= previous { throw .notIncreasing(stage.key) }
             if let every = stage.repeatEveryDays, !(1...90).contains(every) { throw .badRepeat(stage.key) }
             guard !stage.channels.isEmpty else { throw .noChannel(stage.key) }
+            guard Set(stage.channels).count == stage.channels.count else { throw .duplicateChannel(stage.key) }
             previous = stage.offsetDays
         }
         self.stages = stages

@@ -88,13 +88,13 @@ public enum InvoiceImport {
             errors.append("line \(record.line): \(field.rawValue): \(message)")
         }
         let number = value(.number)
-        if let number, number.count > 64 {
+        if let number, number.unicodeScalars.count > 64 {
             fail(.number, "at most 64 characters")
         } else if number == nil {
             fail(.number, "is empty")
         }
         let name = value(.customer_name)
-        if let name, name.count > 200 {
+        if let name, name.unicodeScalars.count > 200 {
             fail(.customer_name, "at most 200 characters")
         } else if name == nil {
             fail(.customer_name, "is empty")
@@ -107,7 +107,7 @@ public enum InvoiceImport {
             }
         }
         let email = value(.customer_email)
-        if let email, !email.contains("@") || email.count > 254 {
+        if let email, !email.contains("@") || email.unicodeScalars.count > 254 {
             fail(.customer_email, "'\(email)' is not an email address")
         }
         let locale = value(.customer_locale).map { String($0.prefix(2)).lowercased() }

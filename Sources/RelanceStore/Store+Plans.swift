@@ -207,7 +207,8 @@ extension Store {
                 // The queued event carries the message itself: what, to whom, how long, which wording.
                 var detail: String? = row["detail"]
                 if status == "queued" {
-                    let what = (row["stage"] as String?).map { "\(row["kind"] as String) \($0)" } ?? row["kind"]
+                    let what =
+                        (row["stage"] as String?).map { "\(row["kind"] as String) \($0)" } ?? (row["kind"] as String)
                     let variant = (row["variant"] as String?).map { ", wording \($0)" } ?? ""
                     let size =
                         (row["segments"] as Int?).map { ", \($0) segment(s) \(row["encoding"] as String? ?? "")" } ?? ""

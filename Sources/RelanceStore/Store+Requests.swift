@@ -475,7 +475,7 @@ extension Store {
     public func pauseReminders(invoiceID: Int64, reason: String, now: Date) async throws -> InvoiceSummary {
         try await pool.write { db in
             let invoice = try Store.invoice(db, id: invoiceID)
-            guard invoice.status == .open else { throw StoreError.invoicePaid }
+            guard invoice.status == .open else { throw StoreError.invoiceClosed }
             try Store.pauseReminders(db, invoiceID: invoiceID, reason: reason, requestID: nil, now: now)
             return try Store.invoice(db, id: invoiceID)
         }

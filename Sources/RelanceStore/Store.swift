@@ -38,6 +38,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case duplicateExternalRef(String)
     case invoiceVoided
     case invoicePaid
+    /// Paid or void: nothing left to remind about.
+    case invoiceClosed
     case overpayment(balance: Int64)
     case duplicatePaymentReference(paymentID: Int64)
     case idempotencyKeyReused

@@ -56,13 +56,13 @@ extension API {
         guard let subject = body.subject?.trimmingCharacters(in: .whitespacesAndNewlines), !subject.isEmpty else {
             throw Problem.field("subject", "is required")
         }
-        guard subject.count <= 200, !subject.contains(where: \.isNewline) else {
+        guard subject.unicodeScalars.count <= 200, !subject.contains(where: \.isNewline) else {
             throw Problem.field("subject", "must be one line of at most 200 characters")
         }
         guard let text = body.body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw Problem.field("body", "is required")
         }
-        guard text.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
+        guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
         let template: EmailTemplate
         do {
             template = EmailTemplate(subject: try MessageTemplate(subject), body: try MessageTemplate(text))

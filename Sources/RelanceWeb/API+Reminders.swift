@@ -254,6 +254,8 @@ extension API {
     struct TemplateBody: Decodable {
         var body: String?
         var combined: Bool?
+        /// Email only: refused on a text, rather than silently dropped.
+        var subject: String?
     }
 
     /// `PUT /api/v1/templates/{stage}/sms/{locale}` — `{body, combined}`; a broken or unknown tag is
@@ -274,10 +276,11 @@ extension API {
         default: throw Problem.field("channel", "must be sms or email (instalment wording is sms only)", status: 404)
         }
         let body = try await decode(TemplateBody.self, request, context)
+        if body.subject != nil { throw Problem.field("subject", "only email templates have a subject") }
         guard let text = body.body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw Problem.field("body", "is required")
         }
-        guard text.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
+        guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
         let template: MessageTemplate
         do {
             template = try MessageTemplate(text)

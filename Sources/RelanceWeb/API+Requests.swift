@@ -254,7 +254,7 @@ extension API {
             if required { throw Problem.field("message", "is required: the answer the customer will receive") }
             return nil
         }
-        guard message.count <= API.answerLimit else {
+        guard message.unicodeScalars.count <= API.answerLimit else {
             throw Problem.field("message", "at most \(API.answerLimit) characters: it is sent by text message")
         }
         return message
@@ -297,7 +297,7 @@ extension API {
         let id = try invoiceID(context)
         let body = try await decode(PauseBody.self, request, context, allowEmpty: true)
         let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        guard reason.count <= 200 else { throw Problem.field("reason", "at most 200 characters") }
+        guard reason.unicodeScalars.count <= 200 else { throw Problem.field("reason", "at most 200 characters") }
         let invoice = try await store.pauseReminders(
             invoiceID: id, reason: reason.isEmpty ? "paused by the business" : reason, now: settings.clock.now())
         return try json(
@@ -343,7 +343,9 @@ extension API {
         }
         check(body.break_after_days, "break_after_days", 1...90) { plans.breakAfterDays = $0 }
         if let offsets = body.reminder_offsets {
-            if offsets.count > 6 || Set(offsets).count != offsets.count || offsets.contains(where: { abs($0) > 30 }) {
+            if offsets.count > 6 || Set(offsets).count != offsets.count
+                || offsets.contains(where: { !(-30...30).contains($0) })
+            {
                 errors.append(
                     .init(field: "reminder_offsets", message: "at most 6 different days, each from -30 to 30"))
             } else if offsets.contains(where: { $0 >= plans.breakAfterDays }) {
@@ -360,7 +362,7 @@ extension API {
                     continue
                 }
                 let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                if trimmed.count > 200 {
+                if trimmed.unicodeScalars.count > 200 {
                     errors.append(.init(field: "reply_time.\(key)", message: "at most 200 characters"))
                 } else {
                     plans.replyTime[language] = trimmed.isEmpty ? nil : trimmed

@@ -197,7 +197,7 @@ struct API: Sendable {
                 if required { fail(field, "must not be empty") }
                 return nil
             }
-            if trimmed.count > max { fail(field, "must be at most \(max) characters") }
+            if trimmed.unicodeScalars.count > max { fail(field, "must be at most \(max) characters") }
             if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 fail(field, "must not contain control characters")
             }
@@ -272,7 +272,7 @@ struct API: Sendable {
         }
         var reference = body.reference?.trimmingCharacters(in: .whitespacesAndNewlines)
         if reference?.isEmpty == true { reference = nil }
-        if let reference, reference.count > 200 { fail("reference", "must be at most 200 characters") }
+        if let reference, reference.unicodeScalars.count > 200 { fail("reference", "must be at most 200 characters") }
         if let reference, reference.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             fail("reference", "must not contain control characters")
         }

@@ -99,14 +99,28 @@ struct StaticAssets: Sendable {
             assets[name] = Asset(bytes: ByteBuffer(bytes: css), contentType: "text/css; charset=utf-8")
             hrefs[name] = "/static/\(name)?v=" + version
         }
+        // The API's description, hand-kept beside the routes (a test holds the two together).
+        let openAPI = try Data(contentsOf: directory.appendingPathComponent("openapi.yaml"))
+        assets["openapi.yaml"] = Asset(
+            bytes: ByteBuffer(bytes: openAPI), contentType: "application/yaml; charset=utf-8")
         self.assets = assets
         stylesheetHref = hrefs["relance.css"] ?? ""
         dashboardStylesheetHref = hrefs["dashboard.css"] ?? ""
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/api/openapi.yaml") { _, _ in
+            let asset = assets["openapi.yaml"]
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: asset?.contentType ?? "application/yaml", .cacheControl: "no-cache",
+                    .xContentTypeOptions: "nosniff",
+                ],
+                body: .init(byteBuffer: asset?.bytes ?? ByteBuffer()))
+        }
         router.get("/static/:name") { request, context in
-            guard let name = context.parameters.get("name"), let asset = assets[name] else {
+            guard let name = context.parameters.get("name"), name.hasSuffix(".css"), let asset = assets[name] else {
                 throw HTTPError(.notFound)
             }
             return Response(

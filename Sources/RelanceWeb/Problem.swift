@@ -66,6 +66,8 @@ struct Problem: Error, Encodable, Sendable {
                 errors: [FieldError(field: "external_ref", message: "already exists")])
         case .invoiceVoided:
             self = Problem(status: 409, title: "Conflict", detail: "the invoice is void")
+        case .invoiceClosed:
+            self = Problem(status: 409, title: "Conflict", detail: "the invoice is paid or void: it has no reminders")
         case .invoicePaid:
             self = Problem(
                 status: 409, title: "Conflict",

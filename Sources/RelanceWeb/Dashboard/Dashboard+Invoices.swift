@@ -255,7 +255,7 @@ extension Dashboard {
             return redirect(back, notice: "Payment not recorded: unknown method.")
         }
         let reference = (fields["reference"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard reference.count <= 200 else {
+        guard reference.unicodeScalars.count <= 200 else {
             return redirect(back, notice: "Payment not recorded: the reference is too long.")
         }
         var received = now

@@ -146,7 +146,7 @@ extension Dashboard {
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 return ["\(name): write a text"]
             }
-            guard text.count <= 2000 else { return ["\(name): at most 2,000 characters"] }
+            guard text.unicodeScalars.count <= 2000 else { return ["\(name): at most 2,000 characters"] }
             do {
                 let template = try MessageTemplate(text)
                 let segments = TemplateCheck(

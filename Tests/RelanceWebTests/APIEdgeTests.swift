@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import RelanceCore
+import RelanceStore
+import XCTest
+
+@testable import RelanceWeb
+
+/// Requests schemathesis and a read of the handlers found answering 500, crashing the server or
+/// saying the wrong thing: each must now be a precise 4xx and leave the database as it was.
+final class APIEdgeTests: XCTestCase {
+    var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness.cleanUp() }
+
+    /// "é" written as e + a combining accent: one character to Swift, two code points to SQLite.
+    static let decomposed = "e\u{0301}"
+
+    func testInputsThatOnceBrokeTheServerAreRefusedWithTheFieldNamed() async throws {
+        let harness = self.harness!
+        let key = try await harness.apiKey()
+        let (invoice, _) = try await harness.invoice()
+        let long = String(repeating: Self.decomposed, count: 150)
+        try await harness.app.test(.router) { client in
+            let cases: [(HTTPRequest.Method, String, String, String)] = [
+                (
+                    .put, "/api/v1/policy", #"{"stages":[{"key":"a","offset_days":0,"channels":["sms","sms"]}]}"#,
+                    "stage 'a' lists a channel twice"
+                ),
+                (.put, "/api/v1/plan-settings", #"{"reminder_offsets":[-9223372036854775808]}"#, "reminder_offsets"),
+                (
+                    .post, "/api/v1/invoices",
+                    #"{"number":"F-9","customer":{"name":"\#(long)"},"currency":"EUR","amount":100,"issued_on":"2026-03-01","due_on":"2026-03-31"}"#,
+                    "customer.name: must be at most"
+                ),
+                (
+                    .post, "/api/v1/invoices/\(invoice.id)/payments",
+                    #"{"amount":100,"method":"card","reference":"\#(String(repeating: Self.decomposed, count: 150))"}"#,
+                    "reference: must be at most 200"
+                ),
+                (
+                    .post, "/api/v1/invoices/\(invoice.id)/payments",
+                    #"{"amount":100,"method":"card","received_at":"1582-10-14T00:00:00Z"}"#, "received_at"
+                ),
+            ]
+            for (method, path, body, detail) in cases {
+                let response = try await client.api(key, method, path, body)
+                XCTAssertEqual(response.status, .unprocessableContent, "\(path) \(body.prefix(80)): \(response.text)")
+                XCTAssertTrue((try? response.json()["detail"] as? String)?.contains(detail) == true, response.text)
+            }
+            // Pausing a paid invoice is refused for what it is, not as an overpayment.
+            let paid = try await client.api(
+                key, .post, "/api/v1/invoices/\(invoice.id)/payments", #"{"amount":123456,"method":"transfer"}"#)
+            XCTAssertEqual(paid.status, .created, paid.text)
+            let pause = try await client.api(key, .post, "/api/v1/invoices/\(invoice.id)/pause", #"{}"#)
+            XCTAssertEqual(pause.status, .conflict)
+            XCTAssertEqual(try pause.json()["detail"] as? String, "the invoice is paid or void: it has no reminders")
+            // The server is still up.
+            let list = try await client.api(key, .get, "/api/v1/invoices")
+            XCTAssertEqual(list.status, .ok)
+        }
+        let stored = try await harness.store.pool.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM invoice")!,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payment")!,
+                try String.fetchOne(db, sql: "SELECT channels FROM reminder_stage WHERE key = 'final'")
+            )
+        }
+        XCTAssertEqual(stored.0, 1)
+        XCTAssertEqual(stored.1, 1, "only the full payment")
+        XCTAssertEqual(stored.2, "sms,email")
+    }
+
+    func testHistoryNamesEachMessageKindPlainly() async throws {
+        let harness = self.harness!
+        let key = try await harness.apiKey()
+        let (invoice, _) = try await harness.invoice()
+        try await harness.store.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO message (customer_id, invoice_id, kind, channel, recipient, body, status, created_at)
+                    VALUES (?, ?, 'request_confirmation', 'sms', '+33612345678', 'ok', 'queued', ?)
+                    """, arguments: [invoice.customerID, invoice.id, Date()])
+            try db.execute(
+                sql: "INSERT INTO message_event (message_id, status, at) VALUES (?, 'queued', ?)",
+                arguments: [db.lastInsertedRowID, Date()])
+        }
+        try await harness.app.test(.router) { client in
+            let history = try await client.api(key, .get, "/api/v1/invoices/\(invoice.id)/history")
+            XCTAssertEqual(history.status, .ok)
+            XCTAssertTrue(history.text.contains("request_confirmation by sms"), history.text)
+            XCTAssertFalse(history.text.contains("Optional("), history.text)
+        }
+    }
+}

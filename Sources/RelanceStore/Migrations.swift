@@ -139,6 +139,7 @@ extension Store {
         migrator.registerMigration("2026-11-29-accounts", migrate: accountsMigration)
         migrator.registerMigration("2026-11-29-variants", migrate: variantsMigration)
         migrator.registerMigration("2026-11-29-email", migrate: emailMigration)
+        migrator.registerMigration("2026-11-29-webhooks", migrate: webhooksMigration)
         return migrator
     }()
 }

@@ -71,6 +71,7 @@ extension Store {
                 arguments: [now, customerID])
             guard db.changesCount > 0 else { return false }
             try Store.cancelQueuedEmails(db, customerID: customerID, now: now)
+            try Store.emitOptedOut(db, customerID: customerID, channel: .email, now: now)
             return true
         }
     }

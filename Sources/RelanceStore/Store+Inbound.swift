@@ -51,6 +51,7 @@ extension Store {
                 switch keyword {
                 case .stop where !optedOut:
                     try db.execute(sql: "UPDATE customer SET sms_opted_out_at = ? WHERE id = ?", arguments: [now, id])
+                    try Store.emitOptedOut(db, customerID: id, channel: .sms, now: now)
                     let queued = try Int64.fetchAll(
                         db,
                         sql: "SELECT id FROM message WHERE customer_id = ? AND channel = 'sms' AND status = 'queued'",
@@ -147,6 +148,11 @@ extension Store {
                     arguments: [now, messageID])
                 try Store.recordEvent(db, messageID: messageID, status: "delivered", at: now, detail: nil)
             case .failed(let reason):
+                let before = try String.fetchOne(
+                    db, sql: "SELECT status FROM message WHERE id = ?", arguments: [messageID])
+                if before != "failed" && before != "delivered" {
+                    try Store.emitMessageFailed(db, messageID: messageID, reason: reason, now: now)
+                }
                 try db.execute(
                     sql:
                         "UPDATE message SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status != 'delivered'",

@@ -148,6 +148,7 @@ extension Store {
                 arguments: [now, now, id])
             try Store.cancelQueuedMessages(db, invoiceID: id, now: now)
             try Store.closeRequestsAndPlan(db, invoiceID: id, paid: false, now: now)
+            try Store.emitInvoiceEvent(db, .invoiceVoided, invoiceID: id, now: now)
             return try Store.invoice(db, id: id)
         }
     }

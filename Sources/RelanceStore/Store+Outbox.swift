@@ -188,6 +188,10 @@ extension Store {
     static func markFailed(_ db: Database, messageID: Int64, provider: String, error: String, detail: String, now: Date)
         throws
     {
+        if try String.fetchOne(db, sql: "SELECT status FROM message WHERE id = ?", arguments: [messageID]) == "sending"
+        {
+            try Store.emitMessageFailed(db, messageID: messageID, reason: error, now: now)
+        }
         try db.execute(
             sql: """
                 UPDATE message SET provider = ?, error = ?, updated_at = ?,

@@ -69,13 +69,22 @@ extension Store {
                 """,
             arguments: [invoiceID, payment.amount, payment.method, payment.reference, payment.receivedAt, now])
         let paymentID = db.lastInsertedRowID
+        let paymentData: [String: Any] = [
+            "payment": [
+                "id": paymentID, "amount": payment.amount, "method": payment.method,
+                "reference": payment.reference as Any? ?? NSNull(), "received_at": Instant.format(payment.receivedAt),
+            ] as [String: Any]
+        ]
         if payment.amount >= balance && invoice.paidAt == nil {
             try db.execute(
                 sql: "UPDATE invoice SET paid_at = ?, updated_at = ?, next_action_at = NULL WHERE id = ?",
                 arguments: [now, now, invoiceID])
             try cancelQueuedMessages(db, invoiceID: invoiceID, now: now)
             try closeRequestsAndPlan(db, invoiceID: invoiceID, paid: true, now: now)
+            try Store.emitInvoiceEvent(db, .paymentCreated, invoiceID: invoiceID, extra: paymentData, now: now)
+            try Store.emitInvoiceEvent(db, .invoicePaid, invoiceID: invoiceID, extra: paymentData, now: now)
         } else {
+            try Store.emitInvoiceEvent(db, .paymentCreated, invoiceID: invoiceID, extra: paymentData, now: now)
             // A plan's next reminder depends on what is paid: look again at once.
             try db.execute(
                 sql: """

@@ -132,6 +132,10 @@ extension Store {
                     "instalment \(missed + 1) of \(instalment.dueOn.iso) unpaid \(settings.breakAfterDays) days after its date",
                 now: now)
             summary.brokenPlans.append(id)
+            try Store.emitInvoiceEvent(
+                db, .planBroken, invoiceID: id,
+                extra: ["instalment": ["number": missed + 1, "due_on": instalment.dueOn.iso] as [String: Any]], now: now
+            )
             guard let late = lateStage(context.policy) else {
                 return try setNextAction.execute(arguments: [nil as Date?, id])
             }

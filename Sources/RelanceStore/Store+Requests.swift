@@ -288,6 +288,16 @@ extension Store {
                     new.callback?.rawValue, fingerprint, new.ipHash, now,
                 ])
             let requestID = db.lastInsertedRowID
+            try Store.emitInvoiceEvent(
+                db, .requestCreated, invoiceID: new.invoiceID,
+                extra: [
+                    "request": [
+                        "id": requestID, "kind": new.kind.rawValue, "message": new.message as Any? ?? NSNull(),
+                        "contact": new.contact?.rawValue as Any? ?? NSNull(),
+                        "instalments": new.kind == .plan
+                            ? new.schedule.map { ["due_on": $0.dueOn.iso, "amount": $0.amount] as [String: Any] } : [],
+                    ] as [String: Any]
+                ], now: now)
             try Store.logEvent(
                 db, invoiceID: new.invoiceID, "request.created", requestID: requestID,
                 detail: new.kind == .plan ? "\(new.schedule.count) instalments proposed" : "question", at: now)

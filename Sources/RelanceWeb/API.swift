@@ -26,6 +26,7 @@ struct API: Sendable {
         addReminderRoutes(to: api)
         addRequestRoutes(to: api)
         addEmailRoutes(to: api)
+        addWebhookRoutes(to: api)
     }
 
     // MARK: - Requests

@@ -26,6 +26,9 @@ public struct WebSettings: Sendable {
     public var stripeWebhookSecret: String?
     /// Stripe Checkout, when a secret key is set: "pay by card" on invoice pages.
     public var stripeCheckout: StripeCheckout?
+    /// Webhook endpoints may be plain `http://` anywhere (`RELANCE_WEBHOOKS_ALLOW_HTTP=1`); otherwise
+    /// only `https://`, or `http://` on this machine.
+    public var webhooksAllowHTTP = false
 
     public init(
         baseURL: String, keyring: LinkKeyring, instanceSecret: [UInt8], trustForwardedFor: Bool = false,

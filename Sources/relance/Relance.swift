@@ -114,6 +114,7 @@ struct Serve: AsyncParsableCommand {
             twilioAuthToken: environment("RELANCE_SMS_PROVIDER") == "twilio"
                 ? environment("RELANCE_TWILIO_AUTH_TOKEN") : nil)
         if let callbacks = environment("RELANCE_CALLBACK_BASE_URL") { settings.callbackBaseURL = callbacks }
+        settings.webhooksAllowHTTP = environment("RELANCE_WEBHOOKS_ALLOW_HTTP") == "1"
         if let key = environment("RELANCE_STRIPE_SECRET_KEY"), !key.isEmpty {
             settings.stripeCheckout = StripeCheckout(
                 secretKey: key, apiBaseURL: environment("RELANCE_STRIPE_API_BASE") ?? "https://api.stripe.com")
@@ -126,7 +127,10 @@ struct Serve: AsyncParsableCommand {
             interval: .seconds(environment("RELANCE_TICK_SECONDS").flatMap(Int.init) ?? 60),
             schedules: environment("RELANCE_SCHEDULER") != "off")
         let app = try buildApplication(
-            store: store, settings: settings, host: host, port: port, logger: logger, extraServices: [reminders])
+            store: store, settings: settings, host: host, port: port, logger: logger,
+            extraServices: [
+                reminders, WebhookService(dispatcher: WebhookDispatcher(store: store, logger: logger), logger: logger),
+            ])
         if demo {
             let seeded = try await DemoData.seed(store: store, settings: settings, now: Date())
             print(

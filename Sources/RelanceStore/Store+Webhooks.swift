@@ -1,0 +1,439 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// What a business can subscribe to.
+public enum WebhookEventType: String, CaseIterable, Sendable {
+    case invoicePaid = "invoice.paid"
+    case invoiceVoided = "invoice.voided"
+    case paymentCreated = "payment.created"
+    case requestCreated = "request.created"
+    case messageFailed = "message.failed"
+    case customerOptedOut = "customer.opted_out"
+    case planBroken = "plan.broken"
+}
+
+/// A subscription: where to POST which events, signed with its own secret.
+public struct WebhookEndpoint: Sendable, Equatable {
+    public var id: Int64
+    public var url: String
+    /// Event types, or `["*"]` for all.
+    public var events: [String]
+    public var description: String?
+    public var createdAt: Date
+    public var disabledAt: Date?
+    /// The signing secret (`whsec_…`): kept in clear, since signing needs it; shown once by the API.
+    public var secret: String
+
+    init(row: Row) {
+        id = row["id"]
+        url = row["url"]
+        events = (row["events"] as String).split(separator: ",").map(String.init)
+        description = row["description"]
+        createdAt = row["created_at"]
+        disabledAt = row["disabled_at"]
+        secret = row["secret"]
+    }
+}
+
+/// One event on its way to one endpoint, with every attempt made.
+public struct WebhookDelivery: Sendable, Equatable {
+    public struct Attempt: Sendable, Equatable {
+        public var at: Date
+        public var statusCode: Int?
+        public var error: String?
+        public var milliseconds: Int
+    }
+
+    public var id: Int64
+    public var eventID: Int64
+    public var endpointID: Int64
+    public var type: String
+    /// `pending`, `delivering`, `delivered` or `failed` (gave up, or the endpoint was removed).
+    public var status: String
+    public var attempts: Int
+    public var nextAttemptAt: Date?
+    public var lastError: String?
+    public var createdAt: Date
+    public var deliveredAt: Date?
+    public var attemptLog: [Attempt] = []
+
+    init(row: Row) {
+        id = row["id"]
+        eventID = row["event_id"]
+        endpointID = row["endpoint_id"]
+        type = row["type"]
+        status = row["status"]
+        attempts = row["attempts"]
+        nextAttemptAt = row["next_attempt_at"]
+        lastError = row["last_error"]
+        createdAt = row["created_at"]
+        deliveredAt = row["delivered_at"]
+    }
+}
+
+/// A delivery claimed for sending: the exact bytes to sign and post.
+public struct ClaimedDelivery: Sendable, Equatable {
+    public var id: Int64
+    public var eventID: Int64
+    public var url: String
+    public var secret: String
+    public var payload: String
+    public var attempts: Int
+}
+
+extension Store {
+    /// Gives up on a delivery after this many attempts: about a day and a half of retries.
+    public static let maximumWebhookAttempts = 8
+
+    /// Seconds to wait after failed attempt `n` (1-based): 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 24 h.
+    public static func webhookBackoff(afterAttempt attempt: Int) -> TimeInterval {
+        let steps: [TimeInterval] = [60, 300, 1_800, 7_200, 18_000, 36_000, 86_400]
+        return steps[min(max(attempt, 1), steps.count) - 1]
+    }
+
+    static func webhooksMigration(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE webhook_endpoint (
+                    id INTEGER PRIMARY KEY,
+                    url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 2000),
+                    events TEXT NOT NULL CHECK (length(events) BETWEEN 1 AND 500),
+                    description TEXT CHECK (description IS NULL OR length(description) <= 200),
+                    secret TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    disabled_at TEXT
+                );
+
+                -- An event is written in the same transaction as the change it reports (an outbox), so
+                -- a change is never lost nor reported when it was rolled back.
+                CREATE TABLE webhook_event (
+                    id INTEGER PRIMARY KEY,
+                    type TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+
+                CREATE TABLE webhook_delivery (
+                    id INTEGER PRIMARY KEY,
+                    event_id INTEGER NOT NULL REFERENCES webhook_event (id),
+                    endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoint (id),
+                    status TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'delivering', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at TEXT,
+                    last_error TEXT,
+                    created_at TEXT NOT NULL,
+                    delivered_at TEXT,
+                    UNIQUE (event_id, endpoint_id)
+                );
+                CREATE INDEX webhook_delivery_due ON webhook_delivery (next_attempt_at) WHERE status = 'pending';
+                CREATE INDEX webhook_delivery_endpoint ON webhook_delivery (endpoint_id, id);
+
+                CREATE TABLE webhook_attempt (
+                    id INTEGER PRIMARY KEY,
+                    delivery_id INTEGER NOT NULL REFERENCES webhook_delivery (id),
+                    at TEXT NOT NULL,
+                    status_code INTEGER,
+                    error TEXT,
+                    milliseconds INTEGER NOT NULL
+                );
+                CREATE INDEX webhook_attempt_delivery ON webhook_attempt (delivery_id, id);
+                """)
+    }
+
+    // MARK: - Subscriptions
+
+    public func createWebhookEndpoint(url: String, events: [String], description: String?, now: Date) async throws
+        -> WebhookEndpoint
+    {
+        let secret = "whsec_" + Base64URL.encode(Crypto.randomBytes(24))
+        return try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_endpoint (url, events, description, secret, created_at) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [url, events.joined(separator: ","), description, secret, now])
+            let id = db.lastInsertedRowID
+            return try Store.webhookEndpoint(db, id: id)
+        }
+    }
+
+    public func webhookEndpoints() async throws -> [WebhookEndpoint] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhook_endpoint WHERE disabled_at IS NULL ORDER BY id")
+                .map(WebhookEndpoint.init(row:))
+        }
+    }
+
+    public func webhookEndpoint(id: Int64) async throws -> WebhookEndpoint {
+        try await pool.read { db in try Store.webhookEndpoint(db, id: id) }
+    }
+
+    static func webhookEndpoint(_ db: Database, id: Int64) throws -> WebhookEndpoint {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM webhook_endpoint WHERE id = ? AND disabled_at IS NULL", arguments: [id])
+        else { throw StoreError.notFound("webhook endpoint \(id)") }
+        return WebhookEndpoint(row: row)
+    }
+
+    /// Stops an endpoint: nothing more is sent to it, and what was waiting is marked failed.
+    public func deleteWebhookEndpoint(id: Int64, now: Date) async throws {
+        try await pool.write { db in
+            _ = try Store.webhookEndpoint(db, id: id)
+            try db.execute(sql: "UPDATE webhook_endpoint SET disabled_at = ? WHERE id = ?", arguments: [now, id])
+            try db.execute(
+                sql: """
+                    UPDATE webhook_delivery SET status = 'failed', next_attempt_at = NULL, last_error = 'endpoint removed'
+                    WHERE endpoint_id = ? AND status = 'pending'
+                    """, arguments: [id])
+        }
+    }
+
+    // MARK: - Events
+
+    /// Records an event for every active endpoint subscribed to its type, in the caller's transaction.
+    /// Without a subscriber nothing is written.
+    static func emit(_ db: Database, _ type: WebhookEventType, _ data: [String: Any], now: Date) throws {
+        let endpoints = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT id, events FROM webhook_endpoint WHERE disabled_at IS NULL")
+        ).filter { row in
+            (row["events"] as String).split(separator: ",").contains { $0 == "*" || $0 == type.rawValue }
+        }
+        guard !endpoints.isEmpty else { return }
+        try db.execute(
+            sql: "INSERT INTO webhook_event (type, payload, created_at) VALUES (?, '', ?)",
+            arguments: [type.rawValue, now])
+        let eventID = db.lastInsertedRowID
+        let envelope: [String: Any] = [
+            "id": "evt_\(eventID)", "type": type.rawValue, "created_at": Instant.format(now), "data": data,
+        ]
+        let payload = String(
+            decoding: try JSONSerialization.data(
+                withJSONObject: envelope, options: [.sortedKeys, .withoutEscapingSlashes]),
+            as: UTF8.self)
+        try db.execute(sql: "UPDATE webhook_event SET payload = ? WHERE id = ?", arguments: [payload, eventID])
+        for endpoint in endpoints {
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_delivery (event_id, endpoint_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?)
+                    """, arguments: [eventID, endpoint["id"] as Int64, now, now])
+        }
+    }
+
+    /// The part of an event that describes an invoice, as the API shows it.
+    static func invoiceData(_ db: Database, invoiceID: Int64) throws -> [String: Any] {
+        let invoice = try Store.invoice(db, id: invoiceID)
+        let customerRef = try String.fetchOne(
+            db, sql: "SELECT external_ref FROM customer WHERE id = ?", arguments: [invoice.customerID])
+        return [
+            "id": invoice.id, "number": invoice.number, "status": invoice.status.rawValue,
+            "currency": invoice.amount.currency.code, "amount": invoice.amount.minorUnits, "paid": invoice.paid,
+            "balance": invoice.balance.minorUnits, "due_on": invoice.dueOn.iso,
+            "external_ref": invoice.externalRef as Any? ?? NSNull(),
+            "paid_at": invoice.paidAt.map(Instant.format) as Any? ?? NSNull(),
+            "voided_at": invoice.voidedAt.map(Instant.format) as Any? ?? NSNull(),
+            "customer": [
+                "id": invoice.customerID, "name": invoice.customerName,
+                "external_ref": customerRef as Any? ?? NSNull(),
+            ] as [String: Any],
+        ]
+    }
+
+    static func emitInvoiceEvent(
+        _ db: Database, _ type: WebhookEventType, invoiceID: Int64, extra: [String: Any] = [:], now: Date
+    )
+        throws
+    {
+        guard try hasSubscribers(db) else { return }
+        var data: [String: Any] = ["invoice": try invoiceData(db, invoiceID: invoiceID)]
+        data.merge(extra) { $1 }
+        try emit(db, type, data, now: now)
+    }
+
+    /// Cheap test before building a payload nobody will receive.
+    static func hasSubscribers(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM webhook_endpoint WHERE disabled_at IS NULL)"))
+            ?? false
+    }
+
+    /// Reports a message that became `failed`, with what it was about.
+    static func emitMessageFailed(_ db: Database, messageID: Int64, reason: String, now: Date) throws {
+        guard try hasSubscribers(db),
+            let row = try Row.fetchOne(
+                db, sql: "SELECT customer_id, invoice_id, kind, channel, stage, recipient FROM message WHERE id = ?",
+                arguments: [messageID])
+        else { return }
+        let invoices = try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT invoice_id FROM reminder WHERE message_id = ?
+                UNION SELECT invoice_id FROM message WHERE id = ? AND invoice_id IS NOT NULL
+                """, arguments: [messageID, messageID])
+        try emit(
+            db, .messageFailed,
+            [
+                "message": [
+                    "id": messageID, "kind": row["kind"] as String, "channel": row["channel"] as String,
+                    "stage": row["stage"] as String? as Any? ?? NSNull(), "recipient": row["recipient"] as String,
+                    "error": reason, "customer_id": row["customer_id"] as Int64, "invoice_ids": invoices,
+                ] as [String: Any]
+            ], now: now)
+    }
+
+    static func emitOptedOut(_ db: Database, customerID: Int64, channel: Channel, now: Date) throws {
+        guard try hasSubscribers(db),
+            let row = try Row.fetchOne(
+                db, sql: "SELECT name, external_ref FROM customer WHERE id = ?", arguments: [customerID])
+        else { return }
+        try emit(
+            db, .customerOptedOut,
+            [
+                "customer": [
+                    "id": customerID, "name": row["name"] as String,
+                    "external_ref": row["external_ref"] as String? as Any? ?? NSNull(),
+                ] as [String: Any],
+                "channel": channel.rawValue,
+            ], now: now)
+    }
+
+    // MARK: - Delivery
+
+    /// Takes the next delivery whose time has come and marks it `delivering`, committed before the POST.
+    public func claimNextDelivery(now: Date) async throws -> ClaimedDelivery? {
+        try await pool.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT d.id, d.event_id, d.attempts, e.url, e.secret, ev.payload FROM webhook_delivery d
+                        JOIN webhook_endpoint e ON e.id = d.endpoint_id JOIN webhook_event ev ON ev.id = d.event_id
+                        WHERE d.status = 'pending' AND d.next_attempt_at <= ?
+                        ORDER BY d.next_attempt_at, d.id LIMIT 1
+                        """, arguments: [now])
+            else { return nil }
+            let id: Int64 = row["id"]
+            try db.execute(
+                sql: "UPDATE webhook_delivery SET status = 'delivering', attempts = attempts + 1 WHERE id = ?",
+                arguments: [id])
+            return ClaimedDelivery(
+                id: id, eventID: row["event_id"], url: row["url"], secret: row["secret"], payload: row["payload"],
+                attempts: (row["attempts"] as Int) + 1)
+        }
+    }
+
+    /// Records one attempt: delivered on a 2xx, else tried again later until the attempts run out.
+    public func recordDeliveryAttempt(
+        deliveryID: Int64, attempts: Int, statusCode: Int?, error: String?, milliseconds: Int, now: Date
+    ) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_attempt (delivery_id, at, status_code, error, milliseconds) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [deliveryID, now, statusCode, error, milliseconds])
+            if let statusCode, (200..<300).contains(statusCode) {
+                try db.execute(
+                    sql: """
+                        UPDATE webhook_delivery SET status = 'delivered', delivered_at = ?, next_attempt_at = NULL,
+                            last_error = NULL
+                        WHERE id = ?
+                        """, arguments: [now, deliveryID])
+                return
+            }
+            let reason = error ?? "HTTP \(statusCode ?? 0)"
+            if attempts >= Store.maximumWebhookAttempts {
+                try db.execute(
+                    sql: """
+                        UPDATE webhook_delivery SET status = 'failed', next_attempt_at = NULL, last_error = ?
+                        WHERE id = ?
+                        """, arguments: ["gave up after \(attempts) attempts: \(reason)", deliveryID])
+            } else {
+                try db.execute(
+                    sql: """
+                        UPDATE webhook_delivery SET status = 'pending', next_attempt_at = ?, last_error = ?
+                        WHERE id = ? AND status = 'delivering'
+                        """,
+                    arguments: [
+                        now.addingTimeInterval(Store.webhookBackoff(afterAttempt: attempts)), reason, deliveryID,
+                    ])
+            }
+        }
+    }
+
+    /// At start-up: a POST cut by a crash may or may not have arrived; it is sent again (receivers
+    /// dedupe by event id, as the documentation says).
+    @discardableResult
+    public func requeueInterruptedDeliveries(now: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE webhook_delivery SET status = 'pending', next_attempt_at = ? WHERE status = 'delivering'",
+                arguments: [now])
+            return db.changesCount
+        }
+    }
+
+    /// Sends a delivery again now, whatever became of it; its attempts so far stay in its log.
+    public func replayDelivery(id: Int64, now: Date) async throws -> WebhookDelivery {
+        try await pool.write { db in
+            guard
+                let endpoint = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT e.id FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
+                        WHERE d.id = ? AND e.disabled_at IS NULL
+                        """, arguments: [id])
+            else { throw StoreError.notFound("webhook delivery \(id)") }
+            _ = endpoint
+            try db.execute(
+                sql: """
+                    UPDATE webhook_delivery SET status = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL
+                    WHERE id = ? AND status != 'delivering'
+                    """, arguments: [now, id])
+            return try Store.delivery(db, id: id)
+        }
+    }
+
+    static func delivery(_ db: Database, id: Int64) throws -> WebhookDelivery {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT d.*, ev.type FROM webhook_delivery d JOIN webhook_event ev ON ev.id = d.event_id
+                    WHERE d.id = ?
+                    """, arguments: [id])
+        else { throw StoreError.notFound("webhook delivery \(id)") }
+        var delivery = WebhookDelivery(row: row)
+        delivery.attemptLog = try Row.fetchAll(
+            db, sql: "SELECT * FROM webhook_attempt WHERE delivery_id = ? ORDER BY id", arguments: [id]
+        ).map {
+            WebhookDelivery.Attempt(
+                at: $0["at"], statusCode: $0["status_code"], error: $0["error"], milliseconds: $0["milliseconds"])
+        }
+        return delivery
+    }
+
+    /// An endpoint's deliveries, newest first, a page at a time (`before` an id), with their attempts.
+    public func deliveries(endpointID: Int64, status: String?, before: Int64?, limit: Int) async throws
+        -> [WebhookDelivery]
+    {
+        try await pool.read { db in
+            _ = try Store.webhookEndpoint(db, id: endpointID)
+            let ids = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM webhook_delivery
+                    WHERE endpoint_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?)
+                    ORDER BY id DESC LIMIT ?
+                    """, arguments: [endpointID, status, status, before, before, limit])
+            return try ids.map { try Store.delivery(db, id: $0) }
+        }
+    }
+
+    /// The payload an event was sent with, exactly.
+    public func webhookPayload(eventID: Int64) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT payload FROM webhook_event WHERE id = ?", arguments: [eventID])
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Hummingbird
+import RelanceCore
+import RelanceStore
+
+/// Outgoing webhooks: a business subscribes a URL to events and receives each one signed
+/// (`Relance-Signature`, see `WebhookSignature`), retried with backoff, logged, and replayable.
+extension API {
+    func addWebhookRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.post("webhook-endpoints", use: createWebhookEndpoint)
+        api.get("webhook-endpoints", use: listWebhookEndpoints)
+        api.get("webhook-endpoints/:id", use: getWebhookEndpoint)
+        api.delete("webhook-endpoints/:id", use: deleteWebhookEndpoint)
+        api.get("webhook-endpoints/:id/deliveries", use: listDeliveries)
+        api.post("webhook-deliveries/:id/replay", use: replayDelivery)
+    }
+
+    struct WebhookEndpointBody: Decodable {
+        var url: String?
+        var events: [String]?
+        var description: String?
+    }
+
+    struct WebhookEndpointResource: Encodable, Sendable {
+        var id: Int64
+        var url: String
+        var events: [String]
+        var description: String?
+        var created_at: String
+        /// Only in the answer to the creation: keep it, it is not shown again.
+        var secret: String?
+
+        init(_ endpoint: WebhookEndpoint, showSecret: Bool) {
+            id = endpoint.id
+            url = endpoint.url
+            events = endpoint.events
+            description = endpoint.description
+            created_at = Instant.format(endpoint.createdAt)
+            secret = showSecret ? endpoint.secret : nil
+        }
+
+        enum CodingKeys: String, CodingKey { case id, url, events, description, created_at, secret }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(url, forKey: .url)
+            try container.encode(events, forKey: .events)
+            try container.encode(description, forKey: .description)
+            try container.encode(created_at, forKey: .created_at)
+            try container.encodeIfPresent(secret, forKey: .secret)
+        }
+    }
+
+    struct DeliveryResource: Encodable, Sendable {
+        struct AttemptResource: Encodable, Sendable {
+            var at: String
+            var status_code: Int?
+            var error: String?
+            var milliseconds: Int
+        }
+
+        var id: Int64
+        var event_id: String
+        var type: String
+        var status: String
+        var attempts: Int
+        var next_attempt_at: String?
+        var last_error: String?
+        var created_at: String
+        var delivered_at: String?
+        var attempt_log: [AttemptResource]
+
+        init(_ delivery: WebhookDelivery) {
+            id = delivery.id
+            event_id = "evt_\(delivery.eventID)"
+            type = delivery.type
+            status = delivery.status
+            attempts = delivery.attempts
+            next_attempt_at = delivery.nextAttemptAt.map(Instant.format)
+            last_error = delivery.lastError
+            created_at = Instant.format(delivery.createdAt)
+            delivered_at = delivery.deliveredAt.map(Instant.format)
+            attempt_log = delivery.attemptLog.map {
+                AttemptResource(
+                    at: Instant.format($0.at), status_code: $0.statusCode, error: $0.error,
+                    milliseconds: $0.milliseconds)
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, event_id, type, status, attempts, next_attempt_at, last_error, created_at, delivered_at
+            case attempt_log
+        }
+
+        /// Absent values are written as null, like the other resources.
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(event_id, forKey: .event_id)
+            try container.encode(type, forKey: .type)
+            try container.encode(status, forKey: .status)
+            try container.encode(attempts, forKey: .attempts)
+            try container.encode(next_attempt_at, forKey: .next_attempt_at)
+            try container.encode(last_error, forKey: .last_error)
+            try container.encode(created_at, forKey: .created_at)
+            try container.encode(delivered_at, forKey: .delivered_at)
+            try container.encode(attempt_log, forKey: .attempt_log)
+        }
+    }
+
+    static let maximumWebhookEndpoints = 20
+
+    /// `POST /api/v1/webhook-endpoints` — `{url, events, description}` → 201 with the signing secret.
+    @Sendable func createWebhookEndpoint(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await decode(WebhookEndpointBody.self, request, context)
+        var errors: [Problem.FieldError] = []
+        let url = (body.url ?? "").trimmingCharacters(in: .whitespaces)
+        if let problem = webhookURLProblem(url) { errors.append(.init(field: "url", message: problem)) }
+        let known = Set(WebhookEventType.allCases.map(\.rawValue))
+        let events = body.events ?? []
+        if events.isEmpty {
+            errors.append(.init(field: "events", message: "list at least one event type, or \"*\" for all"))
+        } else if let unknown = events.first(where: { $0 != "*" && !known.contains($0) }) {
+            errors.append(
+                .init(
+                    field: "events",
+                    message: "'\(unknown.prefix(60))' is not an event type; use "
+                        + WebhookEventType.allCases.map(\.rawValue).joined(separator: ", ") + " or \"*\""))
+        } else if Set(events).count != events.count {
+            errors.append(.init(field: "events", message: "lists an event type twice"))
+        }
+        let description = body.description?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let description, description.unicodeScalars.count > 200 {
+            errors.append(.init(field: "description", message: "must be at most 200 characters"))
+        }
+        if !errors.isEmpty { throw Problem.validation(errors) }
+        guard try await store.webhookEndpoints().count < API.maximumWebhookEndpoints else {
+            throw Problem(
+                status: 409, title: "Conflict",
+                detail: "at most \(API.maximumWebhookEndpoints) webhook endpoints; delete one first")
+        }
+        let endpoint = try await store.createWebhookEndpoint(
+            url: url, events: events, description: description?.isEmpty == true ? nil : description,
+            now: settings.clock.now())
+        return try json(WebhookEndpointResource(endpoint, showSecret: true), status: .created)
+    }
+
+    /// Why a URL cannot receive webhooks, or nil: https, or http on this machine (or anywhere when
+    /// `RELANCE_WEBHOOKS_ALLOW_HTTP=1`); no credentials or fragment in it.
+    func webhookURLProblem(_ url: String) -> String? {
+        guard !url.isEmpty else { return "is required" }
+        guard url.unicodeScalars.count <= 2000, let components = URLComponents(string: url),
+            let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty
+        else { return "must be an absolute URL such as https://billing.example.com/relance" }
+        guard components.user == nil, components.password == nil, components.fragment == nil else {
+            return "must not carry credentials or a fragment; check the signature instead"
+        }
+        let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased())
+        switch scheme {
+        case "https": return nil
+        case "http" where loopback || settings.webhooksAllowHTTP: return nil
+        default: return "must be https:// (plain http only on this machine)"
+        }
+    }
+
+    /// `GET /api/v1/webhook-endpoints`
+    @Sendable func listWebhookEndpoints(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let endpoints = try await store.webhookEndpoints()
+        return try json(["data": endpoints.map { WebhookEndpointResource($0, showSecret: false) }], status: .ok)
+    }
+
+    /// `GET /api/v1/webhook-endpoints/{id}`
+    @Sendable func getWebhookEndpoint(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let endpoint = try await store.webhookEndpoint(id: try pathID(context, "webhook endpoint"))
+        return try json(WebhookEndpointResource(endpoint, showSecret: false), status: .ok)
+    }
+
+    /// `DELETE /api/v1/webhook-endpoints/{id}` — stops it; what was waiting for it is marked failed.
+    @Sendable func deleteWebhookEndpoint(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await store.deleteWebhookEndpoint(id: try pathID(context, "webhook endpoint"), now: settings.clock.now())
+        return Response(status: .noContent)
+    }
+
+    /// `GET /api/v1/webhook-endpoints/{id}/deliveries?status=&limit=&before=`
+    @Sendable func listDeliveries(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try pathID(context, "webhook endpoint")
+        let query = FormFields(request.uri.query ?? "")
+        let status = query["status"]
+        if let status, !["pending", "delivering", "delivered", "failed"].contains(status) {
+            throw Problem.field("status", "must be pending, delivering, delivered or failed")
+        }
+        var limit = 50
+        if let raw = query["limit"] {
+            guard let value = Int(raw), (1...200).contains(value) else {
+                throw Problem.field("limit", "must be a whole number from 1 to 200")
+            }
+            limit = value
+        }
+        var before: Int64?
+        if let raw = query["before"] {
+            guard let value = Int64(raw), value > 0 else { throw Problem.field("before", "must be a delivery id") }
+            before = value
+        }
+        let page = try await store.deliveries(endpointID: id, status: status, before: before, limit: limit + 1)
+        let items = Array(page.prefix(limit))
+        let next = page.count > limit ? items.last.map { String($0.id) } : nil
+        let resources = items.map(DeliveryResource.init)
+        return try json(DeliveryPage(data: resources, next_before: next), status: .ok)
+    }
+
+    struct DeliveryPage: Encodable, Sendable {
+        var data: [DeliveryResource]
+        var next_before: String?
+
+        enum CodingKeys: String, CodingKey { case data, next_before }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(data, forKey: .data)
+            try container.encode(next_before, forKey: .next_before)
+        }
+    }
+
+    /// `POST /api/v1/webhook-deliveries/{id}/replay` — sends it again now, with the same event id.
+    @Sendable func replayDelivery(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let delivery = try await store.replayDelivery(
+            id: try pathID(context, "webhook delivery"), now: settings.clock.now())
+        return try json(DeliveryResource(delivery), status: .accepted)
+    }
+
+    func pathID(_ context: AppRequestContext, _ what: String) throws -> Int64 {
+        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else {
+            throw Problem.notFound(what)
+        }
+        return id
+    }
+}

@@ -69,7 +69,10 @@ public struct EmailMessage: Sendable, Equatable {
         headers.append("Auto-Submitted: auto-generated")
         if let unsubscribeURL {
             headers.append("List-Unsubscribe: <\(unsubscribeURL)>")
-            headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+            // One-click is defined for https only (RFC 8058 §3.1).
+            if unsubscribeURL.hasPrefix("https://") {
+                headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+            }
         }
         let textPart = MIME.quotedPrintable(text)
         guard let html else {
@@ -108,16 +111,18 @@ public enum MIME {
         if value.utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) && name.count + 2 + value.utf8.count <= 78 {
             return name + ": " + value
         }
-        return name + ": " + encodedWords(value).joined(separator: "\r\n ")
+        return name + ": " + encodedWords(value, firstLineUsed: name.count + 2).joined(separator: "\r\n ")
     }
 
-    /// `=?UTF-8?B?…?=` words of at most 75 characters (45 bytes of text each).
-    public static func encodedWords(_ value: String) -> [String] {
+    /// `=?UTF-8?B?…?=` words for folded lines of at most 76 characters (RFC 2047 §2): 45 bytes of text
+    /// per word (72 characters, after the folding space 73), fewer in the first after `Name: `.
+    public static func encodedWords(_ value: String, firstLineUsed: Int = 1) -> [String] {
         var words: [String] = []
         var chunk: [UInt8] = []
         for scalar in value.unicodeScalars {
             let bytes = Array(String(scalar).utf8)
-            if chunk.count + bytes.count > 45 {
+            let budget = words.isEmpty ? max(3, (76 - firstLineUsed - 12) / 4 * 3) : 45
+            if chunk.count + bytes.count > budget {
                 words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
                 chunk = []
             }
@@ -135,7 +140,7 @@ public enum MIME {
             let quoted = clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             return "\"\(quoted)\" <\(address)>"
         }
-        return encodedWords(clean).joined(separator: " ") + " <\(address)>"
+        return (encodedWords(clean, firstLineUsed: 6) + ["<\(address)>"]).joined(separator: "\r\n ")
     }
 
     /// Quoted-printable with CRLF line ends and lines of at most 76 characters; any line break in

@@ -104,6 +104,10 @@ public struct Dispatcher: Sendable {
                 metadata: ["message": "\(message.id)", "channel": "\(channel)", "provider": "\(provider.name)"])
         case .permanentFailure(_, let reason):
             logger.warning("message failed", metadata: ["message": "\(message.id)", "reason": "\(reason)"])
+        case .uncertain(_, let reason):
+            logger.error(
+                "message may or may not have been sent; not retried",
+                metadata: ["message": "\(message.id)", "reason": "\(reason)"])
         case .transientFailure(_, let reason):
             logger.warning("message will be retried", metadata: ["message": "\(message.id)", "reason": "\(reason)"])
         }

@@ -30,9 +30,19 @@ public struct ReminderService: Service {
         self.interval = interval
     }
 
+    /// Email reminders are written only when a dispatcher will send them; otherwise their slots are
+    /// recorded as skipped ("email is not set up").
+    var emailEnabled: Bool { dispatchers.contains { $0.channel == .email } }
+
     /// One tick and one dispatch, as `relance remind --once` runs them.
     public func runOnce() async throws -> TickSummary {
-        let summary = try await store.runScheduler(now: clock.now(), links: links)
+        let summary = try await tick()
+        try await drain()
+        return summary
+    }
+
+    func tick() async throws -> TickSummary {
+        let summary = try await store.runScheduler(now: clock.now(), links: links, emailEnabled: emailEnabled)
         if summary.examined > 0 {
             logger.info(
                 "scheduler tick",
@@ -41,15 +51,13 @@ public struct ReminderService: Service {
                     "deferred": "\(summary.deferred)", "skipped": "\(summary.skipped.count)",
                 ])
         }
-        // The business hears of a broken plan here until the dashboard and outgoing webhooks exist.
         for invoiceID in summary.brokenPlans {
             logger.notice("payment plan broken: an instalment is too late", metadata: ["invoice": "\(invoiceID)"])
         }
-        try await drain()
         return summary
     }
 
-    /// Sends what is queued on every channel, the channels side by side.
+    /// Sends what is queued on every channel, the channels side by side, until each queue is empty.
     public func drain() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for dispatcher in dispatchers { group.addTask { try await dispatcher.drain() } }
@@ -57,22 +65,40 @@ public struct ReminderService: Service {
         }
     }
 
+    /// The ticks on one loop and each channel's dispatch on its own, so a mail server that hangs
+    /// holds up neither the texts nor the scheduler, and an error on one channel stops nothing else.
     public func run() async throws {
         if let first = dispatchers.first { try await first.recover() }
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    if schedules { _ = try await runOnce() } else { try await drain() }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("reminder tick failed", metadata: ["error": "\(error)"])
+            await withTaskGroup(of: Void.self) { group in
+                if schedules {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            do {
+                                _ = try await tick()
+                            } catch {
+                                if Task.isCancelled { return }
+                                logger.error("reminder tick failed", metadata: ["error": "\(error)"])
+                            }
+                            try? await Task.sleep(for: interval)
+                        }
+                    }
                 }
-                // The dispatcher also picks up messages queued between ticks (new-link requests).
-                let deadline = ContinuousClock.now + interval
-                while !Task.isCancelled && ContinuousClock.now < deadline {
-                    try? await Task.sleep(for: .seconds(1))
-                    try? await drain()
+                for dispatcher in dispatchers {
+                    // Each also picks up messages queued between ticks (new-link requests, answers).
+                    group.addTask {
+                        while !Task.isCancelled {
+                            do {
+                                try await dispatcher.drain()
+                            } catch {
+                                if Task.isCancelled { return }
+                                logger.error(
+                                    "dispatch failed",
+                                    metadata: ["channel": "\(dispatcher.channel)", "error": "\(error)"])
+                            }
+                            try? await Task.sleep(for: .seconds(1))
+                        }
+                    }
                 }
             }
         }

@@ -22,14 +22,19 @@ public struct SMTPConfiguration: Sendable {
     public var password: String?
     /// The envelope sender and `From` address.
     public var from: String
-    /// The name given in `EHLO`.
+    /// The name given in `EHLO`: `?ehlo=`, else the domain of the sender address.
     public var heloName: String
     /// A PEM file of certificates to trust besides the system's (a private CA).
     public var caFile: String?
-    /// For the whole conversation of one message.
+    /// For each reply of the server.
     public var timeout: Duration
+    /// For the reply after the message itself, which servers may take minutes to scan.
+    public var dataTimeout: Duration
 
-    public init(url: String, from: String, caFile: String? = nil, timeout: Duration = .seconds(30)) throws(SMTPError) {
+    public init(
+        url: String, from: String, caFile: String? = nil, timeout: Duration = .seconds(30),
+        dataTimeout: Duration? = nil
+    ) throws(SMTPError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty
         else { throw .configuration("RELANCE_SMTP_URL must look like smtp://user:password@host:587") }
@@ -52,9 +57,18 @@ public struct SMTPConfiguration: Sendable {
             throw .configuration("RELANCE_SMTP_FROM '\(from)' is not an email address")
         }
         self.from = from
-        heloName = components.queryItems?.first(where: { $0.name == "ehlo" })?.value ?? "relance.localhost"
+        let ehlo =
+            components.queryItems?.first(where: { $0.name == "ehlo" })?.value
+            ?? from.split(separator: "@").last.map(String.init) ?? "localhost"
+        guard !ehlo.isEmpty, ehlo.utf8.count <= 253,
+            ehlo.utf8.allSatisfy({
+                $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || (isalnum(Int32($0)) != 0 && $0 < 128)
+            })
+        else { throw .configuration("RELANCE_SMTP_URL: ehlo must be a host name") }
+        heloName = ehlo
         self.caFile = caFile
         self.timeout = timeout
+        self.dataTimeout = dataTimeout ?? timeout * 10
     }
 
     /// The URL without its password, for logs and the settings page.
@@ -68,14 +82,18 @@ public struct SMTPConfiguration: Sendable {
 /// What went wrong talking to the server, sorted by whether trying again can help.
 public enum SMTPError: Error, Equatable, CustomStringConvertible {
     case configuration(String)
-    /// The server refused for good (5xx): a bad recipient, a message it will never take.
+    /// The server refused this message for good (5xx at RCPT or DATA): a bad recipient, a message
+    /// it will never take.
     case permanent(String)
     /// Worth another try: 4xx, connection refused or cut, timeout, TLS trouble, bad credentials.
     case transient(String)
+    /// The message was handed over (the final dot written) but no answer came: the server may have
+    /// queued it. Sending again could deliver it twice, so nothing is retried automatically.
+    case uncertain(String)
 
     public var description: String {
         switch self {
-        case .configuration(let text), .permanent(let text), .transient(let text): text
+        case .configuration(let text), .permanent(let text), .transient(let text), .uncertain(let text): text
         }
     }
 }
@@ -98,34 +116,33 @@ public struct SMTPClient: Sendable {
         }
     }
 
-    /// Submits `message` to `recipient`; returns the server's last answer (its queue id, usually).
+    /// Submits `message`; returns the server's answer to the data (its queue id, usually). Each reply
+    /// is awaited at most `configuration.timeout`, the one after the data `dataTimeout` (RFC 5321
+    /// §4.5.3.2 allows servers minutes to scan a message).
     public func send(_ message: EmailMessage) async throws(SMTPError) -> String {
-        let timeout = configuration.timeout
+        let progress = Progress()
         do {
-            return try await withThrowingTaskGroup(of: String.self) { group in
-                group.addTask { try await self.converse(message) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw SMTPError.transient("no answer from the SMTP server within \(timeout)")
-                }
-                defer { group.cancelAll() }
-                guard let answer = try await group.next() else { throw SMTPError.transient("cancelled") }
-                return answer
-            }
+            return try await converse(message, progress: progress)
         } catch let error as SMTPError {
             throw error
-        } catch let error as NIOSSLError {
-            throw .transient("TLS: \(error)")
-        } catch let error as BoringSSLError {
-            throw .transient("TLS: \(error)")
-        } catch let error as IOError {
-            throw .transient("connection: \(error.description)")
         } catch {
-            throw .transient("\(error)")
+            let text: String
+            switch error {
+            case let error as NIOSSLError: text = "TLS: \(error)"
+            case let error as BoringSSLError: text = "TLS: \(error)"
+            case let error as IOError: text = "connection: \(error.description)"
+            default: text = "\(error)"
+            }
+            throw progress.dataSent ? .uncertain("after the message was sent: \(text)") : .transient(text)
         }
     }
 
-    private func converse(_ message: EmailMessage) async throws -> String {
+    /// Whether the final dot has gone out: from then on a lost answer means "perhaps delivered".
+    final class Progress: @unchecked Sendable {
+        var dataSent = false
+    }
+
+    private func converse(_ message: EmailMessage, progress: Progress) async throws -> String {
         let host = configuration.host
         let implicit = configuration.security == .implicitTLS ? tls : nil
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -140,7 +157,9 @@ public struct SMTPClient: Sendable {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            var session = Session(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+            var session = Session(
+                inbound: inbound.makeAsyncIterator(), outbound: outbound, channel: channel.channel,
+                timeout: configuration.timeout)
             try await session.expect(220, "greeting")
             var capabilities = try await session.command("EHLO \(configuration.heloName)", expect: 250)
             if configuration.security == .startTLS, let tls {
@@ -148,6 +167,10 @@ public struct SMTPClient: Sendable {
                     throw SMTPError.transient("the server does not offer STARTTLS; refusing to send in clear")
                 }
                 _ = try await session.command("STARTTLS", expect: 220)
+                // Anything already received was sent in clear after the 220: an injection (RFC 3207 §5).
+                guard session.pending.readableBytes == 0 else {
+                    throw SMTPError.transient("the server sent data in clear after STARTTLS; connection dropped")
+                }
                 let raw = channel.channel
                 try await raw.eventLoop.submit {
                     try raw.pipeline.syncOperations.addHandler(
@@ -181,12 +204,20 @@ public struct SMTPClient: Sendable {
                 }
             }
             _ = try await session.command("MAIL FROM:<\(message.fromAddress)>", expect: 250)
-            _ = try await session.command(
-                "RCPT TO:<\(message.to)>", expect: 250, orAlso: 251, aboutThisMessage: true)
+            _ = try await session.command("RCPT TO:<\(message.to)>", expect: 250, orAlso: 251, recipient: true)
             _ = try await session.command("DATA", expect: 354, aboutThisMessage: true)
-            let answer = try await session.data(Self.dotStuffed(message.rendered()))
+            try await session.write(Self.dotStuffed(message.rendered()))
+            progress.dataSent = true
+            let answer: [String]
+            do {
+                answer = try await session.expect(
+                    250, "message data", aboutThisMessage: true, timeout: configuration.dataTimeout, keepFirst: true)
+            } catch SMTPError.transient(let reason) {
+                throw SMTPError.uncertain("after the message was sent: \(reason)")
+            }
+            // Done: QUIT is a courtesy, its answer is not awaited.
             try? await session.write("QUIT\r\n")
-            return answer
+            return answer.joined(separator: " ")
         }
     }
 
@@ -202,10 +233,19 @@ public struct SMTPClient: Sendable {
         host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
     }
 
-    /// The conversation: commands out, multi-line replies in.
+    /// Whether a refusal at RCPT is about this recipient (give up) rather than about us (try again):
+    /// 550, 551 and 553 are, unless they are policy (5.7.x: relaying, authentication); 552 is
+    /// temporary by RFC 5321 §4.5.3.1.10.
+    static func refusesRecipient(_ code: Int, _ text: String) -> Bool {
+        [550, 551, 553].contains(code) && !text.hasPrefix("5.7.")
+    }
+
+    /// The conversation: commands out, multi-line replies in, each reply awaited for a limited time.
     struct Session {
         var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        let channel: any NIOCore.Channel
+        let timeout: Duration
         var pending = ByteBuffer()
 
         mutating func write(_ text: String) async throws {
@@ -213,51 +253,58 @@ public struct SMTPClient: Sendable {
         }
 
         /// Sends a command and checks the reply code; returns the reply's lines after the first (EHLO
-        /// capabilities). A secret command is never quoted in an error.
-        /// A 5xx answer is a permanent failure only where it concerns this message (`RCPT`, `DATA`);
-        /// refused credentials or sender are the configuration's fault, and retried like a 4xx.
+        /// capabilities). A secret command is never quoted in an error. A 5xx is a permanent failure
+        /// only where it concerns this message (`DATA`, or `RCPT` refusing the recipient); refused
+        /// credentials, sender or greeting are the configuration's fault, and retried like a 4xx.
         mutating func command(
             _ line: String, expect code: Int, orAlso other: Int? = nil, secret: Bool = false,
-            aboutThisMessage: Bool = false
+            aboutThisMessage: Bool = false, recipient: Bool = false
         ) async throws -> [String] {
             try await write(line + "\r\n")
             let what = secret ? String(line.prefix(while: { $0 != " " })) + " …" : line
-            do {
-                return try await expect(code, what, orAlso: other)
-            } catch SMTPError.permanent(let reason) where !aboutThisMessage {
-                throw SMTPError.transient(reason)
-            }
-        }
-
-        /// Sends the message and its final dot; returns the server's answer.
-        mutating func data(_ body: String) async throws -> String {
-            try await write(body)
-            let (_, lines) = try await reply(expect: 250, what: "message data")
-            return lines.joined(separator: " ")
+            return try await expect(code, what, orAlso: other, aboutThisMessage: aboutThisMessage, recipient: recipient)
         }
 
         @discardableResult
-        mutating func expect(_ code: Int, _ what: String, orAlso other: Int? = nil) async throws -> [String] {
-            Array(try await reply(expect: code, what: what, orAlso: other).lines.dropFirst())
-        }
-
-        private mutating func reply(expect code: Int, what: String, orAlso other: Int? = nil) async throws
-            -> (code: Int, lines: [String])
-        {
-            var lines: [String] = []
-            var replyCode = 0
-            while true {
-                let line = try await readLine()
-                guard line.utf8.count >= 3, let lineCode = Int(line.prefix(3)) else {
-                    throw SMTPError.transient("unreadable answer to \(what): \(line.prefix(80))")
-                }
-                replyCode = lineCode
-                lines.append(String(line.dropFirst(4)))
-                if line.utf8.count == 3 || line.dropFirst(3).first != "-" { break }
-            }
+        mutating func expect(
+            _ code: Int, _ what: String, orAlso other: Int? = nil, aboutThisMessage: Bool = false,
+            recipient: Bool = false, timeout: Duration? = nil, keepFirst: Bool = false
+        ) async throws -> [String] {
+            let (replyCode, lines) = try await reply(what: what, timeout: timeout ?? self.timeout)
             guard replyCode == code || replyCode == other else {
                 let text = "\(what): \(replyCode) \(lines.joined(separator: " "))"
-                throw replyCode >= 500 ? SMTPError.permanent(text) : SMTPError.transient(text)
+                let permanent =
+                    replyCode >= 500
+                    && (recipient ? SMTPClient.refusesRecipient(replyCode, lines.first ?? "") : aboutThisMessage)
+                throw permanent ? SMTPError.permanent(text) : SMTPError.transient(text)
+            }
+            return keepFirst ? lines : Array(lines.dropFirst())
+        }
+
+        /// One reply; the connection is closed when it does not come in time.
+        private mutating func reply(what: String, timeout: Duration) async throws -> (code: Int, lines: [String]) {
+            let fired = Progress()
+            let channel = self.channel
+            let seconds = timeout.components.seconds
+            let timer = channel.eventLoop.scheduleTask(in: .seconds(seconds)) {
+                fired.dataSent = true
+                channel.close(promise: nil)
+            }
+            defer { timer.cancel() }
+            var lines: [String] = []
+            var replyCode = 0
+            do {
+                while true {
+                    let line = try await readLine()
+                    guard line.utf8.count >= 3, let lineCode = Int(line.prefix(3)) else {
+                        throw SMTPError.transient("unreadable answer to \(what): \(line.prefix(80))")
+                    }
+                    replyCode = lineCode
+                    lines.append(String(line.dropFirst(4)))
+                    if line.utf8.count == 3 || line.dropFirst(3).first != "-" { break }
+                }
+            } catch  where fired.dataSent {
+                throw SMTPError.transient("no answer to \(what) within \(seconds) s")
             }
             return (replyCode, lines)
         }
@@ -299,7 +346,10 @@ public struct SMTPEmailProvider: MessageProvider {
         }
         let from = await sender()
         let domain = client.configuration.from.split(separator: "@").last.map(String.init) ?? "relance.localhost"
-        let messageID = "relance.\(message.id).\(Crypto.hex(Crypto.randomBytes(6)))@\(domain)"
+        // The same id on every attempt, so a server that got a copy already can drop the next; the
+        // hash keeps two installations' message 42 apart.
+        let salt = Crypto.sha256Hex(client.configuration.from + " " + message.recipient).prefix(10)
+        let messageID = "relance.\(message.id).\(salt)@\(domain)"
         let email = EmailMessage(
             fromAddress: client.configuration.from, fromName: from.name, to: message.recipient,
             replyTo: from.replyTo.flatMap { EmailAddress.isValid($0) ? $0 : nil },
@@ -311,6 +361,8 @@ public struct SMTPEmailProvider: MessageProvider {
             return .accepted(provider: name, providerID: messageID)
         } catch .permanent(let reason) {
             return .permanentFailure(provider: name, reason: reason)
+        } catch .uncertain(let reason) {
+            return .uncertain(provider: name, reason: reason)
         } catch {
             return .transientFailure(provider: name, reason: error.description)
         }

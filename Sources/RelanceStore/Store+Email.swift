@@ -131,13 +131,18 @@ extension Store {
             .total: Format.amount(total, language),
         ]
         let subject = template.subject.render(values)
-        let text = template.body.render(values)
+        let words = template.body.render(values)
         let unsubscribeURL = links.baseURL + "/u/" + links.keyring.unsubscribeToken(customerID: customerID)
         let chrome = DefaultTemplates.emailChrome(language, combined: combined)
+        let footer = [business.name, business.address ?? "", business.legal ?? ""].filter { !$0.isEmpty }
         let html = EmailHTML.render(
-            text: text, link: url, buttonLabel: chrome.button, businessName: business.name,
-            footer: [business.name, business.address ?? "", business.legal ?? ""],
+            text: words, link: url, buttonLabel: chrome.button, businessName: business.name, footer: footer,
             unsubscribe: (unsubscribeURL, chrome.unsubscribe), language: language)
+        // The text part ends as the HTML part does: who writes, and how to stop these emails.
+        let text =
+            words + "\n\n-- \n"
+            + (footer + [chrome.unsubscribe + (language == .fr ? " : " : ": ") + unsubscribeURL]).joined(
+                separator: "\n")
         let nowText = context.nowText
         try db.cachedStatement(
             sql: """

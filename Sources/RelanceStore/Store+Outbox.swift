@@ -39,11 +39,16 @@ public enum SendResult: Sendable, Equatable {
     case permanentFailure(provider: String, reason: String)
     /// Worth another try later: 5xx, 429, timeout, connection refused.
     case transientFailure(provider: String, reason: String)
+    /// Handed over, but the answer was lost: it may have been sent. Recorded `unknown`, never retried
+    /// automatically (a second copy is worse than none).
+    case uncertain(provider: String, reason: String)
 }
 
 extension Store {
     /// After this many attempts a message that keeps failing transiently is marked failed.
     public static let maximumAttempts = 5
+    /// The same for email: the backoff (30 s × 4ⁿ) reaches about 45 hours by the last.
+    public static let maximumEmailAttempts = 8
 
     /// Every message about an invoice, oldest first, including messages that covered it with others.
     public func messages(invoiceID: Int64) async throws -> [OutboxMessage] {
@@ -164,8 +169,21 @@ extension Store {
             case .permanentFailure(let provider, let reason):
                 try Store.markFailed(
                     db, messageID: messageID, provider: provider, error: reason, detail: reason, now: now)
+            case .uncertain(let provider, let reason):
+                try db.execute(
+                    sql: """
+                        UPDATE message SET provider = ?, error = ?, updated_at = ?,
+                            status = CASE WHEN status = 'sending' THEN 'unknown' ELSE status END
+                        WHERE id = ?
+                        """, arguments: [provider, reason, now, messageID])
+                try Store.recordEvent(db, messageID: messageID, status: "unknown", at: now, detail: reason)
             case .transientFailure(let provider, let reason):
-                if attempts >= Store.maximumAttempts {
+                // Mail servers may be down for hours (RFC 5321 asks senders to keep trying for days):
+                // email gets more attempts than a text, about two days in all.
+                let channel = try String.fetchOne(
+                    db, sql: "SELECT channel FROM message WHERE id = ?", arguments: [messageID])
+                let limit = channel == "email" ? Store.maximumEmailAttempts : Store.maximumAttempts
+                if attempts >= limit {
                     try Store.markFailed(
                         db, messageID: messageID, provider: provider,
                         error: "gave up after \(attempts) attempts: \(reason)", detail: reason, now: now)

@@ -191,13 +191,14 @@ extension Store {
     /// `next_action_at`, at most `batchSize`) gets the reminder its stage calls for, in one transaction.
     /// Invoices of one customer due together become one message with a statement link. With `dryRun`
     /// the same work is done and rolled back, so the summary shows exactly what would be sent.
-    public func runScheduler(now: Date, links: LinkSettings, dryRun: Bool = false, batchSize: Int = 10_000)
-        async throws -> TickSummary
-    {
+    public func runScheduler(
+        now: Date, links: LinkSettings, dryRun: Bool = false, batchSize: Int = 10_000, emailEnabled: Bool = true
+    ) async throws -> TickSummary {
         try await pool.writeWithoutTransaction { db in
             var summary = TickSummary()
             try db.inTransaction {
-                summary = try Store.tick(db, now: now, links: links, batchSize: batchSize)
+                summary = try Store.tick(
+                    db, now: now, links: links, batchSize: batchSize, emailEnabled: emailEnabled)
                 return dryRun ? .rollback : .commit
             }
             return summary
@@ -281,7 +282,9 @@ extension Store {
         }
     }
 
-    static func tick(_ db: Database, now: Date, links: LinkSettings, batchSize: Int) throws -> TickSummary {
+    static func tick(_ db: Database, now: Date, links: LinkSettings, batchSize: Int, emailEnabled: Bool = true)
+        throws -> TickSummary
+    {
         var summary = TickSummary()
         let context = try TickContext(db, links: links, now: now)
         let policy = context.policy
@@ -406,9 +409,11 @@ extension Store {
             if !emailDue.isEmpty {
                 let address = (first["email"] as String?).map { $0.trimmingCharacters(in: .whitespaces) }
                 let reason =
-                    address.map(EmailAddress.isValid) != true
-                    ? (address == nil ? "no email address" : "email address is not valid")
-                    : first["email_opted_out_at"] as String? != nil ? "opted out of email" : nil
+                    !emailEnabled
+                    ? "email is not set up (RELANCE_SMTP_URL)"
+                    : address.map(EmailAddress.isValid) != true
+                        ? (address == nil ? "no email address" : "email address is not valid")
+                        : first["email_opted_out_at"] as String? != nil ? "opted out of email" : nil
                 if let reason {
                     for item in emailDue {
                         try Store.recordSkipped(db, item.id, item.planned, .email, reason: reason, now: now)

@@ -122,7 +122,8 @@ struct Serve: AsyncParsableCommand {
         let reminders = ReminderService(
             store: store,
             dispatchers: try makeDispatchers(
-                store: store, logger: logger, callbackBaseURL: settings.baseURL, callbackKey: settings.callbackKey),
+                store: store, logger: logger, callbackBaseURL: settings.baseURL, callbackKey: settings.callbackKey,
+                demo: demo),
             links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring), logger: logger,
             interval: .seconds(environment("RELANCE_TICK_SECONDS").flatMap(Int.init) ?? 60),
             schedules: environment("RELANCE_SCHEDULER") != "off")

@@ -8,20 +8,22 @@ import RelanceStore
 /// One dispatcher per channel: SMS through the provider `RELANCE_SMS_PROVIDER` names, email through
 /// the server `RELANCE_SMTP_URL` names (both print to the console when unset).
 func makeDispatchers(
-    store: Store, logger: Logger, clock: Clock = .system, callbackBaseURL: String, callbackKey: HMACKey
+    store: Store, logger: Logger, clock: Clock = .system, callbackBaseURL: String, callbackKey: HMACKey,
+    demo: Bool = false
 ) throws -> [Dispatcher] {
-    [
-        try makeDispatcher(
-            store: store, logger: logger, clock: clock, callbackBaseURL: callbackBaseURL, callbackKey: callbackKey),
-        try makeEmailDispatcher(store: store, logger: logger, clock: clock),
-    ]
+    let sms = try makeDispatcher(
+        store: store, logger: logger, clock: clock, callbackBaseURL: callbackBaseURL, callbackKey: callbackKey)
+    return [sms] + (try makeEmailDispatcher(store: store, logger: logger, clock: clock, demo: demo).map { [$0] } ?? [])
 }
 
 /// Email through `RELANCE_SMTP_URL` (see `SMTPConfiguration`), from `RELANCE_SMTP_FROM`, trusting
-/// `RELANCE_SMTP_CA_FILE` besides the system's certificates; printed to the console without a URL.
-func makeEmailDispatcher(store: Store, logger: Logger, clock: Clock) throws -> Dispatcher {
+/// `RELANCE_SMTP_CA_FILE` besides the system's certificates. Without a URL there is no email
+/// (nil), except in the demo or with `RELANCE_SMTP_URL=console`, where emails are printed.
+func makeEmailDispatcher(store: Store, logger: Logger, clock: Clock, demo: Bool) throws -> Dispatcher? {
     let rate = environment("RELANCE_EMAIL_RATE").flatMap(Double.init) ?? 5
-    guard let url = environment("RELANCE_SMTP_URL"), !url.isEmpty else {
+    let url = environment("RELANCE_SMTP_URL") ?? ""
+    if url.isEmpty && !demo { return nil }
+    if url.isEmpty || url == "console" {
         return Dispatcher(
             store: store, provider: ConsoleEmailProvider(), channel: .email, clock: clock, logger: logger,
             ratePerSecond: rate, concurrency: 1)
@@ -118,7 +120,8 @@ struct Remind: AsyncParsableCommand {
         let links = LinkSettings(baseURL: baseURL, keyring: try storage.keyring())
         let logger = makeLogger()
         if dryRun {
-            let summary = try await store.runScheduler(now: now, links: links, dryRun: true)
+            let summary = try await store.runScheduler(
+                now: now, links: links, dryRun: true, emailEnabled: environment("RELANCE_SMTP_URL") != nil)
             printSummary(summary) { _ in "would send" }
             return
         }

@@ -37,6 +37,9 @@ final class EmailFormatTests: XCTestCase {
         let words = header.dropFirst("Subject: ".count).components(separatedBy: "\r\n ")
         XCTAssertGreaterThan(words.count, 1)
         var decoded = Data()
+        for line in header.components(separatedBy: "\r\n") {
+            XCTAssertLessThanOrEqual(line.count, 76, "RFC 2047 §2: \(line)")
+        }
         for word in words {
             XCTAssertLessThanOrEqual(word.count, 75, word)
             XCTAssertTrue(word.hasPrefix("=?UTF-8?B?") && word.hasSuffix("?="), word)
@@ -49,6 +52,10 @@ final class EmailFormatTests: XCTestCase {
         XCTAssertEqual(MIME.header("Subject", "a\r\nBcc: x@y.example"), "Subject: a  Bcc: x@y.example")
         XCTAssertEqual(MIME.mailbox("Atelier \"Martin\"", "a@b.example"), "\"Atelier \\\"Martin\\\"\" <a@b.example>")
         XCTAssertTrue(MIME.mailbox("Atelier Müller", "a@b.example").hasPrefix("=?UTF-8?B?"))
+        let long = MIME.mailbox(String(repeating: "Réparations ", count: 12), "relances@atelier.example")
+        for line in ("From: " + long).components(separatedBy: "\r\n") {
+            XCTAssertLessThanOrEqual(line.count, 76, line)
+        }
     }
 
     func testAMessageHasBothPartsTheUnsubscribeHeadersAndOnlyASCIIOnTheWire() {
@@ -68,6 +75,10 @@ final class EmailFormatTests: XCTestCase {
         XCTAssertTrue(wire.contains("Content-Type: text/plain; charset=utf-8"))
         XCTAssertTrue(wire.contains("Content-Type: text/html; charset=utf-8"))
         XCTAssertFalse(wire.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "every line ends in CRLF")
+        var plain = message
+        plain.unsubscribeURL = "http://127.0.0.1:8080/u/1.2.abc"
+        XCTAssertTrue(plain.rendered().contains("List-Unsubscribe: <http://127.0.0.1:8080/u/1.2.abc>"))
+        XCTAssertFalse(plain.rendered().contains("List-Unsubscribe-Post"), "one-click needs https (RFC 8058)")
     }
 
     func testTheHTMLPartEscapesTheTextAndMakesTheLinkAButton() {
@@ -110,7 +121,7 @@ final class EmailFormatTests: XCTestCase {
         let source = Array(text.replacingOccurrences(of: "=\r\n", with: "").utf8)
         var index = 0
         while index < source.count {
-            if source[index] == UInt8(ascii: "="), index + 2 < source.count,
+            if source[index] == UInt8(ascii: "="), index + 2 <= source.count - 1,
                 let value = UInt8(String(decoding: source[index + 1...index + 2], as: UTF8.self), radix: 16)
             {
                 bytes.append(value)

@@ -209,6 +209,10 @@ final class EmailTests: XCTestCase {
         XCTAssertTrue(html.contains("SIRET 123 456 789 00012"), html)
         XCTAssertTrue(html.contains("Ne plus recevoir de rappels par e-mail"), html)
         XCTAssertTrue(html.contains("Élodie Fontaine"))
+        XCTAssertTrue(
+            text.contains("-- \r\nAtelier Martin\r\n3 rue des Lilas, 75011 Paris\r\nSIRET 123 456 789 00012\r\n")
+                || text.contains("-- \nAtelier Martin\n3 rue des Lilas, 75011 Paris\nSIRET 123 456 789 00012\n"), text)
+        XCTAssertTrue(text.contains("Ne plus recevoir de rappels par e-mail : https://pay.example.com/u/"), text)
 
         // The SMS of the same slot is still queued for the SMS dispatcher, untouched by this one.
         let sms = try XCTUnwrap(summary.queued.first { $0.channel == .sms })
@@ -313,6 +317,42 @@ final class EmailTests: XCTestCase {
         XCTAssertLessThan(ContinuousClock.now - start, .seconds(20))
     }
 
+    func testPolicyRefusalsAndAFullMailboxAreRetriedNotCountedAgainstTheRecipient() async throws {
+        for recipient in ["full@client.example", "relay@client.example"] {
+            do {
+                _ = try await client(startTLS).send(
+                    EmailMessage(
+                        fromAddress: "relances@atelier-martin.example", fromName: nil, to: recipient, subject: "x",
+                        text: "x", messageID: "t5@atelier-martin.example", date: at("2026-04-17T07:00:00Z")))
+                XCTFail("\(recipient) was accepted")
+            } catch SMTPError.transient(let reason) {
+                XCTAssertTrue(reason.contains("RCPT TO:<\(recipient)>: 55"), reason)
+            } catch {
+                XCTFail("\(recipient): \(error) should be worth another try")
+            }
+        }
+    }
+
+    func testAnAnswerLostAfterTheMessageWasHandedOverIsUnknownAndNeverSentAgain() async throws {
+        let invoice = try await invoice("F-2026-0102", email: "slow@client.example")
+        try await skipToFinal(invoice.id)
+        let summary = try await store.runScheduler(now: at("2026-04-17T07:00:00Z"), links: links)
+        let queued = try XCTUnwrap(summary.queued.first { $0.channel == .email })
+        let impatient = SMTPEmailProvider(
+            client: try SMTPClient(
+                configuration: SMTPConfiguration(
+                    url: startTLS, from: "relances@atelier-martin.example", caFile: server.caFile,
+                    timeout: .seconds(5), dataTimeout: .seconds(1)))
+        ) { ("Atelier Martin", nil) }
+        try await dispatcher(impatient, now: "2026-04-17T07:00:05Z").drain()
+        let recorded = try await status(queued.messageID)
+        XCTAssertEqual(recorded.status, "unknown", recorded.error ?? "")
+        XCTAssertTrue(recorded.error?.contains("after the message was sent") == true, recorded.error ?? "")
+        // Later drains leave it alone: a second copy would be worse than none.
+        let again = try await dispatcher(impatient, now: "2026-04-18T07:00:05Z").drain()
+        XCTAssertEqual(again, 0)
+    }
+
     func testConfigurationRefusesCredentialsInClearAndReadsEachForm() throws {
         XCTAssertThrowsError(try SMTPConfiguration(url: "smtp://u:p@mail.example?tls=none", from: "a@b.example"))
         XCTAssertThrowsError(try SMTPConfiguration(url: "http://mail.example", from: "a@b.example"))
@@ -327,6 +367,8 @@ final class EmailTests: XCTestCase {
         XCTAssertEqual(submission.port, 587)
         XCTAssertEqual(submission.security, .startTLS)
         XCTAssertEqual(try SMTPConfiguration(url: "smtp://relay?tls=none", from: "a@b.example").port, 25)
+        XCTAssertEqual(submission.heloName, "b.example", "EHLO names the sender's domain")
+        XCTAssertThrowsError(try SMTPConfiguration(url: "smtp://mail.example?ehlo=a%0D%0AMAIL", from: "a@b.example"))
     }
 
     // MARK: - Consent
@@ -337,6 +379,18 @@ final class EmailTests: XCTestCase {
         var summary = try await store.runScheduler(now: at("2026-04-17T07:00:00Z"), links: links)
         XCTAssertEqual(summary.queued.map(\.channel), [.sms])
         XCTAssertEqual(summary.skipped.map(\.reason), ["no email address"])
+
+        // Without an SMTP server set up, email slots are recorded as skipped, never faked as sent.
+        let unset = try await store.createInvoice(
+            NewInvoice(
+                number: "F-3", customer: CustomerInput(name: "Léa", email: "lea@client.example", locale: "fr"),
+                amount: Money(minorUnits: 1_000, currency: Currency(code: "EUR")!),
+                issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-18")!),
+            now: at("2026-03-01T10:00:00Z"))
+        try await skipToFinal(unset.id)
+        summary = try await store.runScheduler(now: at("2026-04-17T08:00:00Z"), links: links, emailEnabled: false)
+        XCTAssertEqual(summary.queued.map(\.channel), [])
+        XCTAssertEqual(summary.skipped.map(\.reason), ["no phone number", "email is not set up (RELANCE_SMTP_URL)"])
 
         let other = try await store.createInvoice(
             NewInvoice(

@@ -8,11 +8,13 @@ Makes a private CA and a certificate for localhost / 127.0.0.1 in DIR (ca.pem), 
   plain     - no TLS at all, no AUTH (a local relay; also "a server that does not offer STARTTLS")
 and prints one JSON line with the three ports. The only account is relance / "s3cret pass".
 
-Recipients: refuse@… gets 550 at RCPT (a bad address), later@… gets 451 (try again).
+Recipients: refuse@… gets 550 at RCPT (a bad address), later@… 451 and full@… 552 (try again),
+relay@… "550 5.7.1" (a policy refusal: about us, not them); a message to slow@… is answered 4 s late.
 Each accepted message is parsed with Python's email package and written as DIR/N.json:
 envelope, raw headers as received, decoded subject, the text and HTML parts.
 """
 
+import asyncio
 import datetime
 import json
 import os
@@ -100,10 +102,17 @@ class Recorder:
             return "550 5.1.1 No such user here"
         if address.startswith("later@"):
             return "451 4.3.0 Mailbox busy, try again later"
+        if address.startswith("full@"):
+            return "552 4.2.2 Mailbox full"  # temporary at RCPT, by RFC 5321 4.5.3.1.10
+        if address.startswith("relay@"):
+            return "550 5.7.1 Relaying denied"  # about the sender's setup, not the recipient
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(address.startswith("slow@") for address in envelope.rcpt_tos):
+            # Takes the message and answers too late: the sender cannot know it was queued.
+            await asyncio.sleep(4)
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
         text = message.get_body(("plain",))

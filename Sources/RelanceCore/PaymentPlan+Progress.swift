@@ -81,7 +81,8 @@ public enum TypedAmount {
         var digits: [UInt8] = []
         var separators: [(position: Int, byte: UInt8)] = []
         // A currency code typed with the number ("12 EUR") is fine; any other letter is not an amount.
-        let cleaned = text.uppercased().replacingOccurrences(of: currency.code, with: "")
+        let lettered = text.utf8.contains { ($0 | 0x20) >= 97 && ($0 | 0x20) <= 122 }
+        let cleaned = lettered ? text.uppercased().replacingOccurrences(of: currency.code, with: "") : text
         for scalar in cleaned.unicodeScalars {
             switch scalar {
             case "0"..."9": digits.append(UInt8(scalar.value - 48))

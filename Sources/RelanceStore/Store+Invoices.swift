@@ -64,6 +64,10 @@ extension Store {
     }
 
     static func upsertCustomer(_ db: Database, _ customer: CustomerInput, now: Date) throws -> Int64 {
+        try upsertCustomer(db, customer, createdAt: Store.timestamp(now))
+    }
+
+    static func upsertCustomer(_ db: Database, _ customer: CustomerInput, createdAt: String) throws -> Int64 {
         var existing: Int64?
         // Cached statements: an import upserts a customer per row.
         if let ref = customer.externalRef {
@@ -94,7 +98,7 @@ extension Store {
         ).execute(
             arguments: [
                 customer.name, customer.phone?.e164, customer.email, customer.locale, customer.timeZone,
-                customer.externalRef, now,
+                customer.externalRef, createdAt,
             ])
         return db.lastInsertedRowID
     }

@@ -18,6 +18,9 @@ public struct PlanView: Sendable, Equatable {
 
     /// The first instalment not paid in full.
     public var nextIndex: Int? { instalments.indices.first { paid[$0] < instalments[$0].amount } }
+
+    /// What is left of the next instalment, in minor units (nil when everything is paid).
+    public var nextRemaining: Int64? { nextIndex.map { instalments[$0].amount - paid[$0] } }
 }
 
 /// One line of an invoice's history: what happened, when.

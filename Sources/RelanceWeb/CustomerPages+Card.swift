@@ -13,8 +13,15 @@ extension CustomerPages {
         let acceptance = try await acceptForm(request, context: context, purpose: "checkout")
         guard case .accepted(let target, let fields) = acceptance else { return acceptance.response }
         let invoice = target.invoice(number: fields["invoice"])
+        // On a payment plan the card pays the next instalment (what is left of it), not the whole balance.
+        var amount = invoice.balance
+        if let plan = try store.planNow(invoiceID: invoice.invoiceID), plan.status == "active",
+            let remaining = plan.nextRemaining
+        {
+            amount = Money(minorUnits: min(remaining, invoice.balance.minorUnits), currency: invoice.balance.currency)
+        }
         let order = StripeCheckout.Order(
-            invoiceID: invoice.invoiceID, invoiceNumber: invoice.number, amount: invoice.balance,
+            invoiceID: invoice.invoiceID, invoiceNumber: invoice.number, amount: amount,
             successURL: settings.baseURL + "/p/\(target.token)/paid",
             cancelURL: settings.baseURL + "/p/\(target.token)",
             locale: target.language.rawValue)

@@ -359,6 +359,15 @@ struct CustomerPages: Sendable {
                 Format.amount(data.amount, language))
         }
         addWaysToPay(&values, business: business, paymentURL: data.paymentURL)
+        // Only invoices with a plan pay for this second read. On a plan, the transfer QR code and the
+        // card payment ask for the next instalment, not the whole balance.
+        var plan: PlanView?
+        if data.hasActivePlan, data.status == .open, let found = try? store.planNow(invoiceID: data.invoiceID),
+            found.status == "active"
+        {
+            plan = found
+        }
+        let payable = plan?.nextRemaining.map { Money(minorUnits: $0, currency: balance.currency) } ?? balance
         // An ISO 11649 reference banks pass on untouched, so the transfer can be matched by machine.
         let reference = CreditorReference.make(data.number) ?? CreditorReference.make(String(data.invoiceID))
         values[.creditor_reference] = reference.map(CreditorReference.grouped)
@@ -366,12 +375,12 @@ struct CustomerPages: Sendable {
         // Kept by invoice, balance and language: the payload is built and drawn once, not on every view.
         if let iban = business.bankIBAN, !iban.isEmpty {
             let key =
-                "\(data.invoiceID):\(balance.minorUnits):\(language.rawValue):\(iban):\(business.bankBIC ?? ""):"
+                "\(data.invoiceID):\(payable.minorUnits):\(language.rawValue):\(iban):\(business.bankBIC ?? ""):"
                 + (business.bankBeneficiary ?? business.name)
             values[.epc_qr] = qrCodes.svg(key: key, title: library.phrase("scan_to_pay", language)) {
                 EPCPayment.payload(
                     beneficiary: business.bankBeneficiary ?? business.name, iban: iban, bic: business.bankBIC,
-                    amount: balance, reference: reference, text: data.number)
+                    amount: payable, reference: reference, text: data.number)
             }
         }
         if settings.stripeCheckout != nil, data.status == .open, balance.minorUnits > 0 {
@@ -382,12 +391,7 @@ struct CustomerPages: Sendable {
         values[.question_href] = "/p/\(token)/question"
         values.set(.plan_pending, data.pendingPlan)
         values.set(.question_pending, data.pendingQuestion)
-        // Only invoices with a plan pay for this second read.
-        if data.hasActivePlan, data.status == .open, let plan = try? store.planNow(invoiceID: data.invoiceID),
-            plan.status == "active"
-        {
-            addPlan(&values, plan, currency: data.amount.currency, today: today, language)
-        }
+        if let plan { addPlan(&values, plan, currency: data.amount.currency, today: today, language) }
         return values
     }
 

@@ -260,4 +260,48 @@ extension StripeTests {
             XCTAssertEqual(payments.count, 1, "only the cash payment: card payments come from the signed webhook")
         }
     }
+
+    func testOnAPaymentPlanTheCardAndTheTransferQRCodeAskForWhatIsLeftOfTheNextInstalment() async throws {
+        let standIn = StripeStandIn()
+        try await Application(router: standIn.router).test(.live) { stripe in
+            let port = try XCTUnwrap(stripe.port)
+            let harness = try Harness(
+                stripeCheckout: StripeCheckout(secretKey: "sk_test_relance", apiBaseURL: "http://127.0.0.1:\(port)"))
+            defer { harness.cleanUp() }
+            let (invoice, link) = try await harness.invoice(amount: 90_000, dueInDays: -20)
+            let today = CalendarDate(instant: harness.clock.now, timeZone: TimeZone(identifier: "Europe/Paris")!)
+            let schedule = (0..<3).map { Instalment(dueOn: today.adding(days: 7 + 30 * $0), amount: 30_000) }
+            let links = LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
+            guard
+                case .created(let request) = try await harness.store.submitRequest(
+                    NewRequest(kind: .plan, invoiceID: invoice.id, linkID: nil, schedule: schedule),
+                    now: harness.clock.now, today: today, links: links, compose: { _ in "ok" })
+            else { return XCTFail("the plan was not stored") }
+            _ = try await harness.store.answerRequest(
+                id: request.id, .accept(nil), message: nil, now: harness.clock.now, today: today, links: links,
+                compose: { _ in "ok" })
+            // 10,000 of the first 30,000 are paid: 20,000 is what the next payment is.
+            _ = try await harness.store.recordPayment(
+                invoiceID: invoice.id,
+                NewPayment(amount: 10_000, method: "cash", reference: nil, receivedAt: harness.clock.now),
+                now: harness.clock.now)
+            try await harness.app.test(.router) { client in
+                let page = try await get(client, "/p/" + link.token).text
+                let svg = String(try XCTUnwrap(page.firstMatch(of: /<svg viewBox="[^"]+" class="qr".*?<\/svg>/)?.0))
+                let modules = try XCTUnwrap(QRCode.modules(fromSVG: svg))
+                let matrix = modules.map { row in row.map { $0 ? "1" : "0" }.joined() + "\n" }.joined()
+                XCTAssertTrue(try decodeQR(matrix)?.contains("\nEUR200.00\n") == true, "the QR asks for the next payment")
+                let csrf = try XCTUnwrap(
+                    page.firstMatch(
+                        of: /action="\/p\/[^"]+\/checkout"><input type="hidden" name="csrf" value="([^"]+)"/)?.1)
+                let response = try await client.execute(
+                    uri: "/p/\(link.token)/checkout", method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded", .userAgent: Harness.iPhone],
+                    body: ByteBuffer(string: "csrf=\(csrf)"))
+                XCTAssertEqual(response.status, .seeOther)
+            }
+            let form = try XCTUnwrap(standIn.forms.first)
+            XCTAssertEqual(form["line_items[0][price_data][unit_amount]"], "20000", "the rest of the next instalment")
+        }
+    }
 }

@@ -127,7 +127,7 @@ extension Store {
             .customer_name: customerName, .business_name: business.name,
             .amount: Format.amount(items[0].balance, language), .invoice_number: items[0].number,
             .due_date: Format.shortDate(items[0].dueOn, language), .link: url,
-            .business_phone: business.phone ?? "", .invoice_count: String(items.count),
+            .business_phone: business.phone.map(PhoneDisplay.format) ?? "", .invoice_count: String(items.count),
             .total: Format.amount(total, language),
         ]
         let subject = template.subject.render(values)

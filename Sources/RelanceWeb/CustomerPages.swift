@@ -527,24 +527,6 @@ enum IBANDisplay {
     }
 }
 
-enum PhoneDisplay {
-    /// French numbers in pairs (`+33 1 23 45 67 89`); others as stored.
-    static func format(_ e164: String) -> String {
-        let bytes = Array(e164.utf8)
-        guard bytes.count == 12, bytes[0] == UInt8(ascii: "+"), bytes[1] == UInt8(ascii: "3"),
-            bytes[2] == UInt8(ascii: "3")
-        else { return e164 }
-        var out: [UInt8] = Array("+33 ".utf8)
-        out.append(bytes[3])
-        for index in stride(from: 4, to: 12, by: 2) {
-            out.append(UInt8(ascii: " "))
-            out.append(bytes[index])
-            out.append(bytes[index + 1])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
 /// Drawn QR codes, kept by payload (a few hundred at most: a page's QR is drawn once, not per view).
 final class QRCodeCache: @unchecked Sendable {
     private let lock = NSLock()

@@ -18,6 +18,10 @@ final class ImportTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
+    func testEachFieldKnowsItsPlace() {
+        XCTAssertEqual(InvoiceImport.Field.allCases.map(\.position), Array(0..<InvoiceImport.Field.allCases.count))
+    }
+
     func testTheReaderTakesCommasSemicolonsQuotesBOMsAndBothLineEndings() throws {
         let semicolons = Array(
             "\u{FEFF}Numéro;Client;Montant\r\nF-1;\"Durand; Fils\";\"1 234,56\"\r\nF-2;\"Say \"\"hi\"\"\nthere\";5\r\n"

@@ -290,7 +290,8 @@ extension StripeTests {
                 let svg = String(try XCTUnwrap(page.firstMatch(of: /<svg viewBox="[^"]+" class="qr".*?<\/svg>/)?.0))
                 let modules = try XCTUnwrap(QRCode.modules(fromSVG: svg))
                 let matrix = modules.map { row in row.map { $0 ? "1" : "0" }.joined() + "\n" }.joined()
-                XCTAssertTrue(try decodeQR(matrix)?.contains("\nEUR200.00\n") == true, "the QR asks for the next payment")
+                XCTAssertTrue(
+                    try decodeQR(matrix)?.contains("\nEUR200.00\n") == true, "the QR asks for the next payment")
                 let csrf = try XCTUnwrap(
                     page.firstMatch(
                         of: /action="\/p\/[^"]+\/checkout"><input type="hidden" name="csrf" value="([^"]+)"/)?.1)

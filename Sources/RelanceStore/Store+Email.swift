@@ -104,21 +104,7 @@ extension Store {
     ) throws -> QueuedReminder {
         let business = context.business
         let links = context.links
-        let now = context.now
-        let order = Dictionary(uniqueKeysWithValues: context.policy.stages.enumerated().map { ($1.key, $0) })
-        let stage =
-            items.map(\.planned.stage.key).max { (order[$0] ?? 0) < (order[$1] ?? 0) } ?? items[0].planned.stage.key
-        let combined = items.count > 1
-        let link: IssuedLink
-        if combined {
-            link = try Store.createStatementLink(
-                db, customerID: customerID, business: business, keyring: links.keyring, now: now)
-        } else {
-            link = try Store.insertLink(
-                db, invoiceID: items[0].id,
-                expiresAt: Store.defaultExpiry(dueOn: items[0].dueOn, business: business, now: now), purpose: .reminder,
-                renewedFrom: nil, keyring: links.keyring, now: now)
-        }
+        let (stage, combined, link) = try reminderLink(db, customerID: customerID, items: items, context: context)
         let currency = items[0].balance.currency
         let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
         let template = try context.emailTemplate(db, stage: stage, language: language, combined: combined)
@@ -155,21 +141,8 @@ extension Store {
             unsubscribeURL, nowText, nowText,
         ])
         let messageID = db.lastInsertedRowID
-        try db.cachedStatement(sql: "UPDATE link SET message_id = ? WHERE id = ?").execute(arguments: [
-            messageID, link.linkID,
-        ])
-        try db.cachedStatement(sql: "INSERT INTO message_event (message_id, status, at) VALUES (?, 'queued', ?)")
-            .execute(arguments: [messageID, nowText])
-        let insertReminder = try db.cachedStatement(
-            sql: """
-                INSERT INTO reminder (invoice_id, stage, occurrence, channel, message_id, created_at)
-                VALUES (?, ?, ?, 'email', ?, ?)
-                """)
-        for item in items {
-            try insertReminder.execute(arguments: [
-                item.id, item.planned.stage.key, item.planned.occurrence, messageID, nowText,
-            ])
-        }
+        try recordQueuedReminder(
+            db, messageID: messageID, linkID: link.linkID, items: items, channel: .email, nowText: nowText)
         return QueuedReminder(
             messageID: messageID, customerID: customerID, invoiceIDs: items.map(\.id), stage: stage, channel: .email,
             recipient: address, body: text, encoding: .gsm7, segments: 0, subject: subject)

@@ -380,14 +380,18 @@ extension Store {
             let smsDue = due.filter { $0.planned.stage.channels.contains(.sms) }
             let phone = first["phone"] as String?
             var handled: [Int64: [SlotKey]] = [:]
+            /// Slots that no message can serve on this channel: recorded once, with why.
+            func skip(_ items: [DueInvoice], _ channel: Channel, _ reason: String) throws {
+                for item in items {
+                    try Store.recordSkipped(db, item.id, item.planned, channel, reason: reason, now: now)
+                    summary.skipped.append((item.id, item.planned.stage.key, reason))
+                    handled[item.id, default: []].append(SlotKey(item.planned))
+                }
+            }
             if !smsDue.isEmpty {
                 if phone == nil || first["sms_opted_out_at"] as String? != nil {
                     let reason = phone == nil ? "no phone number" : "opted out of SMS"
-                    for item in smsDue {
-                        try Store.recordSkipped(db, item.id, item.planned, .sms, reason: reason, now: now)
-                        summary.skipped.append((item.id, item.planned.stage.key, reason))
-                        handled[item.id, default: []].append(SlotKey(item.planned))
-                    }
+                    try skip(smsDue, .sms, reason)
                 } else if let capUntil, capUntil > now {
                     let retry = rules.nextOpening(atOrAfter: capUntil, in: zone)
                     for item in smsDue { try setNextAction.execute(arguments: [retry, item.id]) }
@@ -415,11 +419,7 @@ extension Store {
                         ? (address == nil ? "no email address" : "email address is not valid")
                         : first["email_opted_out_at"] as String? != nil ? "opted out of email" : nil
                 if let reason {
-                    for item in emailDue {
-                        try Store.recordSkipped(db, item.id, item.planned, .email, reason: reason, now: now)
-                        summary.skipped.append((item.id, item.planned.stage.key, reason))
-                        handled[item.id, default: []].append(SlotKey(item.planned))
-                    }
+                    try skip(emailDue, .email, reason)
                 } else if let address {
                     let language = Language(locale: first["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
                     for batch in Dictionary(grouping: emailDue, by: { $0.balance.currency.code }).values {
@@ -454,30 +454,59 @@ extension Store {
             arguments: [invoiceID, planned.stage.key, planned.occurrence, channel.rawValue, reason, now])
     }
 
-    static func queueMessage(
-        _ db: Database, customerID: Int64, customerName: String, phone: String, items: [DueInvoice],
-        language: Language, context: TickContext, templateStage: String? = nil
-    ) throws -> QueuedReminder {
+    /// What every reminder message starts with: the most advanced stage among its invoices (which sets
+    /// the tone of a combined message), and its own link (a statement link for several invoices), so a
+    /// payment can be traced to the message.
+    static func reminderLink(_ db: Database, customerID: Int64, items: [DueInvoice], context: TickContext) throws
+        -> (stage: String, combined: Bool, link: IssuedLink)
+    {
         let business = context.business
-        let policy = context.policy
-        let links = context.links
-        let now = context.now
-        let nowText = context.nowText
-        // The most advanced stage among the invoices sets the tone of a combined message.
-        let order = Dictionary(uniqueKeysWithValues: policy.stages.enumerated().map { ($1.key, $0) })
+        let order = Dictionary(uniqueKeysWithValues: context.policy.stages.enumerated().map { ($1.key, $0) })
         let stage =
             items.map(\.planned.stage.key).max { (order[$0] ?? 0) < (order[$1] ?? 0) } ?? items[0].planned.stage.key
         let combined = items.count > 1
         let link: IssuedLink
         if combined {
             link = try Store.createStatementLink(
-                db, customerID: customerID, business: business, keyring: links.keyring, now: now)
+                db, customerID: customerID, business: business, keyring: context.links.keyring, now: context.now)
         } else {
             link = try Store.insertLink(
                 db, invoiceID: items[0].id,
-                expiresAt: Store.defaultExpiry(dueOn: items[0].dueOn, business: business, now: now), purpose: .reminder,
-                renewedFrom: nil, keyring: links.keyring, now: now)
+                expiresAt: Store.defaultExpiry(dueOn: items[0].dueOn, business: business, now: context.now),
+                purpose: .reminder, renewedFrom: nil, keyring: context.links.keyring, now: context.now)
         }
+        return (stage, combined, link)
+    }
+
+    /// What follows the message row: the link points back to it, its first event, and the slots it serves.
+    static func recordQueuedReminder(
+        _ db: Database, messageID: Int64, linkID: Int64, items: [DueInvoice], channel: Channel, nowText: String
+    ) throws {
+        try db.cachedStatement(sql: "UPDATE link SET message_id = ? WHERE id = ?").execute(arguments: [
+            messageID, linkID,
+        ])
+        try db.cachedStatement(sql: "INSERT INTO message_event (message_id, status, at) VALUES (?, 'queued', ?)")
+            .execute(arguments: [messageID, nowText])
+        let insertReminder = try db.cachedStatement(
+            sql: """
+                INSERT INTO reminder (invoice_id, stage, occurrence, channel, message_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+        for item in items {
+            try insertReminder.execute(arguments: [
+                item.id, item.planned.stage.key, item.planned.occurrence, channel.rawValue, messageID, nowText,
+            ])
+        }
+    }
+
+    static func queueMessage(
+        _ db: Database, customerID: Int64, customerName: String, phone: String, items: [DueInvoice],
+        language: Language, context: TickContext, templateStage: String? = nil
+    ) throws -> QueuedReminder {
+        let business = context.business
+        let links = context.links
+        let nowText = context.nowText
+        let (stage, combined, link) = try reminderLink(db, customerID: customerID, items: items, context: context)
         let currency = items[0].balance.currency
         let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
         var template = try context.template(db, stage: templateStage ?? stage, language: language, combined: combined)
@@ -510,21 +539,8 @@ extension Store {
             analysis.encoding.rawValue, analysis.segments, nowText, nowText, variant,
         ])
         let messageID = db.lastInsertedRowID
-        try db.cachedStatement(sql: "UPDATE link SET message_id = ? WHERE id = ?").execute(arguments: [
-            messageID, link.linkID,
-        ])
-        try db.cachedStatement(sql: "INSERT INTO message_event (message_id, status, at) VALUES (?, 'queued', ?)")
-            .execute(arguments: [messageID, nowText])
-        let insertReminder = try db.cachedStatement(
-            sql: """
-                INSERT INTO reminder (invoice_id, stage, occurrence, channel, message_id, created_at)
-                VALUES (?, ?, ?, 'sms', ?, ?)
-                """)
-        for item in items {
-            try insertReminder.execute(arguments: [
-                item.id, item.planned.stage.key, item.planned.occurrence, messageID, nowText,
-            ])
-        }
+        try recordQueuedReminder(
+            db, messageID: messageID, linkID: link.linkID, items: items, channel: .sms, nowText: nowText)
         return QueuedReminder(
             messageID: messageID, customerID: customerID, invoiceIDs: items.map(\.id), stage: stage, channel: .sms,
             recipient: phone, body: analysis.text, encoding: analysis.encoding, segments: analysis.segments)

@@ -81,7 +81,7 @@ extension API {
     func emailResource(
         _ template: EmailTemplate, stage: String, language: Language, combined: Bool, _ business: Business
     ) -> EmailTemplateResource {
-        let values = TemplateCheck.sampleValues(language: language, business: business, settings: settings)
+        let values = TemplateCheck.emailSampleValues(language: language, business: business, settings: settings)
         var warnings: [String] = []
         if !template.body.variables.contains(.link) {
             warnings.append("no {{link}}: the customer cannot pay from the email")

@@ -324,6 +324,15 @@ struct TemplateCheck {
             rendered: template.render(Self.sampleValues(language: language, business: business, settings: settings)))
     }
 
+    /// The same for an email, which writes the business's phone as people read it.
+    static func emailSampleValues(language: Language, business: Business, settings: WebSettings)
+        -> [MessageVariable: String]
+    {
+        var values = sampleValues(language: language, business: business, settings: settings)
+        values[.business_phone] = business.phone.map(PhoneDisplay.format) ?? ""
+        return values
+    }
+
     /// Long realistic values: a 20-character name, `12 345,67 €`, a full link.
     static func sampleValues(language: Language, business: Business, settings: WebSettings)
         -> [MessageVariable: String]

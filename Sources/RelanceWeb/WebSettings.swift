@@ -29,6 +29,8 @@ public struct WebSettings: Sendable {
     /// Webhook endpoints may be plain `http://` anywhere (`RELANCE_WEBHOOKS_ALLOW_HTTP=1`); otherwise
     /// only `https://`, or `http://` on this machine.
     public var webhooksAllowHTTP = false
+    /// Whether email reminders go anywhere (an SMTP server, or the demo's console); shown on the dashboard.
+    public var emailConfigured = false
 
     public init(
         baseURL: String, keyring: LinkKeyring, instanceSecret: [UInt8], trustForwardedFor: Bool = false,

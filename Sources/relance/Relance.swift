@@ -115,6 +115,7 @@ struct Serve: AsyncParsableCommand {
                 ? environment("RELANCE_TWILIO_AUTH_TOKEN") : nil)
         if let callbacks = environment("RELANCE_CALLBACK_BASE_URL") { settings.callbackBaseURL = callbacks }
         settings.webhooksAllowHTTP = environment("RELANCE_WEBHOOKS_ALLOW_HTTP") == "1"
+        settings.emailConfigured = demo || !(environment("RELANCE_SMTP_URL") ?? "").isEmpty
         if let key = environment("RELANCE_STRIPE_SECRET_KEY"), !key.isEmpty {
             settings.stripeCheckout = StripeCheckout(
                 secretKey: key, apiBaseURL: environment("RELANCE_STRIPE_API_BASE") ?? "https://api.stripe.com")

@@ -601,3 +601,43 @@ extension DashboardTests {
         }
     }
 }
+
+extension DashboardTests {
+    func testTheOwnerEditsAnEmailSubjectAndTextWithAPreviewAndBrokenTagsAreRefused() async throws {
+        let harness = self.harness!
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await Self.signIn(client, harness)
+            let list = try await client.execute(uri: "/dashboard/templates", method: .get, headers: [.cookie: cookie])
+            XCTAssertTrue(list.text.contains(#"id="email-templates""#))
+            XCTAssertTrue(list.text.contains("Dernier rappel : facture F-2026-00042 impayée"), list.text)
+            XCTAssertTrue(list.text.contains("not set up, so email stages are skipped"))
+            let path = "/dashboard/email-templates/late/fr"
+            let page = try await client.execute(uri: path + "?combined=0", method: .get, headers: [.cookie: cookie])
+            XCTAssertEqual(page.status, .ok)
+            XCTAssertTrue(page.text.contains("Facture {{invoice_number}} en attente de règlement"), page.text)
+
+            let broken = try await Self.post(
+                client, path, "csrf=\(csrf)&combined=0&action=save&subject=Facture+%7B%7Binvoice_nmber%7D%7D&body=x",
+                cookie: cookie)
+            XCTAssertEqual(broken.status, .unprocessableContent)
+            XCTAssertTrue(broken.text.contains("Subject: line 1, column 9: unknown variable"), broken.text)
+            let preview = try await Self.post(
+                client, path,
+                "csrf=\(csrf)&combined=0&action=preview&subject=Rappel+%7B%7Binvoice_number%7D%7D&body=Bonjour+%7B%7Bcustomer_name%7D%7D",
+                cookie: cookie)
+            XCTAssertEqual(preview.status, .ok)
+            XCTAssertTrue(preview.text.contains(#"id="preview-subject">Rappel F-2026-00042<"#), preview.text)
+            XCTAssertTrue(preview.text.contains("the customer cannot pay from the email"))
+            let saved = try await Self.post(
+                client, path,
+                "csrf=\(csrf)&combined=0&action=save&subject=Rappel+%7B%7Binvoice_number%7D%7D&body=Bonjour+%7B%7Bcustomer_name%7D%7D+%7B%7Blink%7D%7D",
+                cookie: cookie)
+            XCTAssertEqual(saved.status, .seeOther)
+        }
+        let template = try await harness.store.emailTemplate(stage: "late", language: .fr, combined: false)
+        XCTAssertEqual(template.subject.source, "Rappel {{invoice_number}}")
+        XCTAssertEqual(template.body.source, "Bonjour {{customer_name}} {{link}}")
+        let untouched = try await harness.store.emailTemplate(stage: "late", language: .fr, combined: true)
+        XCTAssertEqual(untouched.subject.source, "{{invoice_count}} factures en attente de règlement")
+    }
+}

@@ -43,7 +43,8 @@ extension Dashboard {
         return views.page(
             "templates",
             [
-                "section": "templates", "rows": rows, "stages": stages,
+                "section": "templates", "rows": rows, "stages": stages, "email_rows": try await emailRows(),
+                "email_status": settings.emailConfigured ? "set up" : "not set up, so email stages are skipped",
                 "notice": request.uri.queryParameters["notice"].map(String.init) ?? "",
             ], session: session)
     }

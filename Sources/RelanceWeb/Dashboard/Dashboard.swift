@@ -62,6 +62,8 @@ struct Dashboard: Sendable {
             Route(method: .get, path: "templates", handler: templates),
             Route(method: .get, path: "templates/:stage/:locale", handler: editTemplate),
             Route(method: .post, path: "templates/:stage/:locale", handler: saveTemplate),
+            Route(method: .get, path: "email-templates/:stage/:locale", handler: editEmailTemplate),
+            Route(method: .post, path: "email-templates/:stage/:locale", handler: saveEmailTemplate),
             Route(method: .post, path: "policy", handler: savePolicy),
             Route(method: .get, path: "results", handler: results),
             Route(method: .post, path: "replies/:id/read", handler: markReplyRead),

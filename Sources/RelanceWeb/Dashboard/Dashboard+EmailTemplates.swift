@@ -1,0 +1,123 @@
+import Foundation
+import Hummingbird
+import RelanceCore
+import RelanceStore
+
+/// The email wording of each stage: a subject and a text (the HTML part is made from the text).
+extension Dashboard {
+    /// One row per stage, language and kind, for the templates page.
+    func emailRows() async throws -> [[String: Any]] {
+        let business = try await store.business()
+        var rows: [[String: Any]] = []
+        for stage in try await store.policy().stages {
+            for combined in [false, true] {
+                for language in Language.allCases {
+                    let template = try await store.emailTemplate(
+                        stage: stage.key, language: language, combined: combined)
+                    let values = TemplateCheck.emailSampleValues(
+                        language: language, business: business, settings: settings)
+                    rows.append([
+                        "stage": stage.key, "language": language.rawValue,
+                        "kind": combined ? "several invoices" : "one invoice",
+                        "subject": template.subject.render(values), "sent": stage.channels.contains(.email),
+                        "link":
+                            "/dashboard/email-templates/\(stage.key)/\(language.rawValue)?combined=\(combined ? 1 : 0)",
+                    ])
+                }
+            }
+        }
+        return rows
+    }
+
+    struct EmailTemplateTarget {
+        var stage: String
+        var language: Language
+        var combined: Bool
+        var path: String { "/dashboard/email-templates/\(stage)/\(language.rawValue)?combined=\(combined ? 1 : 0)" }
+    }
+
+    func emailTarget(_ request: Request, _ context: AppRequestContext, combinedField: String?) async throws
+        -> EmailTemplateTarget
+    {
+        let stage = context.parameters.get("stage") ?? ""
+        guard let language = Language(rawValue: context.parameters.get("locale") ?? "") else {
+            throw HTTPError(.notFound)
+        }
+        guard try await store.policy().stages.contains(where: { $0.key == stage }) else { throw HTTPError(.notFound) }
+        let combined = (combinedField ?? request.uri.queryParameters["combined"].map(String.init)) == "1"
+        return EmailTemplateTarget(stage: stage, language: language, combined: combined)
+    }
+
+    /// `GET /dashboard/email-templates/{stage}/{locale}?combined=0|1`
+    @Sendable func editEmailTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        let target = try await emailTarget(request, context, combinedField: nil)
+        let template = try await store.emailTemplate(
+            stage: target.stage, language: target.language, combined: target.combined)
+        return try await emailTemplatePage(
+            target, session: session, subject: template.subject.source, body: template.body.source, errors: [],
+            notice: request.uri.queryParameters["notice"].map(String.init), status: .ok)
+    }
+
+    /// `POST /dashboard/email-templates/{stage}/{locale}` — `subject`, `body`, `action` = `preview` or `save`.
+    @Sendable func saveEmailTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let session = try await session(context)
+        let target = try await emailTarget(request, context, combinedField: fields["combined"])
+        let subject = (fields["subject"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = (fields["body"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
+        var errors: [String] = []
+        if subject.isEmpty {
+            errors.append("Subject: write one")
+        } else if subject.unicodeScalars.count > 200 || subject.contains(where: \.isNewline) {
+            errors.append("Subject: one line of at most 200 characters")
+        } else {
+            do { _ = try MessageTemplate(subject) } catch { errors.append("Subject: \(error.description)") }
+        }
+        if body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            errors.append("Text: write one")
+        } else if body.unicodeScalars.count > 2000 {
+            errors.append("Text: at most 2,000 characters")
+        } else {
+            do { _ = try MessageTemplate(body) } catch { errors.append("Text: \(error.description)") }
+        }
+        if fields["action"] == "save", errors.isEmpty {
+            let now = settings.clock.now()
+            try await store.saveEmailTemplate(
+                stage: target.stage, language: target.language, combined: target.combined, subject: subject,
+                body: body, now: now)
+            try await store.audit(
+                userID: session.session.user.id, "email_template.saved", invoiceID: nil,
+                detail: "\(target.stage) \(target.language.rawValue)", now: now)
+            return redirect(target.path, notice: "Saved.")
+        }
+        return try await emailTemplatePage(
+            target, session: session, subject: subject, body: body, errors: errors, notice: nil,
+            status: errors.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    func emailTemplatePage(
+        _ target: EmailTemplateTarget, session: DashboardContext, subject: String, body: String, errors: [String],
+        notice: String?, status: HTTPResponse.Status
+    ) async throws -> Response {
+        let business = try await store.business()
+        var values: [String: Any] = [
+            "section": "templates", "stage": target.stage, "language": target.language.rawValue,
+            "combined": target.combined ? "1" : "0", "kind": target.combined ? "several invoices" : "one invoice",
+            "subject": subject, "body": body, "errors": errors, "has_errors": !errors.isEmpty, "notice": notice ?? "",
+            "action": "/dashboard/email-templates/\(target.stage)/\(target.language.rawValue)",
+            "variables": MessageVariable.allCases.map { "{{\($0.rawValue)}}" }.joined(separator: " "),
+        ]
+        // Only wording that parses is shown as the customer will read it.
+        if let subjectTemplate = try? MessageTemplate(subject), let bodyTemplate = try? MessageTemplate(body) {
+            let sample = TemplateCheck.emailSampleValues(
+                language: target.language, business: business, settings: settings)
+            values["preview"] =
+                [
+                    "subject": subjectTemplate.render(sample), "text": bodyTemplate.render(sample),
+                    "no_link": !bodyTemplate.variables.contains(.link),
+                ] as [String: Any]
+        }
+        return views.page("email-template", values, session: session, status: status)
+    }
+}

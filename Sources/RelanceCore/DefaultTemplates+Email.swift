@@ -11,7 +11,8 @@ public struct EmailWording: Sendable, Equatable {
 
 extension DefaultTemplates {
     /// Relance's own email wording for the standard stages. An email has room to say more than a
-    /// text: what is owed, how to pay, and that a plan or a question is welcome. The link stands
+    /// text: what is owed, how to pay, and that a plan or a question is welcome. Nothing in it assumes
+    /// earlier messages: an invoice imported late gets its first reminder at the stage it has reached. The link stands
     /// alone in its paragraph, so the HTML part shows it as a button.
     public static let email: [Key: EmailWording] = {
         var table: [Key: EmailWording] = [:]
@@ -122,8 +123,8 @@ extension DefaultTemplates {
             """
             Bonjour {{customer_name}},
 
-            Malgré nos rappels, la facture {{invoice_number}} de {{amount}}, échue le {{due_date}}, reste \
-            impayée. Merci de la régler sous 8 jours :
+            À ce jour, la facture {{invoice_number}} de {{amount}}, échue le {{due_date}}, reste impayée. \
+            Merci de la régler sous 8 jours :
 
             {{link}}
 
@@ -136,8 +137,8 @@ extension DefaultTemplates {
             """
             Bonjour {{customer_name}},
 
-            Malgré nos rappels, {{invoice_count}} factures, pour un total de {{total}}, restent impayées. \
-            Merci de les régler sous 8 jours :
+            À ce jour, {{invoice_count}} factures, pour un total de {{total}}, restent impayées. Merci de \
+            les régler sous 8 jours :
 
             {{link}}
 
@@ -234,8 +235,8 @@ extension DefaultTemplates {
             """
             Hello {{customer_name}},
 
-            Despite our reminders, invoice {{invoice_number}} for {{amount}}, due on {{due_date}}, is still \
-            unpaid. Please pay it within 8 days:
+            As of today, invoice {{invoice_number}} for {{amount}}, due on {{due_date}}, is still unpaid. \
+            Please pay it within 8 days:
 
             {{link}}
 
@@ -248,8 +249,8 @@ extension DefaultTemplates {
             """
             Hello {{customer_name}},
 
-            Despite our reminders, {{invoice_count}} invoices, {{total}} in all, are still unpaid. Please pay \
-            them within 8 days:
+            As of today, {{invoice_count}} invoices, {{total}} in all, are still unpaid. Please pay them \
+            within 8 days:
 
             {{link}}
 

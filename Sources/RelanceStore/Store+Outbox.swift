@@ -247,7 +247,7 @@ extension Store {
 
 /// How texts fared lately, for the settings page: per provider and status, and the last failure.
 public struct ProviderStatus: Sendable, Equatable {
-    public var counts: [(provider: String, status: String, count: Int)]
+    public var counts: [(channel: String, provider: String, status: String, count: Int)]
     public var lastFailure: (provider: String, error: String, at: Date)?
     /// Messages waiting to be sent (a growing number means the provider is not taking them).
     public var queued: Int
@@ -265,11 +265,16 @@ extension Store {
             let counts = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT COALESCE(provider, '—') AS provider, status, COUNT(*) AS count FROM message
+                    SELECT channel, COALESCE(provider, '—') AS provider, status, COUNT(*) AS count FROM message
                     WHERE created_at >= ? AND status NOT IN ('queued', 'cancelled')
-                    GROUP BY provider, status ORDER BY provider, status
+                    GROUP BY channel, provider, status ORDER BY channel DESC, provider, status
                     """, arguments: [since]
-            ).map { (provider: $0["provider"] as String, status: $0["status"] as String, count: $0["count"] as Int) }
+            ).map {
+                (
+                    channel: $0["channel"] as String, provider: $0["provider"] as String,
+                    status: $0["status"] as String, count: $0["count"] as Int
+                )
+            }
             let failure = try Row.fetchOne(
                 db,
                 sql: """

@@ -535,7 +535,7 @@ extension DashboardTests {
             }
             let page = try await client.execute(uri: "/dashboard/settings", method: .get, headers: [.cookie: cookie])
                 .text
-            XCTAssertTrue(page.contains("<td>kannel</td><td>failed</td><td class=\"num\">1</td>"), page)
+            XCTAssertTrue(page.contains("<td>text</td><td>kannel</td><td>failed</td><td class=\"num\">1</td>"), page)
             XCTAssertTrue(page.contains("HTTP 403: bad credentials"))
         }
     }
@@ -639,5 +639,39 @@ extension DashboardTests {
         XCTAssertEqual(template.body.source, "Bonjour {{customer_name}} {{link}}")
         let untouched = try await harness.store.emailTemplate(stage: "late", language: .fr, combined: true)
         XCTAssertEqual(untouched.subject.source, "{{invoice_count}} factures en attente de règlement")
+    }
+}
+
+extension DashboardTests {
+    func testTheSettingsShowEachWebhookDeliveryAndOneCanBeSentAgain() async throws {
+        let harness = self.harness!
+        _ = try await harness.store.createWebhookEndpoint(
+            url: "https://erp.example.com/relance", events: ["invoice.voided"], description: nil, now: harness.clock.now
+        )
+        let (invoice, _) = try await harness.invoice()
+        _ = try await harness.store.voidInvoice(id: invoice.id, now: harness.clock.now)
+        let claimed = try await harness.store.claimNextDelivery(now: harness.clock.now)
+        let delivery = try XCTUnwrap(claimed)
+        try await harness.store.recordDeliveryAttempt(
+            deliveryID: delivery.id, attempts: 8, statusCode: 503, error: nil, milliseconds: 12, now: harness.clock.now)
+        try await harness.app.test(.router) { client in
+            let (cookie, csrf) = try await Self.signIn(client, harness)
+            let page = try await client.execute(uri: "/dashboard/settings", method: .get, headers: [.cookie: cookie])
+                .text
+            XCTAssertTrue(page.contains("https://erp.example.com/relance"), page)
+            XCTAssertTrue(page.contains(#"<span class="tag late">failed</span>"#), page)
+            XCTAssertTrue(page.contains("HTTP 503"))
+            XCTAssertTrue(page.contains("Email is not set up (RELANCE_SMTP_URL)"))
+            let replay = try await Self.post(
+                client, "/dashboard/webhook-deliveries/\(delivery.id)/replay", "csrf=\(csrf)", cookie: cookie)
+            XCTAssertEqual(replay.status, .seeOther)
+            let missing = try await Self.post(
+                client, "/dashboard/webhook-deliveries/999/replay", "csrf=\(csrf)", cookie: cookie)
+            XCTAssertEqual(missing.status, .notFound)
+        }
+        let status = try await harness.store.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT status FROM webhook_delivery")
+        }
+        XCTAssertEqual(status, "pending", "queued to go again")
     }
 }

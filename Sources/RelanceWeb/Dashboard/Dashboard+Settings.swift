@@ -36,7 +36,10 @@ extension Dashboard {
         }
         let texts = try await store.providerStatus(since: settings.clock.now().addingTimeInterval(-86_400))
         let providerRows = texts.counts.map { row -> [String: Any] in
-            ["provider": row.provider, "status": row.status, "count": row.count]
+            [
+                "channel": row.channel == "sms" ? "text" : "email", "provider": row.provider, "status": row.status,
+                "count": row.count,
+            ]
         }
         var failure: [String: Any] = [:]
         if let last = texts.lastFailure {
@@ -46,6 +49,10 @@ extension Dashboard {
             "settings",
             [
                 "providers": providerRows, "no_texts": providerRows.isEmpty, "queued": texts.queued,
+                "email_status": settings.emailConfigured
+                    ? "Email reminders are set up."
+                    : "Email is not set up (RELANCE_SMTP_URL): email stages are skipped.",
+                "webhooks": try await webhookRows(), "no_webhooks": try await store.webhookEndpoints().isEmpty,
                 "has_failure": !failure.isEmpty, "failure": failure,
                 "section": "settings", "owner": session.session.user.role == .owner, "errors": errors,
                 "has_errors": !errors.isEmpty, "notice": notice ?? "",
@@ -286,5 +293,48 @@ extension Dashboard {
         guard let raw = context.parameters.get("id"), let id = Int64(raw) else { throw HTTPError(.notFound) }
         try await store.markReplyRead(id: id, now: settings.clock.now())
         return redirect("/dashboard/requests#replies")
+    }
+}
+
+extension Dashboard {
+    /// Each webhook endpoint with its 10 latest deliveries, for the settings page.
+    func webhookRows() async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for endpoint in try await store.webhookEndpoints() {
+            let deliveries = try await store.deliveries(endpointID: endpoint.id, status: nil, before: nil, limit: 10)
+            rows.append([
+                "url": endpoint.url, "events": endpoint.events.joined(separator: ", "),
+                "created": Dashboard.timestamp(endpoint.createdAt), "no_deliveries": deliveries.isEmpty,
+                "deliveries": deliveries.map { delivery -> [String: Any] in
+                    let last = delivery.attemptLog.last
+                    let outcome = last.map { attempt in
+                        Dashboard.timestamp(attempt.at) + ": "
+                            + (attempt.statusCode.map { "HTTP \($0)" } ?? String((attempt.error ?? "").prefix(80)))
+                    }
+                    return [
+                        "id": delivery.id, "type": delivery.type, "event_id": "evt_\(delivery.eventID)",
+                        "status": delivery.status, "bad": delivery.status == "failed", "attempts": delivery.attempts,
+                        "last": outcome ?? "waiting", "replayable": delivery.status != "delivering",
+                    ]
+                },
+            ])
+        }
+        return rows
+    }
+
+    /// `POST /dashboard/webhook-deliveries/{id}/replay` — sends a delivery again now.
+    @Sendable func replayWebhook(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try await form(request, context)
+        let session = try await session(context)
+        guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { throw HTTPError(.notFound) }
+        let now = settings.clock.now()
+        do {
+            _ = try await store.replayDelivery(id: id, now: now)
+        } catch StoreError.notFound {
+            throw HTTPError(.notFound)
+        }
+        try await store.audit(
+            userID: session.session.user.id, "webhook.replayed", invoiceID: nil, detail: "delivery \(id)", now: now)
+        return redirect("/dashboard/settings", notice: "Delivery \(id) will be sent again within a few seconds.")
     }
 }

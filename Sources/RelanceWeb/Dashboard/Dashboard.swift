@@ -71,6 +71,7 @@ struct Dashboard: Sendable {
             Route(method: .post, path: "settings", handler: saveSettings),
             Route(method: .post, path: "settings/test-sms", handler: testSMS),
             Route(method: .post, path: "settings/logo", handler: uploadLogo),
+            Route(method: .post, path: "webhook-deliveries/:id/replay", handler: replayWebhook),
             Route(method: .get, path: "users", handler: usersPage),
             Route(method: .post, path: "users", handler: addUser),
             Route(method: .post, path: "users/:id/disable", handler: disableUser),

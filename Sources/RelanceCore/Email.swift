@@ -194,9 +194,11 @@ public enum MIME {
 /// The HTML part of a reminder, made from its text: the same words, the link as a button, and the
 /// business's details and an unsubscribe link at the foot. Inline styles only, as mail clients want.
 public enum EmailHTML {
+    /// `logoURL`: the business's logo, shown in place of its name at the top (with the name as its
+    /// alternative text, for clients that block images).
     public static func render(
         text: String, link: String, buttonLabel: String, businessName: String, footer: [String],
-        unsubscribe: (url: String, label: String)?, language: Language
+        unsubscribe: (url: String, label: String)?, language: Language, logoURL: String? = nil
     ) -> String {
         let paragraphs = text.replacingOccurrences(of: "\r\n", with: "\n")
             .components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -227,11 +229,20 @@ public enum EmailHTML {
             <title>\(HTML.escaped(businessName))</title></head>
             <body style="margin:0;padding:0;background:#f4f4f2">
             <div style="max-width:560px;margin:0 auto;padding:24px 16px;font:16px/1.5 -apple-system,Segoe UI,Roboto,Arial,sans-serif;color:#1a1a1a">
-            <p style="margin:0 0 20px;font-weight:600;font-size:18px">\(HTML.escaped(businessName))</p>
+            \(heading(businessName, logoURL))
             \(body)<p style="margin:28px 0 0;font-size:13px;color:#555">\(foot)</p>
             </div>
             </body></html>
             """
+    }
+
+    private static func heading(_ businessName: String, _ logoURL: String?) -> String {
+        guard let logoURL else {
+            return "<p style=\"margin:0 0 20px;font-weight:600;font-size:18px\">\(HTML.escaped(businessName))</p>"
+        }
+        return
+            "<p style=\"margin:0 0 20px\"><img src=\"\(HTML.escaped(logoURL))\" alt=\"\(HTML.escaped(businessName))\" "
+            + "height=\"40\" style=\"display:block;height:40px;width:auto;font-weight:600;font-size:18px\"></p>"
     }
 
     private static func button(_ link: String, _ label: String) -> String {

@@ -123,7 +123,8 @@ extension Store {
         let footer = [business.name, business.address ?? "", business.legal ?? ""].filter { !$0.isEmpty }
         let html = EmailHTML.render(
             text: words, link: url, buttonLabel: chrome.button, businessName: business.name, footer: footer,
-            unsubscribe: (unsubscribeURL, chrome.unsubscribe), language: language)
+            unsubscribe: (unsubscribeURL, chrome.unsubscribe), language: language,
+            logoURL: business.logoHash.map { links.baseURL + "/logo?v=" + $0 })
         // The text part ends as the HTML part does: who writes, and how to stop these emails.
         let text =
             words + "\n\n-- \n"

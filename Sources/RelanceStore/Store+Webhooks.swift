@@ -349,14 +349,22 @@ extension Store {
                         WHERE id = ?
                         """, arguments: ["gave up after \(attempts) attempts: \(reason)", deliveryID])
             } else {
+                let retryAt = now.addingTimeInterval(Store.webhookBackoff(afterAttempt: attempts))
                 try db.execute(
                     sql: """
                         UPDATE webhook_delivery SET status = 'pending', next_attempt_at = ?, last_error = ?
                         WHERE id = ? AND status = 'delivering'
                         """,
-                    arguments: [
-                        now.addingTimeInterval(Store.webhookBackoff(afterAttempt: attempts)), reason, deliveryID,
-                    ])
+                    arguments: [retryAt, reason, deliveryID])
+                // An endpoint that just failed would most likely fail its other deliveries too: they wait
+                // with this one (without counting an attempt), so a dead receiver is not called once per
+                // event, and deliveries to the other endpoints are not held up behind its timeouts.
+                try db.execute(
+                    sql: """
+                        UPDATE webhook_delivery SET next_attempt_at = ?
+                        WHERE endpoint_id = (SELECT endpoint_id FROM webhook_delivery WHERE id = ?)
+                            AND status = 'pending' AND next_attempt_at < ? AND id != ?
+                        """, arguments: [retryAt, deliveryID, retryAt, deliveryID])
             }
         }
     }

@@ -93,6 +93,12 @@ final class EmailFormatTests: XCTestCase {
         XCTAssertTrue(html.contains("<title>Martin &amp; Fils</title>"))
         XCTAssertTrue(html.contains("href=\"https://pay.example.com/u/1.2.x\""))
         XCTAssertFalse(html.contains("<Marie>"))
+        XCTAssertTrue(html.contains(">Martin &amp; Fils</p>"), "without a logo, the name heads the email")
+        let withLogo = EmailHTML.render(
+            text: "Bonjour", link: "https://pay.example.com/p/abc", buttonLabel: "Payer", businessName: "Martin & Fils",
+            footer: [], unsubscribe: nil, language: .fr, logoURL: "https://pay.example.com/logo?v=abc123")
+        XCTAssertTrue(
+            withLogo.contains(#"<img src="https://pay.example.com/logo?v=abc123" alt="Martin &amp; Fils""#), withLogo)
     }
 
     func testUnsubscribeTokensNameOneCustomerAndCannotBeForgedOrMoved() throws {

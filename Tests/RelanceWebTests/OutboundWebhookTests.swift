@@ -148,20 +148,35 @@ final class OutboundWebhookTests: XCTestCase {
             }
             XCTAssertEqual(events, ["payment.created", "payment.created", "invoice.paid"])
 
+            // The first POST gets a 500: it waits a minute, and the endpoint's other two wait with it.
             let dispatcher = Self.dispatcher(harness)
             let made = try await dispatcher.drain()
-            XCTAssertEqual(made, 3)
-            XCTAssertEqual(receiver.received.count, 3)
+            XCTAssertEqual(made, 1)
+            XCTAssertEqual(receiver.received.count, 1)
+            let states = try await harness.store.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT status, last_error FROM webhook_delivery ORDER BY id")
+                    .map { "\($0["status"] as String) \($0["last_error"] as String? ?? "")" }
+            }
+            XCTAssertEqual(states, ["pending HTTP 500", "pending ", "pending "])
+            let early = try await dispatcher.drain()
+            XCTAssertEqual(early, 0, "not before its time")
+            harness.clock.now = harness.clock.now.addingTimeInterval(61)
+            let retried = try await dispatcher.drain()
+            XCTAssertEqual(retried, 3)
+            XCTAssertEqual(receiver.received.count, 4)
+            XCTAssertEqual(receiver.received[1].body, receiver.received[0].body, "the same event, byte for byte")
+
             let now = harness.clock.now
+            let delivered = Array(receiver.received.dropFirst())
             var checks: [(secret: String, payload: String, header: String, now: Date)] = []
-            for post in receiver.received {
+            for post in delivered {
                 XCTAssertEqual(post.headers[.contentType], "application/json")
                 let header = try XCTUnwrap(post.headers[HTTPField.Name("Relance-Signature")!])
                 XCTAssertTrue(header.hasPrefix("t=\(Int(now.timeIntervalSince1970)),v1="), header)
                 checks.append((secret, post.body, header, now))
             }
             // Tampered body, another secret, and an old signature must all be refused by the same code.
-            let first = receiver.received[0]
+            let first = delivered[0]
             let header = first.headers[HTTPField.Name("Relance-Signature")!] ?? ""
             checks.append((secret, first.body.replacingOccurrences(of: "50000", with: "5"), header, now))
             checks.append(("whsec_other", first.body, header, now))
@@ -170,7 +185,7 @@ final class OutboundWebhookTests: XCTestCase {
                 try Self.verify(checks).map { $0.prefix(7) }, ["ok", "ok", "ok", "refused", "refused", "refused"])
 
             let paid = try XCTUnwrap(
-                receiver.received.compactMap {
+                delivered.compactMap {
                     try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any]
                 }
                 .first { $0["type"] as? String == "invoice.paid" })
@@ -181,23 +196,8 @@ final class OutboundWebhookTests: XCTestCase {
             XCTAssertEqual(described["balance"] as? Int, 0)
             XCTAssertEqual((data["payment"] as? [String: Any])?["reference"] as? String, "VIR-30000")
             XCTAssertEqual(
-                receiver.received.first { $0.body.contains("invoice.paid") }?.headers[
-                    HTTPField.Name("Relance-Event-Id")!],
+                delivered.first { $0.body.contains("invoice.paid") }?.headers[HTTPField.Name("Relance-Event-Id")!],
                 paid["id"] as? String)
-
-            // The first POST got a 500: it waits a minute, then goes again and is delivered.
-            let states = try await harness.store.pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT status, last_error FROM webhook_delivery ORDER BY id")
-                    .map { "\($0["status"] as String) \($0["last_error"] as String? ?? "")" }
-            }
-            XCTAssertEqual(states, ["pending HTTP 500", "delivered ", "delivered "])
-            let early = try await dispatcher.drain()
-            XCTAssertEqual(early, 0, "not before its time")
-            harness.clock.now = now.addingTimeInterval(61)
-            let retried = try await dispatcher.drain()
-            XCTAssertEqual(retried, 1)
-            XCTAssertEqual(receiver.received.count, 4)
-            XCTAssertEqual(receiver.received[3].body, receiver.received[0].body, "the same event, byte for byte")
         }
         let endpoints = try await harness.store.webhookEndpoints()
         let endpoint = try XCTUnwrap(endpoints.first)
@@ -207,6 +207,8 @@ final class OutboundWebhookTests: XCTestCase {
             XCTAssertEqual(deliveries.map { $0["status"] as? String }, ["delivered", "delivered", "delivered"])
             let log = try XCTUnwrap(deliveries.last?["attempt_log"] as? [[String: Any]])
             XCTAssertEqual(log.map { $0["status_code"] as? Int }, [500, 200])
+            XCTAssertEqual(
+                (deliveries.first?["attempt_log"] as? [[String: Any]])?.count, 1, "waiting was not an attempt")
         }
     }
 
@@ -301,5 +303,42 @@ final class OutboundWebhookTests: XCTestCase {
         XCTAssertTrue(
             payloads[1].contains("21211 invalid number") && payloads[1].contains(#""invoice_ids":[\#(other.id)]"#),
             payloads[1])
+    }
+
+    func testADeadReceiverIsCalledOnceNotOncePerEventAndDoesNotHoldUpTheOthers() async throws {
+        let harness = self.harness!
+        let dead = WebhookReceiver()
+        dead.statuses = Array(repeating: 500, count: 10)
+        let alive = WebhookReceiver()
+        try await Application(router: dead.router).test(.live) { deadServer in
+            try await Application(router: alive.router).test(.live) { aliveServer in
+                for port in [try XCTUnwrap(deadServer.port), try XCTUnwrap(aliveServer.port)] {
+                    _ = try await harness.store.createWebhookEndpoint(
+                        url: "http://127.0.0.1:\(port)/hooks", events: ["invoice.voided"], description: nil,
+                        now: harness.clock.now)
+                }
+                for number in ["F-1", "F-2", "F-3"] {
+                    let (invoice, _) = try await harness.invoice(number: number)
+                    _ = try await harness.store.voidInvoice(id: invoice.id, now: harness.clock.now)
+                }
+                _ = try await Self.dispatcher(harness).drain()
+                XCTAssertEqual(dead.received.count, 1, "after one failure its other events wait with it")
+                XCTAssertEqual(alive.received.count, 3, "the other endpoint gets all three at once")
+                // A minute later the dead receiver is tried again, in order, still failing: one call.
+                harness.clock.now = harness.clock.now.addingTimeInterval(61)
+                _ = try await Self.dispatcher(harness).drain()
+                XCTAssertEqual(dead.received.count, 2)
+                XCTAssertEqual(dead.received[1].body, dead.received[0].body, "the oldest event first, again")
+                let attempts = try await harness.store.pool.read { db in
+                    try Int.fetchAll(
+                        db,
+                        sql: """
+                            SELECT d.attempts FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
+                            WHERE e.url LIKE ? ORDER BY d.id
+                            """, arguments: ["%:\(try XCTUnwrap(deadServer.port))/hooks"])
+                }
+                XCTAssertEqual(attempts, [2, 0, 0], "waiting is not counted as an attempt")
+            }
+        }
     }
 }

@@ -16,6 +16,15 @@ public struct QueuedReminder: Sendable, Equatable {
     public var segments: Int
     /// Email only.
     public var subject: String? = nil
+    /// "Send a reminder now": the email queued with this text when the stage goes by email too.
+    public var email: QueuedEmail? = nil
+}
+
+/// An email queued beside a text by "send a reminder now".
+public struct QueuedEmail: Sendable, Equatable {
+    public var messageID: Int64
+    public var recipient: String
+    public var subject: String
 }
 
 /// What one scheduler tick did.
@@ -584,16 +593,23 @@ extension Store {
 
     /// "Send the next reminder now": the stage that applies today, or else the next one, queued at once
     /// regardless of the sending window and the frequency cap, but never to a customer who opted out.
-    public func remindNow(invoiceID: Int64, now: Date, links: LinkSettings) async throws -> QueuedReminder {
-        try await pool.write { db in try Store.remindNow(db, invoiceID: invoiceID, now: now, links: links) }
+    public func remindNow(invoiceID: Int64, now: Date, links: LinkSettings, emailEnabled: Bool = false) async throws
+        -> QueuedReminder
+    {
+        try await pool.write { db in
+            try Store.remindNow(db, invoiceID: invoiceID, now: now, links: links, emailEnabled: emailEnabled)
+        }
     }
 
     /// What "send a reminder now" would send — text, encoding, segments — without sending or keeping anything.
-    public func previewReminder(invoiceID: Int64, now: Date, links: LinkSettings) async throws -> QueuedReminder {
+    public func previewReminder(invoiceID: Int64, now: Date, links: LinkSettings, emailEnabled: Bool = false)
+        async throws -> QueuedReminder
+    {
         try await pool.writeWithoutTransaction { db in
             var preview: QueuedReminder?
             try db.inTransaction {
-                preview = try Store.remindNow(db, invoiceID: invoiceID, now: now, links: links)
+                preview = try Store.remindNow(
+                    db, invoiceID: invoiceID, now: now, links: links, emailEnabled: emailEnabled)
                 return .rollback
             }
             guard let preview else { throw RemindRefusal.nothingLeft }
@@ -601,14 +617,19 @@ extension Store {
         }
     }
 
-    static func remindNow(_ db: Database, invoiceID: Int64, now: Date, links: LinkSettings) throws -> QueuedReminder {
+    /// The text of the stage due now (or the next one), and its email too when the stage goes by
+    /// email, email is set up and the customer has an address and has not unsubscribed: the slot is
+    /// used once sent, so an email left out here would never go.
+    static func remindNow(_ db: Database, invoiceID: Int64, now: Date, links: LinkSettings, emailEnabled: Bool)
+        throws -> QueuedReminder
+    {
         guard
             let row = try Row.fetchOne(
                 db,
                 sql: """
                     SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.customer_id,
                         i.reminders_rebased_on,
-                        c.name, c.phone, c.locale, c.time_zone, c.sms_opted_out_at,
+                        c.name, c.phone, c.locale, c.time_zone, c.sms_opted_out_at, c.email, c.email_opted_out_at,
                         (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid
                     FROM invoice i JOIN customer c ON c.id = i.customer_id WHERE i.id = ?
                     """, arguments: [invoiceID])
@@ -648,9 +669,19 @@ extension Store {
         let item = DueInvoice(
             id: invoiceID, number: row["number"], balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
         let language = Language(locale: row["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
-        let queued = try Store.queueMessage(
+        let context = try TickContext(db, links: links, now: now)
+        var queued = try Store.queueMessage(
             db, customerID: row["customer_id"], customerName: row["name"], phone: phone, items: [item],
-            language: language, context: try TickContext(db, links: links, now: now))
+            language: language, context: context)
+        if emailEnabled, planned.stage.channels.contains(.email), row["email_opted_out_at"] as String? == nil,
+            let address = (row["email"] as String?)?.trimmingCharacters(in: .whitespaces),
+            EmailAddress.isValid(address)
+        {
+            let email = try Store.queueEmail(
+                db, customerID: row["customer_id"], customerName: row["name"], address: address, items: [item],
+                language: language, context: context)
+            queued.email = QueuedEmail(messageID: email.messageID, recipient: address, subject: email.subject ?? "")
+        }
         let next = ReminderPlanner.nextAction(
             policy: policy, dueOn: baseOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
             rules: try Store.sendingRules(db))

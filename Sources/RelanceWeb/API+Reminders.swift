@@ -69,11 +69,15 @@ extension API {
         do {
             let queued = try await store.remindNow(
                 invoiceID: id, now: settings.clock.now(),
-                links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring))
+                links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring),
+                emailEnabled: settings.emailConfigured)
             return try json(
                 QueuedResource(
                     message_id: queued.messageID, stage: queued.stage, recipient: queued.recipient, body: queued.body,
-                    encoding: queued.encoding.rawValue, segments: queued.segments), status: .accepted)
+                    encoding: queued.encoding.rawValue, segments: queued.segments,
+                    email: queued.email.map {
+                        QueuedResource.Email(message_id: $0.messageID, recipient: $0.recipient, subject: $0.subject)
+                    }), status: .accepted)
         } catch let refusal as Store.RemindRefusal {
             let detail =
                 switch refusal {
@@ -88,12 +92,20 @@ extension API {
     }
 
     struct QueuedResource: Encodable, Sendable {
+        struct Email: Encodable, Sendable {
+            var message_id: Int64
+            var recipient: String
+            var subject: String
+        }
+
         var message_id: Int64
         var stage: String
         var recipient: String
         var body: String
         var encoding: String
         var segments: Int
+        /// The email sent with the text, when the stage goes by email too (left out otherwise).
+        var email: Email?
     }
 
     struct StageBody: Codable, Sendable {

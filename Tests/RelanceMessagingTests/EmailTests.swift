@@ -446,3 +446,33 @@ struct Socket {
 
     func close() { _ = Glibc.close(descriptor) }
 }
+
+extension EmailTests {
+    func testSendingTheFinalNoticeNowSendsItsEmailTooSinceTheSlotIsThenUsed() async throws {
+        let invoice = try await invoice("F-2026-0103", email: "elodie@client.example")
+        try await skipToFinal(invoice.id)
+        let queued = try await store.remindNow(
+            invoiceID: invoice.id, now: at("2026-04-17T07:00:00Z"), links: links, emailEnabled: true)
+        XCTAssertEqual(queued.stage, "final")
+        let email = try XCTUnwrap(queued.email)
+        XCTAssertEqual(email.recipient, "elodie@client.example")
+        XCTAssertEqual(email.subject, "Dernier rappel : facture F-2026-0103 impayée")
+        let recorded = try await status(email.messageID)
+        XCTAssertEqual(recorded.status, "queued")
+        // Without email set up, only the text goes.
+        let other = try await store.createInvoice(
+            NewInvoice(
+                number: "F-9",
+                customer: CustomerInput(
+                    name: "Paul", phone: PhoneNumber("+33698765432"), email: "paul@client.example", locale: "fr"),
+                amount: Money(minorUnits: 1_000, currency: Currency(code: "EUR")!),
+                issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-18")!),
+            now: at("2026-03-01T10:00:00Z"))
+        try await skipToFinal(other.id)
+        let textOnly = try await store.remindNow(invoiceID: other.id, now: at("2026-04-17T07:00:00Z"), links: links)
+        XCTAssertNil(textOnly.email)
+        // Nothing is sent twice by the next tick: the slot is used on both channels.
+        let summary = try await store.runScheduler(now: at("2026-04-17T07:05:00Z"), links: links)
+        XCTAssertEqual(summary.queued.count, 0)
+    }
+}

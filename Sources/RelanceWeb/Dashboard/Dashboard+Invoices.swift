@@ -199,12 +199,14 @@ extension Dashboard {
         }
         if invoice.status == .open {
             do {
-                let preview = try await store.previewReminder(invoiceID: id, now: now, links: linkSettings)
+                let preview = try await store.previewReminder(
+                    invoiceID: id, now: now, links: linkSettings, emailEnabled: settings.emailConfigured)
                 values["preview"] =
                     [
                         "stage": preview.stage, "body": preview.body,
                         "encoding": preview.encoding == .gsm7 ? "GSM-7" : "UCS-2",
                         "segments": preview.segments, "characters": preview.body.count, "recipient": preview.recipient,
+                        "email": preview.email.map { "\($0.recipient): \($0.subject)" } ?? "",
                     ] as [String: Any]
             } catch let refusal as Store.RemindRefusal {
                 values["preview_refused"] = Dashboard.describe(refusal)
@@ -319,11 +321,13 @@ extension Dashboard {
         let id = try invoiceID(context)
         let now = settings.clock.now()
         do {
-            let queued = try await store.remindNow(invoiceID: id, now: now, links: linkSettings)
+            let queued = try await store.remindNow(
+                invoiceID: id, now: now, links: linkSettings, emailEnabled: settings.emailConfigured)
             try await store.audit(
                 userID: session.session.user.id, "reminder.sent_now", invoiceID: id, detail: queued.stage, now: now)
+            let also = queued.email.map { " and by email to \($0.recipient)" } ?? ""
             return redirect(
-                "/dashboard/invoices/\(id)", notice: "Reminder '\(queued.stage)' queued to \(queued.recipient).")
+                "/dashboard/invoices/\(id)", notice: "Reminder '\(queued.stage)' queued to \(queued.recipient)\(also).")
         } catch let refusal as Store.RemindRefusal {
             return redirect(
                 "/dashboard/invoices/\(id)", notice: "No reminder sent: " + Dashboard.describe(refusal) + ".")

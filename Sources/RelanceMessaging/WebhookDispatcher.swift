@@ -12,11 +12,15 @@ import ServiceLifecycle
 ///
 /// `v1` is the hex HMAC-SHA256, keyed with the endpoint's secret (`whsec_…`, as given), of the
 /// timestamp, a dot and the exact body. It is the same scheme as Stripe's `Stripe-Signature`, so
-/// the code that checks those checks these. Each attempt is signed anew with its own time.
+/// the code that checks those checks these. Each attempt is signed anew with its own time. For a day
+/// after a secret is rotated there are two `v1`, one per secret; a receiver accepts either.
 public enum WebhookSignature {
-    public static func header(secret: String, timestamp: Int, body: String) -> String {
-        let tag = Crypto.hmacSHA256(key: Array(secret.utf8), message: Array("\(timestamp).\(body)".utf8))
-        return "t=\(timestamp),v1=" + Crypto.hex(tag)
+    public static func header(secrets: [String], timestamp: Int, body: String) -> String {
+        let message = Array("\(timestamp).\(body)".utf8)
+        return
+            (["t=\(timestamp)"]
+            + secrets.map { "v1=" + Crypto.hex(Crypto.hmacSHA256(key: Array($0.utf8), message: message)) })
+            .joined(separator: ",")
     }
 }
 
@@ -61,7 +65,8 @@ public struct WebhookDispatcher: Sendable {
         request.headers.add(
             name: "Relance-Signature",
             value: WebhookSignature.header(
-                secret: delivery.secret, timestamp: Int(now.timeIntervalSince1970), body: delivery.payload))
+                secrets: [delivery.secret] + (delivery.previousSecret.map { [$0] } ?? []),
+                timestamp: Int(now.timeIntervalSince1970), body: delivery.payload))
         request.body = .bytes(ByteBuffer(string: delivery.payload))
         let started = ContinuousClock.now
         var statusCode: Int?

@@ -78,6 +78,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var eventID: Int64
     public var url: String
     public var secret: String
+    /// The secret before a rotation, while it still signs (a day).
+    public var previousSecret: String?
     public var payload: String
     public var attempts: Int
 }
@@ -101,6 +103,9 @@ extension Store {
                     events TEXT NOT NULL CHECK (length(events) BETWEEN 1 AND 500),
                     description TEXT CHECK (description IS NULL OR length(description) <= 200),
                     secret TEXT NOT NULL,
+                    -- After a rotation the old secret signs too, for a day, so receivers can switch over.
+                    previous_secret TEXT,
+                    previous_secret_until TEXT,
                     created_at TEXT NOT NULL,
                     disabled_at TEXT
                 );
@@ -175,6 +180,21 @@ extension Store {
                 db, sql: "SELECT * FROM webhook_endpoint WHERE id = ? AND disabled_at IS NULL", arguments: [id])
         else { throw StoreError.notFound("webhook endpoint \(id)") }
         return WebhookEndpoint(row: row)
+    }
+
+    /// A new signing secret; the old one goes on signing beside it for a day (`v1=` twice), so a
+    /// receiver can switch without missing an event.
+    public func rotateWebhookSecret(id: Int64, now: Date) async throws -> WebhookEndpoint {
+        let secret = "whsec_" + Base64URL.encode(Crypto.randomBytes(24))
+        return try await pool.write { db in
+            _ = try Store.webhookEndpoint(db, id: id)
+            try db.execute(
+                sql: """
+                    UPDATE webhook_endpoint SET previous_secret = secret, previous_secret_until = ?, secret = ?
+                    WHERE id = ?
+                    """, arguments: [now.addingTimeInterval(86_400), secret, id])
+            return try Store.webhookEndpoint(db, id: id)
+        }
     }
 
     /// Stops an endpoint: nothing more is sent to it, and what was waiting is marked failed.
@@ -307,19 +327,21 @@ extension Store {
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT d.id, d.event_id, d.attempts, e.url, e.secret, ev.payload FROM webhook_delivery d
+                        SELECT d.id, d.event_id, d.attempts, e.url, e.secret, ev.payload,
+                            CASE WHEN e.previous_secret_until > ? THEN e.previous_secret END AS previous_secret
+                        FROM webhook_delivery d
                         JOIN webhook_endpoint e ON e.id = d.endpoint_id JOIN webhook_event ev ON ev.id = d.event_id
                         WHERE d.status = 'pending' AND d.next_attempt_at <= ?
                         ORDER BY d.next_attempt_at, d.id LIMIT 1
-                        """, arguments: [now])
+                        """, arguments: [now, now])
             else { return nil }
             let id: Int64 = row["id"]
             try db.execute(
                 sql: "UPDATE webhook_delivery SET status = 'delivering', attempts = attempts + 1 WHERE id = ?",
                 arguments: [id])
             return ClaimedDelivery(
-                id: id, eventID: row["event_id"], url: row["url"], secret: row["secret"], payload: row["payload"],
-                attempts: (row["attempts"] as Int) + 1)
+                id: id, eventID: row["event_id"], url: row["url"], secret: row["secret"],
+                previousSecret: row["previous_secret"], payload: row["payload"], attempts: (row["attempts"] as Int) + 1)
         }
     }
 

@@ -11,6 +11,7 @@ extension API {
         api.get("webhook-endpoints", use: listWebhookEndpoints)
         api.get("webhook-endpoints/:id", use: getWebhookEndpoint)
         api.delete("webhook-endpoints/:id", use: deleteWebhookEndpoint)
+        api.post("webhook-endpoints/:id/rotate-secret", use: rotateWebhookSecret)
         api.get("webhook-endpoints/:id/deliveries", use: listDeliveries)
         api.post("webhook-deliveries/:id/replay", use: replayDelivery)
     }
@@ -174,6 +175,14 @@ extension API {
     @Sendable func getWebhookEndpoint(_ request: Request, context: AppRequestContext) async throws -> Response {
         let endpoint = try await store.webhookEndpoint(id: try pathID(context, "webhook endpoint"))
         return try json(WebhookEndpointResource(endpoint, showSecret: false), status: .ok)
+    }
+
+    /// `POST /api/v1/webhook-endpoints/{id}/rotate-secret` — a new secret, shown once; the old one
+    /// signs beside it for a day.
+    @Sendable func rotateWebhookSecret(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let endpoint = try await store.rotateWebhookSecret(
+            id: try pathID(context, "webhook endpoint"), now: settings.clock.now())
+        return try json(WebhookEndpointResource(endpoint, showSecret: true), status: .ok)
     }
 
     /// `DELETE /api/v1/webhook-endpoints/{id}` — stops it; what was waiting for it is marked failed.

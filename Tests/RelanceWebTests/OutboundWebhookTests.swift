@@ -341,4 +341,47 @@ final class OutboundWebhookTests: XCTestCase {
             }
         }
     }
+
+    func testARotatedSecretSignsBesideTheNewOneForADayThenStops() async throws {
+        let harness = self.harness!
+        let key = try await harness.apiKey()
+        let receiver = WebhookReceiver()
+        try await Application(router: receiver.router).test(.live) { live in
+            let port = try XCTUnwrap(live.port)
+            let (old, new) = try await harness.app.test(.router) { client -> (String, String) in
+                let created = try await client.api(
+                    key, .post, "/api/v1/webhook-endpoints",
+                    #"{"url":"http://127.0.0.1:\#(port)/hooks","events":["invoice.voided"]}"#)
+                let id = try XCTUnwrap(try created.json()["id"] as? Int)
+                let old = try XCTUnwrap(try created.json()["secret"] as? String)
+                let rotated = try await client.api(key, .post, "/api/v1/webhook-endpoints/\(id)/rotate-secret", "{}")
+                XCTAssertEqual(rotated.status, .ok, rotated.text)
+                let new = try XCTUnwrap(try rotated.json()["secret"] as? String)
+                XCTAssertNotEqual(new, old)
+                let missing = try await client.api(key, .post, "/api/v1/webhook-endpoints/999/rotate-secret", "{}")
+                XCTAssertEqual(missing.status, .notFound)
+                return (old, new)
+            }
+            let (first, _) = try await harness.invoice(number: "F-1")
+            _ = try await harness.store.voidInvoice(id: first.id, now: harness.clock.now)
+            _ = try await Self.dispatcher(harness).drain()
+            // A day later the old secret no longer signs.
+            harness.clock.now = harness.clock.now.addingTimeInterval(86_401)
+            let (second, _) = try await harness.invoice(number: "F-2")
+            _ = try await harness.store.voidInvoice(id: second.id, now: harness.clock.now)
+            _ = try await Self.dispatcher(harness).drain()
+            XCTAssertEqual(receiver.received.count, 2)
+            let headers = receiver.received.map { $0.headers[HTTPField.Name("Relance-Signature")!] ?? "" }
+            XCTAssertEqual(headers[0].components(separatedBy: ",v1=").count, 3, headers[0])
+            XCTAssertEqual(headers[1].components(separatedBy: ",v1=").count, 2, headers[1])
+            let start = harness.clock.now.addingTimeInterval(-86_401)
+            let verdicts = try Self.verify([
+                (new, receiver.received[0].body, headers[0], start),
+                (old, receiver.received[0].body, headers[0], start),
+                (new, receiver.received[1].body, headers[1], harness.clock.now),
+                (old, receiver.received[1].body, headers[1], harness.clock.now),
+            ])
+            XCTAssertEqual(verdicts.map { $0.prefix(7) }, ["ok", "ok", "ok", "refused"])
+        }
+    }
 }

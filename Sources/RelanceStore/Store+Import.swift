@@ -240,7 +240,10 @@ extension Store {
             WHERE id = ?
             """
         // A new database (the first import) has no invoice to find: skip the lookups.
-        let empty = try Int64.fetchOne(db, sql: "SELECT id FROM invoice LIMIT 1") == nil
+        // (Only when the batch names each number once: a repeat must update the row inserted before it.)
+        let empty =
+            try Int64.fetchOne(db, sql: "SELECT id FROM invoice LIMIT 1") == nil
+            && Set(rows.map(\.invoice.number)).count == rows.count
         func write(_ invoice: NewInvoice) throws {
             var existing: (id: Int64, customerID: Int64, same: Bool)?
             if !empty {

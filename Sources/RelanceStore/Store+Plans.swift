@@ -21,6 +21,13 @@ public struct PlanView: Sendable, Equatable {
 
     /// What is left of the next instalment, in minor units (nil when everything is paid).
     public var nextRemaining: Int64? { nextIndex.map { instalments[$0].amount - paid[$0] } }
+
+    /// What the customer is asked to pay now: the rest of the next instalment, never more than the
+    /// balance (the QR code, the card payment and the page all use this).
+    public func payable(balance: Money) -> Money {
+        guard let remaining = nextRemaining else { return balance }
+        return Money(minorUnits: min(remaining, balance.minorUnits), currency: balance.currency)
+    }
 }
 
 /// One line of an invoice's history: what happened, when.

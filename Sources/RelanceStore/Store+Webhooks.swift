@@ -72,6 +72,11 @@ public struct WebhookDelivery: Sendable, Equatable {
     }
 }
 
+/// A delivery being posted right now cannot be replayed until its answer is recorded.
+public enum WebhookReplayError: Error, Equatable, Sendable {
+    case inFlight
+}
+
 /// A delivery claimed for sending: the exact bytes to sign and post.
 public struct ClaimedDelivery: Sendable, Equatable {
     public var id: Int64
@@ -233,11 +238,15 @@ extension Store {
                 withJSONObject: envelope, options: [.sortedKeys, .withoutEscapingSlashes]),
             as: UTF8.self)
         try db.execute(sql: "UPDATE webhook_event SET payload = ? WHERE id = ?", arguments: [payload, eventID])
+        // A new event for an endpoint that is being retried waits with its other deliveries.
         for endpoint in endpoints {
             try db.execute(
                 sql: """
-                    INSERT INTO webhook_delivery (event_id, endpoint_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?)
-                    """, arguments: [eventID, endpoint["id"] as Int64, now, now])
+                    INSERT INTO webhook_delivery (event_id, endpoint_id, next_attempt_at, created_at)
+                    VALUES (?1, ?2, MAX(?3, COALESCE((
+                        SELECT MAX(next_attempt_at) FROM webhook_delivery WHERE endpoint_id = ?2 AND status = 'pending'
+                    ), ?3)), ?3)
+                    """, arguments: [eventID, endpoint["id"] as Int64, now])
         }
     }
 
@@ -331,7 +340,7 @@ extension Store {
                             CASE WHEN e.previous_secret_until > ? THEN e.previous_secret END AS previous_secret
                         FROM webhook_delivery d
                         JOIN webhook_endpoint e ON e.id = d.endpoint_id JOIN webhook_event ev ON ev.id = d.event_id
-                        WHERE d.status = 'pending' AND d.next_attempt_at <= ?
+                        WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND e.disabled_at IS NULL
                         ORDER BY d.next_attempt_at, d.id LIMIT 1
                         """, arguments: [now, now])
             else { return nil }
@@ -407,18 +416,18 @@ extension Store {
     public func replayDelivery(id: Int64, now: Date) async throws -> WebhookDelivery {
         try await pool.write { db in
             guard
-                let endpoint = try Int64.fetchOne(
+                let status = try String.fetchOne(
                     db,
                     sql: """
-                        SELECT e.id FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
+                        SELECT d.status FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
                         WHERE d.id = ? AND e.disabled_at IS NULL
                         """, arguments: [id])
             else { throw StoreError.notFound("webhook delivery \(id)") }
-            _ = endpoint
+            guard status != "delivering" else { throw WebhookReplayError.inFlight }
             try db.execute(
                 sql: """
                     UPDATE webhook_delivery SET status = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL
-                    WHERE id = ? AND status != 'delivering'
+                    WHERE id = ?
                     """, arguments: [now, id])
             return try Store.delivery(db, id: id)
         }
@@ -457,13 +466,6 @@ extension Store {
                     ORDER BY id DESC LIMIT ?
                     """, arguments: [endpointID, status, status, before, before, limit])
             return try ids.map { try Store.delivery(db, id: $0) }
-        }
-    }
-
-    /// The payload an event was sent with, exactly.
-    public func webhookPayload(eventID: Int64) async throws -> String? {
-        try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT payload FROM webhook_event WHERE id = ?", arguments: [eventID])
         }
     }
 }

@@ -197,18 +197,14 @@ extension API {
         let query = FormFields(request.uri.query ?? "")
         let status = query["status"]
         if let status, !["pending", "delivering", "delivered", "failed"].contains(status) {
-            throw Problem.field("status", "must be pending, delivering, delivered or failed")
+            throw Problem.field("status", "must be pending, delivering, delivered or failed", status: 400)
         }
-        var limit = 50
-        if let raw = query["limit"] {
-            guard let value = Int(raw), (1...200).contains(value) else {
-                throw Problem.field("limit", "must be a whole number from 1 to 200")
-            }
-            limit = value
-        }
+        let limit = try API.pageLimit(request)
         var before: Int64?
         if let raw = query["before"] {
-            guard let value = Int64(raw), value > 0 else { throw Problem.field("before", "must be a delivery id") }
+            guard let value = Int64(raw), value > 0 else {
+                throw Problem.field("before", "must be a delivery id", status: 400)
+            }
             before = value
         }
         let page = try await store.deliveries(endpointID: id, status: status, before: before, limit: limit + 1)
@@ -233,9 +229,15 @@ extension API {
 
     /// `POST /api/v1/webhook-deliveries/{id}/replay` — sends it again now, with the same event id.
     @Sendable func replayDelivery(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let delivery = try await store.replayDelivery(
-            id: try pathID(context, "webhook delivery"), now: settings.clock.now())
-        return try json(DeliveryResource(delivery), status: .accepted)
+        do {
+            let delivery = try await store.replayDelivery(
+                id: try pathID(context, "webhook delivery"), now: settings.clock.now())
+            return try json(DeliveryResource(delivery), status: .accepted)
+        } catch WebhookReplayError.inFlight {
+            throw Problem(
+                status: 409, title: "Conflict",
+                detail: "the delivery is being sent right now; replay it once it is done")
+        }
     }
 
     func pathID(_ context: AppRequestContext, _ what: String) throws -> Int64 {

@@ -15,10 +15,8 @@ extension CustomerPages {
         let invoice = target.invoice(number: fields["invoice"])
         // On a payment plan the card pays the next instalment (what is left of it), not the whole balance.
         var amount = invoice.balance
-        if let plan = try store.planNow(invoiceID: invoice.invoiceID), plan.status == "active",
-            let remaining = plan.nextRemaining
-        {
-            amount = Money(minorUnits: min(remaining, invoice.balance.minorUnits), currency: invoice.balance.currency)
+        if let plan = try store.planNow(invoiceID: invoice.invoiceID), plan.status == "active" {
+            amount = plan.payable(balance: invoice.balance)
         }
         let order = StripeCheckout.Order(
             invoiceID: invoice.invoiceID, invoiceNumber: invoice.number, amount: amount,

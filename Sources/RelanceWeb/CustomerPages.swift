@@ -367,7 +367,7 @@ struct CustomerPages: Sendable {
         {
             plan = found
         }
-        let payable = plan?.nextRemaining.map { Money(minorUnits: $0, currency: balance.currency) } ?? balance
+        let payable = plan?.payable(balance: balance) ?? balance
         // An ISO 11649 reference banks pass on untouched, so the transfer can be matched by machine.
         let reference = CreditorReference.make(data.number) ?? CreditorReference.make(String(data.invoiceID))
         values[.creditor_reference] = reference.map(CreditorReference.grouped)

@@ -121,7 +121,7 @@ struct Remind: AsyncParsableCommand {
         let logger = makeLogger()
         if dryRun {
             let summary = try await store.runScheduler(
-                now: now, links: links, dryRun: true, emailEnabled: environment("RELANCE_SMTP_URL") != nil)
+                now: now, links: links, dryRun: true, emailEnabled: !(environment("RELANCE_SMTP_URL") ?? "").isEmpty)
             printSummary(summary) { _ in "would send" }
             return
         }

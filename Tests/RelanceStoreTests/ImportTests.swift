@@ -179,5 +179,14 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(numbers, ["A", "C"])
         let customers = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM customer") }
         XCTAssertEqual(customers, 2, "the refused row left no customer behind")
+
+        // On a new database, a number given twice in one batch updates the row written before it.
+        let fresh = try Store(path: directory.appendingPathComponent("fresh.sqlite").path)
+        var second = row(3, "D", ref: nil)
+        second.invoice.amount = Money(minorUnits: 2_000, currency: eur)
+        let again = try await fresh.importInvoices([row(2, "D", ref: nil), second], now: Date())
+        XCTAssertEqual([again.created, again.updated, again.refused.count], [1, 1, 0])
+        let amount = try await fresh.pool.read { db in try Int.fetchOne(db, sql: "SELECT amount FROM invoice") }
+        XCTAssertEqual(amount, 2_000)
     }
 }

@@ -665,6 +665,11 @@ extension DashboardTests {
             let replay = try await Self.post(
                 client, "/dashboard/webhook-deliveries/\(delivery.id)/replay", "csrf=\(csrf)", cookie: cookie)
             XCTAssertEqual(replay.status, .seeOther)
+            // The voided invoice has no reminders to pause: the page says so.
+            let pause = try await Self.post(
+                client, "/dashboard/invoices/\(invoice.id)/pause", "csrf=\(csrf)", cookie: cookie)
+            XCTAssertEqual(pause.status, .seeOther)
+            XCTAssertTrue(pause.headers[.location]?.contains("Nothing%20to%20pause") == true, "\(pause.headers)")
             let missing = try await Self.post(
                 client, "/dashboard/webhook-deliveries/999/replay", "csrf=\(csrf)", cookie: cookie)
             XCTAssertEqual(missing.status, .notFound)

@@ -324,6 +324,12 @@ final class OutboundWebhookTests: XCTestCase {
                 _ = try await Self.dispatcher(harness).drain()
                 XCTAssertEqual(dead.received.count, 1, "after one failure its other events wait with it")
                 XCTAssertEqual(alive.received.count, 3, "the other endpoint gets all three at once")
+                // A new event meanwhile waits with the dead endpoint's others; the live one gets it at once.
+                let (fourth, _) = try await harness.invoice(number: "F-4")
+                _ = try await harness.store.voidInvoice(id: fourth.id, now: harness.clock.now)
+                _ = try await Self.dispatcher(harness).drain()
+                XCTAssertEqual(dead.received.count, 1)
+                XCTAssertEqual(alive.received.count, 4)
                 // A minute later the dead receiver is tried again, in order, still failing: one call.
                 harness.clock.now = harness.clock.now.addingTimeInterval(61)
                 _ = try await Self.dispatcher(harness).drain()
@@ -337,7 +343,7 @@ final class OutboundWebhookTests: XCTestCase {
                             WHERE e.url LIKE ? ORDER BY d.id
                             """, arguments: ["%:\(try XCTUnwrap(deadServer.port))/hooks"])
                 }
-                XCTAssertEqual(attempts, [2, 0, 0], "waiting is not counted as an attempt")
+                XCTAssertEqual(attempts, [2, 0, 0, 0], "waiting is not counted as an attempt")
             }
         }
     }
@@ -383,5 +389,27 @@ final class OutboundWebhookTests: XCTestCase {
             ])
             XCTAssertEqual(verdicts.map { $0.prefix(7) }, ["ok", "ok", "ok", "refused"])
         }
+    }
+
+    func testARemovedEndpointGetsNothingMoreAndADeliveryInFlightCannotBeReplayed() async throws {
+        let harness = self.harness!
+        let endpoint = try await harness.store.createWebhookEndpoint(
+            url: "https://erp.example.com/hooks", events: ["invoice.voided"], description: nil, now: harness.clock.now)
+        let (invoice, _) = try await harness.invoice()
+        _ = try await harness.store.voidInvoice(id: invoice.id, now: harness.clock.now)
+        let claimed = try await harness.store.claimNextDelivery(now: harness.clock.now)
+        let delivery = try XCTUnwrap(claimed)
+        // While it is being posted: a replay is refused for what it is.
+        let key = try await harness.apiKey()
+        try await harness.app.test(.router) { client in
+            let replay = try await client.api(key, .post, "/api/v1/webhook-deliveries/\(delivery.id)/replay", "{}")
+            XCTAssertEqual(replay.status, .conflict, replay.text)
+        }
+        // The endpoint is removed while the POST is in flight, and the POST fails: it is not tried again.
+        try await harness.store.deleteWebhookEndpoint(id: endpoint.id, now: harness.clock.now)
+        try await harness.store.recordDeliveryAttempt(
+            deliveryID: delivery.id, attempts: 1, statusCode: 500, error: nil, milliseconds: 5, now: harness.clock.now)
+        let later = try await harness.store.claimNextDelivery(now: harness.clock.now.addingTimeInterval(86_400))
+        XCTAssertNil(later)
     }
 }

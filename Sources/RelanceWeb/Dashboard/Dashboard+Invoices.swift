@@ -294,7 +294,7 @@ extension Dashboard {
         do {
             _ = try await store.pauseReminders(
                 invoiceID: id, reason: reason.isEmpty ? "paused by \(session.session.user.email)" : reason, now: now)
-        } catch StoreError.invoicePaid {
+        } catch StoreError.invoiceClosed {
             return redirect("/dashboard/invoices/\(id)", notice: "Nothing to pause: the invoice is paid or void.")
         }
         try await store.audit(

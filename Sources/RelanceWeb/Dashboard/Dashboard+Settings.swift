@@ -332,6 +332,8 @@ extension Dashboard {
             _ = try await store.replayDelivery(id: id, now: now)
         } catch StoreError.notFound {
             throw HTTPError(.notFound)
+        } catch WebhookReplayError.inFlight {
+            return redirect("/dashboard/settings", notice: "Delivery \(id) is being sent right now.")
         }
         try await store.audit(
             userID: session.session.user.id, "webhook.replayed", invoiceID: nil, detail: "delivery \(id)", now: now)

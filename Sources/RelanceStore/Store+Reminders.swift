@@ -589,6 +589,9 @@ extension Store {
         case nothingLeft
         /// On a payment plan: its instalments are reminded on their own.
         case onPlan
+        /// The stage goes by email only, and the customer cannot get it (no usable address,
+        /// unsubscribed, or email is not set up).
+        case noEmail
     }
 
     /// "Send the next reminder now": the stage that applies today, or else the next one, queued at once
@@ -637,8 +640,6 @@ extension Store {
         guard row["paid_at"] as String? == nil, row["voided_at"] as String? == nil else {
             throw RemindRefusal.settled
         }
-        guard let phone = row["phone"] as String? else { throw RemindRefusal.noPhone }
-        guard row["sms_opted_out_at"] as String? == nil else { throw RemindRefusal.optedOut }
         if try Int.fetchOne(
             db, sql: "SELECT 1 FROM plan WHERE invoice_id = ? AND status = 'active'", arguments: [invoiceID]) != nil
         {
@@ -669,23 +670,46 @@ extension Store {
         let item = DueInvoice(
             id: invoiceID, number: row["number"], balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
         let language = Language(locale: row["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+        // The stage's own channels, each when the customer can get it.
+        let channels = planned.stage.channels
+        let phone = row["phone"] as String?
+        let address = (row["email"] as String?)?.trimmingCharacters(in: .whitespaces)
+        let byEmail =
+            emailEnabled && channels.contains(.email) && row["email_opted_out_at"] as String? == nil
+            && address.map(EmailAddress.isValid) == true
+        let bySMS = channels.contains(.sms) && phone != nil && row["sms_opted_out_at"] as String? == nil
+        guard bySMS || byEmail else {
+            if !channels.contains(.sms) { throw RemindRefusal.noEmail }
+            throw phone == nil ? RemindRefusal.noPhone : RemindRefusal.optedOut
+        }
         let context = try TickContext(db, links: links, now: now)
+        var email: QueuedReminder?
+        if byEmail, let address {
+            email = try Store.queueEmail(
+                db, customerID: row["customer_id"], customerName: row["name"], address: address, items: [item],
+                language: language, context: context)
+        }
+        guard bySMS, let phone else {
+            // By email alone: what was queued is the email.
+            guard let email else { throw RemindRefusal.noEmail }
+            try finish()
+            return email
+        }
         var queued = try Store.queueMessage(
             db, customerID: row["customer_id"], customerName: row["name"], phone: phone, items: [item],
             language: language, context: context)
-        if emailEnabled, planned.stage.channels.contains(.email), row["email_opted_out_at"] as String? == nil,
-            let address = (row["email"] as String?)?.trimmingCharacters(in: .whitespaces),
-            EmailAddress.isValid(address)
-        {
-            let email = try Store.queueEmail(
-                db, customerID: row["customer_id"], customerName: row["name"], address: address, items: [item],
-                language: language, context: context)
-            queued.email = QueuedEmail(messageID: email.messageID, recipient: address, subject: email.subject ?? "")
+        queued.email = email.map {
+            QueuedEmail(messageID: $0.messageID, recipient: $0.recipient, subject: $0.subject ?? "")
         }
-        let next = ReminderPlanner.nextAction(
-            policy: policy, dueOn: baseOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
-            rules: try Store.sendingRules(db))
-        try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [next, invoiceID])
+        try finish()
         return queued
+
+        /// The invoice's next look, past the slot just used.
+        func finish() throws {
+            let next = ReminderPlanner.nextAction(
+                policy: policy, dueOn: baseOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
+                rules: try Store.sendingRules(db))
+            try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [next, invoiceID])
+        }
     }
 }

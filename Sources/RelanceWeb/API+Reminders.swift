@@ -71,10 +71,12 @@ extension API {
                 invoiceID: id, now: settings.clock.now(),
                 links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring),
                 emailEnabled: settings.emailConfigured)
+            let sms = queued.channel == .sms
             return try json(
                 QueuedResource(
-                    message_id: queued.messageID, stage: queued.stage, recipient: queued.recipient, body: queued.body,
-                    encoding: queued.encoding.rawValue, segments: queued.segments,
+                    message_id: queued.messageID, stage: queued.stage, channel: queued.channel.rawValue,
+                    recipient: queued.recipient, body: queued.body, encoding: sms ? queued.encoding.rawValue : nil,
+                    segments: sms ? queued.segments : nil, subject: queued.subject,
                     email: queued.email.map {
                         QueuedResource.Email(message_id: $0.messageID, recipient: $0.recipient, subject: $0.subject)
                     }), status: .accepted)
@@ -86,6 +88,8 @@ extension API {
                 case .optedOut: "the customer opted out of SMS"
                 case .nothingLeft: "every reminder stage has been sent"
                 case .onPlan: "the invoice is on a payment plan: its instalments are reminded on their own"
+                case .noEmail:
+                    "the stage goes by email only and the customer cannot get it (no address, unsubscribed, or email not set up)"
                 }
             throw Problem(status: 409, title: "Conflict", detail: detail)
         }
@@ -100,10 +104,15 @@ extension API {
 
         var message_id: Int64
         var stage: String
+        /// `sms`, or `email` when the stage goes by email only.
+        var channel: String
         var recipient: String
         var body: String
-        var encoding: String
-        var segments: Int
+        /// Texts only.
+        var encoding: String?
+        var segments: Int?
+        /// An email's subject, when the reminder is an email.
+        var subject: String?
         /// The email sent with the text, when the stage goes by email too (left out otherwise).
         var email: Email?
     }

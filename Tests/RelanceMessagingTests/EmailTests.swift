@@ -476,3 +476,57 @@ extension EmailTests {
         XCTAssertEqual(summary.queued.count, 0)
     }
 }
+
+extension EmailTests {
+    func testSendingNowFollowsTheStagesChannelsAndAnEmailOnlyCustomerGetsTheEmail() async throws {
+        // No phone at all: the final notice goes by email alone.
+        let invoice = try await invoice("F-2026-0104", email: "elodie@client.example")
+        try await store.pool.write { db in
+            try db.execute(sql: "UPDATE customer SET phone = NULL")
+        }
+        try await skipToFinal(invoice.id)
+        let queued = try await store.remindNow(
+            invoiceID: invoice.id, now: at("2026-04-17T07:00:00Z"), links: links, emailEnabled: true)
+        XCTAssertEqual(queued.channel, .email)
+        XCTAssertEqual(queued.recipient, "elodie@client.example")
+        XCTAssertEqual(queued.subject, "Dernier rappel : facture F-2026-0104 impayée")
+        XCTAssertNil(queued.email)
+        // Without email set up, the same request is refused for what it is.
+        let other = try await store.createInvoice(
+            NewInvoice(
+                number: "F-8", customer: CustomerInput(name: "Paul", email: "paul@client.example", locale: "fr"),
+                amount: Money(minorUnits: 1_000, currency: Currency(code: "EUR")!),
+                issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-18")!),
+            now: at("2026-03-01T10:00:00Z"))
+        try await skipToFinal(other.id)
+        do {
+            _ = try await store.remindNow(invoiceID: other.id, now: at("2026-04-17T07:00:00Z"), links: links)
+            XCTFail("nothing can reach this customer")
+        } catch Store.RemindRefusal.noPhone {
+        }
+        // A stage that goes by email only never sends a text, even to a customer with a phone.
+        let policy = try ReminderPolicy(stages: [
+            ReminderStage(key: "due", offsetDays: 0, channels: [.sms]),
+            ReminderStage(key: "final", offsetDays: 30, channels: [.email]),
+        ])
+        try await store.savePolicy(policy, now: at("2026-03-01T10:00:00Z"))
+        let third = try await store.createInvoice(
+            NewInvoice(
+                number: "F-7",
+                customer: CustomerInput(
+                    name: "Léa", phone: PhoneNumber("+33698765432"), email: "lea@client.example", locale: "fr"),
+                amount: Money(minorUnits: 1_000, currency: Currency(code: "EUR")!),
+                issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-18")!),
+            now: at("2026-03-01T10:00:00Z"))
+        try await skipToFinal(third.id)
+        do {
+            _ = try await store.remindNow(invoiceID: third.id, now: at("2026-04-17T07:00:00Z"), links: links)
+            XCTFail("an email-only stage without email set up sends nothing")
+        } catch Store.RemindRefusal.noEmail {
+        }
+        let byEmail = try await store.remindNow(
+            invoiceID: third.id, now: at("2026-04-17T07:00:00Z"), links: links, emailEnabled: true)
+        XCTAssertEqual(byEmail.channel, .email)
+        XCTAssertEqual(byEmail.recipient, "lea@client.example")
+    }
+}

@@ -207,6 +207,7 @@ extension Dashboard {
                         "encoding": preview.encoding == .gsm7 ? "GSM-7" : "UCS-2",
                         "segments": preview.segments, "characters": preview.body.count, "recipient": preview.recipient,
                         "email": preview.email.map { "\($0.recipient): \($0.subject)" } ?? "",
+                        "by_email": preview.channel == .email, "subject": preview.subject ?? "",
                     ] as [String: Any]
             } catch let refusal as Store.RemindRefusal {
                 values["preview_refused"] = Dashboard.describe(refusal)
@@ -229,6 +230,8 @@ extension Dashboard {
         case .optedOut: "the customer opted out of text messages (STOP)"
         case .nothingLeft: "every reminder stage has been sent"
         case .onPlan: "the invoice is on a payment plan: its instalments are reminded on their own"
+        case .noEmail:
+            "this stage goes by email only, and the customer has no usable address, unsubscribed, or email is not set up"
         }
     }
 

@@ -33,12 +33,7 @@ extension Store {
             return EmailTemplate(subject: try MessageTemplate(subject), body: try MessageTemplate(row["body"]))
         }
         var key = DefaultTemplates.Key(stage: stage, channel: .email, language: language, combined: combined)
-        if DefaultTemplates.email[key] == nil {
-            let offset =
-                try Int.fetchOne(db, sql: "SELECT offset_days FROM reminder_stage WHERE key = ?", arguments: [stage])
-                ?? 0
-            key.stage = offset < 0 ? "courtesy" : offset == 0 ? "due" : offset < 30 ? "late" : "final"
-        }
+        if DefaultTemplates.email[key] == nil { key.stage = try nearestStandardStage(db, stage) }
         let wording =
             DefaultTemplates.email[key]
             ?? EmailWording(subject: "{{business_name}}", body: "{{customer_name}}\n\n{{link}}\n\n{{business_name}}")

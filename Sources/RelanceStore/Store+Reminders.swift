@@ -170,12 +170,17 @@ extension Store {
         }
         let key = DefaultTemplates.Key(stage: stage, channel: channel, language: language, combined: combined)
         if let source = DefaultTemplates.sms[key] { return try MessageTemplate(source) }
-        // A stage the business added without wording: the default of the nearest standard stage.
+        let fallback = DefaultTemplates.Key(
+            stage: try nearestStandardStage(db, stage), channel: .sms, language: language, combined: combined)
+        return try MessageTemplate(DefaultTemplates.sms[fallback] ?? "{{business_name}}: {{link}}")
+    }
+
+    /// A stage the business added has no default wording: it borrows that of the standard stage
+    /// nearest to its day.
+    static func nearestStandardStage(_ db: Database, _ stage: String) throws -> String {
         let offset =
             try Int.fetchOne(db, sql: "SELECT offset_days FROM reminder_stage WHERE key = ?", arguments: [stage]) ?? 0
-        let nearest = offset < 0 ? "courtesy" : offset == 0 ? "due" : offset < 30 ? "late" : "final"
-        let fallback = DefaultTemplates.Key(stage: nearest, channel: .sms, language: language, combined: combined)
-        return try MessageTemplate(DefaultTemplates.sms[fallback] ?? "{{business_name}}: {{link}}")
+        return offset < 0 ? "courtesy" : offset == 0 ? "due" : offset < 30 ? "late" : "final"
     }
 
     /// Stores a business's wording for a stage; the template is parsed first, so a broken one is refused.

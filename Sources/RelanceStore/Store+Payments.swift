@@ -75,16 +75,22 @@ extension Store {
                 "reference": payment.reference as Any? ?? NSNull(), "received_at": Instant.format(payment.receivedAt),
             ] as [String: Any]
         ]
-        if payment.amount >= balance && invoice.paidAt == nil {
+        let settles = payment.amount >= balance && invoice.paidAt == nil
+        if settles {
             try db.execute(
                 sql: "UPDATE invoice SET paid_at = ?, updated_at = ?, next_action_at = NULL WHERE id = ?",
                 arguments: [now, now, invoiceID])
             try cancelQueuedMessages(db, invoiceID: invoiceID, now: now)
             try closeRequestsAndPlan(db, invoiceID: invoiceID, paid: true, now: now)
-            try Store.emitInvoiceEvent(db, .paymentCreated, invoiceID: invoiceID, extra: paymentData, now: now)
-            try Store.emitInvoiceEvent(db, .invoicePaid, invoiceID: invoiceID, extra: paymentData, now: now)
-        } else {
-            try Store.emitInvoiceEvent(db, .paymentCreated, invoiceID: invoiceID, extra: paymentData, now: now)
+        }
+        if try Store.hasSubscribers(db) {
+            // The invoice as it now stands, described once for both events.
+            var data = paymentData
+            data["invoice"] = try Store.invoiceData(db, invoiceID: invoiceID)
+            try Store.emit(db, .paymentCreated, data, now: now)
+            if settles { try Store.emit(db, .invoicePaid, data, now: now) }
+        }
+        if !settles {
             // A plan's next reminder depends on what is paid: look again at once.
             try db.execute(
                 sql: """

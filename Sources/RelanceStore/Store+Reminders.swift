@@ -650,8 +650,10 @@ extension Store {
         {
             throw RemindRefusal.onPlan
         }
-        let policy = try Store.policy(db)
-        let business = try Store.business(db)
+        // Policy, rules, business and templates, read once for the whole call.
+        let context = try TickContext(db, links: links, now: now)
+        let policy = context.policy
+        let business = context.business
         let zone =
             (row["time_zone"] as String?).flatMap(TimeZone.init(identifier:))
             ?? TimeZone(identifier: business.timeZone) ?? .gmt
@@ -687,7 +689,6 @@ extension Store {
             if !channels.contains(.sms) { throw RemindRefusal.noEmail }
             throw phone == nil ? RemindRefusal.noPhone : RemindRefusal.optedOut
         }
-        let context = try TickContext(db, links: links, now: now)
         var email: QueuedReminder?
         if byEmail, let address {
             email = try Store.queueEmail(
@@ -713,7 +714,7 @@ extension Store {
         func finish() throws {
             let next = ReminderPlanner.nextAction(
                 policy: policy, dueOn: baseOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
-                rules: try Store.sendingRules(db))
+                rules: context.rules)
             try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [next, invoiceID])
         }
     }

@@ -35,6 +35,7 @@ extension Dashboard {
             ["value": index + 1, "name": name, "checked": rules.weekdays.contains(index + 1)]
         }
         let texts = try await store.providerStatus(since: settings.clock.now().addingTimeInterval(-86_400))
+        let webhooks = try await webhookRows()
         let providerRows = texts.counts.map { row -> [String: Any] in
             [
                 "channel": row.channel == "sms" ? "text" : "email", "provider": row.provider, "status": row.status,
@@ -52,7 +53,7 @@ extension Dashboard {
                 "email_status": settings.emailConfigured
                     ? "Email reminders are set up."
                     : "Email is not set up (RELANCE_SMTP_URL): email stages are skipped.",
-                "webhooks": try await webhookRows(), "no_webhooks": try await store.webhookEndpoints().isEmpty,
+                "webhooks": webhooks, "no_webhooks": webhooks.isEmpty,
                 "has_failure": !failure.isEmpty, "failure": failure,
                 "section": "settings", "owner": session.session.user.role == .owner, "errors": errors,
                 "has_errors": !errors.isEmpty, "notice": notice ?? "",

@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import sys
+import time
 
 os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager download a driver
 
@@ -69,8 +70,23 @@ def make_driver():
     return driver
 
 
+def settled(read):
+    """What `read` finds once the new page has settled: right after a navigation, chromedriver can
+    still hand out nodes of the document being replaced ("Node with given id does not belong to the
+    document"); such a read is tried again for up to 10 s instead of failing the walk."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return read()
+        except WebDriverException as error:
+            passing = "does not belong to the document" in str(error) or "stale element" in str(error)
+            if not passing or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def rows(driver):
-    return driver.find_elements(By.CSS_SELECTOR, "#schedule tbody tr")
+    return settled(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#schedule tbody tr")))
 
 
 def no_sideways_scroll(driver, where):
@@ -86,13 +102,14 @@ def activate(driver, element):
     """Enter on a link or button, as a keyboard would, then wait for the next page: chromedriver's
     click() waits forever for the navigation when page JavaScript is off (Debian's chromium here), and
     Enter returns before the next page has loaded."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    page = settled(lambda: driver.find_element(By.TAG_NAME, "html"))
     element.send_keys(Keys.ENTER)
     try:
-        WebDriverWait(driver, 15).until(EC.staleness_of(page))
+        WebDriverWait(driver, 15).until(lambda _: settled(lambda: EC.staleness_of(page)(driver)))
     except TimeoutException:
         raise CheckFailed("pressing Enter did not lead to another page")
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
+    WebDriverWait(driver, 15).until(
+        lambda _: settled(lambda: EC.presence_of_element_located((By.TAG_NAME, "h1"))(driver)))
 
 
 def shot(driver, directory, name):
@@ -107,30 +124,30 @@ def run(url, expected_heading, directory):
         if driver.title != "nojs":
             raise CheckFailed("page JavaScript is not disabled")
         driver.get(url)
-        links = driver.find_elements(By.ID, "propose-plan")
-        if not links or not links[0].is_displayed():
+        links = settled(lambda: driver.find_elements(By.ID, "propose-plan"))
+        if not links or not settled(links[0].is_displayed):
             raise CheckFailed("no visible 'propose a payment plan' link on the invoice page")
         no_sideways_scroll(driver, "invoice page")
         activate(driver, links[0])
-        if len(rows(driver)) != 3:
-            raise CheckFailed(f"the plan form shows {len(rows(driver))} rows, expected 3")
-        count = driver.find_element(By.ID, "count")
+        if rows(driver) != 3:
+            raise CheckFailed(f"the plan form shows {rows(driver)} rows, expected 3")
+        count = settled(lambda: driver.find_element(By.ID, "count"))
         count.clear()
         count.send_keys("2")
-        activate(driver, driver.find_element(By.ID, "update"))
-        if len(rows(driver)) != 2:
-            raise CheckFailed(f"after choosing 2 payments the schedule shows {len(rows(driver))} rows")
+        activate(driver, settled(lambda: driver.find_element(By.ID, "update")))
+        if rows(driver) != 2:
+            raise CheckFailed(f"after choosing 2 payments the schedule shows {rows(driver)} rows")
         no_sideways_scroll(driver, "plan form")
         shot(driver, directory, "relance-plan-form.png")
-        send = driver.find_element(By.ID, "send")
-        if not send.is_displayed():
+        send = settled(lambda: driver.find_element(By.ID, "send"))
+        if not settled(send.is_displayed):
             raise CheckFailed("the send button is not visible")
         activate(driver, send)
-        heading = normalise(driver.find_element(By.TAG_NAME, "h1").text)
+        heading = normalise(settled(lambda: driver.find_element(By.TAG_NAME, "h1").text))
         if heading != expected_heading:
             raise CheckFailed(f"confirmation heading {heading!r}, expected {expected_heading!r}")
-        if len(rows(driver)) != 2:
-            raise CheckFailed(f"the confirmation lists {len(rows(driver))} payments, expected 2")
+        if rows(driver) != 2:
+            raise CheckFailed(f"the confirmation lists {rows(driver)} payments, expected 2")
         no_sideways_scroll(driver, "confirmation")
         shot(driver, directory, "relance-plan-sent.png")
     finally:

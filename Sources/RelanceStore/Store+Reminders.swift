@@ -394,6 +394,14 @@ extension Store {
             let smsDue = due.filter { $0.planned.stage.channels.contains(.sms) }
             let phone = first["phone"] as String?
             var handled: [Int64: [SlotKey]] = [:]
+            let language = Language(locale: first["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+            /// One message per currency (amounts are never added across currencies).
+            func queueByCurrency(_ items: [DueInvoice], _ queue: ([DueInvoice]) throws -> QueuedReminder) throws {
+                for batch in Dictionary(grouping: items, by: { $0.balance.currency.code }).values {
+                    summary.queued.append(try queue(batch))
+                    for item in batch { handled[item.id, default: []].append(SlotKey(item.planned)) }
+                }
+            }
             /// Slots that no message can serve on this channel: recorded once, with why.
             func skip(_ items: [DueInvoice], _ channel: Channel, _ reason: String) throws {
                 for item in items {
@@ -412,36 +420,24 @@ extension Store {
                     summary.deferred += smsDue.count
                     due.removeAll { item in smsDue.contains { $0.id == item.id } }
                 } else if let phone {
-                    let language = Language(locale: first["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
-                    for batch in Dictionary(grouping: smsDue, by: { $0.balance.currency.code }).values {
-                        let queued = try Store.queueMessage(
+                    try queueByCurrency(smsDue) { batch in
+                        try Store.queueMessage(
                             db, customerID: customerID, customerName: first["name"], phone: phone, items: batch,
                             language: language, context: context)
-                        summary.queued.append(queued)
-                        for item in batch { handled[item.id, default: []].append(SlotKey(item.planned)) }
                     }
                 }
             }
             // Email: one message per customer and currency, like the SMS, with its own link.
             let emailDue = due.filter { $0.planned.stage.channels.contains(.email) }
             if !emailDue.isEmpty {
-                let address = (first["email"] as String?).map { $0.trimmingCharacters(in: .whitespaces) }
-                let reason =
-                    !emailEnabled
-                    ? "email is not set up (RELANCE_SMTP_URL)"
-                    : address.map(EmailAddress.isValid) != true
-                        ? (address == nil ? "no email address" : "email address is not valid")
-                        : first["email_opted_out_at"] as String? != nil ? "opted out of email" : nil
-                if let reason {
-                    try skip(emailDue, .email, reason)
-                } else if let address {
-                    let language = Language(locale: first["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
-                    for batch in Dictionary(grouping: emailDue, by: { $0.balance.currency.code }).values {
-                        let queued = try Store.queueEmail(
+                switch Store.emailRecipient(first, emailEnabled: emailEnabled) {
+                case .failure(let reason):
+                    try skip(emailDue, .email, reason.text)
+                case .success(let address):
+                    try queueByCurrency(emailDue) { batch in
+                        try Store.queueEmail(
                             db, customerID: customerID, customerName: first["name"], address: address, items: batch,
                             language: language, context: context)
-                        summary.queued.append(queued)
-                        for item in batch { handled[item.id, default: []].append(SlotKey(item.planned)) }
                     }
                 }
             }
@@ -680,10 +676,8 @@ extension Store {
         // The stage's own channels, each when the customer can get it.
         let channels = planned.stage.channels
         let phone = row["phone"] as String?
-        let address = (row["email"] as String?)?.trimmingCharacters(in: .whitespaces)
-        let byEmail =
-            emailEnabled && channels.contains(.email) && row["email_opted_out_at"] as String? == nil
-            && address.map(EmailAddress.isValid) == true
+        let address = channels.contains(.email) ? try? Store.emailRecipient(row, emailEnabled: emailEnabled).get() : nil
+        let byEmail = address != nil
         let bySMS = channels.contains(.sms) && phone != nil && row["sms_opted_out_at"] as String? == nil
         guard bySMS || byEmail else {
             if !channels.contains(.sms) { throw RemindRefusal.noEmail }
@@ -717,5 +711,24 @@ extension Store {
                 rules: context.rules)
             try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [next, invoiceID])
         }
+    }
+
+    /// Why a customer cannot get an email reminder, in the words the skipped slot records.
+    public struct EmailSkip: Error, Equatable {
+        public var text: String
+    }
+
+    /// The address a customer's email reminders go to (from a row with `email` and
+    /// `email_opted_out_at`), or why there is none: one rule for the tick and for "send now".
+    static func emailRecipient(_ row: Row, emailEnabled: Bool) -> Result<String, EmailSkip> {
+        guard emailEnabled else { return .failure(EmailSkip(text: "email is not set up (RELANCE_SMTP_URL)")) }
+        guard let address = (row["email"] as String?)?.trimmingCharacters(in: .whitespaces) else {
+            return .failure(EmailSkip(text: "no email address"))
+        }
+        guard EmailAddress.isValid(address) else { return .failure(EmailSkip(text: "email address is not valid")) }
+        guard row["email_opted_out_at"] as String? == nil else {
+            return .failure(EmailSkip(text: "opted out of email"))
+        }
+        return .success(address)
     }
 }

@@ -62,4 +62,17 @@ public struct Money: Hashable, Sendable {
     /// The largest amount Relance accepts for one invoice or payment: 10^15 minor units, far above
     /// any real invoice and far enough from Int64's limit that sums of many payments cannot overflow.
     public static let maximumMinorUnits: Int64 = 1_000_000_000_000_000
+
+    /// The sum of many amounts, held at Int64's limit instead of trapping. Each amount is at most
+    /// `maximumMinorUnits`, so reaching the limit takes more than 9,000 of them at that maximum: no
+    /// business has such a total, and a capped figure is only ever shown to whoever built it on purpose.
+    public static func total(_ amounts: some Sequence<Int64>) -> Int64 {
+        var sum: Int64 = 0
+        for amount in amounts {
+            let (next, overflow) = sum.addingReportingOverflow(amount)
+            if overflow { return amount < 0 ? .min : .max }
+            sum = next
+        }
+        return sum
+    }
 }

@@ -8,10 +8,12 @@ public enum LinkLifetime {
     public static let maximumDays = 3 * 365
 
     /// The end of the day `lifetimeDays` after the due date in the business's time zone, but never
-    /// sooner than `minimumDays` from now.
+    /// sooner than `minimumDays` from now nor later than `maximumDays` from now (a due date far in the
+    /// future must not give a link that outlives the longest lifetime, or a year past 9999).
     public static func defaultExpiry(dueOn: CalendarDate, lifetimeDays: Int, timeZone: TimeZone, now: Date) -> Date {
         let fromDue = dueOn.adding(days: lifetimeDays + 1).startInstant(in: timeZone)
         let floor = now.addingTimeInterval(TimeInterval(minimumDays) * 86_400)
-        return max(fromDue, floor)
+        let ceiling = now.addingTimeInterval(TimeInterval(maximumDays) * 86_400)
+        return min(max(fromDue, floor), ceiling)
     }
 }

@@ -75,9 +75,14 @@ extension PaymentPlan {
 
 /// Amounts as a person types them into a form: `33,33`, `33.33`, `1 234,56 €`, `1,234.56`.
 public enum TypedAmount {
+    /// The longest text read as an amount, in UTF-8 bytes.
+    public static let maximumLength = 64
+
     /// Minor units, or nil when the text is not an amount in `currency` (too many decimals, letters,
     /// several signs, beyond the largest amount Relance accepts).
     public static func parse(_ text: String, currency: Currency) -> Int64? {
+        // Nothing a person types as an amount is longer; a bound first keeps the work below small.
+        guard text.utf8.count <= maximumLength else { return nil }
         var digits: [UInt8] = []
         var separators: [(position: Int, byte: UInt8)] = []
         // A currency code typed with the number ("12 EUR") is fine; any other letter is not an amount.
@@ -113,8 +118,9 @@ public enum TypedAmount {
         var value: Int64 = 0
         for digit in digits {
             let (times, overflow) = value.multipliedReportingOverflow(by: 10)
-            guard !overflow else { return nil }
-            value = times + Int64(digit)
+            let (sum, carried) = times.addingReportingOverflow(Int64(digit))
+            guard !overflow, !carried else { return nil }
+            value = sum
         }
         for _ in decimals..<currency.exponent {
             let (times, overflow) = value.multipliedReportingOverflow(by: 10)

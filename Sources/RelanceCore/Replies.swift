@@ -17,6 +17,11 @@ public enum ReplyKeyword: String, Sendable, Equatable {
 
     /// Reads a reply in any case, with or without accents and surrounding spaces or punctuation.
     public init(reply: String) {
+        // A keyword is a word or two; a long text is a message, whatever it starts with.
+        guard reply.utf8.count <= 160 else {
+            self = .other
+            return
+        }
         let folded = reply.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).uppercased()
         let words = folded.split { !$0.isLetter && !$0.isNumber }.joined(separator: " ")
         if ReplyKeyword.stopWords.contains(words) {

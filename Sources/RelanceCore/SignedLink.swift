@@ -170,6 +170,7 @@ extension LinkKeyring {
 
     /// The customer an unsubscribe token names, when one of the keys signed it.
     public func verifyUnsubscribe(_ token: String) -> Int64? {
+        guard token.utf8.count <= 64 else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let keyID = UInt8(parts[0]), keyID <= SignedLink.maximumKeyID,
             let key = byID[Int(keyID)], let customerID = Int64(parts[1]), customerID > 0,

@@ -19,6 +19,9 @@ public enum TemplateSyntax {
         public var description: String { "line \(line), column \(column): \(problem)" }
     }
 
+    /// The deepest nesting of sections a template may have.
+    public static let maximumDepth = 16
+
     /// Parses `source`. `resolve` turns each tag's name into a `Name` or explains why it cannot; it is
     /// also the place to substitute constants (it may return `.text`).
     public static func parse<Name>(
@@ -77,6 +80,10 @@ public enum TemplateSyntax {
                 continue
             case "#", "^":
                 flush()
+                // Sections nest a few levels in any real template; a bound keeps rendering's recursion shallow.
+                guard stack.count <= maximumDepth else {
+                    throw failure("sections nest more than \(maximumDepth) deep", at: start)
+                }
                 stack.append((String(inside.dropFirst()).trimmingCharacters(in: .whitespaces), sigil == "^", [], start))
             case "/":
                 flush()

@@ -86,9 +86,13 @@ extension Store {
                         aging: [0, 0, 0, 0, 0], weekly: Array(repeating: 0, count: weeks))
                 }
                 let amount: Int64 = row["amount"]
-                if day >= monthStart && day <= today { byCurrency[code]?.collectedThisMonth += amount }
+                if day >= monthStart && day <= today, let sum = byCurrency[code]?.collectedThisMonth {
+                    byCurrency[code]?.collectedThisMonth = Money.total([sum, amount])
+                }
                 let index = (day.daysSinceEpoch - starts[0].daysSinceEpoch) / 7
-                if day >= starts[0], index < weeks { byCurrency[code]?.weekly[index] += amount }
+                if day >= starts[0], index < weeks, let sum = byCurrency[code]?.weekly[index] {
+                    byCurrency[code]?.weekly[index] = Money.total([sum, amount])
+                }
             }
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
             return DashboardSummary(

@@ -101,7 +101,7 @@ extension Store {
         let links = context.links
         let (stage, combined, link) = try reminderLink(db, customerID: customerID, items: items, context: context)
         let currency = items[0].balance.currency
-        let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
+        let total = Money(minorUnits: Money.total(items.map(\.balance.minorUnits)), currency: currency)
         let template = try context.emailTemplate(db, stage: stage, language: language, combined: combined)
         let url = links.url(token: link.token)
         let values: [MessageVariable: String] = [

@@ -179,7 +179,7 @@ extension Store {
     }
 
     static func decodeCursor(_ cursor: String) -> (String, Int64)? {
-        guard let bytes = Base64URL.decode(cursor), bytes.count < 300 else { return nil }
+        guard cursor.utf8.count < 400, let bytes = Base64URL.decode(cursor), bytes.count < 300 else { return nil }
         let text = String(decoding: bytes, as: UTF8.self)
         guard let colon = text.firstIndex(of: ":"), let id = Int64(text[..<colon]) else { return nil }
         return (String(text[text.index(after: colon)...]), id)

@@ -518,7 +518,7 @@ extension Store {
         let nowText = context.nowText
         let (stage, combined, link) = try reminderLink(db, customerID: customerID, items: items, context: context)
         let currency = items[0].balance.currency
-        let total = Money(minorUnits: items.reduce(0) { $0 + $1.balance.minorUnits }, currency: currency)
+        let total = Money(minorUnits: Money.total(items.map(\.balance.minorUnits)), currency: currency)
         var template = try context.template(db, stage: templateStage ?? stage, language: language, combined: combined)
         // An A/B test on this wording: a stable share of customers gets B, and the message says which.
         var variant: String?

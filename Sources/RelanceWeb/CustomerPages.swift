@@ -217,9 +217,8 @@ struct CustomerPages: Sendable {
         // Totals are shown for the currency most lines use; mixed currencies are rare for one customer.
         if let currency = data.lines.first?.balance.currency {
             let total = Money(
-                minorUnits: data.lines.filter { $0.balance.currency == currency }.reduce(0) {
-                    $0 + $1.balance.minorUnits
-                },
+                minorUnits: Money.total(
+                    data.lines.lazy.filter { $0.balance.currency == currency }.map(\.balance.minorUnits)),
                 currency: currency)
             values.set(.open)
             values[.balance] = Format.amount(total, language)

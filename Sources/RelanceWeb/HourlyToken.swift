@@ -14,12 +14,15 @@ struct HourlyToken: Sendable {
     }
 
     func verify(_ value: String, for subject: String, now: Date) -> Bool {
-        let parts = value.split(separator: ".")
+        // An hour has at most a dozen digits and the tag 22 characters: anything longer is not ours.
+        guard value.utf8.count <= 64 else { return false }
+        let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let hour = Int(parts[0]), let sent = Base64URL.decode(String(parts[1])) else {
             return false
         }
         let current = Int(now.timeIntervalSince1970 / 3600)
-        guard hour <= current, current - hour <= validHours else { return false }
+        // `hour` is whatever was posted: compare without subtracting, so Int.min cannot overflow.
+        guard hour <= current, hour >= current - validHours else { return false }
         return Crypto.constantTimeEqual(sent, mac(subject, hour))
     }
 

@@ -69,6 +69,8 @@ extension Webhooks {
         guard let amount, amount > 0, let reference, let invoiceID = invoiceRef.flatMap({ Int64($0) }) else {
             return acknowledge(event, "no invoice_id, amount or payment reference")
         }
+        // No card payment is larger than any amount Relance accepts; past it, sums could overflow.
+        guard amount <= Money.maximumMinorUnits else { return acknowledge(event, "amount beyond any invoice") }
         let invoice: InvoiceSummary
         do {
             invoice = try await store.invoice(id: invoiceID)

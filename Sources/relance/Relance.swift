@@ -58,6 +58,25 @@ struct DatabaseOptions: ParsableArguments {
 
 func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
 
+/// A number from the environment within `range`, or `fallback` when unset; anything else (a word,
+/// `nan`, `inf`, out of range) stops the command with a message naming the variable.
+func environmentNumber(_ name: String, default fallback: Double, range: ClosedRange<Double>) throws -> Double {
+    guard let text = environment(name), !text.isEmpty else { return fallback }
+    guard text.utf8.count <= 20, let value = Double(text), value.isFinite, range.contains(value) else {
+        throw ValidationError("\(name) must be a number from \(range.lowerBound) to \(range.upperBound)")
+    }
+    return value
+}
+
+/// A whole number from the environment within `range`, or `fallback` when unset.
+func environmentInteger(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+    guard let text = environment(name), !text.isEmpty else { return fallback }
+    guard text.utf8.count <= 20, let value = Int(text), range.contains(value) else {
+        throw ValidationError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+    }
+    return value
+}
+
 /// Where `templates/` and `Public/` are: `RELANCE_RESOURCES`, else the working directory.
 func resourcesDirectory() -> URL {
     URL(fileURLWithPath: environment("RELANCE_RESOURCES") ?? FileManager.default.currentDirectoryPath)
@@ -126,7 +145,7 @@ struct Serve: AsyncParsableCommand {
                 store: store, logger: logger, callbackBaseURL: settings.baseURL, callbackKey: settings.callbackKey,
                 demo: demo),
             links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring), logger: logger,
-            interval: .seconds(environment("RELANCE_TICK_SECONDS").flatMap(Int.init) ?? 60),
+            interval: .seconds(try environmentInteger("RELANCE_TICK_SECONDS", default: 60, range: 1...86_400)),
             schedules: environment("RELANCE_SCHEDULER") != "off")
         let app = try buildApplication(
             store: store, settings: settings, host: host, port: port, logger: logger,

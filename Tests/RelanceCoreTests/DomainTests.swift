@@ -113,6 +113,11 @@ final class DomainTests: XCTestCase {
         XCTAssertEqual(
             LinkLifetime.defaultExpiry(dueOn: due, lifetimeDays: 60, timeZone: paris, now: late),
             late.addingTimeInterval(14 * 86_400))
+        // An invoice due in year 9999 still gets a link that ends within the longest lifetime.
+        let far = try XCTUnwrap(CalendarDate(iso: "9999-12-31"))
+        XCTAssertEqual(
+            LinkLifetime.defaultExpiry(dueOn: far, lifetimeDays: 60, timeZone: paris, now: now),
+            now.addingTimeInterval(TimeInterval(LinkLifetime.maximumDays) * 86_400))
     }
 }
 

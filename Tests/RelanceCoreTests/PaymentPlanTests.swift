@@ -124,4 +124,26 @@ final class PaymentPlanTests: XCTestCase {
         XCTAssertEqual(TypedAmount.parse("1.5", currency: Currency(code: "JPY")!), nil)
         XCTAssertEqual(TypedAmount.parse("1,500", currency: Currency(code: "JPY")!), 1_500)
     }
+
+    func testAmountsAtInt64sEdgeAreRefusedNotATrap() {
+        let eur = Currency(code: "EUR")!
+        // Each of these once reached an unchecked `* 10 + digit` or a huge allocation.
+        for text in [
+            "9223372036854775807", "9223372036854775808", "92233720368547758,08", "92233720368547758.07",
+            "9223372036854775807 JPY", String(repeating: "9", count: 100_000), String(repeating: "1,", count: 50_000),
+        ] {
+            XCTAssertNil(TypedAmount.parse(text, currency: eur), String(text.prefix(40)))
+            XCTAssertNil(TypedAmount.parse(text, currency: Currency(code: "JPY")!), String(text.prefix(40)))
+        }
+        XCTAssertEqual(TypedAmount.parse("10 000 000 000 000,00", currency: eur), Money.maximumMinorUnits)
+        XCTAssertNil(TypedAmount.parse("10 000 000 000 000,01", currency: eur))
+    }
+
+    func testTotalsOfManyAmountsHoldAtTheLimitInsteadOfTrapping() {
+        XCTAssertEqual(Money.total([1, 2, 3]), 6)
+        XCTAssertEqual(Money.total([]), 0)
+        XCTAssertEqual(Money.total(Array(repeating: Money.maximumMinorUnits, count: 10_000)), .max)
+        XCTAssertEqual(Money.total([.max, 1, -5]), .max)
+        XCTAssertEqual(Money.total([.min, -1]), .min)
+    }
 }

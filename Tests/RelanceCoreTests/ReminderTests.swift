@@ -162,6 +162,13 @@ final class ReminderTests: XCTestCase {
         XCTAssertEqual(template?.render([.customer_name: "Ana", .business_phone: "+33 1"]), "Ana, call +33 1.")
         XCTAssertEqual(template?.render([.customer_name: "Ana"]), "Ana.")
         XCTAssertEqual(template?.variables, [.customer_name, .business_phone])
+        // Sections nested thousands deep (a 64 KB form allows it) are refused before rendering recurses.
+        let deep = String(repeating: "{{#link}}", count: 3_000) + "x" + String(repeating: "{{/link}}", count: 3_000)
+        XCTAssertThrowsError(try MessageTemplate(deep)) { error in
+            XCTAssertTrue((error as? TemplateSyntax.Failure)?.problem.contains("nest more than") == true)
+        }
+        let nested = String(repeating: "{{#link}}", count: 16) + "x" + String(repeating: "{{/link}}", count: 16)
+        XCTAssertEqual(try? MessageTemplate(nested).render([.link: "y"]), "x")
     }
 
     func testDefaultTemplatesFitOneGSM7SegmentWithRealisticValues() throws {

@@ -112,6 +112,12 @@ final class RequestTests: XCTestCase {
             ("no date", ["first": "demain"], "Indiquez la date du premier paiement."),
             ("sum", ["amount_3": "100"], "Les paiements font 923,04 €, mais 1 234,56 € reste dû."),
             ("amount", ["amount_2": "beaucoup"], "Indiquez un montant valide pour le paiement 2."),
+            // One past Int64's largest value: the last digit's addition used to stop the whole server.
+            ("overflow", ["amount_2": "9223372036854775808"], "Indiquez un montant valide pour le paiement 2."),
+            (
+                "long", ["amount_2": String(repeating: "1", count: 5_000)],
+                "Indiquez un montant valide pour le paiement 2."
+            ),
             ("past", ["date_1": "2026-03-01"], "Le premier paiement ne peut pas être avant aujourd’hui."),
             ("order", ["date_2": "2026-03-09"], "Le paiement 2 doit venir après le précédent."),
             ("span", ["date_3": "2028-01-01"], "Le dernier paiement doit avoir lieu au plus tard le 3 mars 2027."),
@@ -161,6 +167,15 @@ final class RequestTests: XCTestCase {
             let noToken = valid.replacingOccurrences(of: #"csrf=[^&]*"#, with: "", options: .regularExpression)
             var response = try await post("/p/\(link.token)/plan", noToken)
             XCTAssertEqual(response.status, .forbidden)
+            // Hours at Int64's edges are refused like any forged token, on every customer form.
+            for hour in ["-9223372036854775808", "9223372036854775807", "99999999999999999999"] {
+                for form in ["plan", "question"] {
+                    let edge = valid.replacingOccurrences(
+                        of: #"csrf=[^&]*"#, with: "csrf=\(hour).AAAA", options: .regularExpression)
+                    response = try await post("/p/\(link.token)/\(form)", edge)
+                    XCTAssertEqual(response.status, .forbidden, "\(form) \(hour)")
+                }
+            }
             // A token issued for the plan form does not open the question form, nor another link's.
             let csrf = try XCTUnwrap(form.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
             response = try await post("/p/\(link.token)/question", "csrf=\(csrf)&message=Hello")

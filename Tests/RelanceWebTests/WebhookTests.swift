@@ -162,5 +162,7 @@ final class WebhookTests: XCTestCase {
         for other in ["stop calling me at work", "OK merci", "", "STOPPED"] {
             XCTAssertEqual(ReplyKeyword(reply: other), .other, other)
         }
+        // A long text is a message, not a keyword, whatever it holds; it is not folded at all.
+        XCTAssertEqual(ReplyKeyword(reply: "STOP" + String(repeating: " ", count: 10_000)), .other)
     }
 }

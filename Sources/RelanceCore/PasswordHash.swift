@@ -1,4 +1,5 @@
 import COpenSSL
+import Foundation
 
 /// Passwords stored as scrypt (memory-hard, through the system's OpenSSL), in one self-describing
 /// string: `scrypt$LOG2N$R$P$SALT$KEY`, salt and key in base64url. Old parameters keep verifying
@@ -50,5 +51,64 @@ public enum PasswordHash {
             }
         }
         return status == 1 ? key : nil
+    }
+}
+
+/// Where password hashes are computed: off the threads that serve requests, a fixed number at a
+/// time. One scrypt check is about a tenth of a second of a core and 32 MiB; run on the request
+/// threads, a handful of sign-in attempts at once stalled every page. Work beyond `waitingLimit` is
+/// not queued at all (nil), so a flood of attempts cannot grow memory or the wait without bound.
+public final class PasswordWork: @unchecked Sendable {
+    /// One lane for a two-core machine, so a core is always left for pages.
+    public static let shared = PasswordWork(
+        lanes: max(1, ProcessInfo.processInfo.activeProcessorCount / 2), waitingLimit: 64)
+
+    private let queues: [DispatchQueue]
+    private let lock = NSLock()
+    private var waiting = 0
+    private var nextLane = 0
+    let waitingLimit: Int
+
+    public init(lanes: Int, waitingLimit: Int) {
+        queues = (0..<max(1, lanes)).map { DispatchQueue(label: "relance.passwords.\($0)", qos: .utility) }
+        self.waitingLimit = waitingLimit
+    }
+
+    /// How many checks are running or waiting now.
+    public var waitingCount: Int { lock.withLock { waiting } }
+
+    /// Runs `work` on a password lane; nil when too much is already waiting.
+    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T? {
+        let queue: DispatchQueue? = lock.withLock {
+            guard waiting < waitingLimit else { return nil }
+            waiting += 1
+            nextLane = (nextLane + 1) % queues.count
+            return queues[nextLane]
+        }
+        guard let queue else { return nil }
+        return await withCheckedContinuation { continuation in
+            queue.async {
+                let result = work()
+                self.lock.withLock { self.waiting -= 1 }
+                continuation.resume(returning: result)
+            }
+        }
+    }
+
+    /// Whether `password` matches `stored` (false for no account: the same work is spent, so timing
+    /// does not tell which accounts exist); nil when too busy to check.
+    public func verify(_ password: String, against stored: String?) async -> Bool? {
+        await run {
+            guard let stored else {
+                PasswordHash.verifyNothing(password)
+                return false
+            }
+            return PasswordHash.verify(password, against: stored)
+        }
+    }
+
+    /// A new hash of `password`, or nil when too busy or OpenSSL refused.
+    public func hash(_ password: String) async -> String? {
+        await run { PasswordHash.hash(password) } ?? nil
     }
 }

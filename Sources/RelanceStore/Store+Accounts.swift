@@ -27,7 +27,8 @@ public enum SignInOutcome: Sendable, Equatable {
     /// `token` goes in the cookie; only its hash is stored.
     case signedIn(token: String, session: DashboardSession)
     case refused
-    case locked(until: Date)
+    /// Too many password checks were waiting; nothing was checked.
+    case busy
 }
 
 /// Failures a caller can cause around accounts.
@@ -39,9 +40,6 @@ public enum AccountError: Error, Equatable, Sendable {
 }
 
 extension Store {
-    /// Failed sign-ins in a row before the account locks, and for how long.
-    public static let lockoutThreshold = 5
-    public static let lockoutDuration: TimeInterval = 15 * 60
     /// A session ends after this long without use, and in any case after the absolute limit.
     public static let sessionIdle: TimeInterval = 8 * 3600
     public static let sessionLifetime: TimeInterval = 7 * 86_400
@@ -108,7 +106,7 @@ extension Store {
             throw AccountError.invalidEmail
         }
         guard password.count >= 10 else { throw AccountError.weakPassword }
-        guard let hash = PasswordHash.hash(password) else { throw AccountError.weakPassword }
+        guard let hash = await PasswordWork.shared.hash(password) else { throw AccountError.weakPassword }
         return try await pool.write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM user WHERE email = ?", arguments: [email]) != nil {
                 throw AccountError.duplicateEmail
@@ -134,38 +132,26 @@ extension Store {
 
     // MARK: - Sessions
 
-    /// Checks a password and, when right, opens a new session (a new id each time: a session id known
-    /// before sign-in is worth nothing after). Five failures in a row lock the account for 15 minutes.
-    public func signIn(email: String, password: String, ipHash: String?, now: Date) async throws -> SignInOutcome {
+    /// Checks a password (on `PasswordWork`'s lanes) and, when right, opens a new session (a new id each
+    /// time: a session id known before sign-in is worth nothing after). A failure is audited on the
+    /// account; slowing down repeated failures is the caller's, since it must not lock the owner out.
+    public func signIn(
+        email: String, password: String, ipHash: String?, now: Date, passwords: PasswordWork = .shared
+    ) async throws -> SignInOutcome {
         let row = try await pool.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM user WHERE email = ? AND disabled_at IS NULL",
                 arguments: [email.trimmingCharacters(in: .whitespacesAndNewlines)])
         }
-        guard let row else {
-            PasswordHash.verifyNothing(password)
-            return .refused
-        }
+        guard let matches = await passwords.verify(password, against: row?["password_hash"]) else { return .busy }
+        guard let row else { return .refused }
         let userID: Int64 = row["id"]
         let user = DashboardUser(id: userID, email: row["email"], role: UserRole(rawValue: row["role"]) ?? .staff)
-        if let until = row["locked_until"] as Date?, until > now { return .locked(until: until) }
-        let matches = PasswordHash.verify(password, against: row["password_hash"])
         return try await pool.write { db in
             guard matches else {
-                let failures =
-                    (try Int.fetchOne(
-                        db, sql: "SELECT failed_sign_ins FROM user WHERE id = ?", arguments: [userID]) ?? 0) + 1
-                let lock = failures >= Store.lockoutThreshold ? now.addingTimeInterval(Store.lockoutDuration) : nil
-                try db.execute(
-                    sql: "UPDATE user SET failed_sign_ins = ?, locked_until = ? WHERE id = ?",
-                    arguments: [lock == nil ? failures : 0, lock, userID])
-                try Store.audit(
-                    db, userID: userID, lock == nil ? "sign_in.failed" : "sign_in.locked", invoiceID: nil, detail: nil,
-                    at: now)
-                return lock.map { .locked(until: $0) } ?? .refused
+                try Store.audit(db, userID: userID, "sign_in.failed", invoiceID: nil, detail: nil, at: now)
+                return .refused
             }
-            try db.execute(
-                sql: "UPDATE user SET failed_sign_ins = 0, locked_until = NULL WHERE id = ?", arguments: [userID])
             let token = Base64URL.encode(Crypto.randomBytes(32))
             let csrf = Base64URL.encode(Crypto.randomBytes(24))
             let expires = now.addingTimeInterval(Store.sessionLifetime)

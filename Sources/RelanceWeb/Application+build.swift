@@ -9,11 +9,14 @@ import ServiceLifecycle
 /// background services that run beside them. Tests call this too, with a temporary database.
 public func buildApplication(
     store: Store, settings: WebSettings, host: String = "127.0.0.1", port: Int = 8080,
-    logger: Logger = Logger(label: "relance"), extraServices: [any Service] = []
+    logger: Logger = Logger(label: "relance"), extraServices: [any Service] = [], idleSeconds: Int64 = 15
 ) throws -> some ApplicationProtocol {
     let parts = try buildRouter(store: store, settings: settings, logger: logger)
     var app = Application(
         router: parts.router,
+        // A connection that sends no complete request head for 15 s — idle between requests, or
+        // trickling its headers byte by byte — is closed, so idle sockets cannot pile up.
+        server: .http1(configuration: .init(idleTimeout: .seconds(idleSeconds))),
         configuration: .init(address: .hostname(host, port: port), serverName: nil),
         logger: logger)
     app.addServices(parts.clicks)

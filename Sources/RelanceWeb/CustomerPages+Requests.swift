@@ -248,7 +248,7 @@ extension CustomerPages {
     /// request, a small body, a live link and a form token issued for this link and form.
     func acceptForm(_ request: Request, context: AppRequestContext, purpose: String) async throws -> FormAcceptance {
         let now = settings.clock.now()
-        let client = ipHash(context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor))
+        let client = context.rateKey(request, trustForwardedFor: settings.trustForwardedFor)
         let business = try await store.business()
         let language = Language.resolve(
             customerLocale: nil, acceptLanguage: request.headers[.acceptLanguage],

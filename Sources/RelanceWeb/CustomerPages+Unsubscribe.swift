@@ -30,7 +30,7 @@ extension CustomerPages {
         guard let customerID = settings.keyring.verifyUnsubscribe(token),
             let consent = try await store.emailConsent(customerID: customerID)
         else {
-            let client = ipHash(context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor))
+            let client = context.rateKey(request, trustForwardedFor: settings.trustForwardedFor)
             let status: HTTPResponse.Status = missLimiter.allow(client, now: now) ? .notFound : .tooManyRequests
             let language = Language.resolve(customerLocale: nil, acceptLanguage: acceptLanguage, fallback: fallback)
             return messagePage(

@@ -115,7 +115,7 @@ struct CustomerPages: Sendable {
         let language = Language.resolve(
             customerLocale: nil, acceptLanguage: acceptLanguage,
             fallback: Language(locale: business.defaultLocale) ?? .fr)
-        let client = ipHash(context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor))
+        let client = context.rateKey(request, trustForwardedFor: settings.trustForwardedFor)
         guard renewLimiter.allow(client, now: now) else {
             return messagePage(
                 "renewal-sent", business, language, heading: "renewal_limited_heading", text: "renewal_limited_text",
@@ -254,7 +254,7 @@ struct CustomerPages: Sendable {
     func unknownLink(
         _ request: Request, context: AppRequestContext, acceptLanguage: String?, now: Date, limit: Bool = true
     ) throws -> Response {
-        let client = ipHash(context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor))
+        let client = context.rateKey(request, trustForwardedFor: settings.trustForwardedFor)
         let business = try store.businessNow()
         let language = Language.resolve(
             customerLocale: nil, acceptLanguage: acceptLanguage,

@@ -1,7 +1,9 @@
 import Foundation
+import RelanceCore
 
-/// A token bucket per key (a hashed client address), in memory: enough for one process behind one
-/// proxy. Old buckets are swept as the table grows.
+/// A token bucket per client, in memory: enough for one process behind one proxy. The table has a
+/// fixed size and forgets the least recently seen client first, so a flood of new addresses costs a
+/// bounded amount of memory and only ever evicts buckets that were idle longest.
 final class RateLimiter: @unchecked Sendable {
     private struct Bucket {
         var tokens: Double
@@ -9,33 +11,126 @@ final class RateLimiter: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var buckets: [String: Bucket] = [:]
+    private var buckets: BoundedLRU<String, Bucket>
     let capacity: Double
     let refillPerSecond: Double
 
-    /// `burst` requests at once, then `perMinute` a minute.
-    init(burst: Int, perMinute: Int) {
+    /// `burst` requests at once, then `perMinute` a minute; at most `clients` buckets are kept.
+    init(burst: Int, perMinute: Int, clients: Int = 50_000) {
         capacity = Double(burst)
         refillPerSecond = Double(perMinute) / 60
+        buckets = BoundedLRU(capacity: clients)
     }
 
-    /// Takes a token for `key`; false when the bucket is empty.
+    /// Takes a token for `key` (see `ClientKey`); false when the bucket is empty.
     func allow(_ key: String, now: Date) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if buckets.count > 50_000 { sweep(now: now) }
-        var bucket = buckets[key] ?? Bucket(tokens: capacity, updated: now)
-        let elapsed = max(0, now.timeIntervalSince(bucket.updated))
-        bucket.tokens = min(capacity, bucket.tokens + elapsed * refillPerSecond)
-        bucket.updated = now
-        let allowed = bucket.tokens >= 1
-        if allowed { bucket.tokens -= 1 }
-        buckets[key] = bucket
-        return allowed
+        lock.withLock {
+            var bucket = buckets.value(for: key) ?? Bucket(tokens: capacity, updated: now)
+            let elapsed = max(0, now.timeIntervalSince(bucket.updated))
+            bucket.tokens = min(capacity, bucket.tokens + elapsed * refillPerSecond)
+            bucket.updated = now
+            let allowed = bucket.tokens >= 1
+            if allowed { bucket.tokens -= 1 }
+            buckets.set(key, bucket)
+            return allowed
+        }
     }
 
-    private func sweep(now: Date) {
-        let full = capacity / refillPerSecond
-        buckets = buckets.filter { now.timeIntervalSince($0.value.updated) < full }
+    /// How many clients are remembered now.
+    var count: Int { lock.withLock { buckets.count } }
+}
+
+/// Who a limit applies to: an IPv4 address, or an IPv6 client's /64, since one subscriber usually holds
+/// a whole /64 and could otherwise take a fresh address for every request. An IPv4 address written as
+/// IPv6 (`::ffff:192.0.2.1`) is the IPv4 client.
+enum ClientKey {
+    static func of(_ address: String) -> String {
+        guard address.utf8.count <= 64 else { return "invalid" }
+        var text = address
+        if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        if let percent = text.firstIndex(of: "%") { text = String(text[..<percent]) }
+        guard text.contains(":"), let bytes = IPAddress.parse(text)?.unmapped else { return text }
+        if case .v4(let v4) = bytes { return v4.map(String.init).joined(separator: ".") }
+        guard case .v6(let v6) = bytes else { return text }
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(v6[$0]) << 8 | UInt16(v6[$0 + 1]), radix: 16) }
+            .joined(separator: ":") + "::/64"
+    }
+}
+
+/// A dictionary with a fixed capacity that drops its least recently used entry to make room. Reads and
+/// writes both count as use; entries are replaced, never removed. Every operation is O(1): the entries
+/// form a doubly linked list in arrays.
+struct BoundedLRU<Key: Hashable, Value> {
+    private var slots: [Key: Int] = [:]
+    private var keys: [Key] = []
+    private var values: [Value] = []
+    private var previous: [Int] = []
+    private var next: [Int] = []
+    /// Most and least recently used slots; -1 when empty.
+    private var head = -1
+    private var tail = -1
+    let capacity: Int
+
+    init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+    }
+
+    var count: Int { slots.count }
+
+    /// The value for `key`, which becomes the most recently used.
+    mutating func value(for key: Key) -> Value? {
+        guard let slot = slots[key] else { return nil }
+        moveToFront(slot)
+        return values[slot]
+    }
+
+    /// Sets the value for `key`, which becomes the most recently used; when full, the least recently
+    /// used entry makes room.
+    mutating func set(_ key: Key, _ value: Value) {
+        if let slot = slots[key] {
+            values[slot] = value
+            moveToFront(slot)
+            return
+        }
+        let slot: Int
+        if keys.count < capacity {
+            slot = keys.count
+            keys.append(key)
+            values.append(value)
+            previous.append(-1)
+            next.append(-1)
+        } else {
+            slot = tail
+            unlink(slot)
+            slots[keys[slot]] = nil
+            keys[slot] = key
+            values[slot] = value
+        }
+        slots[key] = slot
+        pushFront(slot)
+    }
+
+    private mutating func moveToFront(_ slot: Int) {
+        guard slot != head else { return }
+        unlink(slot)
+        pushFront(slot)
+    }
+
+    private mutating func unlink(_ slot: Int) {
+        let before = previous[slot]
+        let after = next[slot]
+        if before >= 0 { next[before] = after } else { head = after }
+        if after >= 0 { previous[after] = before } else { tail = before }
+        previous[slot] = -1
+        next[slot] = -1
+    }
+
+    private mutating func pushFront(_ slot: Int) {
+        previous[slot] = -1
+        next[slot] = head
+        if head >= 0 { previous[head] = slot }
+        head = slot
+        if tail < 0 { tail = slot }
     }
 }

@@ -97,6 +97,11 @@ extension AppRequestContext {
         }
         return remoteAddress?.ipAddress ?? "unknown"
     }
+
+    /// Who a rate limit counts this request against (see `ClientKey`).
+    func rateKey(_ request: Request, trustForwardedFor: Bool) -> String {
+        ClientKey.of(clientAddress(request, trustForwardedFor: trustForwardedFor))
+    }
 }
 
 extension HTTPField.Name {

@@ -72,7 +72,7 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
 
     init(
         business: Business? = nil, twilioAuthToken: String? = nil, stripeWebhookSecret: String? = nil,
-        stripeCheckout: StripeCheckout? = nil
+        stripeCheckout: StripeCheckout? = nil, trustProxy: Bool = false
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -81,7 +81,8 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
         logs = LogCapture()
         var settings = WebSettings(
             baseURL: "https://pay.example.com/", keyring: try LinkKeyring(parsing: LinkKeyring.generate()),
-            instanceSecret: Crypto.randomBytes(32), clock: clock.clock, resourcesDirectory: Harness.repository,
+            instanceSecret: Crypto.randomBytes(32), trustForwardedFor: trustProxy, clock: clock.clock,
+            resourcesDirectory: Harness.repository,
             kannelInboundSecret: "inbound-secret", stripeWebhookSecret: stripeWebhookSecret,
             twilioAuthToken: twilioAuthToken)
         settings.stripeCheckout = stripeCheckout

@@ -16,8 +16,11 @@ struct Dashboard: Sendable {
     let loginTokens: HourlyToken
     let addresses: AddressHasher
     let timeZones = TimeZoneCache()
-    /// Sign-in attempts per client address; the account itself locks after five failures.
+    /// Sign-in attempts per client address (an IPv6 client's /64).
     let loginLimiter = RateLimiter(burst: 10, perMinute: 5)
+    /// Failures per account, or per known browser; see `SignInThrottle`.
+    let signInThrottle = SignInThrottle()
+    let knownBrowsers: KnownBrowser
 
     static let cookieName = "relance_session"
 
@@ -29,6 +32,7 @@ struct Dashboard: Sendable {
         self.logger = logger
         loginTokens = HourlyToken(key: settings.derivedKey("dashboard-login"), validHours: 2)
         addresses = AddressHasher(settings)
+        knownBrowsers = KnownBrowser(key: HMACKey(settings.derivedKey("known-browser")))
     }
 
     typealias Handler = @Sendable (Request, AppRequestContext) async throws -> Response
@@ -92,6 +96,13 @@ struct Dashboard: Sendable {
 
     // MARK: - Sign in and out
 
+    /// The one answer to a sign-in that did not work, whatever the reason: unknown email, wrong
+    /// password, too many attempts from this address or on this account, or too busy to check.
+    static let refusedMessage = "Email or password is wrong. After several tries, wait a minute before the next."
+    /// The login form's cookie: a random value its token is bound to, so a form token only works in
+    /// the browser it was given to (another site cannot sign a visitor in to the attacker's account).
+    static let loginCookieName = "relance_login"
+
     /// `GET /login`
     @Sendable func loginForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         if let token = request.cookies[Dashboard.cookieName]?.value,
@@ -99,51 +110,81 @@ struct Dashboard: Sendable {
         {
             return Response(status: .seeOther, headers: [.location: "/dashboard"])
         }
-        return loginPage(next: request.uri.queryParameters["next"].map(String.init), message: nil, status: .ok)
+        return loginPage(
+            request, next: request.uri.queryParameters["next"].map(String.init), message: nil, status: .ok)
     }
 
-    func loginPage(next: String?, message: String?, email: String = "", status: HTTPResponse.Status) -> Response {
-        views.page(
+    /// The sign-in page, with a form token bound to this browser's login cookie (set when missing).
+    func loginPage(_ request: Request, next: String?, message: String?, email: String = "", status: HTTPResponse.Status)
+        -> Response
+    {
+        let existing = loginNonce(request)
+        let nonce = existing ?? Base64URL.encode(Crypto.randomBytes(16))
+        var response = views.page(
             "login",
             [
-                "token": loginToken(now: settings.clock.now()), "next": Dashboard.safeNext(next) ?? "",
-                "message": message ?? "",
-                "email": email,
+                "token": loginTokens.make(for: "login:" + nonce, now: settings.clock.now()),
+                "next": Dashboard.safeNext(next) ?? "", "message": message ?? "", "email": email,
             ], session: nil, status: status)
+        if existing == nil {
+            response.setCookie(
+                Cookie(
+                    name: Dashboard.loginCookieName, value: nonce, maxAge: 2 * 3600, path: "/login",
+                    secure: settings.secureCookies, httpOnly: true, sameSite: .strict))
+        }
+        return response
+    }
+
+    func loginNonce(_ request: Request) -> String? {
+        guard let value = request.cookies[Dashboard.loginCookieName]?.value, value.utf8.count == 22,
+            Base64URL.decode(value) != nil
+        else { return nil }
+        return value
     }
 
     /// `POST /login` — `email`, `password`, the form's token and `next`.
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
         let now = settings.clock.now()
-        let client = ipHash(context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor))
-        guard loginLimiter.allow(client, now: now) else {
-            return loginPage(
-                next: nil, message: "Too many attempts from here. Wait a minute and try again.",
-                status: .tooManyRequests)
-        }
+        let address = context.clientAddress(request, trustForwardedFor: settings.trustForwardedFor)
         let body = try await request.body.collect(upTo: 16 * 1024)
         let fields = FormFields(String(buffer: body))
         let next = fields["next"]
-        guard let token = fields["token"], verifyLoginToken(token, now: now) else {
-            return loginPage(next: next, message: "This form has expired. Please sign in again.", status: .forbidden)
+        guard let nonce = loginNonce(request), let token = fields["token"],
+            loginTokens.verify(token, for: "login:" + nonce, now: now)
+        else {
+            return loginPage(
+                request, next: next, message: "This form has expired. Please sign in again.", status: .forbidden)
         }
         let email = (fields["email"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let password = fields["password"] ?? ""
-        guard !email.isEmpty, !password.isEmpty, email.count <= 254, password.count <= 1024 else {
+        guard !email.isEmpty, !password.isEmpty, email.utf8.count <= 254, password.utf8.count <= 1024 else {
             return loginPage(
-                next: next, message: "Enter your email and password.", email: email, status: .unprocessableContent)
+                request, next: next, message: "Enter your email and password.", email: email,
+                status: .unprocessableContent)
         }
-        switch try await store.signIn(email: email, password: password, ipHash: client, now: now) {
+        func refused() -> Response {
+            loginPage(request, next: next, message: Dashboard.refusedMessage, email: email, status: .unauthorized)
+        }
+        // Failures count on the known browser when it carries one for this account, else on the account.
+        let browserCookie = request.cookies[KnownBrowser.cookieName]?.value
+        let throttleKey =
+            knownBrowsers.id(in: browserCookie, for: email).map { "browser:" + $0 }
+            ?? "account:" + Crypto.sha256Hex(email.lowercased())
+        guard loginLimiter.allow(ClientKey.of(address), now: now), signInThrottle.mayTry(throttleKey, now: now)
+        else {
+            logger.notice("dashboard sign-in slowed down")
+            return refused()
+        }
+        switch try await store.signIn(email: email, password: password, ipHash: ipHash(address), now: now) {
+        case .busy:
+            logger.warning("dashboard sign-in refused: too many password checks waiting")
+            return refused()
         case .refused:
+            signInThrottle.failed(throttleKey, now: now)
             logger.info("dashboard sign-in refused")
-            return loginPage(next: next, message: "Email or password is wrong.", email: email, status: .unauthorized)
-        case .locked(let until):
-            logger.notice("dashboard account locked after failed sign-ins")
-            let minutes = max(1, Int((until.timeIntervalSince(now) / 60).rounded(.up)))
-            return loginPage(
-                next: next, message: "Too many failed attempts: this account is locked for \(minutes) minutes.",
-                email: email, status: .tooManyRequests)
+            return refused()
         case .signedIn(let token, let session):
+            signInThrottle.succeeded(throttleKey)
             // Whatever session this browser had is closed: the new one has a new id (no fixation).
             if let old = request.cookies[Dashboard.cookieName]?.value,
                 let previous = try await store.session(token: old, now: now)
@@ -155,7 +196,13 @@ struct Dashboard: Sendable {
             response.setCookie(
                 Cookie(
                     name: Dashboard.cookieName, value: token, maxAge: Int(Store.sessionLifetime), path: "/",
-                    secure: settings.baseURL.hasPrefix("https://"), httpOnly: true, sameSite: .lax))
+                    secure: settings.secureCookies, httpOnly: true, sameSite: .lax))
+            response.setCookie(
+                Cookie(
+                    name: KnownBrowser.cookieName,
+                    value: knownBrowsers.cookie(for: email, id: KnownBrowser.anyID(in: browserCookie)),
+                    maxAge: KnownBrowser.lifetime, path: "/login", secure: settings.secureCookies, httpOnly: true,
+                    sameSite: .strict))
             return response
         }
     }
@@ -176,7 +223,7 @@ struct Dashboard: Sendable {
         response.setCookie(
             Cookie(
                 name: Dashboard.cookieName, value: "", maxAge: 0, path: "/",
-                secure: settings.baseURL.hasPrefix("https://"), httpOnly: true, sameSite: .lax))
+                secure: settings.secureCookies, httpOnly: true, sameSite: .lax))
         return response
     }
 
@@ -187,11 +234,6 @@ struct Dashboard: Sendable {
         else { return nil }
         return next
     }
-
-    /// The login form's token: not secret-bearing, but proves the form came from this site lately.
-    func loginToken(now: Date) -> String { loginTokens.make(for: "login", now: now) }
-
-    func verifyLoginToken(_ value: String, now: Date) -> Bool { loginTokens.verify(value, for: "login", now: now) }
 
     func ipHash(_ address: String) -> String { addresses.hash(address) }
 

@@ -43,9 +43,10 @@ public struct KannelSMSProvider: MessageProvider {
     public let name = "kannel"
     let configuration: KannelConfiguration
     let client: HTTPClient
-    let timeout: TimeAmount
+    /// For the whole exchange, the answer's body included.
+    let timeout: Duration
 
-    public init(configuration: KannelConfiguration, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(5)) {
+    public init(configuration: KannelConfiguration, client: HTTPClient = .shared, timeout: Duration = .seconds(5)) {
         self.configuration = configuration
         self.client = client
         self.timeout = timeout
@@ -73,21 +74,20 @@ public struct KannelSMSProvider: MessageProvider {
     public func send(_ message: ClaimedMessage) async -> SendResult {
         let request = HTTPClientRequest(url: requestURL(for: message))
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            let body = String(buffer: try await response.body.collect(upTo: 64 * 1024))
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            switch response.status.code {
+            let answer = try await OutboundHTTP.exchange(request, client: client, deadline: timeout, bodyLimit: 4096)
+            let body = String(buffer: answer.body).trimmingCharacters(in: .whitespacesAndNewlines)
+            switch answer.status {
             case 200..<300:
                 return .accepted(provider: name, providerID: "kannel-\(message.id)")
             case 400, 404, 413, 414:
                 // Kannel refuses the message itself (bad number, too long): trying again changes nothing.
-                return .permanentFailure(provider: name, reason: "Kannel \(response.status.code): \(body)")
+                return .permanentFailure(provider: name, reason: "Kannel \(answer.status): \(body)")
             default:
                 // 403 (credentials), 429, 5xx: a configuration or capacity problem that may be fixed.
-                return .transientFailure(provider: name, reason: "Kannel \(response.status.code): \(body)")
+                return .transientFailure(provider: name, reason: "Kannel \(answer.status): \(body)")
             }
         } catch {
-            return .transientFailure(provider: name, reason: "Kannel unreachable: \(error)")
+            return .transientFailure(provider: name, reason: "Kannel unreachable: " + OutboundHTTP.category(of: error))
         }
     }
 }

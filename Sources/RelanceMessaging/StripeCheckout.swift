@@ -10,11 +10,12 @@ public struct StripeCheckout: Sendable {
     /// `https://api.stripe.com` in production; a local stand-in in tests.
     public var apiBaseURL: String
     let client: HTTPClient
-    let timeout: TimeAmount
+    /// For the whole exchange, the answer's body included.
+    let timeout: Duration
 
     public init(
         secretKey: String, apiBaseURL: String = "https://api.stripe.com", client: HTTPClient = .shared,
-        timeout: TimeAmount = .seconds(10)
+        timeout: Duration = .seconds(10)
     ) {
         self.secretKey = secretKey
         self.apiBaseURL = apiBaseURL.hasSuffix("/") ? String(apiBaseURL.dropLast()) : apiBaseURL
@@ -82,12 +83,13 @@ public struct StripeCheckout: Sendable {
         let status: Int
         let json: [String: Any]
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 256 * 1024)
-            status = Int(response.status.code)
-            json = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+            let answer = try await OutboundHTTP.exchange(
+                request, client: client, deadline: timeout, bodyLimit: 256 * 1024)
+            status = answer.status
+            json =
+                (try? JSONSerialization.jsonObject(with: Data(answer.body.readableBytesView))) as? [String: Any] ?? [:]
         } catch {
-            throw .unreachable("\(error)")
+            throw .unreachable(OutboundHTTP.category(of: error))
         }
         if (200..<300).contains(status), let url = json["url"] as? String, url.hasPrefix("https://") {
             return url

@@ -33,13 +33,14 @@ public struct TwilioSMSProvider: MessageProvider {
     public let name = "twilio"
     let configuration: TwilioConfiguration
     let client: HTTPClient
-    let timeout: TimeAmount
+    /// For the whole exchange, the answer's body included.
+    let timeout: Duration
 
     /// Twilio error codes that no retry will fix: the recipient opted out (21610), the number is not a
     /// valid phone number (21211), or cannot receive SMS (21614).
     static let permanentCodes: Set<Int> = [21610, 21211, 21614, 21408, 21612]
 
-    public init(configuration: TwilioConfiguration, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(15)) {
+    public init(configuration: TwilioConfiguration, client: HTTPClient = .shared, timeout: Duration = .seconds(15)) {
         self.configuration = configuration
         self.client = client
         self.timeout = timeout
@@ -67,12 +68,14 @@ public struct TwilioSMSProvider: MessageProvider {
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.body = .bytes(ByteBuffer(string: formBody(for: message)))
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 256 * 1024)
-            let json = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
-            let status = Int(response.status.code)
-            if (200..<300).contains(status), let sid = json["sid"] as? String {
-                return .accepted(provider: name, providerID: sid)
+            let answer = try await OutboundHTTP.exchange(
+                request, client: client, deadline: timeout, bodyLimit: 256 * 1024)
+            let json =
+                (try? JSONSerialization.jsonObject(with: Data(answer.body.readableBytesView))) as? [String: Any] ?? [:]
+            let status = answer.status
+            if (200..<300).contains(status) {
+                // Accepted is Twilio's word; an answer cut short only costs the id status callbacks match on.
+                return .accepted(provider: name, providerID: json["sid"] as? String)
             }
             let code = json["code"] as? Int
             let reason =
@@ -85,7 +88,7 @@ public struct TwilioSMSProvider: MessageProvider {
             if status == 401 || status == 403 { return .transientFailure(provider: name, reason: reason) }
             return .permanentFailure(provider: name, reason: reason)
         } catch {
-            return .transientFailure(provider: name, reason: "Twilio unreachable: \(error)")
+            return .transientFailure(provider: name, reason: "Twilio unreachable: " + OutboundHTTP.category(of: error))
         }
     }
 }

@@ -24,60 +24,67 @@ public enum WebhookSignature {
     }
 }
 
-/// Posts pending webhook deliveries: claim (committed as `delivering`), POST with a 10 s timeout,
-/// record the attempt; a 2xx is delivered, anything else is tried again with backoff.
+/// Posts pending webhook deliveries: claim (committed as `delivering`), POST, record the attempt; a
+/// 2xx is delivered, anything else is tried again with backoff.
+///
+/// The URL was chosen through the API, so the request is treated as hostile to us: its host is looked
+/// up once and every address checked (`DestinationPolicy`), the connection goes to the checked address
+/// (no second lookup), redirects are not followed, and one deadline covers the whole attempt. Each
+/// endpoint has at most one delivery in flight, and endpoints are served side by side, so a slow
+/// receiver delays only its own events.
 public struct WebhookDispatcher: Sendable {
     let store: Store
-    let client: HTTPClient
     let clock: Clock
     let logger: Logger
-    let timeout: TimeAmount
+    let timeout: Duration
+    let destinations: DestinationPolicy
 
     public init(
-        store: Store, client: HTTPClient = .shared, clock: Clock = .system, logger: Logger,
-        timeout: TimeAmount = .seconds(10)
+        store: Store, clock: Clock = .system, logger: Logger, timeout: Duration = .seconds(10),
+        destinations: DestinationPolicy = DestinationPolicy()
     ) {
         self.store = store
-        self.client = client
         self.clock = clock
         self.logger = logger
         self.timeout = timeout
+        self.destinations = destinations
     }
 
-    /// Sends every delivery whose time has come; returns how many attempts were made.
+    /// Sends every delivery whose time has come, endpoints side by side; returns how many attempts
+    /// were made.
     @discardableResult
     public func drain(limit: Int = 1_000) async throws -> Int {
-        var made = 0
-        while made < limit, let delivery = try await store.claimNextDelivery(now: clock.now()) {
-            try await attempt(delivery)
-            made += 1
+        try await withThrowingTaskGroup(of: Int64.self) { group in
+            var busy: Set<Int64> = []
+            var made = 0
+            while true {
+                if made < limit, let delivery = try await store.claimNextDelivery(now: clock.now(), busy: busy) {
+                    busy.insert(delivery.endpointID)
+                    made += 1
+                    group.addTask {
+                        try await attempt(delivery)
+                        return delivery.endpointID
+                    }
+                    continue
+                }
+                // Nothing more to start now: wait for one in flight, whose endpoint may have more.
+                guard let finished = try await group.next() else { return made }
+                busy.remove(finished)
+            }
         }
-        return made
     }
 
     private func attempt(_ delivery: ClaimedDelivery) async throws {
         let now = clock.now()
-        var request = HTTPClientRequest(url: delivery.url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "Relance-Webhooks/1")
-        request.headers.add(name: "Relance-Event-Id", value: "evt_\(delivery.eventID)")
-        request.headers.add(
-            name: "Relance-Signature",
-            value: WebhookSignature.header(
-                secrets: [delivery.secret] + (delivery.previousSecret.map { [$0] } ?? []),
-                timestamp: Int(now.timeIntervalSince1970), body: delivery.payload))
-        request.body = .bytes(ByteBuffer(string: delivery.payload))
         let started = ContinuousClock.now
         var statusCode: Int?
         var failure: String?
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            statusCode = Int(response.status.code)
-            // Read a little of the answer (and no more), so the connection can be reused.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
+            let answer = try await post(delivery, now: now)
+            statusCode = answer.status
+            if (300..<400).contains(answer.status) { failure = "redirect not followed" }
         } catch {
-            failure = "\(error)"
+            failure = OutboundHTTP.category(of: error)
         }
         let elapsed = ContinuousClock.now - started
         let milliseconds = Int(
@@ -98,6 +105,47 @@ public struct WebhookDispatcher: Sendable {
                 ]) {
                     $1
                 })
+        }
+    }
+
+    /// One signed POST to the checked address, under one deadline.
+    private func post(_ delivery: ClaimedDelivery, now: Date) async throws -> OutboundHTTP.Answer {
+        guard let components = URLComponents(string: delivery.url), let host = components.host,
+            let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http"
+        else { throw DestinationRefused(reason: "not a web address") }
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        let started = ContinuousClock.now
+        let address = try await destinations.resolve(host: host, port: port)
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: timeout.timeAmount))
+        // The name goes on in the Host header and TLS (SNI, certificate check); the connection goes to
+        // the address just checked.
+        var bareHost = host
+        if bareHost.hasPrefix("[") && bareHost.hasSuffix("]") { bareHost = String(bareHost.dropFirst().dropLast()) }
+        if IPAddress.parse(bareHost) == nil { configuration.dnsOverride = [host: address.description] }
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "Relance-Webhooks/1")
+        request.headers.add(name: "Relance-Event-Id", value: "evt_\(delivery.eventID)")
+        request.headers.add(
+            name: "Relance-Signature",
+            value: WebhookSignature.header(
+                secrets: [delivery.secret] + (delivery.previousSecret.map { [$0] } ?? []),
+                timestamp: Int(now.timeIntervalSince1970), body: delivery.payload))
+        request.body = .bytes(ByteBuffer(string: delivery.payload))
+        do {
+            // What the lookup took comes out of the same deadline.
+            let left = timeout - (ContinuousClock.now - started)
+            guard left > .zero else { throw OutboundHTTP.TimedOut() }
+            let answer = try await OutboundHTTP.exchange(request, client: client, deadline: left)
+            try? await client.shutdown()
+            return answer
+        } catch {
+            try? await client.shutdown()
+            throw error
         }
     }
 }

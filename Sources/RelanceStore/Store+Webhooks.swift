@@ -80,6 +80,7 @@ public enum WebhookReplayError: Error, Equatable, Sendable {
 /// A delivery claimed for sending: the exact bytes to sign and post.
 public struct ClaimedDelivery: Sendable, Equatable {
     public var id: Int64
+    public var endpointID: Int64
     public var eventID: Int64
     public var url: String
     public var secret: String
@@ -330,26 +331,33 @@ extension Store {
     // MARK: - Delivery
 
     /// Takes the next delivery whose time has come and marks it `delivering`, committed before the POST.
-    public func claimNextDelivery(now: Date) async throws -> ClaimedDelivery? {
-        try await pool.write { db in
+    /// Endpoints in `busy` (one delivery already in flight) are passed over, so each endpoint gets its
+    /// deliveries in order and a slow one holds up no other.
+    public func claimNextDelivery(now: Date, busy: Set<Int64> = []) async throws -> ClaimedDelivery? {
+        let placeholders = Array(repeating: "?", count: busy.count).joined(separator: ",")
+        return try await pool.write { db in
             guard
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT d.id, d.event_id, d.attempts, e.url, e.secret, ev.payload,
+                        SELECT d.id, d.endpoint_id, d.event_id, d.attempts, e.url, e.secret, ev.payload,
                             CASE WHEN e.previous_secret_until > ? THEN e.previous_secret END AS previous_secret
                         FROM webhook_delivery d
                         JOIN webhook_endpoint e ON e.id = d.endpoint_id JOIN webhook_event ev ON ev.id = d.event_id
                         WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND e.disabled_at IS NULL
+                            AND d.endpoint_id NOT IN (\(placeholders))
                         ORDER BY d.next_attempt_at, d.id LIMIT 1
-                        """, arguments: [now, now])
+                        """,
+                    arguments: StatementArguments(
+                        [now, now] + busy.sorted().map { $0 as any DatabaseValueConvertible }))
             else { return nil }
             let id: Int64 = row["id"]
             try db.execute(
                 sql: "UPDATE webhook_delivery SET status = 'delivering', attempts = attempts + 1 WHERE id = ?",
                 arguments: [id])
             return ClaimedDelivery(
-                id: id, eventID: row["event_id"], url: row["url"], secret: row["secret"],
+                id: id, endpointID: row["endpoint_id"], eventID: row["event_id"], url: row["url"],
+                secret: row["secret"],
                 previousSecret: row["previous_secret"], payload: row["payload"], attempts: (row["attempts"] as Int) + 1)
         }
     }

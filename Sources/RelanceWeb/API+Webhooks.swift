@@ -147,8 +147,10 @@ extension API {
         return try json(WebhookEndpointResource(endpoint, showSecret: true), status: .created)
     }
 
-    /// Why a URL cannot receive webhooks, or nil: https, or http on this machine (or anywhere when
-    /// `RELANCE_WEBHOOKS_ALLOW_HTTP=1`); no credentials or fragment in it.
+    /// Why a URL cannot receive webhooks, or nil: https (plain http only with
+    /// `RELANCE_WEBHOOKS_ALLOW_HTTP=1`, or to this machine when private receivers are allowed); no
+    /// credentials or fragment; a public host unless `RELANCE_WEBHOOKS_ALLOW_PRIVATE=1`. Each delivery
+    /// checks the addresses the name has then, too (`DestinationPolicy`).
     func webhookURLProblem(_ url: String) -> String? {
         guard !url.isEmpty else { return "is required" }
         guard url.unicodeScalars.count <= 2000, let components = URLComponents(string: url),
@@ -157,12 +159,38 @@ extension API {
         guard components.user == nil, components.password == nil, components.fragment == nil else {
             return "must not carry credentials or a fragment; check the signature instead"
         }
-        let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased())
+        var bare = host.lowercased()
+        if bare.hasPrefix("[") && bare.hasSuffix("]") { bare = String(bare.dropFirst().dropLast()) }
+        let literal = IPAddress.parse(bare)
+        // `127.1`, `2130706433`, `0x7f000001`: numbers that some resolvers read as addresses.
+        if literal == nil, let last = bare.split(separator: ".").last,
+            last.allSatisfy(\.isNumber) || last.hasPrefix("0x")
+        {
+            return "must be a host name or a plain IP address"
+        }
+        if !settings.webhooksAllowPrivate {
+            if let kind = literal?.nonPublicKind {
+                return
+                    "must not point to a \(kind) address (set RELANCE_WEBHOOKS_ALLOW_PRIVATE=1 for an intranet receiver)"
+            }
+            if literal == nil, API.isLocalName(bare) {
+                return "must name a public host (set RELANCE_WEBHOOKS_ALLOW_PRIVATE=1 for an intranet receiver)"
+            }
+        }
+        let loopback = bare == "localhost" || literal?.nonPublicKind == "loopback"
         switch scheme {
         case "https": return nil
-        case "http" where loopback || settings.webhooksAllowHTTP: return nil
-        default: return "must be https:// (plain http only on this machine)"
+        case "http" where (loopback && settings.webhooksAllowPrivate) || settings.webhooksAllowHTTP: return nil
+        default: return "must be https://"
         }
+    }
+
+    /// Names that only mean something inside a network.
+    static func isLocalName(_ host: String) -> Bool {
+        host == "localhost" || !host.contains(".")
+            || [".localhost", ".local", ".internal", ".lan", ".home.arpa", ".localdomain"].contains {
+                host.hasSuffix($0)
+            }
     }
 
     /// `GET /api/v1/webhook-endpoints`

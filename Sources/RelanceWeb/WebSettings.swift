@@ -27,8 +27,10 @@ public struct WebSettings: Sendable {
     /// Stripe Checkout, when a secret key is set: "pay by card" on invoice pages.
     public var stripeCheckout: StripeCheckout?
     /// Webhook endpoints may be plain `http://` anywhere (`RELANCE_WEBHOOKS_ALLOW_HTTP=1`); otherwise
-    /// only `https://`, or `http://` on this machine.
+    /// only `https://`, or `http://` on this machine when private receivers are allowed.
     public var webhooksAllowHTTP = false
+    /// Webhook endpoints may be on loopback or private networks (`RELANCE_WEBHOOKS_ALLOW_PRIVATE=1`).
+    public var webhooksAllowPrivate = false
     /// Whether email reminders go anywhere (an SMTP server, or the demo's console); shown on the dashboard.
     public var emailConfigured = false
 

@@ -134,6 +134,7 @@ struct Serve: AsyncParsableCommand {
                 ? environment("RELANCE_TWILIO_AUTH_TOKEN") : nil)
         if let callbacks = environment("RELANCE_CALLBACK_BASE_URL") { settings.callbackBaseURL = callbacks }
         settings.webhooksAllowHTTP = environment("RELANCE_WEBHOOKS_ALLOW_HTTP") == "1"
+        settings.webhooksAllowPrivate = environment("RELANCE_WEBHOOKS_ALLOW_PRIVATE") == "1"
         settings.emailConfigured = demo || !(environment("RELANCE_SMTP_URL") ?? "").isEmpty
         if let key = environment("RELANCE_STRIPE_SECRET_KEY"), !key.isEmpty {
             settings.stripeCheckout = StripeCheckout(
@@ -150,7 +151,12 @@ struct Serve: AsyncParsableCommand {
         let app = try buildApplication(
             store: store, settings: settings, host: host, port: port, logger: logger,
             extraServices: [
-                reminders, WebhookService(dispatcher: WebhookDispatcher(store: store, logger: logger), logger: logger),
+                reminders,
+                WebhookService(
+                    dispatcher: WebhookDispatcher(
+                        store: store, logger: logger,
+                        destinations: DestinationPolicy(allowPrivate: settings.webhooksAllowPrivate)),
+                    logger: logger),
             ])
         if demo {
             let seeded = try await DemoData.seed(store: store, settings: settings, now: Date())

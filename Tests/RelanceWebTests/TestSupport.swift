@@ -72,7 +72,7 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
 
     init(
         business: Business? = nil, twilioAuthToken: String? = nil, stripeWebhookSecret: String? = nil,
-        stripeCheckout: StripeCheckout? = nil, trustProxy: Bool = false
+        stripeCheckout: StripeCheckout? = nil, trustProxy: Bool = false, privateWebhooks: Bool = false
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -86,6 +86,7 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
             kannelInboundSecret: "inbound-secret", stripeWebhookSecret: stripeWebhookSecret,
             twilioAuthToken: twilioAuthToken)
         settings.stripeCheckout = stripeCheckout
+        settings.webhooksAllowPrivate = privateWebhooks
         self.settings = settings
         (router, clicks) = try buildRouter(store: store, settings: settings, logger: logs.logger)
         let business =

@@ -209,6 +209,50 @@ final class TwilioProviderTests: XCTestCase {
     }
 }
 
+/// Gateways that answer at once and then trickle the rest hold a send no longer than its deadline.
+final class GatewayDeadlineTests: XCTestCase {
+    static func trickle(_ status: HTTPResponse.Status, _ head: String) -> Response {
+        Response(
+            status: status,
+            body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: head))
+                for _ in 0..<120 {
+                    try await writer.write(ByteBuffer(string: " "))
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    func testKannelAndTwilioAnswersTrickledForAMinuteCostTheirDeadlineOnly() async throws {
+        let router = Router()
+        router.get("/cgi-bin/sendsms") { _, _ in Self.trickle(.accepted, "0: Accepted for delivery") }
+        router.post("/2010-04-01/Accounts/AC123/Messages.json") { _, _ in Self.trickle(.created, #"{"sid": "SM1""#) }
+        try await Application(router: router).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let message = ClaimedMessage(
+                id: 7, channel: "sms", recipient: "+33612345678", body: "x", encoding: .gsm7, attempts: 1)
+            let kannel = KannelSMSProvider(
+                configuration: KannelConfiguration(
+                    sendsmsURL: "http://127.0.0.1:\(port)/cgi-bin/sendsms", username: "u", password: "p", from: "R",
+                    callbackBaseURL: "https://pay.example.com", callbackKey: HMACKey(Array("k".utf8))),
+                timeout: .seconds(2))
+            let twilio = TwilioSMSProvider(
+                configuration: TwilioConfiguration(
+                    accountSID: "AC123", authToken: "secret", from: "+33700000000", messagingServiceSID: nil,
+                    apiBaseURL: "http://127.0.0.1:\(port)", callbackBaseURL: "https://pay.example.com"),
+                timeout: .seconds(2))
+            let started = ContinuousClock.now
+            // The gateway's status is its word: both accepted the text, though their answers never end.
+            let viaKannel = await kannel.send(message)
+            XCTAssertEqual(viaKannel, .accepted(provider: "kannel", providerID: "kannel-7"))
+            let viaTwilio = await twilio.send(message)
+            XCTAssertEqual(viaTwilio, .accepted(provider: "twilio", providerID: nil))
+            XCTAssertLessThan(ContinuousClock.now - started, .seconds(20), "cut at the deadlines, not after a minute")
+        }
+    }
+}
+
 /// A stand-in for Kannel's smsbox `sendsms`, answering what the test asks.
 final class KannelStandIn: @unchecked Sendable {
     private let lock = NSLock()

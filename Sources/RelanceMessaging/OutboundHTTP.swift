@@ -1,0 +1,182 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import RelanceCore
+
+/// One outbound HTTP exchange under one deadline that covers everything: connecting, sending, the
+/// answer's head and its body. AsyncHTTPClient's own deadline stops at the head, so a receiver that
+/// answers at once and then trickles its body a byte at a time could hold a sender for minutes.
+public enum OutboundHTTP {
+    /// What came back. `complete` is false when the deadline or the size limit cut the body short:
+    /// the status is still the receiver's word.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: ByteBuffer
+        public var complete: Bool
+    }
+
+    /// The deadline passed before the answer's head arrived.
+    public struct TimedOut: Error, CustomStringConvertible {
+        public var description: String { "no answer within the time allowed" }
+    }
+
+    /// Sends `request` and reads at most `bodyLimit` bytes of the answer, all within `deadline`.
+    public static func exchange(
+        _ request: HTTPClientRequest, client: HTTPClient, deadline: Duration, bodyLimit: Int = 64 * 1024
+    ) async throws -> Answer {
+        let progress = Progress()
+        return try await withThrowingTaskGroup(of: Answer?.self) { group in
+            group.addTask {
+                // AsyncHTTPClient's own deadline is kept as a backstop for the head.
+                let response = try await client.execute(request, timeout: deadline.timeAmount)
+                progress.head(Int(response.status.code))
+                for try await chunk in response.body {
+                    if progress.append(chunk, limit: bodyLimit) { break }
+                }
+                return progress.answer(complete: !progress.truncated)
+            }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            // The first to finish wins: the exchange, or the deadline (nil).
+            if let first = try await group.next(), let answer = first { return answer }
+            if let answer = progress.answerIfHeadArrived() { return answer }
+            throw TimedOut()
+        }
+    }
+
+    /// What the exchange has received so far, shared with the deadline's side.
+    private final class Progress: @unchecked Sendable {
+        private let lock = NSLock()
+        private var status: Int?
+        private var body = ByteBuffer()
+        private(set) var truncated = false
+
+        func head(_ code: Int) { lock.withLock { status = code } }
+
+        /// Adds a chunk; true when the limit is reached and reading should stop.
+        func append(_ chunk: ByteBuffer, limit: Int) -> Bool {
+            lock.withLock {
+                var chunk = chunk
+                let room = max(0, limit - body.readableBytes)
+                if chunk.readableBytes > room {
+                    truncated = true
+                    if let part = chunk.readSlice(length: room) { body.writeImmutableBuffer(part) }
+                    return true
+                }
+                body.writeBuffer(&chunk)
+                return false
+            }
+        }
+
+        func answer(complete: Bool) -> Answer {
+            lock.withLock { Answer(status: status ?? 0, body: body, complete: complete) }
+        }
+
+        func answerIfHeadArrived() -> Answer? {
+            lock.withLock { status.map { Answer(status: $0, body: body, complete: false) } }
+        }
+    }
+
+    /// A short word for what went wrong, for logs and delivery records: never the remote's own text,
+    /// which a receiver controls and could fill with anything.
+    public static func category(of error: Error) -> String {
+        switch error {
+        case let refused as DestinationRefused: return refused.description
+        case is TimedOut: return "timed out"
+        case is NIOSSLError, is BoringSSLError: return "TLS error"
+        case is NIOConnectionError: return "connection refused"
+        case let error as HTTPClientError:
+            switch error {
+            case .connectTimeout: return "connection timed out"
+            case .readTimeout, .deadlineExceeded, .writeTimeout: return "timed out"
+            case .remoteConnectionClosed: return "connection closed"
+            case .tlsHandshakeTimeout: return "TLS error"
+            default: return "HTTP error"
+            }
+        case is ChannelError: return "connection failed"
+        case is IOError: return "network error"
+        default: return "network error"
+        }
+    }
+}
+
+/// Which addresses outbound requests to URLs chosen through the API (webhook endpoints) may reach.
+public struct DestinationPolicy: Sendable {
+    /// Loopback and private networks too (`RELANCE_WEBHOOKS_ALLOW_PRIVATE=1`): an intranet receiver.
+    public var allowPrivate: Bool
+
+    public init(allowPrivate: Bool = false) { self.allowPrivate = allowPrivate }
+
+    /// Resolves `host` once and checks every address it has; the first is where the connection goes,
+    /// so the name is not looked up a second time (a second answer could point inside).
+    public func resolve(host: String, port: Int) async throws -> IPAddress {
+        var name = host
+        if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
+        let addresses: [IPAddress]
+        if let literal = IPAddress.parse(name) {
+            addresses = [literal]
+        } else {
+            addresses = try await DestinationPolicy.lookUp(name, port: port)
+        }
+        guard let first = addresses.first else { throw DestinationRefused(reason: "name not resolved") }
+        if !allowPrivate, let kind = addresses.lazy.compactMap(\.nonPublicKind).first {
+            throw DestinationRefused(reason: "refused: \(kind) address")
+        }
+        return first.unmapped
+    }
+
+    /// Every address getaddrinfo gives for `name`, on a thread of NIO's pool (it blocks).
+    static func lookUp(_ name: String, port: Int) async throws -> [IPAddress] {
+        guard !name.isEmpty, name.utf8.count <= 253 else { throw DestinationRefused(reason: "name not resolved") }
+        return try await NIOThreadPool.singleton.runIfActive {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(name, String(port), &hints, &list) == 0, let list else {
+                throw DestinationRefused(reason: "name not resolved")
+            }
+            defer { freeaddrinfo(list) }
+            var found: [IPAddress] = []
+            var cursor: UnsafeMutablePointer<addrinfo>? = list
+            while let entry = cursor {
+                if let socketAddress = entry.pointee.ai_addr {
+                    switch Int32(socketAddress.pointee.sa_family) {
+                    case AF_INET:
+                        socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                            let raw = $0.pointee.sin_addr.s_addr
+                            found.append(.v4(withUnsafeBytes(of: raw) { Array($0) }))
+                        }
+                    case AF_INET6:
+                        socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                            let raw = $0.pointee.sin6_addr
+                            found.append(.v6(withUnsafeBytes(of: raw) { Array($0) }))
+                        }
+                    default: break
+                    }
+                }
+                cursor = entry.pointee.ai_next
+            }
+            return found
+        }
+    }
+}
+
+/// A destination refused before any connection: not resolvable, or not a public address.
+public struct DestinationRefused: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
+extension Duration {
+    /// The same span as NIO counts it.
+    var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(
+            seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue + attoseconds / 1_000_000_000)
+    }
+}

@@ -21,6 +21,7 @@ public enum LinkKeyError: Error, Equatable, CustomStringConvertible {
     case malformed(entry: Int)
     case duplicateID(Int)
     case empty
+    case allIDsInUse
 
     public var description: String {
         switch self {
@@ -29,6 +30,9 @@ public enum LinkKeyError: Error, Equatable, CustomStringConvertible {
         case .malformed(let entry): "link key entry \(entry) is not ID:BASE64URL"
         case .duplicateID(let id): "link key id \(id) is listed twice"
         case .empty: "no link key is configured"
+        case .allIDsInUse:
+            "all \(Int(SignedLink.maximumKeyID) + 1) link key ids are in use; remove the oldest keys from the end of the"
+                + " file first (links they signed stop working)"
         }
     }
 }
@@ -38,6 +42,9 @@ public enum LinkKeyError: Error, Equatable, CustomStringConvertible {
 public struct LinkKeyring: Sendable {
     public let signingKey: LinkKey
     let byID: [LinkKey?]
+    /// Signs email unsubscribe links when set (derived from the instance secret): unlike link keys it
+    /// is never rotated out, so an unsubscribe link in a years-old email keeps working.
+    public var unsubscribeKey: HMACKey?
 
     public init(keys: [LinkKey]) throws(LinkKeyError) {
         guard let first = keys.first else { throw .empty }
@@ -67,13 +74,15 @@ public struct LinkKeyring: Sendable {
         try self.init(keys: keys)
     }
 
-    /// The keyring text with one new random key put first under the next free id.
-    public func rotated() -> String {
+    /// The keyring text with one new random key put first under the next free id; fails when every
+    /// id is taken (the oldest keys must be removed first, which ends the links they signed).
+    public func rotated() throws(LinkKeyError) -> String {
         let used = Set(byID.compactMap { $0?.id })
+        guard used.count <= Int(SignedLink.maximumKeyID) else { throw .allIDsInUse }
         var next = signingKey.id
         repeat {
             next = next == SignedLink.maximumKeyID ? 0 : next + 1
-        } while used.contains(next) && next != signingKey.id
+        } while used.contains(next)
         let fresh = "\(next):" + Base64URL.encode(Crypto.randomBytes(32))
         return ([fresh] + serialized()).joined(separator: "\n") + "\n"
     }
@@ -162,24 +171,44 @@ public struct SignedLink: Equatable, Sendable {
 }
 
 extension LinkKeyring {
-    /// The token of a customer's email unsubscribe link: `KEYID.CUSTOMERID.TAG`. It does not expire,
-    /// since an unsubscribe link in an old email must still work (RFC 8058); it can do nothing else.
-    public func unsubscribeToken(customerID: Int64) -> String {
-        "\(signingKey.id).\(customerID)." + Base64URL.encode(Self.unsubscribeTag(signingKey, customerID))
+    /// This keyring with its unsubscribe key, derived from the instance secret.
+    public func withUnsubscribeKey(instanceSecret: [UInt8]) -> LinkKeyring {
+        var keyring = self
+        keyring.unsubscribeKey = HMACKey(
+            Crypto.hmacSHA256(key: instanceSecret, message: Array("unsubscribe-links".utf8)))
+        return keyring
     }
 
-    /// The customer an unsubscribe token names, when one of the keys signed it.
+    /// The token of a customer's email unsubscribe link: `u.CUSTOMERID.TAG` under the unsubscribe key
+    /// (or `KEYID.CUSTOMERID.TAG` under the newest link key, without one). It does not expire, since
+    /// an unsubscribe link in an old email must still work (RFC 8058); it can do nothing else.
+    public func unsubscribeToken(customerID: Int64) -> String {
+        if let unsubscribeKey {
+            return "u.\(customerID)." + Base64URL.encode(Self.unsubscribeTag(unsubscribeKey, customerID))
+        }
+        return "\(signingKey.id).\(customerID)." + Base64URL.encode(Self.unsubscribeTag(signingKey.mac, customerID))
+    }
+
+    /// The customer an unsubscribe token names, when the unsubscribe key or one of the link keys
+    /// (tokens from before the unsubscribe key) signed it.
     public func verifyUnsubscribe(_ token: String) -> Int64? {
         guard token.utf8.count <= 64 else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let keyID = UInt8(parts[0]), keyID <= SignedLink.maximumKeyID,
-            let key = byID[Int(keyID)], let customerID = Int64(parts[1]), customerID > 0,
+        guard parts.count == 3, let customerID = Int64(parts[1]), customerID > 0,
             let tag = Base64URL.decode(String(parts[2]))
         else { return nil }
+        let key: HMACKey
+        if parts[0] == "u", let unsubscribeKey {
+            key = unsubscribeKey
+        } else if let keyID = UInt8(parts[0]), keyID <= SignedLink.maximumKeyID, let linkKey = byID[Int(keyID)] {
+            key = linkKey.mac
+        } else {
+            return nil
+        }
         return Crypto.constantTimeEqual(tag, Self.unsubscribeTag(key, customerID)) ? customerID : nil
     }
 
-    private static func unsubscribeTag(_ key: LinkKey, _ customerID: Int64) -> [UInt8] {
-        Array(key.mac.tag(Array("unsubscribe:\(customerID)".utf8)).prefix(16))
+    private static func unsubscribeTag(_ key: HMACKey, _ customerID: Int64) -> [UInt8] {
+        Array(key.tag(Array("unsubscribe:\(customerID)".utf8)).prefix(16))
     }
 }

@@ -35,11 +35,43 @@ extension Store {
         }
     }
 
-    /// Revokes a key by id.
-    public func revokeAPIKey(id: Int64, now: Date) async throws {
+    /// Revokes a key by id; true when it was live, false when it was already revoked.
+    @discardableResult
+    public func revokeAPIKey(id: Int64, now: Date) async throws -> Bool {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE api_key SET revoked_at = ? WHERE id = ?", arguments: [now, id])
-            if db.changesCount == 0 { throw StoreError.notFound("api key \(id)") }
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM api_key WHERE id = ?", arguments: [id]) != nil else {
+                throw StoreError.notFound("api key \(id)")
+            }
+            try db.execute(
+                sql: "UPDATE api_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
+            return db.changesCount > 0
         }
     }
+
+    /// Every key, live or revoked, with when it last changed something (from the audit trail).
+    public func apiKeys() async throws -> [APIKeyListing] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT k.id, k.name, k.prefix, k.created_at, k.revoked_at,
+                        (SELECT MAX(a.at) FROM audit a WHERE a.api_key_id = k.id) AS last_used_at
+                    FROM api_key k ORDER BY k.id
+                    """
+            ).map {
+                APIKeyListing(
+                    key: APIKey(id: $0["id"], name: $0["name"], prefix: $0["prefix"]), createdAt: $0["created_at"],
+                    revokedAt: $0["revoked_at"], lastUsedAt: $0["last_used_at"])
+            }
+        }
+    }
+}
+
+/// A key as `relance apikey list` shows it: never its secret, which is not stored.
+public struct APIKeyListing: Sendable, Equatable {
+    public var key: APIKey
+    public var createdAt: Date
+    public var revokedAt: Date?
+    /// The last change made with it, if any.
+    public var lastUsedAt: Date?
 }

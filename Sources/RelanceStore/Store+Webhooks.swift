@@ -22,7 +22,8 @@ public struct WebhookEndpoint: Sendable, Equatable {
     public var description: String?
     public var createdAt: Date
     public var disabledAt: Date?
-    /// The signing secret (`whsec_…`): kept in clear, since signing needs it; shown once by the API.
+    /// The signing secret (`whsec_…`), only when it was just made (creation, rotation), to be shown
+    /// once; otherwise empty. The database holds it sealed (`SecretBox`).
     public var secret: String
 
     init(row: Row) {
@@ -32,7 +33,7 @@ public struct WebhookEndpoint: Sendable, Equatable {
         description = row["description"]
         createdAt = row["created_at"]
         disabledAt = row["disabled_at"]
-        secret = row["secret"]
+        secret = ""
     }
 }
 
@@ -159,14 +160,17 @@ extension Store {
         -> WebhookEndpoint
     {
         let secret = "whsec_" + Base64URL.encode(Crypto.randomBytes(24))
-        return try await pool.write { db in
+        let sealed = try sealSecret(secret)
+        var endpoint = try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO webhook_endpoint (url, events, description, secret, created_at) VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [url, events.joined(separator: ","), description, secret, now])
+                    """, arguments: [url, events.joined(separator: ","), description, sealed, now])
             let id = db.lastInsertedRowID
             return try Store.webhookEndpoint(db, id: id)
         }
+        endpoint.secret = secret
+        return endpoint
     }
 
     public func webhookEndpoints() async throws -> [WebhookEndpoint] {
@@ -192,15 +196,18 @@ extension Store {
     /// receiver can switch without missing an event.
     public func rotateWebhookSecret(id: Int64, now: Date) async throws -> WebhookEndpoint {
         let secret = "whsec_" + Base64URL.encode(Crypto.randomBytes(24))
-        return try await pool.write { db in
+        let sealed = try sealSecret(secret)
+        var endpoint = try await pool.write { db in
             _ = try Store.webhookEndpoint(db, id: id)
             try db.execute(
                 sql: """
                     UPDATE webhook_endpoint SET previous_secret = secret, previous_secret_until = ?, secret = ?
                     WHERE id = ?
-                    """, arguments: [now.addingTimeInterval(86_400), secret, id])
+                    """, arguments: [now.addingTimeInterval(86_400), sealed, id])
             return try Store.webhookEndpoint(db, id: id)
         }
+        endpoint.secret = secret
+        return endpoint
     }
 
     /// Stops an endpoint: nothing more is sent to it, and what was waiting is marked failed.
@@ -357,8 +364,9 @@ extension Store {
                 arguments: [id])
             return ClaimedDelivery(
                 id: id, endpointID: row["endpoint_id"], eventID: row["event_id"], url: row["url"],
-                secret: row["secret"],
-                previousSecret: row["previous_secret"], payload: row["payload"], attempts: (row["attempts"] as Int) + 1)
+                secret: try openSecret(row["secret"]),
+                previousSecret: try (row["previous_secret"] as String?).map(openSecret), payload: row["payload"],
+                attempts: (row["attempts"] as Int) + 1)
         }
     }
 
@@ -474,6 +482,45 @@ extension Store {
                     ORDER BY id DESC LIMIT ?
                     """, arguments: [endpointID, status, status, before, before, limit])
             return try ids.map { try Store.delivery(db, id: $0) }
+        }
+    }
+}
+
+extension Store {
+    /// What webhook signing secrets are sealed for, bound into each sealed value.
+    static let webhookSecretContext = "webhook signing secret"
+
+    func sealSecret(_ secret: String) throws -> String {
+        guard let secrets else { throw StoreError.secretsUnavailable }
+        return secrets.seal(secret, context: Store.webhookSecretContext)
+    }
+
+    /// The secret in clear; a value stored in clear by an older version is taken as it is.
+    func openSecret(_ stored: String) throws -> String {
+        guard SecretBox.isSealed(stored) else { return stored }
+        guard let secrets, let secret = secrets.open(stored, context: Store.webhookSecretContext) else {
+            throw StoreError.secretsUnavailable
+        }
+        return secret
+    }
+
+    /// Seals every webhook secret an older version stored in clear.
+    static func sealClearSecrets(_ pool: DatabasePool, _ box: SecretBox) throws {
+        try pool.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, secret, previous_secret FROM webhook_endpoint
+                    WHERE secret NOT LIKE 'enc1:%' OR previous_secret NOT LIKE 'enc1:%'
+                    """)
+            for row in rows {
+                func sealed(_ value: String?) -> String? {
+                    value.map { SecretBox.isSealed($0) ? $0 : box.seal($0, context: webhookSecretContext) }
+                }
+                try db.execute(
+                    sql: "UPDATE webhook_endpoint SET secret = ?, previous_secret = ? WHERE id = ?",
+                    arguments: [sealed(row["secret"]), sealed(row["previous_secret"]), row["id"] as Int64])
+            }
         }
     }
 }

@@ -8,9 +8,13 @@ public final class Store: Sendable {
     public let pool: DatabasePool
     public let path: String
     let pageReader: PageReader
+    /// Seals the secrets the store must be able to read back (webhook signing secrets); without it,
+    /// nothing that needs one can be created or sent.
+    let secrets: SecretBox?
 
-    /// Opens (creating if needed) the database file at `path` and applies pending migrations.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the database file at `path` and applies pending migrations. With
+    /// `secrets`, any secret still stored in clear by an older version is sealed now.
+    public init(path: String, secrets: SecretBox? = nil) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
@@ -21,6 +25,8 @@ public final class Store: Sendable {
         pool = try DatabasePool(path: path, configuration: configuration)
         try Store.migrator.migrate(pool)
         pageReader = PageReader(path: path)
+        self.secrets = secrets
+        if let secrets { try Store.sealClearSecrets(pool, secrets) }
     }
 
     /// The migrations not yet applied to this file, by name.
@@ -46,6 +52,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case linkExpiryInPast
     case linkExpiryTooFar
     case rateLimited
+    /// A secret must be sealed or opened, and the store was opened without the instance's key.
+    case secretsUnavailable
 }
 
 extension Set where Element == String {

@@ -90,6 +90,10 @@ struct Problem: Error, Encodable, Sendable {
             self = .field("expires_at", "must be within \(3 * 365) days")
         case .rateLimited:
             self = Problem(status: 429, title: "Too many requests", detail: "slow down")
+        case .secretsUnavailable:
+            self = Problem(
+                status: 503, title: "Service unavailable", detail: "this server was started without its instance secret"
+            )
         }
     }
 

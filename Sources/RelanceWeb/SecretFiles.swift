@@ -38,13 +38,22 @@ public enum SecretFiles {
 
     /// Puts a new signing key first in the key file; older keys keep verifying links already sent.
     public static func rotateLinkKeys(path: String) throws -> UInt8 {
-        let current = try LinkKeyring(parsing: try readOrCreate(path: path) { LinkKeyring.generate() })
-        let rotated = current.rotated()
+        let current: LinkKeyring
+        let rotated: String
+        let fresh: LinkKeyring
+        do {
+            current = try LinkKeyring(parsing: try readOrCreate(path: path) { LinkKeyring.generate() })
+            rotated = try current.rotated()
+            // The file is replaced only by a keyring that loads: a server must start on it.
+            fresh = try LinkKeyring(parsing: rotated)
+        } catch let error as LinkKeyError {
+            throw Failure.invalid(path, error.description)
+        }
         let temporary = path + ".new"
         try? FileManager.default.removeItem(atPath: temporary)
         try create(path: temporary, contents: rotated)
         guard rename(temporary, path) == 0 else { throw Failure.unreadable(path) }
-        return try LinkKeyring(parsing: rotated).signingKey.id
+        return fresh.signingKey.id
     }
 
     /// The instance secret (32 random bytes, base64url): from `environment`, else from `path`.
@@ -60,14 +69,20 @@ public enum SecretFiles {
         return bytes
     }
 
+    /// Throws when the file at `path` exists and its group or others may read or write it.
+    public static func requireOwnerOnly(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        let mode = Int(info.st_mode) & 0o777
+        guard mode & 0o077 == 0 else { throw Failure.tooOpen(path, mode: mode) }
+    }
+
     static func readOrCreate(path: String, generate: () -> String) throws -> String {
         if !FileManager.default.fileExists(atPath: path) {
             try create(path: path, contents: generate())
         }
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw Failure.unreadable(path) }
-        let mode = Int(info.st_mode) & 0o777
-        guard mode & 0o077 == 0 else { throw Failure.tooOpen(path, mode: mode) }
+        guard FileManager.default.fileExists(atPath: path) else { throw Failure.unreadable(path) }
+        try requireOwnerOnly(path)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw Failure.unreadable(path) }
         return text
     }

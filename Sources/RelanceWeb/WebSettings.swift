@@ -44,7 +44,8 @@ public struct WebSettings: Sendable {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
-        self.keyring = keyring
+        self.keyring =
+            keyring.unsubscribeKey == nil ? keyring.withUnsubscribeKey(instanceSecret: instanceSecret) : keyring
         self.instanceSecret = instanceSecret
         self.trustForwardedFor = trustForwardedFor
         self.clock = clock

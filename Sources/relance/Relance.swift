@@ -9,6 +9,22 @@ import RelanceWeb
 
 @main
 struct Relance: AsyncParsableCommand {
+    /// Everything Relance creates (the database and its WAL, key files, backups) is for its owner
+    /// only, whatever umask it was started with.
+    static func main() async {
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "relance",
         abstract: "Payment links and polite reminders for unpaid invoices.",
@@ -36,17 +52,23 @@ struct DatabaseOptions: ParsableArguments {
             ?? (directory.isEmpty ? name : (directory as NSString).appendingPathComponent(name))
     }
 
+    /// Opens the database, refusing one that others can read (as the key files are refused); its
+    /// webhook secrets are sealed under a key derived from the instance secret.
     func openStore() throws -> Store {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        return try Store(path: database)
+        for file in [database, database + "-wal", database + "-shm"] {
+            try SecretFiles.requireOwnerOnly(file)
+        }
+        return try Store(path: database, secrets: SecretBox(instanceSecret: try instanceSecret(), purpose: "store"))
     }
 
     func keyring() throws -> LinkKeyring {
         try SecretFiles.linkKeyring(
             environment: ProcessInfo.processInfo.environment["RELANCE_LINK_KEYS"],
-            path: path(linkKeyFile, env: "RELANCE_LINK_KEY_FILE", default: "relance-link-keys"))
+            path: path(linkKeyFile, env: "RELANCE_LINK_KEY_FILE", default: "relance-link-keys")
+        ).withUnsubscribeKey(instanceSecret: try instanceSecret())
     }
 
     func instanceSecret() throws -> [UInt8] {
@@ -235,7 +257,47 @@ struct LinkCommand: AsyncParsableCommand {
 
 struct APIKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apikey", abstract: "Manage API keys.", subcommands: [Create.self])
+        commandName: "apikey", abstract: "Manage API keys.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List API keys: id, name, the key's first characters, created, last change made, revoked.")
+
+        @OptionGroup var storage: DatabaseOptions
+
+        func run() async throws {
+            let keys = try await storage.openStore().apiKeys()
+            if keys.isEmpty { printError("no API keys; create one with: relance apikey create --name NAME") }
+            for listing in keys {
+                let columns = [
+                    String(listing.key.id), listing.key.prefix + "…", listing.key.name,
+                    "created " + Instant.format(listing.createdAt),
+                    listing.lastUsedAt.map { "last used " + Instant.format($0) } ?? "never used",
+                    listing.revokedAt.map { "REVOKED " + Instant.format($0) } ?? "active",
+                ]
+                print(columns.joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API key at once; requests carrying it get 401 from then on.")
+
+        @Argument(help: "The key's id, as `relance apikey list` shows it.")
+        var id: Int64
+
+        @OptionGroup var storage: DatabaseOptions
+
+        func run() async throws {
+            do {
+                let wasLive = try await storage.openStore().revokeAPIKey(id: id, now: Date())
+                printError(wasLive ? "revoked API key \(id)" : "API key \(id) was already revoked")
+            } catch let error as StoreError {
+                throw CommandFailure(Relance.describe(error))
+            }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -118,6 +118,27 @@ final class EmailFormatTests: XCTestCase {
         XCTAssertEqual(rotated.verifyUnsubscribe(token), 42)
     }
 
+    func testUnsubscribeLinksOutliveEveryLinkKey() throws {
+        let secret = Crypto.randomBytes(32)
+        let keyring = try LinkKeyring(parsing: LinkKeyring.generate()).withUnsubscribeKey(instanceSecret: secret)
+        let token = keyring.unsubscribeToken(customerID: 42)
+        XCTAssertTrue(token.hasPrefix("u.42."), token)
+        // Every link key replaced and the old ones dropped: the email from years ago still unsubscribes.
+        let later = try LinkKeyring(parsing: "7:" + Base64URL.encode(Crypto.randomBytes(32)))
+            .withUnsubscribeKey(instanceSecret: secret)
+        XCTAssertEqual(later.verifyUnsubscribe(token), 42)
+        // Another instance, or the token moved to another customer, is refused.
+        let foreign = try LinkKeyring(parsing: LinkKeyring.generate()).withUnsubscribeKey(
+            instanceSecret: Crypto.randomBytes(32))
+        XCTAssertNil(foreign.verifyUnsubscribe(token))
+        XCTAssertNil(later.verifyUnsubscribe(token.replacingOccurrences(of: "u.42.", with: "u.43.")))
+        XCTAssertNil(try LinkKeyring(parsing: LinkKeyring.generate()).verifyUnsubscribe(token), "no unsubscribe key")
+        // Tokens from before the unsubscribe key keep verifying with the link key that signed them.
+        let old = try LinkKeyring(parsing: LinkKeyring.generate())
+        XCTAssertEqual(
+            old.withUnsubscribeKey(instanceSecret: secret).verifyUnsubscribe(old.unsubscribeToken(customerID: 9)), 9)
+    }
+
     private func keyringText(_ keyring: LinkKeyring) -> String {
         "\(keyring.signingKey.id):" + Base64URL.encode(keyring.signingKey.secret)
     }

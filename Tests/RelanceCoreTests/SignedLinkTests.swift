@@ -119,6 +119,13 @@ final class SignedLinkTests: XCTestCase {
         XCTAssertEqual(
             SignedLink.verify(token, keyring: rotated, now: now), .valid(.init(linkID: 1, expiresAt: expiry, keyID: 1)))
 
+        // With every id taken, rotating fails instead of writing a keyring that names one id twice.
+        let full = (0...Int(SignedLink.maximumKeyID)).map { "\($0):" + Base64URL.encode(Crypto.randomBytes(32)) }
+        let crowded = try LinkKeyring(parsing: full.joined(separator: "\n"))
+        XCTAssertThrowsError(try crowded.rotated()) { XCTAssertEqual($0 as? LinkKeyError, .allIDsInUse) }
+        let almost = try LinkKeyring(parsing: full.dropLast().joined(separator: "\n"))
+        XCTAssertEqual(try LinkKeyring(parsing: try almost.rotated()).signingKey.id, SignedLink.maximumKeyID)
+
         XCTAssertThrowsError(try LinkKeyring(parsing: "")) { XCTAssertEqual($0 as? LinkKeyError, .empty) }
         XCTAssertThrowsError(try LinkKeyring(parsing: "1:c2hvcnQ")) {
             XCTAssertEqual($0 as? LinkKeyError, .keyTooShort(id: 1))

@@ -72,6 +72,41 @@ final class OutboundWebhookTests: XCTestCase {
         return output.split(separator: "\n").map(String.init)
     }
 
+    func testSigningSecretsAreSealedInTheDatabaseAndOldClearOnesAreSealedAtStart() async throws {
+        let harness = self.harness!
+        let endpoint = try await harness.store.createWebhookEndpoint(
+            url: "https://billing.example.com/hooks", events: ["*"], description: nil, now: harness.clock.now)
+        XCTAssertTrue(endpoint.secret.hasPrefix("whsec_"))
+        let stored = try await harness.store.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT secret FROM webhook_endpoint")
+        }
+        XCTAssertTrue(stored?.hasPrefix("enc1:") == true, stored ?? "")
+        XCTAssertFalse(stored?.contains(endpoint.secret) == true)
+        try await harness.store.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        let file = try Data(contentsOf: URL(fileURLWithPath: harness.store.path))
+        XCTAssertNil(file.range(of: Data(endpoint.secret.utf8)), "the secret is nowhere in the file")
+        // A secret an older version stored in clear is sealed when the store opens with its key.
+        try await harness.store.pool.write { db in
+            try db.execute(sql: "UPDATE webhook_endpoint SET secret = 'whsec_legacy', previous_secret = 'whsec_older'")
+        }
+        let box = SecretBox(instanceSecret: harness.settings.instanceSecret, purpose: "store")
+        let reopened = try Store(path: harness.store.path, secrets: box)
+        let row = try await reopened.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT secret, previous_secret FROM webhook_endpoint")
+        }
+        XCTAssertEqual(box.open(row?["secret"] ?? "", context: "webhook signing secret"), "whsec_legacy")
+        XCTAssertEqual(box.open(row?["previous_secret"] ?? "", context: "webhook signing secret"), "whsec_older")
+        // Without the key, nothing secret can be made.
+        let keyless = try Store(path: harness.store.path)
+        do {
+            _ = try await keyless.createWebhookEndpoint(
+                url: "https://billing.example.com/other", events: ["*"], description: nil, now: harness.clock.now)
+            XCTFail("an endpoint was created without a key to seal its secret")
+        } catch let error as StoreError {
+            XCTAssertEqual(error, .secretsUnavailable)
+        }
+    }
+
     func testSubscriptionsAreValidatedAndTheSecretIsShownOnce() async throws {
         let harness = self.harness!
         let key = try await harness.apiKey()

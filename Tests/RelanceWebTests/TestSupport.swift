@@ -76,12 +76,15 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("test.sqlite").path)
+        let instanceSecret = Crypto.randomBytes(32)
+        store = try Store(
+            path: directory.appendingPathComponent("test.sqlite").path,
+            secrets: SecretBox(instanceSecret: instanceSecret, purpose: "store"))
         clock = TestClock(Harness.start)
         logs = LogCapture()
         var settings = WebSettings(
             baseURL: "https://pay.example.com/", keyring: try LinkKeyring(parsing: LinkKeyring.generate()),
-            instanceSecret: Crypto.randomBytes(32), trustForwardedFor: trustProxy, clock: clock.clock,
+            instanceSecret: instanceSecret, trustForwardedFor: trustProxy, clock: clock.clock,
             resourcesDirectory: Harness.repository,
             kannelInboundSecret: "inbound-secret", stripeWebhookSecret: stripeWebhookSecret,
             twilioAuthToken: twilioAuthToken)

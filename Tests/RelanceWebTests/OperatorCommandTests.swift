@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import RelanceCore
+import RelanceStore
+import XCTest
+
+@testable import RelanceWeb
+
+/// What an operator does from a shell, run through the real `relance` binary: files created for the
+/// owner only, a database others can read refused, API keys listed and revoked, key rotation that
+/// cannot leave a server unable to start.
+final class OperatorCommandTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-ops-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: directory) }
+
+    var database: String { directory.appendingPathComponent("relance.sqlite").path }
+
+    /// Runs `relance ARGUMENTS --database …` with the usual umask of a shell (022).
+    func relance(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let binary = Harness.repository.appendingPathComponent(".build/debug/relance").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            if ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1" {
+                XCTFail("build the relance binary first (make test does)")
+            }
+            throw XCTSkip("build the relance binary first (make test does)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "umask 022; exec \"$0\" \"$@\"", binary] + arguments + ["--database", database]
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["RELANCE_DATABASE", "RELANCE_LINK_KEYS", "RELANCE_SECRET"] { environment[name] = nil }
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, out, err)
+    }
+
+    func mode(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.posixPermissions] as? Int ?? -1) & 0o777
+    }
+
+    func testEverythingIsCreatedForTheOwnerOnlyAndAnOpenDatabaseIsRefused() throws {
+        var result = try relance(["apikey", "create", "--name", "billing"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        for name in ["relance.sqlite", "relance.sqlite-wal", "relance-secret", "relance-link-keys"] {
+            let path = directory.appendingPathComponent(name).path
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            XCTAssertEqual(try mode(path), 0o600, name)
+        }
+        XCTAssertEqual(try mode(database), 0o600)
+        // A database someone made readable by others is refused, with the fix in the message.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: database)
+        result = try relance(["apikey", "list"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.errors.contains("readable by others"), result.errors)
+        XCTAssertTrue(result.errors.contains("chmod 600"), result.errors)
+    }
+
+    func testAPIKeysAreListedWithoutTheirSecretAndRevokedAtOnce() throws {
+        let first = try relance(["apikey", "create", "--name", "billing"])
+        let secret = first.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(secret.hasPrefix("rlk_"), first.output)
+        _ = try relance(["apikey", "create", "--name", "erp"])
+        var list = try relance(["apikey", "list"])
+        XCTAssertEqual(list.status, 0, list.errors)
+        let lines = list.output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertTrue(lines[0].hasPrefix("1\t\(secret.prefix(12))…\tbilling\tcreated "), String(lines[0]))
+        XCTAssertTrue(lines[0].hasSuffix("never used\tactive"), String(lines[0]))
+        XCTAssertFalse(list.output.contains(secret), "the key itself is never shown again")
+
+        var revoke = try relance(["apikey", "revoke", "1"])
+        XCTAssertEqual(revoke.status, 0, revoke.errors)
+        XCTAssertTrue(revoke.errors.contains("revoked API key 1"))
+        revoke = try relance(["apikey", "revoke", "1"])
+        XCTAssertTrue(revoke.errors.contains("already revoked"))
+        revoke = try relance(["apikey", "revoke", "99"])
+        XCTAssertNotEqual(revoke.status, 0)
+        XCTAssertTrue(revoke.errors.contains("api key 99 does not exist"), revoke.errors)
+        list = try relance(["apikey", "list"])
+        XCTAssertTrue(list.output.split(separator: "\n")[0].contains("REVOKED"), list.output)
+        XCTAssertTrue(list.output.split(separator: "\n")[1].hasSuffix("active"), list.output)
+        let store = try Store(path: database)
+        let key = try awaitValue { try await store.apiKey(secret: secret) }
+        XCTAssertNil(key, "a revoked key opens nothing")
+    }
+
+    func testRotatingWithEveryKeyIDTakenFailsAndLeavesKeysThatLoad() throws {
+        let keys = directory.appendingPathComponent("relance-link-keys").path
+        let full =
+            (0...Int(SignedLink.maximumKeyID)).map { "\($0):" + Base64URL.encode(Crypto.randomBytes(32)) }
+            .joined(separator: "\n") + "\n"
+        FileManager.default.createFile(atPath: keys, contents: Data(full.utf8), attributes: [.posixPermissions: 0o600])
+        var result = try relance(["linkkey", "rotate"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.errors.contains("link key ids are in use"), result.errors)
+        XCTAssertEqual(try String(contentsOfFile: keys, encoding: .utf8), full, "the key file is untouched")
+        // Whatever reads the keys still starts.
+        result = try relance(["remind", "--once", "--dry-run"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        // With a free id, rotation works and the new key signs.
+        try (full.split(separator: "\n").dropLast().joined(separator: "\n") + "\n").write(
+            toFile: keys, atomically: false, encoding: .utf8)
+        result = try relance(["linkkey", "rotate"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertTrue(result.errors.contains("signed with key 31"), result.errors)
+    }
+}
+
+func awaitValue<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    nonisolated(unsafe) var value: T?
+    try awaitSync { value = try await body() }
+    return try XCTUnwrap(value)
+}

@@ -11,6 +11,8 @@ public struct InboundOutcome: Sendable, Equatable {
     public var confirmations: Int
     /// Invoices whose reminders were paused because of the reply.
     public var pausedInvoices: Int
+    /// The provider had already delivered this reply (same message id): nothing was done again.
+    public var duplicate = false
 }
 
 /// A delivery report from a provider.
@@ -23,22 +25,37 @@ public enum DeliveryStatus: Sendable, Equatable {
 
 extension Store {
     /// Stores a reply and acts on it: STOP opts the number out of SMS (one confirmation, then silence),
-    /// START opts it back in, anything else pauses the customer's reminders when the rules say so.
-    public func recordInbound(from: String, to: String?, body: String, provider: String, now: Date) async throws
-        -> InboundOutcome
-    {
+    /// START opts it back in, anything else pauses the customer's reminders when the rules say so. A
+    /// reply carrying a provider message id already recorded (a retry, or a signed request replayed)
+    /// is acknowledged and changes nothing.
+    public func recordInbound(
+        from: String, to: String?, body: String, provider: String, providerMessageID: String? = nil, now: Date
+    ) async throws -> InboundOutcome {
         try await pool.write { db in
             let keyword = ReplyKeyword(reply: body)
+            if let providerMessageID,
+                let known = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM inbound WHERE provider = ? AND provider_message_id = ?",
+                    arguments: [provider, providerMessageID])
+            {
+                return InboundOutcome(
+                    inboundID: known, keyword: keyword, customerIDs: [], confirmations: 0, pausedInvoices: 0,
+                    duplicate: true)
+            }
             let customers = try Row.fetchAll(
                 db, sql: "SELECT id, name, locale, sms_opted_out_at FROM customer WHERE phone = ? ORDER BY id",
                 arguments: [from])
             let firstCustomer = customers.first.map { $0["id"] as Int64 }
             try db.execute(
                 sql: """
-                    INSERT INTO inbound (customer_id, from_number, to_number, body, keyword, provider, received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO inbound (
+                        customer_id, from_number, to_number, body, keyword, provider, provider_message_id, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [firstCustomer, from, to, String(body.prefix(2000)), keyword.rawValue, provider, now])
+                arguments: [
+                    firstCustomer, from, to, String(body.prefix(2000)), keyword.rawValue, provider, providerMessageID,
+                    now,
+                ])
             var outcome = InboundOutcome(
                 inboundID: db.lastInsertedRowID, keyword: keyword, customerIDs: customers.map { $0["id"] },
                 confirmations: 0,

@@ -72,13 +72,20 @@ struct Webhooks: Sendable {
         guard let form = try await verifiedTwilioForm(request, context: context) else {
             return Webhooks.refuse(.forbidden, "bad signature")
         }
-        guard let from = form["From"].flatMap(Webhooks.normalizedNumber), let text = form["Body"] else {
-            return Webhooks.refuse(.badRequest, "From and Body are required")
+        // Twilio names every message; a request seen before (a retry, or a captured one replayed with its
+        // valid signature) is answered the same and acts once.
+        guard let from = form["From"].flatMap(Webhooks.normalizedNumber), let text = form["Body"],
+            let sid = form["MessageSid"], (2...64).contains(sid.utf8.count),
+            sid.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
+        else {
+            return Webhooks.refuse(.badRequest, "From, Body and MessageSid are required")
         }
         let outcome = try await store.recordInbound(
-            from: from, to: form["To"], body: text, provider: "twilio", now: settings.clock.now())
+            from: from, to: form["To"], body: text, provider: "twilio", providerMessageID: sid,
+            now: settings.clock.now())
         logger.info(
-            "reply received", metadata: ["inbound": "\(outcome.inboundID)", "keyword": "\(outcome.keyword.rawValue)"])
+            outcome.duplicate ? "reply received again: ignored" : "reply received",
+            metadata: ["inbound": "\(outcome.inboundID)", "keyword": "\(outcome.keyword.rawValue)"])
         return Response(
             status: .ok, headers: [.contentType: "text/xml; charset=utf-8"],
             body: .init(

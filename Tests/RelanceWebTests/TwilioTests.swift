@@ -103,6 +103,45 @@ final class TwilioTests: XCTestCase {
         }
         XCTAssertEqual(optedOut, 1)
     }
+
+    func testACapturedSignedReplyReplayedLaterActsOnlyOnce() async throws {
+        let token = self.token
+        let harness = try Harness(twilioAuthToken: token)
+        defer { harness.cleanUp() }
+        let (invoice, _) = try await harness.invoice()
+        let url = "https://pay.example.com/webhooks/twilio/inbound"
+        let stop = ["From": "+33612345678", "To": "+33700000000", "Body": "STOP", "MessageSid": "SMstop1"]
+        let start = ["From": "+33612345678", "To": "+33700000000", "Body": "START", "MessageSid": "SMstart1"]
+        let startSignature = try twilioLibrarySignature(token: token, url: url, params: start)
+        try await harness.app.test(.router) { client in
+            // The customer sent START once (someone captured it), then STOP.
+            var response = try await twilioPost(client, "/webhooks/twilio/inbound", start, signature: startSignature)
+            XCTAssertEqual(response.status, .ok)
+            response = try await twilioPost(
+                client, "/webhooks/twilio/inbound", stop,
+                signature: try twilioLibrarySignature(token: token, url: url, params: stop))
+            XCTAssertEqual(response.status, .ok)
+            // Replaying the captured START, signature and all, does not undo the customer's STOP.
+            response = try await twilioPost(client, "/webhooks/twilio/inbound", start, signature: startSignature)
+            XCTAssertEqual(response.status, .ok, "Twilio's own retries must still be acknowledged")
+            // Without a MessageSid, a reply is not taken at all.
+            var nameless = start
+            nameless["MessageSid"] = nil
+            response = try await twilioPost(
+                client, "/webhooks/twilio/inbound", nameless,
+                signature: try twilioLibrarySignature(token: token, url: url, params: nameless))
+            XCTAssertEqual(response.status, .badRequest)
+        }
+        let customer = try await harness.store.pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT sms_opted_out_at FROM customer WHERE id = ?", arguments: [invoice.customerID])
+        }
+        XCTAssertNotNil(customer?["sms_opted_out_at"] as Date?, "still opted out")
+        let replies = try await harness.store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT keyword FROM inbound ORDER BY id")
+        }
+        XCTAssertEqual(replies, ["start", "stop"], "the replay was not recorded again")
+    }
 }
 
 func twilioPost(_ client: some TestClientProtocol, _ path: String, _ params: [String: String], signature: String?)

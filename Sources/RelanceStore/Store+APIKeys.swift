@@ -11,10 +11,11 @@ public struct APIKey: Sendable, Equatable {
 
 extension Store {
     /// Creates an API key and returns it with the only copy of its secret.
-    public func createAPIKey(name: String, now: Date) async throws -> (APIKey, secret: String) {
+    public func createAPIKey(name: String, now: Date, audit: AuditNote? = nil) async throws -> (APIKey, secret: String)
+    {
         let secret = "rlk_" + Base64URL.encode(Crypto.randomBytes(32))
         let prefix = String(secret.prefix(12))
-        let id = try await pool.write { db in
+        let id = try await write(audit: audit) { db in
             try db.execute(
                 sql: "INSERT INTO api_key (name, prefix, hash, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [name, prefix, Crypto.sha256Hex(secret), now])
@@ -37,8 +38,8 @@ extension Store {
 
     /// Revokes a key by id; true when it was live, false when it was already revoked.
     @discardableResult
-    public func revokeAPIKey(id: Int64, now: Date) async throws -> Bool {
-        try await pool.write { db in
+    public func revokeAPIKey(id: Int64, now: Date, audit: AuditNote? = nil) async throws -> Bool {
+        try await write(audit: audit) { db in
             guard try Int.fetchOne(db, sql: "SELECT 1 FROM api_key WHERE id = ?", arguments: [id]) != nil else {
                 throw StoreError.notFound("api key \(id)")
             }

@@ -100,7 +100,9 @@ extension Store {
     // MARK: - Users
 
     /// Adds a dashboard account; the password is hashed here (scrypt) and never stored.
-    public func addUser(email: String, password: String, role: UserRole, now: Date) async throws -> DashboardUser {
+    public func addUser(
+        email: String, password: String, role: UserRole, now: Date, by actor: AuditNote.Actor = .operator
+    ) async throws -> DashboardUser {
         let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
         guard email.count >= 3, email.count <= 254, email.contains("@"), !email.contains(" ") else {
             throw AccountError.invalidEmail
@@ -115,8 +117,7 @@ extension Store {
                 sql: "INSERT INTO user (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [email, hash, role.rawValue, now])
             let id = db.lastInsertedRowID
-            try Store.audit(
-                db, userID: nil, "user.added", invoiceID: nil, detail: "\(email) as \(role.rawValue)", at: now)
+            try Store.audit(db, AuditNote(actor: actor, "user.added", detail: "\(email) as \(role.rawValue)", at: now))
             return DashboardUser(id: id, email: email, role: role)
         }
     }
@@ -208,39 +209,88 @@ extension Store {
 
     // MARK: - Audit
 
-    /// Records what a billing system did through the API, under its key.
-    public func auditAPI(apiKeyID: Int64, _ action: String, invoiceID: Int64?, now: Date) async throws {
+    /// Records something that changed nothing (an export), on its own.
+    public func audit(_ note: AuditNote) async throws {
+        try await pool.write { db in try Store.audit(db, note) }
+    }
+
+    /// Runs a write and records `audit` in the same transaction: a change and its audit row are
+    /// committed together or not at all.
+    /// `fill` completes what the caller left blank (a detail, the invoice) from what only the change
+    /// can tell.
+    func write<T: Sendable>(
+        audit: AuditNote?, fill: (@Sendable (inout AuditNote, T) -> Void)? = nil,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         try await pool.write { db in
-            // Only an invoice that exists is linked; the id in a path may name none.
-            let invoice = try invoiceID.flatMap {
-                try Int64.fetchOne(db, sql: "SELECT id FROM invoice WHERE id = ?", arguments: [$0])
+            let result = try body(db)
+            if var audit {
+                fill?(&audit, result)
+                try Store.audit(db, audit)
             }
-            try db.execute(
-                sql: "INSERT INTO audit (at, api_key_id, action, invoice_id) VALUES (?, ?, ?, ?)",
-                arguments: [now, apiKeyID, action, invoice])
+            return result
         }
     }
 
-    /// Records a business action.
-    public func audit(userID: Int64?, _ action: String, invoiceID: Int64?, detail: String?, now: Date) async throws {
-        try await pool.write { db in
-            try Store.audit(db, userID: userID, action, invoiceID: invoiceID, detail: detail, at: now)
+    static func audit(_ db: Database, _ note: AuditNote) throws {
+        // Only an invoice that exists is linked; the id in a path may name none.
+        let invoice = try note.invoiceID.flatMap {
+            try Int64.fetchOne(db, sql: "SELECT id FROM invoice WHERE id = ?", arguments: [$0])
         }
+        var userID: Int64?
+        var apiKeyID: Int64?
+        switch note.actor {
+        case .user(let id): userID = id
+        case .apiKey(let id): apiKeyID = id
+        case .operator: break
+        }
+        try db.execute(
+            sql: "INSERT INTO audit (at, user_id, api_key_id, action, invoice_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [note.at, userID, apiKeyID, note.action, invoice, note.detail])
     }
 
     static func audit(
         _ db: Database, userID: Int64?, _ action: String, invoiceID: Int64?, detail: String?, at: Date
     ) throws {
-        try db.execute(
-            sql: "INSERT INTO audit (at, user_id, action, invoice_id, detail) VALUES (?, ?, ?, ?, ?)",
-            arguments: [at, userID, action, invoiceID, detail])
+        try audit(
+            db,
+            AuditNote(
+                actor: userID.map(AuditNote.Actor.user) ?? .operator, action, invoiceID: invoiceID, detail: detail,
+                at: at))
+    }
+}
+
+/// One line of the audit trail: who changed what, when. Store writes take one and record it in the
+/// transaction of the change itself.
+public struct AuditNote: Sendable, Equatable {
+    public enum Actor: Sendable, Equatable {
+        /// A dashboard account.
+        case user(Int64)
+        /// A billing system, by its API key.
+        case apiKey(Int64)
+        /// Someone with a shell on the server (`relance` commands).
+        case `operator`
+    }
+
+    public var actor: Actor
+    public var action: String
+    public var invoiceID: Int64?
+    public var detail: String?
+    public var at: Date
+
+    public init(actor: Actor, _ action: String, invoiceID: Int64? = nil, detail: String? = nil, at: Date) {
+        self.actor = actor
+        self.action = action
+        self.invoiceID = invoiceID
+        self.detail = detail
+        self.at = at
     }
 }
 
 extension Store {
     /// Closes an account and its sessions. The last owner cannot be disabled: someone must manage users.
-    public func disableUser(id: Int64, now: Date) async throws {
-        try await pool.write { db in
+    public func disableUser(id: Int64, now: Date, audit: AuditNote? = nil) async throws {
+        try await write(audit: audit) { db in
             guard
                 let role = try String.fetchOne(
                     db, sql: "SELECT role FROM user WHERE id = ? AND disabled_at IS NULL", arguments: [id])

@@ -42,11 +42,12 @@ extension Store {
 
     /// Stores a business's email wording for a stage; both parts are parsed first.
     public func saveEmailTemplate(
-        stage: String, language: Language, combined: Bool, subject: String, body: String, now: Date
+        stage: String, language: Language, combined: Bool, subject: String, body: String, now: Date,
+        audit: AuditNote? = nil
     ) async throws {
         _ = try MessageTemplate(subject)
         _ = try MessageTemplate(body)
-        try await pool.write { db in
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: """
                     INSERT INTO message_template (stage, channel, locale, combined, subject, body, updated_at)

@@ -108,6 +108,11 @@ public enum InvoiceImport {
         func fail(_ field: Field, _ message: String) {
             errors.append("line \(record.line): \(field.rawValue): \(message)")
         }
+        // The API's rule: a cell may hold line breaks inside quotes, but no field takes control characters.
+        for field in Field.allCases where cells[field.position].map(PlainText.hasControlCharacters) == true {
+            fail(field, "contains a control character (a line break, tab or invisible code)")
+            cells[field.position] = nil
+        }
         let number = value(.number)
         if let number, number.unicodeScalars.count > 64 {
             fail(.number, "at most 64 characters")

@@ -217,8 +217,8 @@ extension Store {
 
 extension Store {
     /// Marks a reply as seen by the business.
-    public func markReplyRead(id: Int64, now: Date) async throws {
-        try await pool.write { db in
+    public func markReplyRead(id: Int64, now: Date, audit: AuditNote? = nil) async throws {
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: "UPDATE inbound SET read_at = ? WHERE id = ? AND read_at IS NULL", arguments: [now, id])
         }

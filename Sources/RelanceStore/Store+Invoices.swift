@@ -15,28 +15,44 @@ extension Store {
         return Business(row: row)
     }
 
-    /// Replaces the business profile.
-    public func saveBusiness(_ business: Business) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE business SET name = ?, phone = ?, email = ?, address = ?, payment_url = ?,
-                        bank_beneficiary = ?, bank_iban = ?, bank_bic = ?, default_locale = ?, time_zone = ?,
-                        link_lifetime_days = ?, legal = ?
-                    WHERE id = 1
-                    """,
-                arguments: [
-                    business.name, business.phone, business.email, business.address, business.paymentURL,
-                    business.bankBeneficiary, business.bankIBAN, business.bankBIC, business.defaultLocale,
-                    business.timeZone, business.linkLifetimeDays, business.legal,
-                ])
+    /// Replaces the business profile, the sending rules and the plan rules together: the dashboard's
+    /// settings are saved whole or not at all.
+    public func saveSettings(
+        business: Business, rules: SendingRules, pauseOnReply: Bool, plans: PlanSettings, now: Date,
+        audit: AuditNote? = nil
+    ) async throws {
+        try await write(audit: audit) { db in
+            try Store.writeBusiness(db, business)
+            try Store.writeSendingRules(db, rules, pauseOnReply: pauseOnReply, now: now)
+            try Store.writePlanSettings(db, plans)
         }
+    }
+
+    /// Replaces the business profile.
+    public func saveBusiness(_ business: Business, audit: AuditNote? = nil) async throws {
+        try await write(audit: audit) { db in try Store.writeBusiness(db, business) }
+    }
+
+    static func writeBusiness(_ db: Database, _ business: Business) throws {
+        try db.execute(
+            sql: """
+                UPDATE business SET name = ?, phone = ?, email = ?, address = ?, payment_url = ?,
+                    bank_beneficiary = ?, bank_iban = ?, bank_bic = ?, default_locale = ?, time_zone = ?,
+                    link_lifetime_days = ?, legal = ?
+                WHERE id = 1
+                """,
+            arguments: [
+                business.name, business.phone, business.email, business.address, business.paymentURL,
+                business.bankBeneficiary, business.bankIBAN, business.bankBIC, business.defaultLocale,
+                business.timeZone, business.linkLifetimeDays, business.legal,
+            ])
     }
 
     /// Creates an invoice, matching its customer by external reference, else by phone, else creating one.
     /// A matched customer's details are updated from the input: the billing system is their source.
-    public func createInvoice(_ invoice: NewInvoice, now: Date) async throws -> InvoiceSummary {
-        try await pool.write { db in
+    public func createInvoice(_ invoice: NewInvoice, now: Date, audit: AuditNote? = nil) async throws -> InvoiceSummary
+    {
+        try await write(audit: audit, fill: { note, created in note.invoiceID = note.invoiceID ?? created.id }) { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM invoice WHERE number = ?", arguments: [invoice.number]) == true
             {
                 throw StoreError.duplicateInvoiceNumber(invoice.number)
@@ -143,8 +159,8 @@ extension Store {
 
     /// Voids an invoice: it asks for nothing any more, its links stop showing it and queued messages are
     /// cancelled. Voiding twice is harmless.
-    public func voidInvoice(id: Int64, now: Date) async throws -> InvoiceSummary {
-        try await pool.write { db in
+    public func voidInvoice(id: Int64, now: Date, audit: AuditNote? = nil) async throws -> InvoiceSummary {
+        try await write(audit: audit) { db in
             let invoice = try Store.invoice(db, id: id)
             guard invoice.status != .void else { return invoice }
             try db.execute(
@@ -181,8 +197,8 @@ extension Store {
     public static let logoLimit = 65_536
 
     /// Replaces the business's logo (nil removes it).
-    public func saveLogo(_ logo: Logo?, now: Date) async throws {
-        try await pool.write { db in
+    public func saveLogo(_ logo: Logo?, now: Date, audit: AuditNote? = nil) async throws {
+        try await write(audit: audit) { db in
             let hash = logo.map { String(Crypto.hex(Crypto.sha256($0.bytes)).prefix(12)) }
             try db.execute(
                 sql: "UPDATE business SET logo = ?, logo_type = ?, logo_hash = ? WHERE id = 1",

@@ -65,9 +65,11 @@ extension Store {
 
     /// Creates a link row and its signed token. Without `expiresAt`, the business's default lifetime.
     public func createLink(
-        invoiceID: Int64, expiresAt: Date?, purpose: LinkPurpose, keyring: LinkKeyring, now: Date
+        invoiceID: Int64, expiresAt: Date?, purpose: LinkPurpose, keyring: LinkKeyring, now: Date,
+        audit: AuditNote? = nil
     ) async throws -> IssuedLink {
-        try await pool.write { db in
+        try await write(audit: audit, fill: { note, link in note.detail = note.detail ?? "link \(link.linkID)" }) {
+            db in
             try Store.createLink(
                 db, invoiceID: invoiceID, expiresAt: expiresAt, purpose: purpose, renewedFrom: nil,
                 keyring: keyring, now: now)
@@ -136,8 +138,8 @@ extension Store {
     }
 
     /// Revokes every link of an invoice.
-    public func revokeLinks(invoiceID: Int64, now: Date) async throws -> Int {
-        try await pool.write { db in
+    public func revokeLinks(invoiceID: Int64, now: Date, audit: AuditNote? = nil) async throws -> Int {
+        try await write(audit: audit, fill: { note, count in note.detail = note.detail ?? "\(count) links" }) { db in
             try db.execute(
                 sql: "UPDATE link SET revoked_at = ? WHERE invoice_id = ? AND revoked_at IS NULL",
                 arguments: [now, invoiceID])

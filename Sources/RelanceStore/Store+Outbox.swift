@@ -290,8 +290,10 @@ extension Store {
     }
 
     /// Queues a test text to `phone`, sent like any other message; it belongs to a customer kept for tests.
-    public func queueTestMessage(phone: PhoneNumber, body: String, now: Date) async throws -> Int64 {
-        try await pool.write { db in
+    public func queueTestMessage(phone: PhoneNumber, body: String, now: Date, audit: AuditNote? = nil) async throws
+        -> Int64
+    {
+        try await write(audit: audit, fill: { note, id in note.detail = note.detail ?? "message \(id)" }) { db in
             let customerID: Int64
             if let existing = try Int64.fetchOne(
                 db, sql: "SELECT id FROM customer WHERE external_ref = 'relance:test-recipient'")

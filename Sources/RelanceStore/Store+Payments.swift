@@ -15,10 +15,13 @@ public struct StoredResponse: Sendable, Equatable {
 
 extension Store {
     /// Records a payment; a balance reaching zero marks the invoice paid and cancels its queued messages.
-    public func recordPayment(invoiceID: Int64, _ payment: NewPayment, now: Date) async throws -> (
-        PaymentRecord, InvoiceSummary
-    ) {
-        try await pool.write { db in try Store.recordPayment(db, invoiceID: invoiceID, payment, now: now) }
+    public func recordPayment(invoiceID: Int64, _ payment: NewPayment, now: Date, audit: AuditNote? = nil) async throws
+        -> (
+            PaymentRecord, InvoiceSummary
+        )
+    {
+        try await pool.write { db in try Store.recordPayment(db, invoiceID: invoiceID, payment, now: now, audit: audit)
+        }
     }
 
     /// Runs `operation` once per (API key, idempotency key): a retry with the same request body gets the
@@ -45,9 +48,11 @@ extension Store {
         }
     }
 
-    public static func recordPayment(_ db: Database, invoiceID: Int64, _ payment: NewPayment, now: Date) throws -> (
-        PaymentRecord, InvoiceSummary
-    ) {
+    /// The same inside a transaction the caller runs (an idempotent API write), with its audit line.
+    public static func recordPayment(
+        _ db: Database, invoiceID: Int64, _ payment: NewPayment, now: Date, audit: AuditNote? = nil
+    ) throws -> (PaymentRecord, InvoiceSummary) {
+        if let audit { try Store.audit(db, audit) }
         let invoice = try Store.invoice(db, id: invoiceID)
         if invoice.status == .void { throw StoreError.invoiceVoided }
         if let reference = payment.reference,

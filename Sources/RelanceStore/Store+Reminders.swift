@@ -84,8 +84,8 @@ extension Store {
     }
 
     /// Replaces the policy. Every open invoice is looked at again on the next tick.
-    public func savePolicy(_ policy: ReminderPolicy, now: Date) async throws {
-        try await pool.write { db in
+    public func savePolicy(_ policy: ReminderPolicy, now: Date, audit: AuditNote? = nil) async throws {
+        try await write(audit: audit) { db in
             try db.execute(sql: "DELETE FROM reminder_stage")
             for (index, stage) in policy.stages.enumerated() {
                 try db.execute(
@@ -112,26 +112,32 @@ extension Store {
     }
 
     /// Replaces the sending rules; open invoices are looked at again on the next tick.
-    public func saveSendingRules(_ rules: SendingRules, pauseOnReply: Bool, now: Date) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE sending_rules SET window_start_hour = ?, window_end_hour = ?, weekdays = ?, holidays = ?,
-                        sms_minimum_interval_hours = ?, pause_on_reply = ?
-                    WHERE id = 1
-                    """,
-                arguments: [
-                    rules.windowStartHour, rules.windowEndHour,
-                    rules.weekdays.sorted().map(String.init).joined(separator: ","),
-                    rules.holidays.sorted().map(\.iso).joined(separator: ","), Int(rules.smsMinimumInterval / 3600),
-                    pauseOnReply,
-                ])
-            try db.execute(
-                sql: """
-                    UPDATE invoice SET next_action_at = ?
-                    WHERE paid_at IS NULL AND voided_at IS NULL AND reminders_paused_at IS NULL
-                    """, arguments: [now])
+    public func saveSendingRules(_ rules: SendingRules, pauseOnReply: Bool, now: Date, audit: AuditNote? = nil)
+        async throws
+    {
+        try await write(audit: audit) { db in
+            try Store.writeSendingRules(db, rules, pauseOnReply: pauseOnReply, now: now)
         }
+    }
+
+    static func writeSendingRules(_ db: Database, _ rules: SendingRules, pauseOnReply: Bool, now: Date) throws {
+        try db.execute(
+            sql: """
+                UPDATE sending_rules SET window_start_hour = ?, window_end_hour = ?, weekdays = ?, holidays = ?,
+                    sms_minimum_interval_hours = ?, pause_on_reply = ?
+                WHERE id = 1
+                """,
+            arguments: [
+                rules.windowStartHour, rules.windowEndHour,
+                rules.weekdays.sorted().map(String.init).joined(separator: ","),
+                rules.holidays.sorted().map(\.iso).joined(separator: ","), Int(rules.smsMinimumInterval / 3600),
+                pauseOnReply,
+            ])
+        try db.execute(
+            sql: """
+                UPDATE invoice SET next_action_at = ?
+                WHERE paid_at IS NULL AND voided_at IS NULL AND reminders_paused_at IS NULL
+                """, arguments: [now])
     }
 
     /// Whether any reply other than STOP/START pauses the customer's reminders.
@@ -185,10 +191,11 @@ extension Store {
 
     /// Stores a business's wording for a stage; the template is parsed first, so a broken one is refused.
     public func saveTemplate(
-        stage: String, channel: Channel, language: Language, combined: Bool, body: String, now: Date
+        stage: String, channel: Channel, language: Language, combined: Bool, body: String, now: Date,
+        audit: AuditNote? = nil
     ) async throws {
         _ = try MessageTemplate(body)
-        try await pool.write { db in
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: """
                     INSERT INTO message_template (stage, channel, locale, combined, body, updated_at)
@@ -597,10 +604,12 @@ extension Store {
 
     /// "Send the next reminder now": the stage that applies today, or else the next one, queued at once
     /// regardless of the sending window and the frequency cap, but never to a customer who opted out.
-    public func remindNow(invoiceID: Int64, now: Date, links: LinkSettings, emailEnabled: Bool = false) async throws
+    public func remindNow(
+        invoiceID: Int64, now: Date, links: LinkSettings, emailEnabled: Bool = false, audit: AuditNote? = nil
+    ) async throws
         -> QueuedReminder
     {
-        try await pool.write { db in
+        try await write(audit: audit, fill: { note, queued in note.detail = note.detail ?? queued.stage }) { db in
             try Store.remindNow(db, invoiceID: invoiceID, now: now, links: links, emailEnabled: emailEnabled)
         }
     }

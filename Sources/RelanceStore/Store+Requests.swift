@@ -213,23 +213,25 @@ extension Store {
     }
 
     /// Replaces the rules for plans; the schema's CHECKs refuse values out of range.
-    public func savePlanSettings(_ settings: PlanSettings) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE plan_settings SET maximum_instalments = ?, maximum_span_days = ?, minimum_instalment = ?,
-                        auto_accept = ?, auto_accept_maximum_instalments = ?, auto_accept_maximum_span_days = ?,
-                        reminder_offsets = ?, break_after_days = ?, reply_time_fr = ?, reply_time_en = ?
-                    WHERE id = 1
-                    """,
-                arguments: [
-                    settings.limits.maximumInstalments, settings.limits.maximumSpanDays,
-                    settings.limits.minimumInstalment, settings.autoAccept, settings.autoAcceptMaximumInstalments,
-                    settings.autoAcceptMaximumSpanDays,
-                    settings.reminderOffsets.sorted().map(String.init).joined(separator: ","),
-                    settings.breakAfterDays, settings.replyTime[.fr], settings.replyTime[.en],
-                ])
-        }
+    public func savePlanSettings(_ settings: PlanSettings, audit: AuditNote? = nil) async throws {
+        try await write(audit: audit) { db in try Store.writePlanSettings(db, settings) }
+    }
+
+    static func writePlanSettings(_ db: Database, _ settings: PlanSettings) throws {
+        try db.execute(
+            sql: """
+                UPDATE plan_settings SET maximum_instalments = ?, maximum_span_days = ?, minimum_instalment = ?,
+                    auto_accept = ?, auto_accept_maximum_instalments = ?, auto_accept_maximum_span_days = ?,
+                    reminder_offsets = ?, break_after_days = ?, reply_time_fr = ?, reply_time_en = ?
+                WHERE id = 1
+                """,
+            arguments: [
+                settings.limits.maximumInstalments, settings.limits.maximumSpanDays,
+                settings.limits.minimumInstalment, settings.autoAccept, settings.autoAcceptMaximumInstalments,
+                settings.autoAcceptMaximumSpanDays,
+                settings.reminderOffsets.sorted().map(String.init).joined(separator: ","),
+                settings.breakAfterDays, settings.replyTime[.fr], settings.replyTime[.en],
+            ])
     }
 
     // MARK: - Customers ask
@@ -354,9 +356,10 @@ extension Store {
     /// resumes the invoice's normal reminders (unless another request is still open).
     public func answerRequest(
         id: Int64, _ answer: RequestAnswer, message: String?, now: Date, today: CalendarDate, links: LinkSettings,
-        compose: @escaping @Sendable (RequestNotice) -> String
+        audit: AuditNote? = nil, compose: @escaping @Sendable (RequestNotice) -> String
     ) async throws -> CustomerRequest {
-        try await pool.write { db in
+        try await write(audit: audit, fill: { note, answered in note.invoiceID = note.invoiceID ?? answered.invoiceID })
+        { db in
             try Store.recordAnswer(
                 db, requestID: id, answer, message: message, now: now, today: today, links: links, notify: compose)
         }
@@ -482,8 +485,10 @@ extension Store {
     // MARK: - Pauses and history
 
     /// Pauses an invoice's reminders by hand; queued reminders are cancelled.
-    public func pauseReminders(invoiceID: Int64, reason: String, now: Date) async throws -> InvoiceSummary {
-        try await pool.write { db in
+    public func pauseReminders(invoiceID: Int64, reason: String, now: Date, audit: AuditNote? = nil) async throws
+        -> InvoiceSummary
+    {
+        try await write(audit: audit) { db in
             let invoice = try Store.invoice(db, id: invoiceID)
             guard invoice.status == .open else { throw StoreError.invoiceClosed }
             try Store.pauseReminders(db, invoiceID: invoiceID, reason: reason, requestID: nil, now: now)
@@ -492,8 +497,8 @@ extension Store {
     }
 
     /// Resumes an invoice's reminders, whatever paused them; the next tick sends what applies now.
-    public func resumeReminders(invoiceID: Int64, now: Date) async throws -> InvoiceSummary {
-        try await pool.write { db in
+    public func resumeReminders(invoiceID: Int64, now: Date, audit: AuditNote? = nil) async throws -> InvoiceSummary {
+        try await write(audit: audit) { db in
             _ = try Store.invoice(db, id: invoiceID)
             try Store.resumeReminders(db, invoiceID: invoiceID, detail: "by the business", now: now)
             return try Store.invoice(db, id: invoiceID)

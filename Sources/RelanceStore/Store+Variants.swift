@@ -41,9 +41,9 @@ extension Store {
     }
 
     /// Stores (or replaces) the B wording of a template; the text is parsed first.
-    public func saveVariant(_ variant: TemplateVariant, now: Date) async throws {
+    public func saveVariant(_ variant: TemplateVariant, now: Date, audit: AuditNote? = nil) async throws {
         _ = try MessageTemplate(variant.body)
-        try await pool.write { db in
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: """
                     INSERT INTO template_variant (stage, channel, locale, combined, body, share, updated_at)
@@ -58,8 +58,8 @@ extension Store {
     }
 
     /// Ends a test: every message gets the stage's own wording again.
-    public func deleteVariant(stage: String, language: Language, combined: Bool) async throws {
-        try await pool.write { db in
+    public func deleteVariant(stage: String, language: Language, combined: Bool, audit: AuditNote? = nil) async throws {
+        try await write(audit: audit) { db in
             try db.execute(
                 sql: "DELETE FROM template_variant WHERE stage = ? AND channel = 'sms' AND locale = ? AND combined = ?",
                 arguments: [stage, language.rawValue, combined])

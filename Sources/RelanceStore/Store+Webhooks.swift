@@ -156,12 +156,14 @@ extension Store {
 
     // MARK: - Subscriptions
 
-    public func createWebhookEndpoint(url: String, events: [String], description: String?, now: Date) async throws
+    public func createWebhookEndpoint(
+        url: String, events: [String], description: String?, now: Date, audit: AuditNote? = nil
+    ) async throws
         -> WebhookEndpoint
     {
         let secret = "whsec_" + Base64URL.encode(Crypto.randomBytes(24))
         let sealed = try sealSecret(secret)
-        var endpoint = try await pool.write { db in
+        var endpoint = try await write(audit: audit) { db in
             try db.execute(
                 sql: """
                     INSERT INTO webhook_endpoint (url, events, description, secret, created_at) VALUES (?, ?, ?, ?, ?)
@@ -194,10 +196,10 @@ extension Store {
 
     /// A new signing secret; the old one goes on signing beside it for a day (`v1=` twice), so a
     /// receiver can switch without missing an event.
-    public func rotateWebhookSecret(id: Int64, now: Date) async throws -> WebhookEndpoint {
+    public func rotateWebhookSecret(id: Int64, now: Date, audit: AuditNote? = nil) async throws -> WebhookEndpoint {
         let secret = "whsec_" + Base64URL.encode(Crypto.randomBytes(24))
         let sealed = try sealSecret(secret)
-        var endpoint = try await pool.write { db in
+        var endpoint = try await write(audit: audit) { db in
             _ = try Store.webhookEndpoint(db, id: id)
             try db.execute(
                 sql: """
@@ -211,8 +213,8 @@ extension Store {
     }
 
     /// Stops an endpoint: nothing more is sent to it, and what was waiting is marked failed.
-    public func deleteWebhookEndpoint(id: Int64, now: Date) async throws {
-        try await pool.write { db in
+    public func deleteWebhookEndpoint(id: Int64, now: Date, audit: AuditNote? = nil) async throws {
+        try await write(audit: audit) { db in
             _ = try Store.webhookEndpoint(db, id: id)
             try db.execute(sql: "UPDATE webhook_endpoint SET disabled_at = ? WHERE id = ?", arguments: [now, id])
             try db.execute(
@@ -429,8 +431,8 @@ extension Store {
     }
 
     /// Sends a delivery again now, whatever became of it; its attempts so far stay in its log.
-    public func replayDelivery(id: Int64, now: Date) async throws -> WebhookDelivery {
-        try await pool.write { db in
+    public func replayDelivery(id: Int64, now: Date, audit: AuditNote? = nil) async throws -> WebhookDelivery {
+        try await write(audit: audit) { db in
             guard
                 let status = try String.fetchOne(
                     db,

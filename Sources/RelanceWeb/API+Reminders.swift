@@ -70,7 +70,7 @@ extension API {
             let queued = try await store.remindNow(
                 invoiceID: id, now: settings.clock.now(),
                 links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring),
-                emailEnabled: settings.emailConfigured)
+                emailEnabled: settings.emailConfigured, audit: audit(request, context))
             let sms = queued.channel == .sms
             return try json(
                 QueuedResource(
@@ -166,7 +166,7 @@ extension API {
         }
         do {
             let policy = try ReminderPolicy(stages: parsed)
-            try await store.savePolicy(policy, now: settings.clock.now())
+            try await store.savePolicy(policy, now: settings.clock.now(), audit: audit(request, context))
         } catch let problem as ReminderPolicy.Problem {
             throw Problem.field("stages", problem.description)
         }
@@ -228,7 +228,8 @@ extension API {
         guard errors.isEmpty else { throw Problem.validation(errors) }
         let currentPause = try await store.pausesOnReply()
         let pause = body.pause_on_reply ?? currentPause
-        try await store.saveSendingRules(rules, pauseOnReply: pause, now: settings.clock.now())
+        try await store.saveSendingRules(
+            rules, pauseOnReply: pause, now: settings.clock.now(), audit: audit(request, context))
         return try await getSendingRules(request, context: context)
     }
 
@@ -318,7 +319,8 @@ extension API {
             )
         }
         try await store.saveTemplate(
-            stage: stage, channel: .sms, language: language, combined: combined, body: text, now: settings.clock.now())
+            stage: stage, channel: .sms, language: language, combined: combined, body: text, now: settings.clock.now(),
+            audit: audit(request, context))
         return try json(checked, status: .ok)
     }
 

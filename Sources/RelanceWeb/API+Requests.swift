@@ -235,7 +235,8 @@ extension API {
         do {
             let answered = try await store.answerRequest(
                 id: id, answer, message: message, now: settings.clock.now(), today: today,
-                links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring)
+                links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring),
+                audit: audit(request, context)
             ) { notice in library.requestNotice(notice) }
             logger.info(
                 "customer request answered",
@@ -299,14 +300,16 @@ extension API {
         let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard reason.unicodeScalars.count <= 200 else { throw Problem.field("reason", "at most 200 characters") }
         let invoice = try await store.pauseReminders(
-            invoiceID: id, reason: reason.isEmpty ? "paused by the business" : reason, now: settings.clock.now())
+            invoiceID: id, reason: reason.isEmpty ? "paused by the business" : reason, now: settings.clock.now(),
+            audit: audit(request, context))
         return try json(
             InvoiceResource(invoice, today: today(for: invoice, businessZone: try await businessZone())), status: .ok)
     }
 
     /// `POST /api/v1/invoices/{id}/resume` — reminders carry on from the stage that applies now.
     @Sendable func resumeReminders(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let invoice = try await store.resumeReminders(invoiceID: try invoiceID(context), now: settings.clock.now())
+        let invoice = try await store.resumeReminders(
+            invoiceID: try invoiceID(context), now: settings.clock.now(), audit: audit(request, context))
         return try json(
             InvoiceResource(invoice, today: today(for: invoice, businessZone: try await businessZone())), status: .ok)
     }
@@ -370,7 +373,7 @@ extension API {
             }
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }
-        try await store.savePlanSettings(plans)
+        try await store.savePlanSettings(plans, audit: audit(request, context))
         return try json(API.body(plans), status: .ok)
     }
 

@@ -143,7 +143,7 @@ extension API {
         }
         let endpoint = try await store.createWebhookEndpoint(
             url: url, events: events, description: description?.isEmpty == true ? nil : description,
-            now: settings.clock.now())
+            now: settings.clock.now(), audit: audit(request, context))
         return try json(WebhookEndpointResource(endpoint, showSecret: true), status: .created)
     }
 
@@ -209,13 +209,14 @@ extension API {
     /// signs beside it for a day.
     @Sendable func rotateWebhookSecret(_ request: Request, context: AppRequestContext) async throws -> Response {
         let endpoint = try await store.rotateWebhookSecret(
-            id: try pathID(context, "webhook endpoint"), now: settings.clock.now())
+            id: try pathID(context, "webhook endpoint"), now: settings.clock.now(), audit: audit(request, context))
         return try json(WebhookEndpointResource(endpoint, showSecret: true), status: .ok)
     }
 
     /// `DELETE /api/v1/webhook-endpoints/{id}` — stops it; what was waiting for it is marked failed.
     @Sendable func deleteWebhookEndpoint(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await store.deleteWebhookEndpoint(id: try pathID(context, "webhook endpoint"), now: settings.clock.now())
+        try await store.deleteWebhookEndpoint(
+            id: try pathID(context, "webhook endpoint"), now: settings.clock.now(), audit: audit(request, context))
         return Response(status: .noContent)
     }
 
@@ -259,7 +260,7 @@ extension API {
     @Sendable func replayDelivery(_ request: Request, context: AppRequestContext) async throws -> Response {
         do {
             let delivery = try await store.replayDelivery(
-                id: try pathID(context, "webhook delivery"), now: settings.clock.now())
+                id: try pathID(context, "webhook delivery"), now: settings.clock.now(), audit: audit(request, context))
             return try json(DeliveryResource(delivery), status: .accepted)
         } catch WebhookReplayError.inFlight {
             throw Problem(

@@ -71,7 +71,7 @@ struct API: Sendable {
     @Sendable func createInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await decode(CreateInvoiceBody.self, request, context)
         let invoice = try validate(body)
-        let created = try await store.createInvoice(invoice, now: settings.clock.now())
+        let created = try await store.createInvoice(invoice, now: settings.clock.now(), audit: audit(request, context))
         let zone = try await businessZone()
         return try json(InvoiceResource(created, today: today(for: created, businessZone: zone)), status: .created)
     }
@@ -122,7 +122,8 @@ struct API: Sendable {
         let invoice = try await store.invoice(id: id)
         guard invoice.status != .void else { throw Problem(StoreError.invoiceVoided) }
         let link = try await store.createLink(
-            invoiceID: id, expiresAt: expiresAt, purpose: .api, keyring: settings.keyring, now: settings.clock.now())
+            invoiceID: id, expiresAt: expiresAt, purpose: .api, keyring: settings.keyring, now: settings.clock.now(),
+            audit: audit(request, context))
         return try json(
             LinkResource(
                 id: link.linkID, url: settings.linkURL(token: link.token), token: link.token,
@@ -141,8 +142,10 @@ struct API: Sendable {
         let store = self.store
         let timeZones = self.timeZones
         let fallbackZone = try await businessZone()
+        // Audited with the payment itself: a replayed answer records nothing again.
+        let note = audit(request, context)
         @Sendable func perform(_ db: GRDBDatabase) throws -> StoredResponse {
-            let (record, invoice) = try Store.recordPayment(db, invoiceID: id, payment, now: now)
+            let (record, invoice) = try Store.recordPayment(db, invoiceID: id, payment, now: now, audit: note)
             let zone = timeZones.zone(invoice.customerTimeZone) ?? fallbackZone
             let resource = PaymentResult(
                 payment: PaymentResource(record),
@@ -178,7 +181,8 @@ struct API: Sendable {
 
     /// `POST /api/v1/invoices/{id}/void` — stops asking for the money; repeating it is harmless.
     @Sendable func voidInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let invoice = try await store.voidInvoice(id: try invoiceID(context), now: settings.clock.now())
+        let invoice = try await store.voidInvoice(
+            id: try invoiceID(context), now: settings.clock.now(), audit: audit(request, context))
         let zone = try await businessZone()
         return try json(InvoiceResource(invoice, today: today(for: invoice, businessZone: zone)), status: .ok)
     }
@@ -199,7 +203,7 @@ struct API: Sendable {
                 return nil
             }
             if trimmed.unicodeScalars.count > max { fail(field, "must be at most \(max) characters") }
-            if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            if PlainText.hasControlCharacters(trimmed) {
                 fail(field, "must not contain control characters")
             }
             return trimmed
@@ -274,7 +278,7 @@ struct API: Sendable {
         var reference = body.reference?.trimmingCharacters(in: .whitespacesAndNewlines)
         if reference?.isEmpty == true { reference = nil }
         if let reference, reference.unicodeScalars.count > 200 { fail("reference", "must be at most 200 characters") }
-        if let reference, reference.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if let reference, PlainText.hasControlCharacters(reference) {
             fail("reference", "must not contain control characters")
         }
         var receivedAt = now
@@ -400,6 +404,16 @@ struct API: Sendable {
     func today(for invoice: InvoiceSummary, businessZone: TimeZone) -> CalendarDate {
         CalendarDate(instant: settings.clock.now(), timeZone: timeZones.zone(invoice.customerTimeZone) ?? businessZone)
     }
+
+    /// The audit line for the change a request makes, under its key (`api METHOD /route/{pattern}`):
+    /// every change a billing system makes is kept, like the dashboard's, in the change's transaction.
+    func audit(_ request: Request, _ context: AppRequestContext) -> AuditNote {
+        let path = context.endpointPath ?? request.uri.path
+        let invoiceID = path.contains("/invoices/{id}") ? context.parameters.get("id").flatMap { Int64($0) } : nil
+        return AuditNote(
+            actor: context.apiKeyID.map(AuditNote.Actor.apiKey) ?? .operator, "api \(request.method.rawValue) \(path)",
+            invoiceID: invoiceID, at: settings.clock.now())
+    }
 }
 
 /// Checks the bearer key and turns every error below it into a problem document.
@@ -418,16 +432,7 @@ struct APIMiddleware: RouterMiddleware {
                     secret: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
             else { return Problem.unauthorized.response() }
             context.apiKeyID = key.id
-            let response = try await next(request, context)
-            // Every change a billing system makes is kept with its key, like the dashboard's actions.
-            if request.method != .get, (200..<300).contains(response.status.code) {
-                let path = context.endpointPath ?? request.uri.path
-                let invoiceID =
-                    path.contains("/invoices/{id}") ? context.parameters.get("id").flatMap { Int64($0) } : nil
-                try await store.auditAPI(
-                    apiKeyID: key.id, "api \(request.method.rawValue) \(path)", invoiceID: invoiceID, now: clock.now())
-            }
-            return response
+            return try await next(request, context)
         } catch let problem as Problem {
             return problem.response()
         } catch let error as StoreError {

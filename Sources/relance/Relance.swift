@@ -291,7 +291,10 @@ struct APIKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let wasLive = try await storage.openStore().revokeAPIKey(id: id, now: Date())
+                let now = Date()
+                let wasLive = try await storage.openStore().revokeAPIKey(
+                    id: id, now: now,
+                    audit: AuditNote(actor: .operator, "api_key.revoked", detail: "key \(id)", at: now))
                 printError(wasLive ? "revoked API key \(id)" : "API key \(id) was already revoked")
             } catch let error as StoreError {
                 throw CommandFailure(Relance.describe(error))
@@ -316,7 +319,9 @@ struct APIKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try storage.openStore()
-            let (key, secret) = try await store.createAPIKey(name: name, now: Date())
+            let now = Date()
+            let (key, secret) = try await store.createAPIKey(
+                name: name, now: now, audit: AuditNote(actor: .operator, "api_key.created", detail: name, at: now))
             print(secret)
             printError("created API key \(key.id) '\(key.name)' (\(key.prefix)…); it is not shown again")
         }

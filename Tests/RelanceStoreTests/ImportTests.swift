@@ -76,6 +76,31 @@ final class ImportTests: XCTestCase {
                 "line 4: amount: '0' is not an amount of EUR",
                 "line 4: due_on: 'demain' is not a date (2026-03-31 or 31/03/2026)",
             ])
+        // A cell with a control character is refused, as the API refuses it: here a quoted line break
+        // (CRLF, which Swift sees as one Character, so the next rows start on lines 4 to 6), a NUL, an
+        // escape sequence and a C1 control.
+        let hostile = try CSVReader.records(
+            Array(
+                "Numéro;Client;Montant;Échéance\r\n\"F-9\r\nX\";Ana;12;2026-04-01\r\nF-10;A\u{0}na;12;2026-04-01\r\nF-11;\u{1B}[31mAna;12;2026-04-01\r\nF-12;A\u{85}na;12;2026-04-01"
+                    .utf8))
+        guard case .success(let hostileColumns) = InvoiceImport.columns(header: hostile[0].fields, overrides: [:])
+        else {
+            return XCTFail("columns")
+        }
+        let refused = hostile.dropFirst().map { record -> [String] in
+            guard case .failure(let problems) = InvoiceImport.invoice(record, columns: hostileColumns, today: today)
+            else { return [] }
+            return problems.messages
+        }
+        XCTAssertEqual(
+            refused.map { $0.first { $0.contains("control character") } ?? "accepted" },
+            [
+                "line 2: number: contains a control character (a line break, tab or invisible code)",
+                "line 4: customer_name: contains a control character (a line break, tab or invisible code)",
+                "line 5: customer_name: contains a control character (a line break, tab or invisible code)",
+                "line 6: customer_name: contains a control character (a line break, tab or invisible code)",
+            ])
+
         // Missing columns are said before any row is read, with the way to name them.
         guard
             case .failure(let missing) = InvoiceImport.columns(

@@ -378,6 +378,15 @@ final class DashboardTests: XCTestCase {
         }
     }
 
+    func testACellHoldingALineBreakIsQuotedWhateverItsKind() {
+        // "\r\n" is one Character in Swift: a check by Character equal to "\n" or "\r" missed it.
+        XCTAssertEqual(CSVField.escape("ACME\r\nLtd"), "\"ACME\r\nLtd\"")
+        XCTAssertEqual(CSVField.escape("ACME\nLtd"), "\"ACME\nLtd\"")
+        XCTAssertEqual(CSVField.escape("ACME\rLtd"), "\"ACME\rLtd\"")
+        XCTAssertEqual(CSVField.escape("Say \"hi\""), "\"Say \"\"hi\"\"\"")
+        XCTAssertEqual(CSVField.escape("plain"), "plain")
+    }
+
     func testTheInvoicePageRecordsAPaymentPausesAndShowsTheTextBeforeSending() async throws {
         let harness = self.harness!
         let (invoice, _) = try await harness.invoice(amount: 123_456, dueInDays: -8)

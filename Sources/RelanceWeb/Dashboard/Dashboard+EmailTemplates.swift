@@ -85,10 +85,9 @@ extension Dashboard {
             let now = settings.clock.now()
             try await store.saveEmailTemplate(
                 stage: target.stage, language: target.language, combined: target.combined, subject: subject,
-                body: body, now: now)
-            try await store.audit(
-                userID: session.session.user.id, "email_template.saved", invoiceID: nil,
-                detail: "\(target.stage) \(target.language.rawValue)", now: now)
+                body: body, now: now,
+                audit: session.audit(
+                    "email_template.saved", detail: "\(target.stage) \(target.language.rawValue)", at: now))
             return redirect(target.path, notice: "Saved.")
         }
         return try await emailTemplatePage(

@@ -120,8 +120,7 @@ extension Dashboard {
             csv += (text + numbers).joined(separator: ",") + "\r\n"
         }
         try await store.audit(
-            userID: session.session.user.id, "invoices.exported", invoiceID: nil, detail: "\(items.count) rows",
-            now: settings.clock.now())
+            session.audit("invoices.exported", detail: "\(items.count) rows", at: settings.clock.now()))
         return Response(
             status: .ok,
             headers: [
@@ -263,6 +262,9 @@ extension Dashboard {
         guard reference.unicodeScalars.count <= 200 else {
             return redirect(back, notice: "Payment not recorded: the reference is too long.")
         }
+        guard !PlainText.hasControlCharacters(reference) else {
+            return redirect(back, notice: "Payment not recorded: the reference holds a control character.")
+        }
         var received = now
         if let raw = fields["received_on"], !raw.isEmpty {
             guard let day = CalendarDate(iso: raw), day <= (try await today()) else {
@@ -270,20 +272,18 @@ extension Dashboard {
             }
             received = day.startInstant(in: timeZones.zone(try await store.business().timeZone) ?? .gmt)
         }
+        let money = Format.amount(Money(minorUnits: amount, currency: invoice.amount.currency), .en)
         do {
             _ = try await store.recordPayment(
                 invoiceID: id,
                 NewPayment(
                     amount: amount, method: method, reference: reference.isEmpty ? nil : reference, receivedAt: received
                 ),
-                now: now)
+                now: now,
+                audit: session.audit("payment.recorded", invoiceID: id, detail: "\(money) by \(method)", at: now))
         } catch let error as StoreError {
             return redirect(back, notice: "Payment not recorded: " + Problem(error).detail)
         }
-        let money = Format.amount(Money(minorUnits: amount, currency: invoice.amount.currency), .en)
-        try await store.audit(
-            userID: session.session.user.id, "payment.recorded", invoiceID: id, detail: "\(money) by \(method)",
-            now: now)
         return redirect(back, notice: "Payment of \(money) recorded.")
     }
 
@@ -296,12 +296,11 @@ extension Dashboard {
         let now = settings.clock.now()
         do {
             _ = try await store.pauseReminders(
-                invoiceID: id, reason: reason.isEmpty ? "paused by \(session.session.user.email)" : reason, now: now)
+                invoiceID: id, reason: reason.isEmpty ? "paused by \(session.session.user.email)" : reason, now: now,
+                audit: session.audit("reminders.paused", invoiceID: id, detail: reason, at: now))
         } catch StoreError.invoiceClosed {
             return redirect("/dashboard/invoices/\(id)", notice: "Nothing to pause: the invoice is paid or void.")
         }
-        try await store.audit(
-            userID: session.session.user.id, "reminders.paused", invoiceID: id, detail: reason, now: now)
         return redirect("/dashboard/invoices/\(id)", notice: "Reminders paused.")
     }
 
@@ -311,9 +310,8 @@ extension Dashboard {
         let session = try await session(context)
         let id = try invoiceID(context)
         let now = settings.clock.now()
-        _ = try await store.resumeReminders(invoiceID: id, now: now)
-        try await store.audit(
-            userID: session.session.user.id, "reminders.resumed", invoiceID: id, detail: nil, now: now)
+        _ = try await store.resumeReminders(
+            invoiceID: id, now: now, audit: session.audit("reminders.resumed", invoiceID: id, at: now))
         return redirect("/dashboard/invoices/\(id)", notice: "Reminders resumed.")
     }
 
@@ -325,9 +323,8 @@ extension Dashboard {
         let now = settings.clock.now()
         do {
             let queued = try await store.remindNow(
-                invoiceID: id, now: now, links: linkSettings, emailEnabled: settings.emailConfigured)
-            try await store.audit(
-                userID: session.session.user.id, "reminder.sent_now", invoiceID: id, detail: queued.stage, now: now)
+                invoiceID: id, now: now, links: linkSettings, emailEnabled: settings.emailConfigured,
+                audit: session.audit("reminder.sent_now", invoiceID: id, at: now))
             let also = queued.email.map { " and by email to \($0.recipient)" } ?? ""
             return redirect(
                 "/dashboard/invoices/\(id)", notice: "Reminder '\(queued.stage)' queued to \(queued.recipient)\(also).")
@@ -344,9 +341,8 @@ extension Dashboard {
         let id = try invoiceID(context)
         let now = settings.clock.now()
         let link = try await store.createLink(
-            invoiceID: id, expiresAt: nil, purpose: .api, keyring: settings.keyring, now: now)
-        try await store.audit(
-            userID: session.session.user.id, "link.created", invoiceID: id, detail: "link \(link.linkID)", now: now)
+            invoiceID: id, expiresAt: nil, purpose: .api, keyring: settings.keyring, now: now,
+            audit: session.audit("link.created", invoiceID: id, at: now))
         return redirect("/dashboard/invoices/\(id)", notice: "New link: " + settings.linkURL(token: link.token))
     }
 
@@ -356,9 +352,8 @@ extension Dashboard {
         let session = try await session(context)
         let id = try invoiceID(context)
         let now = settings.clock.now()
-        let count = try await store.revokeLinks(invoiceID: id, now: now)
-        try await store.audit(
-            userID: session.session.user.id, "links.revoked", invoiceID: id, detail: "\(count) links", now: now)
+        let count = try await store.revokeLinks(
+            invoiceID: id, now: now, audit: session.audit("links.revoked", invoiceID: id, at: now))
         return redirect("/dashboard/invoices/\(id)", notice: "\(count) link(s) revoked.")
     }
 
@@ -368,8 +363,8 @@ extension Dashboard {
         let session = try await session(context)
         let id = try invoiceID(context)
         let now = settings.clock.now()
-        _ = try await store.voidInvoice(id: id, now: now)
-        try await store.audit(userID: session.session.user.id, "invoice.voided", invoiceID: id, detail: nil, now: now)
+        _ = try await store.voidInvoice(
+            id: id, now: now, audit: session.audit("invoice.voided", invoiceID: id, at: now))
         return redirect("/dashboard/invoices/\(id)", notice: "Invoice voided: it asks for nothing more.")
     }
 }
@@ -380,7 +375,8 @@ enum CSVField {
         var text = value
         // A cell starting with = + - @ (or a tab or return) is a formula to Excel and LibreOffice.
         if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
-        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || text != value {
+        // Bytes, not Characters: "\r\n" is one Character in Swift, equal to neither "\r" nor "\n".
+        if text.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) || text != value {
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return text

@@ -38,9 +38,7 @@ extension Dashboard {
         try requireOwner(session)
         let now = settings.clock.now()
         if parts["remove"] != nil {
-            try await store.saveLogo(nil, now: now)
-            try await store.audit(
-                userID: session.session.user.id, "logo.removed", invoiceID: nil, detail: nil, now: now)
+            try await store.saveLogo(nil, now: now, audit: session.audit("logo.removed", at: now))
             return redirect("/dashboard/settings", notice: "Logo removed.")
         }
         guard let file = parts["logo"], !file.bytes.isEmpty else {
@@ -58,10 +56,9 @@ extension Dashboard {
         } else {
             return redirect("/dashboard/settings", notice: "No logo: only PNG and JPEG images are accepted.")
         }
-        try await store.saveLogo(Logo(bytes: file.bytes, mediaType: type), now: now)
-        try await store.audit(
-            userID: session.session.user.id, "logo.saved", invoiceID: nil, detail: "\(file.bytes.count) bytes", now: now
-        )
+        try await store.saveLogo(
+            Logo(bytes: file.bytes, mediaType: type), now: now,
+            audit: session.audit("logo.saved", detail: "\(file.bytes.count) bytes", at: now))
         return redirect("/dashboard/settings", notice: "Logo saved.")
     }
 }

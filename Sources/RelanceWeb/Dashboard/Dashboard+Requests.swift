@@ -102,13 +102,17 @@ extension Dashboard {
         let library = self.library
         let now = settings.clock.now()
         do {
+            let outcome: RequestStatus =
+                switch answer {
+                case .accept: .accepted
+                case .decline: .declined
+                case .reply: .answered
+                }
             let answered = try await store.answerRequest(
                 id: id, answer, message: message.isEmpty ? nil : message, now: now, today: try await today(),
-                links: linkSettings
+                links: linkSettings,
+                audit: session.audit("request.\(outcome.rawValue)", detail: message.isEmpty ? nil : message, at: now)
             ) { notice in library.requestNotice(notice) }
-            try await store.audit(
-                userID: session.session.user.id, "request.\(answered.status.rawValue)", invoiceID: answered.invoiceID,
-                detail: message.isEmpty ? nil : message, now: now)
             return redirect(
                 "/dashboard/requests",
                 notice: "Request \(id) \(answered.status.rawValue); the customer is told by text.")

@@ -191,10 +191,9 @@ extension Dashboard {
                 session: session, business: business, errors: errors, notice: nil, status: .unprocessableContent)
         }
         let now = settings.clock.now()
-        try await store.saveBusiness(business)
-        try await store.saveSendingRules(rules, pauseOnReply: fields["pause_on_reply"] == "on", now: now)
-        try await store.savePlanSettings(plans)
-        try await store.audit(userID: session.session.user.id, "settings.saved", invoiceID: nil, detail: nil, now: now)
+        try await store.saveSettings(
+            business: business, rules: rules, pauseOnReply: fields["pause_on_reply"] == "on", plans: plans, now: now,
+            audit: session.audit("settings.saved", at: now))
         return redirect("/dashboard/settings", notice: "Settings saved.")
     }
 
@@ -211,9 +210,8 @@ extension Dashboard {
         let now = settings.clock.now()
         let business = try await store.business()
         let id = try await store.queueTestMessage(
-            phone: phone, body: "\(business.name): test message from Relance. No reply needed.", now: now)
-        try await store.audit(
-            userID: session.session.user.id, "sms.test_queued", invoiceID: nil, detail: "message \(id)", now: now)
+            phone: phone, body: "\(business.name): test message from Relance. No reply needed.", now: now,
+            audit: session.audit("sms.test_queued", at: now))
         return redirect(
             "/dashboard/settings", notice: "Test text queued (message \(id)); its status shows here once sent.")
     }
@@ -247,11 +245,8 @@ extension Dashboard {
         let now = settings.clock.now()
         do {
             let user = try await store.addUser(
-                email: fields["email"] ?? "", password: fields["password"] ?? "", role: role, now: now)
-            try await store.audit(
-                userID: session.session.user.id, "user.added", invoiceID: nil,
-                detail: "\(user.email) as \(role.rawValue)",
-                now: now)
+                email: fields["email"] ?? "", password: fields["password"] ?? "", role: role, now: now,
+                by: .user(session.session.user.id))
             return redirect("/dashboard/users", notice: "\(user.email) can now sign in.")
         } catch let error as AccountError {
             return redirect("/dashboard/users", notice: "Not added: " + Dashboard.describe(error))
@@ -266,14 +261,13 @@ extension Dashboard {
         guard let raw = context.parameters.get("id"), let id = Int64(raw) else { throw HTTPError(.notFound) }
         let now = settings.clock.now()
         do {
-            try await store.disableUser(id: id, now: now)
+            try await store.disableUser(
+                id: id, now: now, audit: session.audit("user.disabled", detail: "user \(id)", at: now))
         } catch let error as AccountError {
             return redirect("/dashboard/users", notice: "Not removed: " + Dashboard.describe(error))
         } catch StoreError.notFound {
             throw HTTPError(.notFound)
         }
-        try await store.audit(
-            userID: session.session.user.id, "user.disabled", invoiceID: nil, detail: "user \(id)", now: now)
         return redirect("/dashboard/users", notice: "Access removed.")
     }
 
@@ -330,14 +324,13 @@ extension Dashboard {
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { throw HTTPError(.notFound) }
         let now = settings.clock.now()
         do {
-            _ = try await store.replayDelivery(id: id, now: now)
+            _ = try await store.replayDelivery(
+                id: id, now: now, audit: session.audit("webhook.replayed", detail: "delivery \(id)", at: now))
         } catch StoreError.notFound {
             throw HTTPError(.notFound)
         } catch WebhookReplayError.inFlight {
             return redirect("/dashboard/settings", notice: "Delivery \(id) is being sent right now.")
         }
-        try await store.audit(
-            userID: session.session.user.id, "webhook.replayed", invoiceID: nil, detail: "delivery \(id)", now: now)
         return redirect("/dashboard/settings", notice: "Delivery \(id) will be sent again within a few seconds.")
     }
 }

@@ -86,9 +86,7 @@ extension Dashboard {
         do {
             let policy = try ReminderPolicy(stages: stages)
             let now = settings.clock.now()
-            try await store.savePolicy(policy, now: now)
-            try await store.audit(
-                userID: session.session.user.id, "policy.saved", invoiceID: nil, detail: nil, now: now)
+            try await store.savePolicy(policy, now: now, audit: session.audit("policy.saved", at: now))
             return redirect(
                 "/dashboard/templates", notice: "Stages saved; open invoices are planned again at the next tick.")
         } catch let problem as ReminderPolicy.Problem {
@@ -170,11 +168,9 @@ extension Dashboard {
             if errors.isEmpty {
                 try await store.saveTemplate(
                     stage: target.stage, channel: .sms, language: target.language, combined: target.combined,
-                    body: body,
-                    now: now)
-                try await store.audit(
-                    userID: session.session.user.id, "template.saved", invoiceID: nil,
-                    detail: "\(target.stage) \(target.language.rawValue)", now: now)
+                    body: body, now: now,
+                    audit: session.audit(
+                        "template.saved", detail: "\(target.stage) \(target.language.rawValue)", at: now))
                 return redirect(target.path, notice: "Saved.")
             }
         case "save_variant":
@@ -184,17 +180,17 @@ extension Dashboard {
                 try await store.saveVariant(
                     TemplateVariant(
                         stage: target.stage, language: target.language, combined: target.combined, body: variantBody,
-                        share: share), now: now)
-                try await store.audit(
-                    userID: session.session.user.id, "template.variant_saved", invoiceID: nil,
-                    detail: "\(target.stage) \(target.language.rawValue): B to \(share)%", now: now)
+                        share: share), now: now,
+                    audit: session.audit(
+                        "template.variant_saved", detail: "\(target.stage) \(target.language.rawValue): B to \(share)%",
+                        at: now))
                 return redirect(target.path, notice: "Variant B saved: \(share)% of customers get it from now on.")
             }
         case "stop_variant":
-            try await store.deleteVariant(stage: target.stage, language: target.language, combined: target.combined)
-            try await store.audit(
-                userID: session.session.user.id, "template.variant_stopped", invoiceID: nil,
-                detail: "\(target.stage) \(target.language.rawValue)", now: now)
+            try await store.deleteVariant(
+                stage: target.stage, language: target.language, combined: target.combined,
+                audit: session.audit(
+                    "template.variant_stopped", detail: "\(target.stage) \(target.language.rawValue)", at: now))
             return redirect(target.path, notice: "Test stopped: every customer gets wording A.")
         default:
             errors = problems(body, "Wording") + (variantBody.isEmpty ? [] : problems(variantBody, "Variant B"))

@@ -81,4 +81,9 @@ extension DashboardViews {
 struct DashboardContext: Sendable {
     var session: DashboardSession
     var businessName: String
+
+    /// An audit line for a change this person makes, for the store to write with the change.
+    func audit(_ action: String, invoiceID: Int64? = nil, detail: String? = nil, at now: Date) -> AuditNote {
+        AuditNote(actor: .user(session.user.id), action, invoiceID: invoiceID, detail: detail, at: now)
+    }
 }

@@ -13,3 +13,17 @@ extension Store {
                 """)
     }
 }
+
+extension Store {
+    /// The audit actions that change what customers are told, for the wording history.
+    static let wordingActions = [
+        "template.saved", "template.variant_saved", "template.variant_stopped", "email_template.saved", "policy.saved",
+        "api PUT /api/v1/templates/{stage}/{channel}/{locale}", "api PUT /api/v1/policy",
+    ]
+
+    /// The history of wording changes is read newest first without scanning the whole audit trail.
+    static func wordingHistoryMigration(_ db: Database) throws {
+        let list = wordingActions.map { "'" + $0 + "'" }.joined(separator: ", ")
+        try db.execute(sql: "CREATE INDEX audit_wording ON audit (id) WHERE action IN (\(list))")
+    }
+}

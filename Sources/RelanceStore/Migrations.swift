@@ -141,6 +141,7 @@ extension Store {
         migrator.registerMigration("2026-11-29-email", migrate: emailMigration)
         migrator.registerMigration("2026-11-29-webhooks", migrate: webhooksMigration)
         migrator.registerMigration("2026-12-01-hardening", migrate: hardeningMigration)
+        migrator.registerMigration("2026-12-01-wording-history", migrate: wordingHistoryMigration)
         return migrator
     }()
 }

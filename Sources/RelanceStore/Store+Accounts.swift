@@ -260,6 +260,49 @@ extension Store {
     }
 }
 
+/// A change to stages or wording, as the templates page lists it.
+public struct WordingChange: Sendable, Equatable {
+    public var at: Date
+    /// The account's email, or the API key's name.
+    public var who: String
+    /// What changed, in words.
+    public var what: String
+    public var detail: String?
+}
+
+extension Store {
+    /// The latest changes to what customers are told, newest first.
+    public func wordingChanges(limit: Int) async throws -> [WordingChange] {
+        let list = Store.wordingActions.map { "'" + $0 + "'" }.joined(separator: ", ")
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.at, a.action, a.detail, u.email, k.name AS key_name
+                    FROM audit a LEFT JOIN user u ON u.id = a.user_id LEFT JOIN api_key k ON k.id = a.api_key_id
+                    WHERE a.action IN (\(list))
+                    ORDER BY a.id DESC LIMIT ?
+                    """, arguments: [limit]
+            ).map { row in
+                let action: String = row["action"]
+                let who =
+                    (row["email"] as String?) ?? (row["key_name"] as String?).map { "API key “\($0)”" }
+                    ?? "the operator"
+                let what =
+                    switch action {
+                    case "template.saved": "text wording"
+                    case "template.variant_saved": "wording B test"
+                    case "template.variant_stopped": "wording B test stopped"
+                    case "email_template.saved": "email wording"
+                    case "policy.saved", "api PUT /api/v1/policy": "stages"
+                    default: "wording"
+                    }
+                return WordingChange(at: row["at"], who: who, what: what, detail: row["detail"])
+            }
+        }
+    }
+}
+
 /// One line of the audit trail: who changed what, when. Store writes take one and record it in the
 /// transaction of the change itself.
 public struct AuditNote: Sendable, Equatable {

@@ -72,7 +72,7 @@ extension API {
         let combined = body.combined ?? false
         try await store.saveEmailTemplate(
             stage: stage, language: language, combined: combined, subject: subject, body: text,
-            now: settings.clock.now(), audit: audit(request, context))
+            now: settings.clock.now(), audit: audit(request, context, detail: "\(stage) email \(language.rawValue)"))
         return try json(
             emailResource(template, stage: stage, language: language, combined: combined, try await store.business()),
             status: .ok)

@@ -320,7 +320,7 @@ extension API {
         }
         try await store.saveTemplate(
             stage: stage, channel: .sms, language: language, combined: combined, body: text, now: settings.clock.now(),
-            audit: audit(request, context))
+            audit: audit(request, context, detail: "\(stage) sms \(language.rawValue)"))
         return try json(checked, status: .ok)
     }
 

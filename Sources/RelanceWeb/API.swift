@@ -407,12 +407,12 @@ struct API: Sendable {
 
     /// The audit line for the change a request makes, under its key (`api METHOD /route/{pattern}`):
     /// every change a billing system makes is kept, like the dashboard's, in the change's transaction.
-    func audit(_ request: Request, _ context: AppRequestContext) -> AuditNote {
+    func audit(_ request: Request, _ context: AppRequestContext, detail: String? = nil) -> AuditNote {
         let path = context.endpointPath ?? request.uri.path
         let invoiceID = path.contains("/invoices/{id}") ? context.parameters.get("id").flatMap { Int64($0) } : nil
         return AuditNote(
             actor: context.apiKeyID.map(AuditNote.Actor.apiKey) ?? .operator, "api \(request.method.rawValue) \(path)",
-            invoiceID: invoiceID, at: settings.clock.now())
+            invoiceID: invoiceID, detail: detail, at: settings.clock.now())
     }
 }
 

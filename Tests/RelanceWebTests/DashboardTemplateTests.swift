@@ -73,6 +73,81 @@ final class DashboardTemplateTests: XCTestCase {
         XCTAssertEqual(audit, ["template.saved"])
     }
 
+    func testOnlyOwnersChangeWhatCustomersAreToldAndTheyCanSeeWhoChangedItAndWhen() async throws {
+        let harness = self.harness!
+        _ = try await harness.store.addUser(
+            email: "staff@example.com", password: DashboardTests.password, role: .staff, now: harness.clock.now)
+        let key = try await harness.apiKey()
+        let before = try await harness.store.messageTemplate(
+            stage: "courtesy", channel: .sms, language: .fr, combined: false)
+        let beforeEmail = try await harness.store.emailTemplate(stage: "courtesy", language: .fr, combined: false)
+        let beforePolicy = try await harness.store.policy()
+        try await harness.app.test(.router) { client in
+            let staff = try await DashboardTests.signIn(client, email: "staff@example.com")
+            let page = try await client.execute(
+                uri: "/dashboard/templates/courtesy/fr?combined=0", method: .get, headers: [.cookie: staff])
+            let csrf = try XCTUnwrap(page.text.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
+            XCTAssertFalse(page.text.contains("Save wording A"), "no save button for staff")
+            XCTAssertTrue(page.text.contains("Only an owner can change what customers are told"))
+            // A staff account tries to put another IBAN into the courtesy text.
+            let swapped = RequestTests.encode("Virement sur FR76 9999 9999 9999 9999 9999 999 svp {{link}}")
+            var response = try await DashboardTests.post(
+                client, "/dashboard/templates/courtesy/fr", "csrf=\(csrf)&combined=0&action=save&body=" + swapped,
+                cookie: staff)
+            XCTAssertEqual(response.status, .forbidden)
+            for action in ["save_variant&share=50&variant_body=" + swapped, "stop_variant"] {
+                response = try await DashboardTests.post(
+                    client, "/dashboard/templates/courtesy/fr", "csrf=\(csrf)&combined=0&action=\(action)",
+                    cookie: staff)
+                XCTAssertEqual(response.status, .forbidden, action)
+            }
+            response = try await DashboardTests.post(
+                client, "/dashboard/email-templates/courtesy/fr",
+                "csrf=\(csrf)&combined=0&action=save&subject=Hi&body=" + swapped, cookie: staff)
+            XCTAssertEqual(response.status, .forbidden)
+            response = try await DashboardTests.post(
+                client, "/dashboard/policy", "csrf=\(csrf)&offset_0=-20&enabled_0=on&sms_0=on", cookie: staff)
+            XCTAssertEqual(response.status, .forbidden)
+            // Previewing is still open to staff.
+            response = try await DashboardTests.post(
+                client, "/dashboard/templates/courtesy/fr", "csrf=\(csrf)&combined=0&action=preview&body=" + swapped,
+                cookie: staff)
+            XCTAssertEqual(response.status, .ok)
+
+            // The owner changes the text, the billing system changes the email: both are listed.
+            let (owner, ownerCSRF) = try await DashboardTests.signIn(client, harness)
+            let wording = "{{business_name}}: facture {{invoice_number}} ({{amount}}) due le {{due_date}}. {{link}}"
+            response = try await DashboardTests.post(
+                client, "/dashboard/templates/courtesy/fr",
+                "csrf=\(ownerCSRF)&combined=0&action=save&body=" + RequestTests.encode(wording), cookie: owner)
+            XCTAssertEqual(response.status, .seeOther)
+            harness.clock.now = harness.clock.now.addingTimeInterval(3600)
+            response = try await client.api(
+                key, .put, "/api/v1/templates/late/email/en",
+                #"{"subject":"Invoice {{invoice_number}}","body":"Please pay: {{link}}"}"#)
+            XCTAssertEqual(response.status, .ok, response.text)
+            let list = try await client.execute(uri: "/dashboard/templates", method: .get, headers: [.cookie: owner])
+            let rows = list.text.split(separator: "<tr>").filter { $0.contains("</td>") && $0.contains("2026-03-03") }
+            XCTAssertEqual(rows.count, 2, list.text)
+            // Newest first, in the business's time (Paris, an hour ahead of UTC in March).
+            XCTAssertTrue(
+                rows[0].contains("2026-03-03 10:59") && rows[0].contains("API key “billing”"), String(rows[0]))
+            XCTAssertTrue(
+                rows[0].contains("email wording") || rows[0].contains("wording: late email en"), String(rows[0]))
+            XCTAssertTrue(
+                rows[1].contains("2026-03-03 09:59") && rows[1].contains("owner@example.com"), String(rows[1]))
+            XCTAssertTrue(rows[1].contains("text wording: courtesy fr"), String(rows[1]))
+        }
+        let after = try await harness.store.messageTemplate(
+            stage: "courtesy", channel: .sms, language: .fr, combined: false)
+        XCTAssertNotEqual(after.source, before.source, "the owner's change went through")
+        XCTAssertFalse(after.source.contains("FR76 9999"), "the staff's never did")
+        let afterEmail = try await harness.store.emailTemplate(stage: "courtesy", language: .fr, combined: false)
+        XCTAssertEqual(afterEmail, beforeEmail)
+        let afterPolicy = try await harness.store.policy()
+        XCTAssertEqual(afterPolicy, beforePolicy)
+    }
+
     func testAnABTestSplitsCustomersStablyAndEachMessageSaysWhichItGot() async throws {
         let harness = self.harness!
         for index in 0..<40 {

@@ -81,6 +81,7 @@ extension Dashboard {
         } else {
             do { _ = try MessageTemplate(body) } catch { errors.append("Text: \(error.description)") }
         }
+        if fields["action"] == "save" { try requireOwner(session) }
         if fields["action"] == "save", errors.isEmpty {
             let now = settings.clock.now()
             try await store.saveEmailTemplate(

@@ -40,13 +40,36 @@ extension Dashboard {
                 "sms": stage.channels.contains(.sms), "email": stage.channels.contains(.email),
             ]
         }
+        let changes = try await wordingChanges()
         return views.page(
             "templates",
             [
                 "section": "templates", "rows": rows, "stages": stages, "email_rows": try await emailRows(),
                 "email_status": settings.emailConfigured ? "set up" : "not set up, so email stages are skipped",
                 "notice": request.uri.queryParameters["notice"].map(String.init) ?? "",
+                "changes": changes, "has_changes": !changes.isEmpty,
             ], session: session)
+    }
+
+    /// The latest changes to stages and wording, who made them and when, in the business's time.
+    func wordingChanges() async throws -> [[String: Any]] {
+        let zone = timeZones.zone(try await store.business().timeZone) ?? .gmt
+        return try await store.wordingChanges(limit: 20).map { change in
+            [
+                "at": Dashboard.localTime(change.at, zone), "who": change.who, "what": change.what,
+                "detail": change.detail ?? "",
+            ]
+        }
+    }
+
+    /// `YYYY-MM-DD HH:MM` in `zone`.
+    static func localTime(_ instant: Date, _ zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: instant)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
+            parts.minute ?? 0)
     }
 
     /// `POST /dashboard/policy` — each stage's offset, repeat, on/off and channels (`offset_N`, `repeat_N`,
@@ -54,6 +77,7 @@ extension Dashboard {
     @Sendable func savePolicy(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         let session = try await session(context)
+        try requireOwner(session)
         let current = try await store.policy()
         var stages: [ReminderStage] = []
         var errors: [String] = []
@@ -138,6 +162,8 @@ extension Dashboard {
         let variantBody = (fields["variant_body"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
         let share = Int(fields["share"] ?? "") ?? 50
         let action = fields["action"] ?? "preview"
+        // What customers are told is the owner's to change; anyone may preview.
+        if action != "preview" { try requireOwner(session) }
         let now = settings.clock.now()
         let business = try await store.business()
         var errors: [String] = []

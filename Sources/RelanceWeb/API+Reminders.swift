@@ -203,8 +203,17 @@ extension API {
         if !(0...23).contains(rules.windowStartHour) {
             errors.append(.init(field: "window_start_hour", message: "must be an hour from 0 to 23"))
         }
-        if !(1...24).contains(rules.windowEndHour) || rules.windowEndHour <= rules.windowStartHour {
-            errors.append(.init(field: "window_end_hour", message: "must be after window_start_hour, at most 24"))
+        if !(1...24).contains(rules.windowEndHour) {
+            errors.append(.init(field: "window_end_hour", message: "must be an hour from 1 to 24"))
+        } else if rules.windowEndHour <= rules.windowStartHour, errors.isEmpty {
+            guard body.window_start_hour != nil, body.window_end_hour != nil else {
+                // Well formed alone; it is the hour already stored that it clashes with.
+                throw Problem(
+                    status: 409, title: "Conflict",
+                    detail: "the window would end at \(rules.windowEndHour):00, before it starts at "
+                        + "\(rules.windowStartHour):00; send window_start_hour and window_end_hour together")
+            }
+            errors.append(.init(field: "window_end_hour", message: "must be after window_start_hour"))
         }
         if let weekdays = body.weekdays {
             if weekdays.isEmpty || !weekdays.allSatisfy({ (1...7).contains($0) }) {

@@ -358,6 +358,16 @@ extension API {
                 plans.reminderOffsets = offsets.sorted()
             }
         }
+        if body.reminder_offsets == nil, errors.isEmpty,
+            plans.reminderOffsets.contains(where: { $0 >= plans.breakAfterDays })
+        {
+            // The stored reminder days, not this request, clash with the new break_after_days.
+            throw Problem(
+                status: 409, title: "Conflict",
+                detail: "break_after_days: the reminders on days "
+                    + plans.reminderOffsets.map(String.init).joined(separator: ", ")
+                    + " must all come before the plan breaks; send reminder_offsets with it")
+        }
         if let texts = body.reply_time {
             for (key, text) in texts {
                 guard let language = Language(rawValue: key) else {

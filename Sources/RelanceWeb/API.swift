@@ -133,6 +133,7 @@ struct API: Sendable {
     /// `POST /api/v1/invoices/{id}/payments` — idempotent with an `Idempotency-Key` header.
     @Sendable func recordPayment(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try invoiceID(context)
+        try requireJSON(request)
         let raw = try await request.body.collect(upTo: context.maxUploadSize)
         let body = try decode(PaymentBody.self, raw)
         let now = settings.clock.now()
@@ -368,12 +369,17 @@ struct API: Sendable {
     )
         async throws -> T
     {
-        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
-            throw Problem(status: 415, title: "Unsupported media type", detail: "send the body as application/json")
-        }
+        try requireJSON(request)
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         if allowEmpty && buffer.readableBytes == 0 { return try decode(type, ByteBuffer(string: "{}")) }
         return try decode(type, buffer)
+    }
+
+    /// A body sent as something else than JSON is refused with 415 before it is read.
+    func requireJSON(_ request: Request) throws {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw Problem(status: 415, title: "Unsupported media type", detail: "send the body as application/json")
+        }
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ buffer: ByteBuffer) throws -> T {

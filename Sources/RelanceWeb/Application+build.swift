@@ -77,6 +77,8 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
         directory: settings.resourcesDirectory.appendingPathComponent("templates/dashboard"),
         cssHref: assets.dashboardStylesheetHref)
     Dashboard(store: store, settings: settings, views: views, library: library, logger: logger).addRoutes(to: router)
+    // Last, so it wraps only the router's "not found", with every route known.
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return (router, clicks)
 }
 

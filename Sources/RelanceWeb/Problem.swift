@@ -74,8 +74,12 @@ struct Problem: Error, Encodable, Sendable {
                 detail: "amount: the invoice is already paid; set allow_overpayment to record it anyway",
                 errors: [FieldError(field: "amount", message: "the invoice is already paid")])
         case .overpayment(let balance):
-            self = .field(
-                "amount", "exceeds the balance of \(balance) minor units; set allow_overpayment to record it anyway")
+            // The request is well formed; it conflicts with what the invoice holds now.
+            self = Problem(
+                status: 409, title: "Conflict",
+                detail:
+                    "amount: exceeds the balance of \(balance) minor units; set allow_overpayment to record it anyway",
+                errors: [FieldError(field: "amount", message: "exceeds the balance of \(balance) minor units")])
         case .duplicatePaymentReference(let id):
             self = Problem(
                 status: 409, title: "Conflict", detail: "reference: already recorded as payment \(id) of this invoice",

@@ -27,6 +27,32 @@ final class DomainTests: XCTestCase {
         XCTAssertEqual(Format.plainAmount(Money(minorUnits: 123_456, currency: eur), .fr), "1234,56 EUR")
     }
 
+    func testInstantsAreReadExactlyAsRFC3339WritesThem() throws {
+        let cases: [(String, String?)] = [
+            ("2026-03-31T23:30:00Z", "2026-03-31T23:30:00Z"),
+            ("2026-03-31T23:30:00.5Z", "2026-03-31T23:30:00Z"),
+            ("2026-03-31T23:30:00.123456789Z", "2026-03-31T23:30:00Z"),
+            ("2026-04-01T01:30:00+02:00", "2026-03-31T23:30:00Z"),
+            ("2026-03-31T20:00:00-03:30", "2026-03-31T23:30:00Z"),
+            ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z"),
+            ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"),
+            // Foundation took these and moved them to another day; they are not instants.
+            ("2026-02-30T00:00:00Z", nil), ("2026-04-31T00:00:00Z", nil), ("2025-02-29T00:00:00Z", nil),
+            ("2026-03-31T24:00:00Z", nil), ("2026-03-31T23:60:00Z", nil), ("2026-03-31T23:59:60Z", nil),
+            ("2026-03-31t23:30:00z", nil), ("2026-03-31 23:30:00Z", nil), ("2026-03-31T23:30:00", nil),
+            ("2026-03-31T23:30Z", nil), ("2026-03-31T23:30:00.Z", nil), ("2026-03-31T23:30:00.1234567890Z", nil),
+            ("2026-03-31T23:30:00+18:01", nil), ("2026-03-31T23:30:00+1:00", nil), ("1969-12-31T23:59:59Z", nil),
+            ("0887-01-01T00:00:00Z", nil), ("", nil), ("+2026-03-31T23:30:00Z", nil),
+            ("2026-03-31T23:30:00Z" + String(repeating: " ", count: 100), nil),
+        ]
+        for (text, expected) in cases {
+            XCTAssertEqual(Instant.parse(text).map(Instant.format), expected, text)
+        }
+        XCTAssertEqual(
+            Instant.parse("2026-03-31T23:30:00.25Z")?.timeIntervalSince1970,
+            (Instant.parse("2026-03-31T23:30:00Z")?.timeIntervalSince1970 ?? 0) + 0.25)
+    }
+
     func testDatesAreParsedStrictlyAndWrittenInWords() throws {
         XCTAssertEqual(CalendarDate(iso: "2024-02-29")?.iso, "2024-02-29")
         for bad in [

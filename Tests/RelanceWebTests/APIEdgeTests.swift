@@ -96,3 +96,47 @@ final class APIEdgeTests: XCTestCase {
         }
     }
 }
+
+/// A method a path does not serve gets 405 and the methods it does; a path nobody serves, 404.
+final class MethodNotAllowedTests: XCTestCase {
+    func testUndeclaredMethodsAre405WithAllowAndUnknownPathsAre404ProblemDocuments() async throws {
+        let harness = try Harness()
+        defer { harness.cleanUp() }
+        let key = try await harness.apiKey()
+        let (invoice, link) = try await harness.invoice()
+        try await harness.app.test(.router) { client in
+            let cases: [(HTTPRequest.Method, String, String)] = [
+                (.init("TRACE")!, "/api/v1/invoices", "GET, POST"),
+                (.delete, "/api/v1/invoices", "GET, POST"),
+                (.put, "/api/v1/invoices/\(invoice.id)", "GET"),
+                (.patch, "/api/v1/webhook-endpoints/3", "DELETE, GET"),
+                (.get, "/api/v1/invoices/\(invoice.id)/void", "POST"),
+                (.init("QUERY")!, "/api/v1/policy", "GET, PUT"),
+            ]
+            for (method, path, allow) in cases {
+                let response = try await client.execute(
+                    uri: path, method: method, headers: [.authorization: "Bearer \(key)"])
+                XCTAssertEqual(response.status, .methodNotAllowed, "\(method) \(path)")
+                XCTAssertEqual(response.headers[.allow], allow, "\(method) \(path)")
+                XCTAssertEqual(response.headers[.contentType], "application/problem+json")
+                XCTAssertEqual(try response.json()["status"] as? Int, 405)
+            }
+            let missing = try await client.execute(
+                uri: "/api/v1/nothing-here", method: .get, headers: [.authorization: "Bearer \(key)"])
+            XCTAssertEqual(missing.status, .notFound)
+            XCTAssertEqual(missing.headers[.contentType], "application/problem+json")
+            // Pages too: a POST to a page that is only read, 405 with what it takes.
+            let page = try await client.execute(uri: "/healthz", method: .delete)
+            XCTAssertEqual(page.status, .methodNotAllowed)
+            XCTAssertEqual(page.headers[.allow], "GET")
+            let customer = try await client.execute(uri: "/p/\(link.token)", method: .put)
+            XCTAssertEqual(customer.status, .methodNotAllowed)
+            XCTAssertEqual(customer.headers[.allow], "GET")
+            // A handler's own 404 (an invoice that does not exist) is still a 404.
+            let unknown = try await client.api(key, .get, "/api/v1/invoices/999999")
+            XCTAssertEqual(unknown.status, .notFound)
+            let nowhere = try await client.execute(uri: "/no/such/page", method: .get)
+            XCTAssertEqual(nowhere.status, .notFound)
+        }
+    }
+}

@@ -237,8 +237,13 @@ final class SendingRulesAPITests: XCTestCase {
             XCTAssertEqual(body["holidays"] as? [String], ["2026-12-25", "2027-01-01"])
             XCTAssertEqual(body["pause_on_reply"] as? Bool, false)
 
+            // Well formed alone, but the window would end (19, stored) before it starts: a conflict.
+            let clash = try await client.api(key, .put, "/api/v1/sending-rules", #"{"window_start_hour": 20}"#)
+            XCTAssertEqual(clash.status, .conflict)
+            XCTAssertTrue(clash.text.contains("send window_start_hour and window_end_hour together"), clash.text)
             for bad in [
-                #"{"window_start_hour": 20}"#, #"{"window_end_hour": 25}"#, #"{"weekdays": [0, 8]}"#,
+                #"{"window_start_hour": 20, "window_end_hour": 19}"#, #"{"window_end_hour": 25}"#,
+                #"{"weekdays": [0, 8]}"#,
                 #"{"weekdays": []}"#,
                 #"{"holidays": ["Christmas"]}"#, #"{"sms_minimum_interval_hours": -1}"#,
                 #"{"window_start_hour": "nine"}"#,

@@ -336,7 +336,15 @@ final class RequestTests: XCTestCase {
                 key, .put, "/api/v1/plan-settings",
                 #"{"maximum_instalments": 6, "auto_accept": true, "reply_time": {"fr": "Réponse sous 24 h."}}"#)
             XCTAssertEqual(response.status, .ok, response.text)
+            // The stored reminder days (-3, 0, 3) would come after a plan broken after 1 day: refused,
+            // where before it was saved and left plans whose reminders came after they broke.
+            response = try await client.api(key, .put, "/api/v1/plan-settings", #"{"break_after_days": 1}"#)
+            XCTAssertEqual(response.status, .conflict, response.text)
+            response = try await client.api(
+                key, .put, "/api/v1/plan-settings", #"{"break_after_days": 2, "reminder_offsets": [-3, 0, 1]}"#)
+            XCTAssertEqual(response.status, .ok, response.text)
             let saved = try await harness.store.planSettings()
+            XCTAssertEqual(saved.breakAfterDays, 2)
             XCTAssertEqual(saved.limits.maximumInstalments, 6)
             XCTAssertTrue(saved.autoAccept)
             XCTAssertEqual(saved.replyTime[.fr], "Réponse sous 24 h.")
@@ -356,8 +364,8 @@ final class RequestTests: XCTestCase {
         XCTAssertEqual(
             audit.map { $0["action"] as String },
             [
-                "api PUT /api/v1/plan-settings", "api POST /api/v1/invoices/{id}/pause",
-                "api POST /api/v1/invoices/{id}/resume",
+                "api PUT /api/v1/plan-settings", "api PUT /api/v1/plan-settings",
+                "api POST /api/v1/invoices/{id}/pause", "api POST /api/v1/invoices/{id}/resume",
             ])
         XCTAssertTrue(audit.allSatisfy { $0["api_key_id"] as Int64? != nil })
         XCTAssertEqual(audit.last?["invoice_id"] as Int64?, invoice.id)

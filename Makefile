@@ -1,5 +1,5 @@
 # Routine tasks. CI runs .ci/run, which runs `make test`.
-.PHONY: build test demo bench format lint release
+.PHONY: build test demo bench format lint release fuzz
 
 build:
 	swift build
@@ -21,6 +21,10 @@ bench:
 	scripts/bench-scheduler
 	scripts/bench-dashboard
 	scripts/bench-import
+
+# libFuzzer over every parser of outside input, three minutes per target (CI runs them a few seconds).
+fuzz:
+	scripts/fuzz 180
 
 format:
 	swift format --in-place --recursive Sources Tests Package.swift

@@ -471,30 +471,6 @@ struct CustomerPages: Sendable {
     }
 }
 
-/// Decoded `application/x-www-form-urlencoded` fields; the first value of a repeated name wins, and
-/// `all` gives every value (checkboxes).
-struct FormFields {
-    private var values: [String: [String]] = [:]
-
-    init(_ body: String) {
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let rawName = parts.first else { continue }
-            let name = FormFields.decode(rawName)
-            let value = parts.count > 1 ? FormFields.decode(parts[1]) : ""
-            if let name, let value, (values[name]?.count ?? 0) < 100 { values[name, default: []].append(value) }
-        }
-    }
-
-    subscript(name: String) -> String? { values[name]?.first }
-
-    func all(_ name: String) -> [String] { values[name] ?? [] }
-
-    static func decode(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-    }
-}
-
 /// `TimeZone(identifier:)` parses tzdata each call; customer pages ask for the same few zones.
 final class TimeZoneCache: @unchecked Sendable {
     private let lock = NSLock()

@@ -32,5 +32,8 @@ final class SecretBoxTests: XCTestCase {
             XCTAssertNil(box.open(junk, context: "webhook signing secret"), junk)
         }
         XCTAssertEqual(box.open(box.seal("", context: "x"), context: "x"), "")
+        // Found by fuzzing: what the box seals, it opens, long texts included.
+        let long = String(repeating: "\u{FFFD}", count: 4_000)
+        XCTAssertEqual(box.open(box.seal(long, context: "x"), context: "x"), long)
     }
 }

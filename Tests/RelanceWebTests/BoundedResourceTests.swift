@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import RelanceCore
 import XCTest
 
 @testable import RelanceWeb

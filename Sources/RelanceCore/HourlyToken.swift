@@ -1,19 +1,23 @@
 import Foundation
-import RelanceCore
 
 /// Proof that a form came from this site: the hour it was drawn and an HMAC of what it is for and that
 /// hour (`HOUR.MAC`). Customer forms bind it to their link and form, the sign-in form to "login".
-struct HourlyToken: Sendable {
+public struct HourlyToken: Sendable {
     let key: [UInt8]
     /// How many hours a token stays good.
-    let validHours: Int
+    public let validHours: Int
 
-    func make(for subject: String, now: Date) -> String {
+    public init(key: [UInt8], validHours: Int) {
+        self.key = key
+        self.validHours = validHours
+    }
+
+    public func make(for subject: String, now: Date) -> String {
         let hour = Int(now.timeIntervalSince1970 / 3600)
         return String(hour) + "." + Base64URL.encode(mac(subject, hour))
     }
 
-    func verify(_ value: String, for subject: String, now: Date) -> Bool {
+    public func verify(_ value: String, for subject: String, now: Date) -> Bool {
         // An hour has at most a dozen digits and the tag 22 characters: anything longer is not ours.
         guard value.utf8.count <= 64 else { return false }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
@@ -29,13 +33,4 @@ struct HourlyToken: Sendable {
     func mac(_ subject: String, _ hour: Int) -> [UInt8] {
         Array(Crypto.hmacSHA256(key: key, message: Array("\(subject):\(hour)".utf8)).prefix(16))
     }
-}
-
-/// Client addresses as the pages keep them: a short keyed hash, never the address itself.
-struct AddressHasher: Sendable {
-    let salt: HMACKey
-
-    init(_ settings: WebSettings) { salt = HMACKey(settings.derivedKey("click-ip-hash")) }
-
-    func hash(_ address: String) -> String { Crypto.hex(Array(salt.tag(Array(address.utf8)).prefix(8))) }
 }

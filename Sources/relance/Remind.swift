@@ -20,7 +20,7 @@ func makeDispatchers(
 /// `RELANCE_SMTP_CA_FILE` besides the system's certificates. Without a URL there is no email
 /// (nil), except in the demo or with `RELANCE_SMTP_URL=console`, where emails are printed.
 func makeEmailDispatcher(store: Store, logger: Logger, clock: Clock, demo: Bool) throws -> Dispatcher? {
-    let rate = try environmentNumber("RELANCE_EMAIL_RATE", default: 5, range: 0.01...1_000)
+    let rate = try environmentNumber("RELANCE_EMAIL_RATE", default: 5, range: 0.01...1_000_000)
     let url = environment("RELANCE_SMTP_URL") ?? ""
     if url.isEmpty && !demo { return nil }
     if url.isEmpty || url == "console" {
@@ -51,7 +51,7 @@ func makeEmailDispatcher(store: Store, logger: Logger, clock: Clock, demo: Bool)
 func makeDispatcher(store: Store, logger: Logger, clock: Clock = .system, callbackBaseURL: String, callbackKey: HMACKey)
     throws -> Dispatcher
 {
-    let rate = try environmentNumber("RELANCE_SMS_RATE", default: 10, range: 0.01...1_000)
+    let rate = try environmentNumber("RELANCE_SMS_RATE", default: 10, range: 0.01...1_000_000)
     let provider: any MessageProvider
     switch environment("RELANCE_SMS_PROVIDER") ?? "console" {
     case "console":

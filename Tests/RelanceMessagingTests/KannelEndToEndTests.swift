@@ -30,7 +30,7 @@ final class KannelEndToEndTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "python3", KannelEndToEndTests.repository.appendingPathComponent("Tests/e2e/kannel_e2e.py").path, binary,
+            "python3", KannelEndToEndTests.repository.appendingPathComponent("Tests/e2e/\(script)").path, binary,
         ]
         process.currentDirectoryURL = KannelEndToEndTests.repository
         try process.run()

@@ -143,6 +143,28 @@ extension SchedulerTests {
             try XCTUnwrap(history.firstIndex(of: "plan.started")), try XCTUnwrap(history.firstIndex(of: "plan.broken")))
     }
 
+    func testAnInstalmentReminderWaitsForTheCapSetByAnotherInvoiceOfTheSameCustomer() async throws {
+        try await store.saveBusiness(Business(name: "Plomberie Martin", phone: "+33123456789"))
+        // One customer, two invoices: F-1 is reminded as usual, F-2 is paid by a plan.
+        let reminded = try await invoice("F-1", due: "2026-03-18")
+        let planned = try await invoice("F-2", due: "2026-04-30", amount: 30_000)
+        let id = try requestID(try await submit(proposal(planned.id)))
+        _ = try await answer(id, .accept(nil), at: "2026-03-12T10:00:00Z")
+        // A text about F-1 goes out at 08:00 Paris on the 17th (sent by hand, before the window opens), the
+        // day F-2's first instalment reminder is due.
+        _ = try await store.remindNow(invoiceID: reminded.id, now: at("2026-03-17T07:00:00Z"), links: links)
+        let summary = try await tick("2026-03-17T08:00:00Z")
+        XCTAssertFalse(
+            summary.queued.contains { $0.stage == "plan-3" },
+            "a second text within 72 hours of the first: \(summary.queued.map(\.stage))")
+        // The instalment is reminded once the 72 hours are over, when the window opens at 09:00 Paris (by
+        // then its day has come, so with the wording for the day itself).
+        let next = try await nextAction(planned.id)
+        XCTAssertEqual(next, "2026-03-20T08:00:00Z")
+        let later = try await tick("2026-03-20T08:00:00Z").queued.map(\.stage)
+        XCTAssertEqual(later, ["plan+0"])
+    }
+
     func testPayingEverythingEarlyEndsThePlan() async throws {
         let invoice = try await invoice("F-2", due: "2026-03-18", amount: 30_000)
         let id = try requestID(try await submit(proposal(invoice.id)))

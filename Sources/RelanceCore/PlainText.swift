@@ -4,10 +4,11 @@
 public enum PlainText {
     /// Whether `text` holds a control character (Unicode category Cc: U+0000–U+001F, U+007F–U+009F),
     /// read on its UTF-8 bytes: in Swift `"\r\n"` is one Character, and bytes are quicker for imports.
-    public static func hasControlCharacters(_ text: String) -> Bool {
+    /// With `allowingLineBreaks`, CR and LF are text (an address, a message's body); the rest is not.
+    public static func hasControlCharacters(_ text: String, allowingLineBreaks: Bool = false) -> Bool {
         var previous: UInt8 = 0
         for byte in text.utf8 {
-            if byte < 0x20 || byte == 0x7F { return true }
+            if (byte < 0x20 && !(allowingLineBreaks && (byte == 10 || byte == 13))) || byte == 0x7F { return true }
             // U+0080–U+009F are C2 80 – C2 9F in UTF-8.
             if previous == 0xC2 && byte >= 0x80 && byte <= 0x9F { return true }
             previous = byte

@@ -109,7 +109,7 @@ public enum InvoiceImport {
             errors.append("line \(record.line): \(field.rawValue): \(message)")
         }
         // The API's rule: a cell may hold line breaks inside quotes, but no field takes control characters.
-        for field in Field.allCases where cells[field.position].map(PlainText.hasControlCharacters) == true {
+        for field in Field.allCases where cells[field.position].map { PlainText.hasControlCharacters($0) } == true {
             fail(field, "contains a control character (a line break, tab or invisible code)")
             cells[field.position] = nil
         }

@@ -56,13 +56,18 @@ extension API {
         guard let subject = body.subject?.trimmingCharacters(in: .whitespacesAndNewlines), !subject.isEmpty else {
             throw Problem.field("subject", "is required")
         }
-        guard subject.unicodeScalars.count <= 200, !subject.contains(where: \.isNewline) else {
-            throw Problem.field("subject", "must be one line of at most 200 characters")
+        guard subject.unicodeScalars.count <= 200, !subject.contains(where: \.isNewline),
+            !PlainText.hasControlCharacters(subject)
+        else {
+            throw Problem.field("subject", "must be one line of at most 200 characters, without control characters")
         }
         guard let text = body.body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw Problem.field("body", "is required")
         }
         guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
+        guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
+            throw Problem.field("body", "must not contain control characters other than line breaks")
+        }
         let template: EmailTemplate
         do {
             template = EmailTemplate(subject: try MessageTemplate(subject), body: try MessageTemplate(text))

@@ -312,6 +312,9 @@ extension API {
             throw Problem.field("body", "is required")
         }
         guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
+        guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
+            throw Problem.field("body", "must not contain control characters other than line breaks")
+        }
         let template: MessageTemplate
         do {
             template = try MessageTemplate(text)

@@ -258,6 +258,9 @@ extension API {
         guard message.unicodeScalars.count <= API.answerLimit else {
             throw Problem.field("message", "at most \(API.answerLimit) characters: it is sent by text message")
         }
+        guard !PlainText.hasControlCharacters(message, allowingLineBreaks: true) else {
+            throw Problem.field("message", "must not contain control characters other than line breaks")
+        }
         return message
     }
 

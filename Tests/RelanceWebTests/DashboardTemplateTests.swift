@@ -63,6 +63,18 @@ final class DashboardTemplateTests: XCTestCase {
                 stage: "late", channel: .sms, language: .fr, combined: false)
             XCTAssertEqual(stored.source, short)
 
+            // A NUL passed the length check and failed the database's: a 500. Now a precise 422 everywhere.
+            for (path, body) in [
+                (path, "action=save&body=%00"), (path, "action=save_variant&body=x&variant_body=a%00b&share=50"),
+                ("/dashboard/email-templates/late/fr", "action=save&subject=%00&body=Hello+%7B%7Blink%7D%7D"),
+                ("/dashboard/email-templates/late/fr", "action=save&subject=Hi&body=a%00b"),
+            ] {
+                response = try await DashboardTests.post(
+                    client, path, "csrf=\(csrf)&combined=0&" + body, cookie: cookie)
+                XCTAssertEqual(response.status, .unprocessableContent, "\(path) \(body)")
+                XCTAssertTrue(response.text.contains("control characters"), response.text)
+            }
+
             let unknown = try await client.execute(
                 uri: "/dashboard/templates/nope/fr", method: .get, headers: [.cookie: cookie])
             XCTAssertEqual(unknown.status, .notFound)

@@ -542,12 +542,18 @@ extension DashboardTests {
                 "holidays=2026-05-01%0D%0A2026-07-14", "cap_hours=48", "pause_on_reply=on", "max_instalments=6",
                 "max_span=180", "min_instalment=25.00", "break_after=12", "legal=SIRET+123+456+789+%3Cb%3E",
             ]
+            // A NUL in the name was cut there by SQLite (saved as "Plomberie"), or failed its CHECK (a 500).
+            let nul = good.map { $0.hasPrefix("name=") ? "name=Plomberie%00Martin" : $0 }
+            var response = try await Self.post(
+                client, "/dashboard/settings", "csrf=\(csrf)&" + nul.joined(separator: "&"), cookie: cookie)
+            XCTAssertEqual(response.status, .unprocessableContent)
+            XCTAssertTrue(response.text.contains("name: no control characters"), response.text)
             var bad = good.map {
                 $0.hasPrefix("iban=")
                     ? "iban=FR76+3000+6000+0112+3456+7890+188" : $0.hasPrefix("start_hour=") ? "start_hour=21" : $0
             }
             bad.append("holidays=never")
-            var response = try await Self.post(
+            response = try await Self.post(
                 client, "/dashboard/settings", "csrf=\(csrf)&" + bad.joined(separator: "&"), cookie: cookie)
             XCTAssertEqual(response.status, .unprocessableContent)
             for message in ["IBAN: the check digits do not match", "sending hours"] {

@@ -69,8 +69,10 @@ extension Dashboard {
         var errors: [String] = []
         if subject.isEmpty {
             errors.append("Subject: write one")
-        } else if subject.unicodeScalars.count > 200 || subject.contains(where: \.isNewline) {
-            errors.append("Subject: one line of at most 200 characters")
+        } else if subject.unicodeScalars.count > 200 || subject.contains(where: \.isNewline)
+            || PlainText.hasControlCharacters(subject)
+        {
+            errors.append("Subject: one line of at most 200 characters, no control characters")
         } else {
             do { _ = try MessageTemplate(subject) } catch { errors.append("Subject: \(error.description)") }
         }
@@ -78,6 +80,8 @@ extension Dashboard {
             errors.append("Text: write one")
         } else if body.unicodeScalars.count > 2000 {
             errors.append("Text: at most 2,000 characters")
+        } else if PlainText.hasControlCharacters(body, allowingLineBreaks: true) {
+            errors.append("Text: no control characters (only line breaks)")
         } else {
             do { _ = try MessageTemplate(body) } catch { errors.append("Text: \(error.description)") }
         }

@@ -99,6 +99,9 @@ extension Dashboard {
         guard message.count <= API.answerLimit else {
             return redirect("/dashboard/requests", notice: "The answer is limited to \(API.answerLimit) characters.")
         }
+        guard !PlainText.hasControlCharacters(message, allowingLineBreaks: true) else {
+            return redirect("/dashboard/requests", notice: "The answer holds a control character; type it again.")
+        }
         let library = self.library
         let now = settings.clock.now()
         do {

@@ -84,6 +84,8 @@ extension Dashboard {
             let value = (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             if value.count > max {
                 errors.append("\(name.replacingOccurrences(of: "_", with: " ")): at most \(max) characters")
+            } else if PlainText.hasControlCharacters(value, allowingLineBreaks: name == "address") {
+                errors.append("\(name.replacingOccurrences(of: "_", with: " ")): no control characters")
             }
             return value.isEmpty ? nil : value
         }

@@ -172,6 +172,9 @@ extension Dashboard {
                 return ["\(name): write a text"]
             }
             guard text.unicodeScalars.count <= 2000 else { return ["\(name): at most 2,000 characters"] }
+            guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
+                return ["\(name): no control characters (only line breaks)"]
+            }
             do {
                 let template = try MessageTemplate(text)
                 let segments = TemplateCheck(

@@ -6,27 +6,19 @@ import XCTest
 /// every answer as the spec says (`Tests/e2e/api_schema.py` lists the checks).
 final class APISchemaTests: XCTestCase {
     func testALiveServerAnswersEveryOperationAsItsSpecSays() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let binary = Harness.repository.appendingPathComponent(".build/debug/relance").path
-        let required = environment["RELANCE_REQUIRE_TOOLS"] == "1"
-        let st = (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/st" }
+        let binary = try relanceBinary()
+        let st = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/st" }
             .first(where: FileManager.default.isExecutableFile(atPath:))
-        guard FileManager.default.isExecutableFile(atPath: binary), st != nil else {
-            if required { XCTFail("needs .build/debug/relance (make test) and pip install schemathesis") }
-            throw XCTSkip("needs .build/debug/relance (make test) and pip install schemathesis")
+        guard st != nil else {
+            if ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1" {
+                XCTFail("pip install schemathesis")
+            }
+            throw XCTSkip("pip install schemathesis")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Harness.repository.appendingPathComponent("Tests/e2e/api_schema.py").path, "--serve", binary,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, String(text.suffix(6000)))
+        let result = try runCommand(
+            ["python3", Harness.repository.appendingPathComponent("Tests/e2e/api_schema.py").path, "--serve", binary])
+        let text = result.output + result.errors
+        XCTAssertEqual(result.status, 0, String(text.suffix(6000)))
         XCTAssertTrue(text.contains("Tested: "), String(text.suffix(2000)))
     }
 }

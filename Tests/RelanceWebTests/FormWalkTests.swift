@@ -8,25 +8,11 @@ import XCTest
 /// (`Tests/e2e/form_walk.py` holds the walk).
 final class FormWalkTests: XCTestCase {
     func testThousandsOfHostilePostsLeaveTheServerUpWithoutA5xx() throws {
-        let binary = Harness.repository.appendingPathComponent(".build/debug/relance").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            if ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1" {
-                XCTFail("needs .build/debug/relance (make test builds it)")
-            }
-            throw XCTSkip("needs .build/debug/relance (make test builds it)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Harness.repository.appendingPathComponent("Tests/e2e/form_walk.py").path, "--serve", binary,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, String(text.suffix(8000)))
+        let binary = try relanceBinary()
+        let walk = try runCommand(
+            ["python3", Harness.repository.appendingPathComponent("Tests/e2e/form_walk.py").path, "--serve", binary])
+        let text = walk.output + walk.errors
+        XCTAssertEqual(walk.status, 0, String(text.suffix(8000)))
         // The walk really walked: thousands of posts over the three kinds of forms.
         let posts = text.firstMatch(of: /- (\d+) POSTs in all/).flatMap { Int($0.1) } ?? 0
         XCTAssertGreaterThan(posts, 2_000, text)

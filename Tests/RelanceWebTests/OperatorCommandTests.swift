@@ -23,28 +23,12 @@ final class OperatorCommandTests: XCTestCase {
 
     /// Runs `relance ARGUMENTS --database …` with the usual umask of a shell (022).
     func relance(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let binary = Harness.repository.appendingPathComponent(".build/debug/relance").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            if ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1" {
-                XCTFail("build the relance binary first (make test does)")
-            }
-            throw XCTSkip("build the relance binary first (make test does)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "umask 022; exec \"$0\" \"$@\"", binary] + arguments + ["--database", database]
+        let binary = try relanceBinary()
         var environment = ProcessInfo.processInfo.environment
         for name in ["RELANCE_DATABASE", "RELANCE_LINK_KEYS", "RELANCE_SECRET"] { environment[name] = nil }
-        process.environment = environment
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, out, err)
+        return try runCommand(
+            ["sh", "-c", "umask 022; exec \"$0\" \"$@\"", binary] + arguments + ["--database", database],
+            environment: environment)
     }
 
     func mode(_ path: String) throws -> Int {

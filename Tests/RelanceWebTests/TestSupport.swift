@@ -180,3 +180,40 @@ func runPythonHelper(_ script: String, input: Data, needs packages: String) thro
     }
     return process.terminationStatus == 0 ? String(decoding: output, as: UTF8.self) : nil
 }
+
+/// The `relance` binary `make test` builds; a skip without it, or a failure when CI requires the tools.
+func relanceBinary() throws -> String {
+    let binary = Harness.repository.appendingPathComponent(".build/debug/relance").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        if ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1" {
+            XCTFail("needs .build/debug/relance (make test builds it)")
+        }
+        throw XCTSkip("needs .build/debug/relance (make test builds it)")
+    }
+    return binary
+}
+
+/// Runs `arguments` (the first is looked up on PATH by /usr/bin/env) and waits: its status, standard
+/// output and standard error.
+func runCommand(_ arguments: [String], environment: [String: String]? = nil) throws -> (
+    status: Int32, output: String, errors: String
+) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    // Both pipes are read at once, so neither can fill up and stall the child.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errorData = Box()
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) { errorData.data = errors.fileHandleForReading.readDataToEndOfFile() }
+    let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    group.wait()
+    process.waitUntilExit()
+    return (process.terminationStatus, out, String(decoding: errorData.data, as: UTF8.self))
+}

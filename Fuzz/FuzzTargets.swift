@@ -160,6 +160,12 @@ let targets: [String: ([UInt8]) -> Void] = [
         }
         _ = ClientKey.of(text)
     },
+    "time-zone": { bytes in
+        // Foundation itself traps on some spellings; what reaches it must be one it reads.
+        if let zone = TimeZoneName.zone(String(decoding: bytes, as: UTF8.self)) {
+            _ = zone.secondsFromGMT(for: now)
+        }
+    },
     "reply-keyword": { bytes in
         _ = ReplyKeyword(reply: String(decoding: bytes, as: UTF8.self))
     },

@@ -104,7 +104,7 @@ extension Store {
     static func defaultExpiry(dueOn: CalendarDate, business: Business, now: Date) -> Date {
         LinkLifetime.defaultExpiry(
             dueOn: dueOn, lifetimeDays: business.linkLifetimeDays,
-            timeZone: TimeZone(identifier: business.timeZone) ?? .gmt, now: now)
+            timeZone: TimeZoneName.zone(business.timeZone) ?? .gmt, now: now)
     }
 
     /// Inserts an invoice link row with a known expiry and returns its token.

@@ -297,7 +297,7 @@ extension Store {
         func zone(_ identifier: String?) -> TimeZone {
             let name = identifier ?? business.timeZone
             if let zone = zones[name] { return zone }
-            let zone = TimeZone(identifier: name) ?? TimeZone(identifier: business.timeZone) ?? .gmt
+            let zone = TimeZoneName.zone(name) ?? TimeZoneName.zone(business.timeZone) ?? .gmt
             zones[name] = zone
             return zone
         }
@@ -661,7 +661,7 @@ extension Store {
         let business = context.business
         let zone =
             (row["time_zone"] as String?).flatMap(TimeZone.init(identifier:))
-            ?? TimeZone(identifier: business.timeZone) ?? .gmt
+            ?? TimeZoneName.zone(business.timeZone) ?? .gmt
         let today = CalendarDate(instant: now, timeZone: zone)
         let dueOn = try Store.date(row["due_on"])
         let baseOn = (row["reminders_rebased_on"] as String?).flatMap(CalendarDate.init(iso:)) ?? dueOn

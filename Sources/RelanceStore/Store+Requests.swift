@@ -414,7 +414,7 @@ extension Store {
             let expiry: Date? =
                 status == .accepted
                 ? answered.schedule.last.map {
-                    $0.dueOn.adding(days: 30).startInstant(in: TimeZone(identifier: business.timeZone) ?? .gmt)
+                    $0.dueOn.adding(days: 30).startInstant(in: TimeZoneName.zone(business.timeZone) ?? .gmt)
                 } : nil
             let link = try Store.createLink(
                 db, invoiceID: request.invoiceID, expiresAt: expiry, purpose: .reminder, renewedFrom: nil,

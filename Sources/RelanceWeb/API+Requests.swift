@@ -302,6 +302,9 @@ extension API {
         let body = try await decode(PauseBody.self, request, context, allowEmpty: true)
         let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard reason.unicodeScalars.count <= 200 else { throw Problem.field("reason", "at most 200 characters") }
+        guard !PlainText.hasControlCharacters(reason) else {
+            throw Problem.field("reason", "must not contain control characters")
+        }
         let invoice = try await store.pauseReminders(
             invoiceID: id, reason: reason.isEmpty ? "paused by the business" : reason, now: settings.clock.now(),
             audit: audit(request, context))
@@ -380,6 +383,8 @@ extension API {
                 let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
                 if trimmed.unicodeScalars.count > 200 {
                     errors.append(.init(field: "reply_time.\(key)", message: "at most 200 characters"))
+                } else if PlainText.hasControlCharacters(trimmed) {
+                    errors.append(.init(field: "reply_time.\(key)", message: "must not contain control characters"))
                 } else {
                     plans.replyTime[language] = trimmed.isEmpty ? nil : trimmed
                 }

@@ -134,6 +134,8 @@ extension API {
         let description = body.description?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let description, description.unicodeScalars.count > 200 {
             errors.append(.init(field: "description", message: "must be at most 200 characters"))
+        } else if let description, PlainText.hasControlCharacters(description) {
+            errors.append(.init(field: "description", message: "must not contain control characters"))
         }
         if !errors.isEmpty { throw Problem.validation(errors) }
         guard try await store.webhookEndpoints().count < API.maximumWebhookEndpoints else {
@@ -153,14 +155,17 @@ extension API {
     /// checks the addresses the name has then, too (`DestinationPolicy`).
     func webhookURLProblem(_ url: String) -> String? {
         guard !url.isEmpty else { return "is required" }
-        guard url.unicodeScalars.count <= 2000, let components = URLComponents(string: url),
-            let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty
+        guard url.unicodeScalars.count <= 2000, !PlainText.hasControlCharacters(url),
+            let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty, (components.port ?? 443) >= 1, (components.port ?? 443) <= 65_535
         else { return "must be an absolute URL such as https://billing.example.com/relance" }
         guard components.user == nil, components.password == nil, components.fragment == nil else {
             return "must not carry credentials or a fragment; check the signature instead"
         }
         var bare = host.lowercased()
         if bare.hasPrefix("[") && bare.hasSuffix("]") { bare = String(bare.dropFirst().dropLast()) }
+        // `intranet.local.` is `intranet.local` to a resolver.
+        while bare.hasSuffix(".") { bare.removeLast() }
         let literal = IPAddress.parse(bare)
         // `127.1`, `2130706433`, `0x7f000001`: numbers that some resolvers read as addresses.
         if literal == nil, let last = bare.split(separator: ".").last,

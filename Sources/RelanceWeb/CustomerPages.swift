@@ -481,8 +481,9 @@ final class TimeZoneCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let zone = zones[identifier] { return zone }
-        guard zones.count < 1000, let zone = TimeZone(identifier: identifier) else { return nil }
-        zones[identifier] = zone
+        guard let zone = TimeZoneName.zone(identifier) else { return nil }
+        // A fixed number are kept; a name beyond them is still a zone, only not cached.
+        if zones.count < 1000 { zones[identifier] = zone }
         return zone
     }
 }

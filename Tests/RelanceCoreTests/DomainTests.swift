@@ -53,6 +53,24 @@ final class DomainTests: XCTestCase {
             (Instant.parse("2026-03-31T23:30:00Z")?.timeIntervalSince1970 ?? 0) + 0.25)
     }
 
+    func testTimeZoneNamesThatFoundationWouldTrapOnAreRefusedFirst() {
+        // Each of these stopped the process inside Foundation's GMT-offset parser (found by schemathesis).
+        for name in ["GMT+01:x0", "UTC+01:x0", "GMT+1::30", "GMT+01:99", "GMT+19", "GMT+18:30", "GMT+", "UTC-1x"] {
+            XCTAssertNil(TimeZoneName.zone(name), name)
+        }
+        let offsets: [(String, Int)] = [
+            ("GMT+1", 3600), ("UTC-0530", -19_800), ("GMT+05:30", 19_800), ("UTC+5.30", 19_800),
+            ("GMT-18:00", -64_800), ("GMT", 0), ("UTC", 0),
+        ]
+        for (name, seconds) in offsets {
+            XCTAssertEqual(TimeZoneName.zone(name)?.secondsFromGMT(), seconds, name)
+        }
+        XCTAssertEqual(TimeZoneName.zone("Europe/Paris")?.identifier, "Europe/Paris")
+        for name in ["", "Mars/Base", "Europe/Paris\u{0}", String(repeating: "A/", count: 40)] {
+            XCTAssertNil(TimeZoneName.zone(name), name)
+        }
+    }
+
     func testDatesAreParsedStrictlyAndWrittenInWords() throws {
         XCTAssertEqual(CalendarDate(iso: "2024-02-29")?.iso, "2024-02-29")
         for bad in [

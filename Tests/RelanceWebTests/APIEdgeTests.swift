@@ -140,3 +140,43 @@ final class MethodNotAllowedTests: XCTestCase {
         }
     }
 }
+
+/// Values schemathesis found that stopped the server or were stored cut short.
+final class APIHostileValueTests: XCTestCase {
+    func testATimeZoneSpellingThatTrappedFoundationIsRefusedAndTheServerStaysUp() async throws {
+        let harness = try Harness()
+        defer { harness.cleanUp() }
+        let key = try await harness.apiKey()
+        let (invoice, _) = try await harness.invoice()
+        try await harness.app.test(.router) { client in
+            for zone in ["GMT+01:x0", "UTC+01:x0", "GMT+1::30"] {
+                let response = try await client.api(
+                    key, .post, "/api/v1/invoices",
+                    #"{"number":"F-\#(zone)","amount":100,"currency":"EUR","issued_on":"2026-03-01","due_on":"2026-04-01","customer":{"name":"A","time_zone":"\#(zone)"}}"#
+                )
+                XCTAssertEqual(response.status, .unprocessableContent, zone)
+                XCTAssertTrue(response.text.contains("customer.time_zone"), response.text)
+            }
+            // A NUL was stored as the end of the text ("a"); now it is refused.
+            var response = try await client.api(
+                key, .post, "/api/v1/invoices/\(invoice.id)/pause", #"{"reason":"a\u0000b"}"#)
+            XCTAssertEqual(response.status, .unprocessableContent)
+            response = try await client.api(
+                key, .put, "/api/v1/plan-settings", #"{"reply_time":{"fr":"sous 24 h\u0000"}}"#)
+            XCTAssertEqual(response.status, .unprocessableContent)
+            for body in [
+                #"{"url":"https://billing.example.com/x","events":["*"],"description":"a\u0000b"}"#,
+                #"{"url":"https://intranet.local./x","events":["*"]}"#,
+                #"{"url":"https://billing.example.com:99999/x","events":["*"]}"#,
+                #"{"url":"https://billing.example.com/x\u0000","events":["*"]}"#,
+            ] {
+                response = try await client.api(key, .post, "/api/v1/webhook-endpoints", body)
+                XCTAssertEqual(response.status, .unprocessableContent, body)
+            }
+        }
+        let stored = try await harness.store.invoice(id: invoice.id)
+        XCTAssertNil(stored.remindersPausedAt)
+        let endpoints = try await harness.store.webhookEndpoints()
+        XCTAssertTrue(endpoints.isEmpty)
+    }
+}

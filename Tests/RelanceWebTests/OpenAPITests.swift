@@ -22,7 +22,11 @@ final class OpenAPITests: XCTestCase {
         let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options"]
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("  /"), line.hasSuffix(":") {
-                path = String(line.dropFirst(2).dropLast())
+                // The spec gives each template channel its own path (their bodies differ); the router
+                // serves both with one route.
+                path = String(line.dropFirst(2).dropLast()).replacingOccurrences(
+                    of: "/templates/{stage}/sms/", with: "/templates/{stage}/{channel}/"
+                ).replacingOccurrences(of: "/templates/{stage}/email/", with: "/templates/{stage}/{channel}/")
             } else if !line.hasPrefix(" "), !line.isEmpty {
                 path = nil
             } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {

@@ -293,6 +293,9 @@ extension Dashboard {
         let session = try await session(context)
         let id = try invoiceID(context)
         let reason = String((fields["reason"] ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
+        guard !PlainText.hasControlCharacters(reason) else {
+            return redirect("/dashboard/invoices/\(id)", notice: "Not paused: the reason holds a control character.")
+        }
         let now = settings.clock.now()
         do {
             _ = try await store.pauseReminders(

@@ -124,7 +124,7 @@ extension Dashboard {
         } else {
             business.defaultLocale = locale
         }
-        if let zone = text("time_zone", max: 64), TimeZone(identifier: zone) != nil {
+        if let zone = text("time_zone", max: 64), TimeZoneName.zone(zone) != nil {
             business.timeZone = zone
         } else {
             errors.append("time zone: a name such as Europe/Paris")

@@ -62,6 +62,9 @@ public final class PasswordWork: @unchecked Sendable {
     /// One lane for a two-core machine, so a core is always left for pages.
     public static let shared = PasswordWork(
         lanes: max(1, ProcessInfo.processInfo.activeProcessorCount / 2), waitingLimit: 64)
+    /// A lane for browsers that signed in to the account before (a signed cookie strangers cannot make),
+    /// so a flood of strangers' attempts filling `shared` never keeps the owner out.
+    public static let knownBrowsers = PasswordWork(lanes: 1, waitingLimit: 16)
 
     private let queues: [DispatchQueue]
     private let lock = NSLock()

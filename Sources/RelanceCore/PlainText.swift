@@ -15,4 +15,16 @@ public enum PlainText {
         }
         return false
     }
+
+    /// `text` without its control characters, line breaks kept: for what a customer types, where an
+    /// invisible character carries nothing worth a refusal.
+    public static func withoutControlCharacters(_ text: String) -> String {
+        guard hasControlCharacters(text, allowingLineBreaks: true) else { return text }
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars
+        where scalar.properties.generalCategory != .control || scalar == "\n" || scalar == "\r" {
+            scalars.append(scalar)
+        }
+        return String(scalars)
+    }
 }

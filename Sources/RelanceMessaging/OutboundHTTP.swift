@@ -32,8 +32,13 @@ public enum OutboundHTTP {
                 // AsyncHTTPClient's own deadline is kept as a backstop for the head.
                 let response = try await client.execute(request, timeout: deadline.timeAmount)
                 progress.head(Int(response.status.code))
-                for try await chunk in response.body {
-                    if progress.append(chunk, limit: bodyLimit) { break }
+                do {
+                    for try await chunk in response.body {
+                        if progress.append(chunk, limit: bodyLimit) { break }
+                    }
+                } catch {
+                    // The status is the receiver's word; a body cut short after it changes nothing.
+                    return progress.answer(complete: false)
                 }
                 return progress.answer(complete: !progress.truncated)
             }
@@ -105,6 +110,52 @@ public enum OutboundHTTP {
     }
 }
 
+/// A URL chosen through the API, read once and the way AsyncHTTPClient reads it (`URL.host`), so the name
+/// that is checked, the name the connection is pinned for and the name the client connects to are one.
+/// (Foundation's `URLComponents.host` gives a Unicode host where `URL.host` gives its `xn--` form: keyed
+/// by the one, a pin would miss the other and the client would look the name up again.)
+public struct OutboundTarget: Sendable, Equatable {
+    /// `http` or `https`.
+    public let scheme: String
+    /// As the client connects to it: letters, digits, `-`, `_`, `.`, or an IPv6 literal without brackets.
+    public let host: String
+    public let port: Int
+    /// The address, when the host is written as one.
+    public let literal: IPAddress?
+    public let hasCredentials: Bool
+    public let hasFragment: Bool
+
+    public init?(url: String) {
+        guard url.utf8.count <= 2000, !PlainText.hasControlCharacters(url), let parsed = URL(string: url),
+            let scheme = parsed.scheme?.lowercased(), scheme == "https" || scheme == "http",
+            var host = parsed.host, !host.isEmpty
+        else { return nil }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        // Only plain ASCII hosts: anything a reader might map to another name is not a destination.
+        guard
+            host.utf8.allSatisfy({
+                ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 46
+                    || $0 == 58 || $0 == 95
+            })
+        else { return nil }
+        let port = parsed.port ?? (scheme == "https" ? 443 : 80)
+        guard port >= 1 && port <= 65_535 else { return nil }
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        literal = IPAddress.parse(host)
+        hasCredentials = parsed.user != nil || parsed.password != nil
+        hasFragment = parsed.fragment != nil
+    }
+
+    /// The host as a resolver treats it: lower case, without the trailing dot of a fully qualified name.
+    public var name: String {
+        var name = host.lowercased()
+        while name.hasSuffix(".") { name.removeLast() }
+        return name
+    }
+}
+
 /// Which addresses outbound requests to URLs chosen through the API (webhook endpoints) may reach.
 public struct DestinationPolicy: Sendable {
     /// Loopback and private networks too (`RELANCE_WEBHOOKS_ALLOW_PRIVATE=1`): an intranet receiver.
@@ -113,7 +164,22 @@ public struct DestinationPolicy: Sendable {
     public init(allowPrivate: Bool = false) { self.allowPrivate = allowPrivate }
 
     /// Resolves `host` once and checks every address it has; the first is where the connection goes,
-    /// so the name is not looked up a second time (a second answer could point inside).
+    /// so the name is not looked up a second time (a second answer could point inside). A lookup that
+    /// takes longer than `deadline` is given up (its thread finishes on its own).
+    public func resolve(host: String, port: Int, deadline: Duration) async throws -> IPAddress {
+        try await withThrowingTaskGroup(of: IPAddress?.self) { group in
+            group.addTask { try await resolve(host: host, port: port) }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let address = first else { throw OutboundHTTP.TimedOut() }
+            return address
+        }
+    }
+
+    /// Resolves `host` once and checks every address it has (no deadline).
     public func resolve(host: String, port: Int) async throws -> IPAddress {
         var name = host
         if name.hasPrefix("[") && name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
@@ -130,10 +196,18 @@ public struct DestinationPolicy: Sendable {
         return first.unmapped
     }
 
-    /// Every address getaddrinfo gives for `name`, on a thread of NIO's pool (it blocks).
+    /// Lookups block a thread each and cannot be cancelled: they get threads of their own, so a slow
+    /// name server holds up only other lookups, never the server's other work.
+    static let lookups: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
+    /// Every address getaddrinfo gives for `name`, on a lookup thread (it blocks).
     static func lookUp(_ name: String, port: Int) async throws -> [IPAddress] {
         guard !name.isEmpty, name.utf8.count <= 253 else { throw DestinationRefused(reason: "name not resolved") }
-        return try await NIOThreadPool.singleton.runIfActive {
+        return try await DestinationPolicy.lookups.runIfActive {
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             var list: UnsafeMutablePointer<addrinfo>?

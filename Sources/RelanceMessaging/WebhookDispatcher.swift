@@ -62,7 +62,15 @@ public struct WebhookDispatcher: Sendable {
                     busy.insert(delivery.endpointID)
                     made += 1
                     group.addTask {
-                        try await attempt(delivery)
+                        // One endpoint's trouble (even failing to record its attempt) must not cancel the
+                        // attempts in flight to the others.
+                        do {
+                            try await attempt(delivery)
+                        } catch {
+                            logger.error(
+                                "webhook attempt not recorded",
+                                metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+                        }
                         return delivery.endpointID
                     }
                     continue
@@ -110,20 +118,17 @@ public struct WebhookDispatcher: Sendable {
 
     /// One signed POST to the checked address, under one deadline.
     private func post(_ delivery: ClaimedDelivery, now: Date) async throws -> OutboundHTTP.Answer {
-        guard let components = URLComponents(string: delivery.url), let host = components.host,
-            let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http"
-        else { throw DestinationRefused(reason: "not a web address") }
-        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        guard let target = OutboundTarget(url: delivery.url) else {
+            throw DestinationRefused(reason: "not a web address")
+        }
         let started = ContinuousClock.now
-        let address = try await destinations.resolve(host: host, port: port)
+        let address = try await destinations.resolve(host: target.host, port: target.port, deadline: timeout)
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: timeout.timeAmount))
         // The name goes on in the Host header and TLS (SNI, certificate check); the connection goes to
-        // the address just checked.
-        var bareHost = host
-        if bareHost.hasPrefix("[") && bareHost.hasSuffix("]") { bareHost = String(bareHost.dropFirst().dropLast()) }
-        if IPAddress.parse(bareHost) == nil { configuration.dnsOverride = [host: address.description] }
+        // the address just checked, pinned under the very host string the client looks up.
+        if target.literal == nil { configuration.dnsOverride = [target.host: address.description] }
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         var request = HTTPClientRequest(url: delivery.url)
         request.method = .POST

@@ -37,6 +37,8 @@ public enum AccountError: Error, Equatable, Sendable {
     case invalidEmail
     case weakPassword
     case lastOwner
+    /// Too many password checks were waiting to hash a new one; nothing was added.
+    case busy
 }
 
 extension Store {
@@ -108,7 +110,7 @@ extension Store {
             throw AccountError.invalidEmail
         }
         guard password.count >= 10 else { throw AccountError.weakPassword }
-        guard let hash = await PasswordWork.shared.hash(password) else { throw AccountError.weakPassword }
+        guard let hash = await PasswordWork.shared.hash(password) else { throw AccountError.busy }
         return try await pool.write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM user WHERE email = ?", arguments: [email]) != nil {
                 throw AccountError.duplicateEmail
@@ -150,7 +152,7 @@ extension Store {
         let user = DashboardUser(id: userID, email: row["email"], role: UserRole(rawValue: row["role"]) ?? .staff)
         return try await pool.write { db in
             guard matches else {
-                try Store.audit(db, userID: userID, "sign_in.failed", invoiceID: nil, detail: nil, at: now)
+                try Store.audit(db, AuditNote(actor: .user(userID), "sign_in.failed", at: now))
                 return .refused
             }
             let token = Base64URL.encode(Crypto.randomBytes(32))
@@ -163,7 +165,7 @@ extension Store {
                     """,
                 arguments: [Crypto.sha256Hex(token), userID, csrf, now, now, expires, ipHash])
             let session = DashboardSession(id: db.lastInsertedRowID, user: user, csrf: csrf, expiresAt: expires)
-            try Store.audit(db, userID: userID, "sign_in", invoiceID: nil, detail: nil, at: now)
+            try Store.audit(db, AuditNote(actor: .user(userID), "sign_in", at: now))
             return .signedIn(token: token, session: session)
         }
     }
@@ -249,15 +251,6 @@ extension Store {
             arguments: [note.at, userID, apiKeyID, note.action, invoice, note.detail])
     }
 
-    static func audit(
-        _ db: Database, userID: Int64?, _ action: String, invoiceID: Int64?, detail: String?, at: Date
-    ) throws {
-        try audit(
-            db,
-            AuditNote(
-                actor: userID.map(AuditNote.Actor.user) ?? .operator, action, invoiceID: invoiceID, detail: detail,
-                at: at))
-    }
 }
 
 /// A change to stages or wording, as the templates page lists it.

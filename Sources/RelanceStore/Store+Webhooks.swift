@@ -345,30 +345,43 @@ extension Store {
     public func claimNextDelivery(now: Date, busy: Set<Int64> = []) async throws -> ClaimedDelivery? {
         let placeholders = Array(repeating: "?", count: busy.count).joined(separator: ",")
         return try await pool.write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT d.id, d.endpoint_id, d.event_id, d.attempts, e.url, e.secret, ev.payload,
-                            CASE WHEN e.previous_secret_until > ? THEN e.previous_secret END AS previous_secret
-                        FROM webhook_delivery d
-                        JOIN webhook_endpoint e ON e.id = d.endpoint_id JOIN webhook_event ev ON ev.id = d.event_id
-                        WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND e.disabled_at IS NULL
-                            AND d.endpoint_id NOT IN (\(placeholders))
-                        ORDER BY d.next_attempt_at, d.id LIMIT 1
-                        """,
-                    arguments: StatementArguments(
-                        [now, now] + busy.sorted().map { $0 as any DatabaseValueConvertible }))
-            else { return nil }
-            let id: Int64 = row["id"]
-            try db.execute(
-                sql: "UPDATE webhook_delivery SET status = 'delivering', attempts = attempts + 1 WHERE id = ?",
-                arguments: [id])
-            return ClaimedDelivery(
-                id: id, endpointID: row["endpoint_id"], eventID: row["event_id"], url: row["url"],
-                secret: try openSecret(row["secret"]),
-                previousSecret: try (row["previous_secret"] as String?).map(openSecret), payload: row["payload"],
-                attempts: (row["attempts"] as Int) + 1)
+            while true {
+                guard
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT d.id, d.endpoint_id, d.event_id, d.attempts, e.url, e.secret, ev.payload,
+                                CASE WHEN e.previous_secret_until > ? THEN e.previous_secret END AS previous_secret
+                            FROM webhook_delivery d
+                            JOIN webhook_endpoint e ON e.id = d.endpoint_id JOIN webhook_event ev ON ev.id = d.event_id
+                            WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND e.disabled_at IS NULL
+                                AND d.endpoint_id NOT IN (\(placeholders))
+                            ORDER BY d.next_attempt_at, d.id LIMIT 1
+                            """,
+                        arguments: StatementArguments(
+                            [now, now] + busy.sorted().map { $0 as any DatabaseValueConvertible }))
+                else { return nil }
+                let id: Int64 = row["id"]
+                // The secret before a rotation only signs beside the new one for a day: unreadable, it is left out.
+                let previous = (row["previous_secret"] as String?).flatMap { try? openSecret($0) }
+                guard let secret = try? openSecret(row["secret"]) else {
+                    // Sealed under another instance secret: no delivery can be signed; this one is given up
+                    // so the others are not held behind it.
+                    try db.execute(
+                        sql: """
+                            UPDATE webhook_delivery SET status = 'failed', next_attempt_at = NULL,
+                                last_error = 'the signing secret cannot be read with this instance secret'
+                            WHERE id = ?
+                            """, arguments: [id])
+                    continue
+                }
+                try db.execute(
+                    sql: "UPDATE webhook_delivery SET status = 'delivering', attempts = attempts + 1 WHERE id = ?",
+                    arguments: [id])
+                return ClaimedDelivery(
+                    id: id, endpointID: row["endpoint_id"], eventID: row["event_id"], url: row["url"], secret: secret,
+                    previousSecret: previous, payload: row["payload"], attempts: (row["attempts"] as Int) + 1)
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RelanceCore
+import RelanceMessaging
 import RelanceStore
 
 /// Outgoing webhooks: a business subscribes a URL to events and receives each one signed
@@ -155,35 +156,33 @@ extension API {
     /// checks the addresses the name has then, too (`DestinationPolicy`).
     func webhookURLProblem(_ url: String) -> String? {
         guard !url.isEmpty else { return "is required" }
-        guard url.unicodeScalars.count <= 2000, !PlainText.hasControlCharacters(url),
-            let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-            let host = components.host, !host.isEmpty, (components.port ?? 443) >= 1, (components.port ?? 443) <= 65_535
-        else { return "must be an absolute URL such as https://billing.example.com/relance" }
-        guard components.user == nil, components.password == nil, components.fragment == nil else {
+        if let scheme = URL(string: url)?.scheme?.lowercased(), scheme != "https", scheme != "http" {
+            return "must be https://"
+        }
+        guard let target = OutboundTarget(url: url) else {
+            return "must be an absolute http(s) URL with a plain host, such as https://billing.example.com/relance"
+        }
+        guard !target.hasCredentials, !target.hasFragment else {
             return "must not carry credentials or a fragment; check the signature instead"
         }
-        var bare = host.lowercased()
-        if bare.hasPrefix("[") && bare.hasSuffix("]") { bare = String(bare.dropFirst().dropLast()) }
-        // `intranet.local.` is `intranet.local` to a resolver.
-        while bare.hasSuffix(".") { bare.removeLast() }
-        let literal = IPAddress.parse(bare)
+        let name = target.name
         // `127.1`, `2130706433`, `0x7f000001`: numbers that some resolvers read as addresses.
-        if literal == nil, let last = bare.split(separator: ".").last,
+        if target.literal == nil, let last = name.split(separator: ".").last,
             last.allSatisfy(\.isNumber) || last.hasPrefix("0x")
         {
             return "must be a host name or a plain IP address"
         }
         if !settings.webhooksAllowPrivate {
-            if let kind = literal?.nonPublicKind {
+            if let kind = target.literal?.nonPublicKind {
                 return
                     "must not point to a \(kind) address (set RELANCE_WEBHOOKS_ALLOW_PRIVATE=1 for an intranet receiver)"
             }
-            if literal == nil, API.isLocalName(bare) {
+            if target.literal == nil, API.isLocalName(name) {
                 return "must name a public host (set RELANCE_WEBHOOKS_ALLOW_PRIVATE=1 for an intranet receiver)"
             }
         }
-        let loopback = bare == "localhost" || literal?.nonPublicKind == "loopback"
-        switch scheme {
+        let loopback = name == "localhost" || target.literal?.nonPublicKind == "loopback"
+        switch target.scheme {
         case "https": return nil
         case "http" where (loopback && settings.webhooksAllowPrivate) || settings.webhooksAllowHTTP: return nil
         default: return "must be https://"

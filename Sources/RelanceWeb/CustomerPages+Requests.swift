@@ -117,14 +117,16 @@ extension CustomerPages {
         var input = PlanInput(
             invoiceNumber: target.isStatement ? invoice.number : nil, count: (fields["count"] ?? "").trimmed,
             frequency: PlanFrequency(rawValue: fields["frequency"] ?? "") ?? .monthly,
-            first: (fields["first"] ?? "").trimmed, note: (fields["note"] ?? "").trimmed,
+            first: (fields["first"] ?? "").trimmed,
+            note: PlainText.withoutControlCharacters(fields["note"] ?? "").trimmed,
             contact: ContactPreference(rawValue: fields["contact"] ?? "") ?? .sms, rows: [])
         var errors: [String] = []
         let count = Int(input.count).flatMap { (2...maximum).contains($0) ? $0 : nil }
         if count == nil { errors.append(library.phrase("plan_err_count", language, String(maximum))) }
         let first = CalendarDate(iso: input.first)
         if first == nil { errors.append(library.phrase("plan_err_first", language)) }
-        if input.note.count > CustomerPages.messageLimit {
+        // Counted as the database counts: in code points, not the Characters a combining accent joins.
+        if input.note.unicodeScalars.count > CustomerPages.messageLimit {
             errors.append(library.phrase("plan_err_note", language, String(CustomerPages.messageLimit)))
         }
 
@@ -207,11 +209,11 @@ extension CustomerPages {
         let language = target.language
         let plans = try await store.planSettings()
         let invoice = target.invoice(number: fields["invoice"])
-        let message = (fields["message"] ?? "").trimmed
+        let message = PlainText.withoutControlCharacters(fields["message"] ?? "").trimmed
         let callback = CallbackTime(rawValue: fields["callback"] ?? "")
         var errors: [String] = []
         if message.isEmpty { errors.append(library.phrase("question_err_empty", language)) }
-        if message.count > CustomerPages.messageLimit {
+        if message.unicodeScalars.count > CustomerPages.messageLimit {
             errors.append(library.phrase("question_err_long", language, String(CustomerPages.messageLimit)))
         }
         guard errors.isEmpty else {

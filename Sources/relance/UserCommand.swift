@@ -46,6 +46,7 @@ struct UserCommand: AsyncParsableCommand {
                 case .invalidEmail: throw CommandFailure("--email does not look like an email address")
                 case .weakPassword: throw CommandFailure("the password must be at least 10 characters")
                 case .lastOwner: throw CommandFailure("the last owner cannot be removed")
+                case .busy: throw CommandFailure("could not hash the password now; try again")
                 }
             }
         }

@@ -224,6 +224,27 @@ final class DashboardTests: XCTestCase {
         XCTAssertFalse(actions.contains("sign_in.locked"))
     }
 
+    func testGuessesSentSideBySideAreCountedBeforeTheirAnswers() {
+        let throttle = SignInThrottle()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        // Five free failures; then, with a guess still being checked, no other may start.
+        for _ in 0..<5 {
+            XCTAssertTrue(throttle.begin("account:x", now: now))
+            throttle.end("account:x", .failed, now: now)
+        }
+        XCTAssertTrue(throttle.begin("account:x", now: now))
+        XCTAssertFalse(throttle.begin("account:x", now: now), "a second guess while the first is checked")
+        throttle.end("account:x", .failed, now: now)
+        XCTAssertFalse(throttle.begin("account:x", now: now), "then a wait")
+        XCTAssertTrue(throttle.begin("account:x", now: now.addingTimeInterval(SignInThrottle.longestWait)))
+        // Before any failure, a few side by side are allowed, not dozens.
+        let fresh = (0..<10).map { _ in throttle.begin("account:y", now: now) }
+        XCTAssertEqual(fresh.filter { $0 }.count, 5)
+        // A check that never ran (busy) gives its place back without counting.
+        throttle.end("account:y", .unchecked, now: now)
+        XCTAssertTrue(throttle.begin("account:y", now: now))
+    }
+
     func testPasswordChecksRunOffTheRequestThreadsAFewAtATime() async throws {
         // One lane, four waiting at most: the fifth and later callers are answered at once with nil.
         let work = PasswordWork(lanes: 1, waitingLimit: 4)
@@ -238,7 +259,9 @@ final class DashboardTests: XCTestCase {
         var queued: [Task<Int?, Never>] = []
         for index in 0..<3 { queued.append(Task { await work.run { index } }) }
         // Give the three a moment to take their places in the queue.
-        while work.waitingCount < 4 { try await Task.sleep(for: .milliseconds(5)) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while work.waitingCount < 4 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        XCTAssertEqual(work.waitingCount, 4, "the three took their places")
         let refused = await work.run { 99 }
         XCTAssertNil(refused, "a full queue refuses instead of growing")
         gate.signal()

@@ -40,6 +40,33 @@ final class WebhookDestinationTests: XCTestCase {
         XCTAssertEqual(mapped, .v4([10, 0, 0, 1]))
     }
 
+    func testAURLIsReadOnceAsTheHTTPClientReadsItSoThePinCannotMiss() {
+        // The host checked and pinned is the host AsyncHTTPClient connects to: Foundation's URL.host.
+        for url in [
+            "https://billing.example.com/x", "https://Billing.Example.COM/x", "https://billing.example.com./x",
+            "https://xn--4ca.example.com/x", "https://ä.example.com/x", "https://[2001:db8::1]:8443/x",
+            "https://93.184.216.34/x", "https://bill%69ng.example.com/x",
+        ] {
+            guard let target = OutboundTarget(url: url) else {
+                XCTFail("\(url) refused")
+                continue
+            }
+            var host = URL(string: url)?.host ?? ""
+            if host.hasPrefix("[") { host = String(host.dropFirst().dropLast()) }
+            XCTAssertEqual(target.host, host, url)
+            XCTAssertTrue(target.host.allSatisfy(\.isASCII), url)
+        }
+        XCTAssertEqual(OutboundTarget(url: "https://[2001:db8::1]:8443/x")?.port, 8443)
+        XCTAssertEqual(OutboundTarget(url: "https://billing.example.com./x")?.name, "billing.example.com")
+        for url in [
+            "ftp://x.example/", "https://x.example.com:0/",
+            "https://x.example.com:70000/",
+            "https://x.example.com/\u{0}", "not a url", "https:///x",
+        ] {
+            XCTAssertNil(OutboundTarget(url: url), url)
+        }
+    }
+
     func testTheAPIRefusesEndpointsThatPointInside() async throws {
         let harness = try Harness()
         defer { harness.cleanUp() }
@@ -173,14 +200,19 @@ final class WebhookDestinationTests: XCTestCase {
         defer { harness.cleanUp() }
         // The slow receiver answers only once the other one has been called: if deliveries went one
         // after the other, the slow one would time out first and the fast one would wait behind it.
-        let released = AsyncGate()
+        // Each receiver answers only once the other has been called: sent one after the other, the first
+        // would wait for the second, time out, and neither would be delivered at the first try.
+        let slowCalled = AsyncGate()
+        let fastCalled = AsyncGate()
         let router = Router()
         router.post("/slow") { _, _ in
-            try await released.wait(upTo: .seconds(20))
+            slowCalled.open()
+            try await fastCalled.wait(upTo: .seconds(20))
             return Response(status: .ok)
         }
         router.post("/fast") { _, _ in
-            released.open()
+            fastCalled.open()
+            try await slowCalled.wait(upTo: .seconds(20))
             return Response(status: .ok)
         }
         try await Application(router: router).test(.live) { live in

@@ -80,6 +80,9 @@ HOSTILE = [
     "\r\n", "a\r\nSet-Cookie: x=1", "<script>alert(1)</script>", "'\"><img src=x onerror=alert(1)>", "\x00",
     "%00", "../../../etc/passwd", "{{link}}", "{{#link}}" * 200, "=HYPERLINK(\"http://x\")", "\u202e\u0000\u0085",
     "é" * 3000, "😀" * 2000, "A" * 70000, "[]", "{}", "null", "true",
+    # One Character but two code points each: a length counted in Characters passes what the database's
+    # length() (code points) refuses.
+    "e\u0301" * 600, "a\u0000b",
 ]
 # Text that can only be in an HTML body if a hostile value went in unescaped.
 MARKERS = ["<script>alert(1)</script>", "<img src=x onerror="]

@@ -96,7 +96,7 @@ extension Dashboard {
     {
         let session = try await session(context)
         let message = (fields["message"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard message.count <= API.answerLimit else {
+        guard message.unicodeScalars.count <= API.answerLimit else {
             return redirect("/dashboard/requests", notice: "The answer is limited to \(API.answerLimit) characters.")
         }
         guard !PlainText.hasControlCharacters(message, allowingLineBreaks: true) else {

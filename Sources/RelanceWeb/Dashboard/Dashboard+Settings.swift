@@ -82,7 +82,7 @@ extension Dashboard {
         var errors: [String] = []
         func text(_ name: String, max: Int) -> String? {
             let value = (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            if value.count > max {
+            if value.unicodeScalars.count > max {
                 errors.append("\(name.replacingOccurrences(of: "_", with: " ")): at most \(max) characters")
             } else if PlainText.hasControlCharacters(value, allowingLineBreaks: name == "address") {
                 errors.append("\(name.replacingOccurrences(of: "_", with: " ")): no control characters")
@@ -279,6 +279,7 @@ extension Dashboard {
         case .invalidEmail: "the email does not look right."
         case .weakPassword: "the password needs at least 10 characters."
         case .lastOwner: "at least one owner must remain."
+        case .busy: "the server is busy checking passwords; try again in a moment."
         }
     }
 
@@ -288,7 +289,10 @@ extension Dashboard {
     @Sendable func markReplyRead(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try await form(request, context)
         guard let raw = context.parameters.get("id"), let id = Int64(raw) else { throw HTTPError(.notFound) }
-        try await store.markReplyRead(id: id, now: settings.clock.now())
+        let session = try await session(context)
+        let now = settings.clock.now()
+        try await store.markReplyRead(
+            id: id, now: now, audit: session.audit("reply.read", detail: "reply \(id)", at: now))
         return redirect("/dashboard/requests#replies")
     }
 }

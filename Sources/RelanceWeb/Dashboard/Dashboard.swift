@@ -165,26 +165,36 @@ struct Dashboard: Sendable {
         func refused() -> Response {
             loginPage(request, next: next, message: Dashboard.refusedMessage, email: email, status: .unauthorized)
         }
-        // Failures count on the known browser when it carries one for this account, else on the account.
+        // Failures count on the known browser when it carries one for this account, else on the account;
+        // a known browser's password check also has a lane of its own, which strangers cannot fill.
         let browserCookie = request.cookies[KnownBrowser.cookieName]?.value
-        let throttleKey =
-            knownBrowsers.id(in: browserCookie, for: email).map { "browser:" + $0 }
-            ?? "account:" + Crypto.sha256Hex(email.lowercased())
-        guard loginLimiter.allow(ClientKey.of(address), now: now), signInThrottle.mayTry(throttleKey, now: now)
+        let knownBrowser = knownBrowsers.id(in: browserCookie, for: email)
+        let throttleKey = knownBrowser.map { "browser:" + $0 } ?? "account:" + Crypto.sha256Hex(email.lowercased())
+        guard loginLimiter.allow(ClientKey.of(address), now: now), signInThrottle.begin(throttleKey, now: now)
         else {
             logger.notice("dashboard sign-in slowed down")
             return refused()
         }
-        switch try await store.signIn(email: email, password: password, ipHash: ipHash(address), now: now) {
+        let outcome: SignInOutcome
+        do {
+            outcome = try await store.signIn(
+                email: email, password: password, ipHash: ipHash(address), now: now,
+                passwords: knownBrowser == nil ? .shared : .knownBrowsers)
+        } catch {
+            signInThrottle.end(throttleKey, .unchecked, now: now)
+            throw error
+        }
+        switch outcome {
         case .busy:
+            signInThrottle.end(throttleKey, .unchecked, now: now)
             logger.warning("dashboard sign-in refused: too many password checks waiting")
             return refused()
         case .refused:
-            signInThrottle.failed(throttleKey, now: now)
+            signInThrottle.end(throttleKey, .failed, now: now)
             logger.info("dashboard sign-in refused")
             return refused()
         case .signedIn(let token, let session):
-            signInThrottle.succeeded(throttleKey)
+            signInThrottle.end(throttleKey, .succeeded, now: now)
             // Whatever session this browser had is closed: the new one has a new id (no fixation).
             if let old = request.cookies[Dashboard.cookieName]?.value,
                 let previous = try await store.session(token: old, now: now)

@@ -13,7 +13,11 @@ final class SignInThrottle: @unchecked Sendable {
     struct Record {
         var failures = 0
         var nextAttempt = Date.distantPast
+        /// Checks begun and not yet ended: guesses sent side by side count before their answers.
+        var inFlight = 0
     }
+
+    enum Outcome { case failed, succeeded, unchecked }
 
     /// Failures before waits begin, and the longest wait.
     static let freeFailures = 5
@@ -22,26 +26,40 @@ final class SignInThrottle: @unchecked Sendable {
     private let lock = NSLock()
     private var records = BoundedLRU<String, Record>(capacity: 50_000)
 
-    /// Whether an attempt on `key` may be checked now.
-    func mayTry(_ key: String, now: Date) -> Bool {
-        lock.withLock { (records.value(for: key)?.nextAttempt ?? .distantPast) <= now }
-    }
-
-    func failed(_ key: String, now: Date) {
+    /// Takes a place to check a password for `key`; false when it must wait. Past the free failures,
+    /// counting checks still running, only one check at a time.
+    func begin(_ key: String, now: Date) -> Bool {
         lock.withLock {
             var record = records.value(for: key) ?? Record()
-            record.failures = min(record.failures + 1, 1_000)
-            let beyond = record.failures - SignInThrottle.freeFailures
-            if beyond > 0 {
-                record.nextAttempt = now.addingTimeInterval(
-                    min(SignInThrottle.longestWait, pow(2, Double(min(beyond, 16)) - 1)))
-            }
+            guard record.nextAttempt <= now else { return false }
+            if record.inFlight > 0 && record.failures + record.inFlight >= SignInThrottle.freeFailures { return false }
+            record.inFlight += 1
             records.set(key, record)
+            return true
         }
     }
 
-    func succeeded(_ key: String) {
-        lock.withLock { records.set(key, Record()) }
+    /// Gives the place back with what the check found.
+    func end(_ key: String, _ outcome: Outcome, now: Date) {
+        lock.withLock {
+            var record = records.value(for: key) ?? Record()
+            record.inFlight = max(0, record.inFlight - 1)
+            switch outcome {
+            case .succeeded:
+                record.failures = 0
+                record.nextAttempt = .distantPast
+            case .failed:
+                record.failures = min(record.failures + 1, 1_000)
+                let beyond = record.failures - SignInThrottle.freeFailures
+                if beyond > 0 {
+                    record.nextAttempt = now.addingTimeInterval(
+                        min(SignInThrottle.longestWait, pow(2, Double(min(beyond, 16)) - 1)))
+                }
+            case .unchecked:
+                break
+            }
+            records.set(key, record)
+        }
     }
 }
 

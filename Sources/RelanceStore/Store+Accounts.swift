@@ -281,7 +281,8 @@ extension Store {
                 let who =
                     (row["email"] as String?) ?? (row["key_name"] as String?).map { "API key “\($0)”" }
                     ?? "the operator"
-                let what =
+                var detail: String? = row["detail"]
+                var what =
                     switch action {
                     case "template.saved": "text wording"
                     case "template.variant_saved": "wording B test"
@@ -290,7 +291,12 @@ extension Store {
                     case "policy.saved", "api PUT /api/v1/policy": "stages"
                     default: "wording"
                     }
-                return WordingChange(at: row["at"], who: who, what: what, detail: row["detail"])
+                // The API's line says `STAGE CHANNEL LOCALE`; shown as the dashboard's are.
+                if let parts = detail?.split(separator: " "), parts.count == 3, what == "wording" {
+                    what = parts[1] == "email" ? "email wording" : "text wording"
+                    detail = "\(parts[0]) \(parts[2])"
+                }
+                return WordingChange(at: row["at"], who: who, what: what, detail: detail)
             }
         }
     }

@@ -145,7 +145,7 @@ final class DashboardTemplateTests: XCTestCase {
             XCTAssertTrue(
                 rows[0].contains("2026-03-03 10:59") && rows[0].contains("API key “billing”"), String(rows[0]))
             XCTAssertTrue(
-                rows[0].contains("email wording") || rows[0].contains("wording: late email en"), String(rows[0]))
+                rows[0].contains("email wording: late en"), String(rows[0]))
             XCTAssertTrue(
                 rows[1].contains("2026-03-03 09:59") && rows[1].contains("owner@example.com"), String(rows[1]))
             XCTAssertTrue(rows[1].contains("text wording: courtesy fr"), String(rows[1]))

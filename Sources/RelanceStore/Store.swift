@@ -19,7 +19,10 @@ public final class Store: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // FULL: each commit reaches the disk before it returns. NORMAL, in WAL mode, can lose the last
+            // commits to a power cut: a `sending` mark (then a second text) or a payment already
+            // acknowledged to a billing system or to Stripe, which will not send it again.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         self.path = path
         pool = try DatabasePool(path: path, configuration: configuration)

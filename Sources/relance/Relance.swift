@@ -20,7 +20,9 @@ struct Relance: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            LogSink.standardError.flush()
         } catch {
+            LogSink.standardError.flush()
             exit(withError: error)
         }
     }
@@ -30,7 +32,7 @@ struct Relance: AsyncParsableCommand {
         abstract: "Payment links and polite reminders for unpaid invoices.",
         subcommands: [
             Serve.self, Migrate.self, Remind.self, TemplatesCommand.self, LinkCommand.self, APIKeyCommand.self,
-            LinkKeyCommand.self, UserCommand.self, ImportCommand.self,
+            LinkKeyCommand.self, UserCommand.self, ImportCommand.self, BackupCommand.self, RestoreCommand.self,
         ])
 }
 
@@ -104,9 +106,11 @@ func resourcesDirectory() -> URL {
     URL(fileURLWithPath: environment("RELANCE_RESOURCES") ?? FileManager.default.currentDirectoryPath)
 }
 
+/// Log lines go to standard error through a buffer written off the request path (`LogSink`).
 func makeLogger() -> Logger {
-    var logger = Logger(label: "relance")
-    logger.logLevel = environment("RELANCE_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+    let level = environment("RELANCE_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+    var logger = Logger(label: "relance") { BufferedLogHandler(label: $0, level: level) }
+    logger.logLevel = level
     return logger
 }
 

@@ -90,6 +90,9 @@ public struct LinkKeyring: Sendable {
     /// A new keyring text with one random key, for a first start.
     public static func generate() -> String { "1:" + Base64URL.encode(Crypto.randomBytes(32)) + "\n" }
 
+    /// The keyring in the key file's format, newest first.
+    public var text: String { serialized().joined(separator: "\n") + "\n" }
+
     func serialized() -> [String] {
         var ordered = [signingKey]
         ordered += byID.compactMap { $0 }.filter { $0.id != signingKey.id }

@@ -87,7 +87,8 @@ public enum SecretFiles {
         return text
     }
 
-    static func create(path: String, contents: String) throws {
+    /// Writes a new file readable by its owner only (0600); an existing file is never replaced.
+    public static func create(path: String, contents: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else { throw Failure.unreadable(path) }
         defer { close(descriptor) }

@@ -104,6 +104,98 @@ final class OperatorCommandTests: XCTestCase {
     }
 }
 
+extension OperatorCommandTests {
+    func testABackupTakenWhileWritesGoOnRestoresAndOldLinksStillOpen() throws {
+        // An instance with invoices and a link sent to a customer.
+        let csv = directory.appendingPathComponent("invoices.csv")
+        let rows = (1...300).map { "F-\($0);Client \($0);+3361\(String(format: "%07d", $0));12,50;2026-04-01" }
+        try ("number;customer_name;customer_phone;amount;due_on\n" + rows.joined(separator: "\n")).write(
+            to: csv, atomically: true, encoding: .utf8)
+        var result = try relance(["import", csv.path])
+        XCTAssertEqual(result.status, 0, result.errors)
+        result = try relance(["link", "F-7", "--base-url", "https://pay.example.com"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let url = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = String(try XCTUnwrap(url.split(separator: "/").last))
+
+        // Writes go on in another process's connection while the backup runs.
+        let store = try Store(path: database)
+        let writing = DispatchGroup()
+        final class Flag: @unchecked Sendable { var stop = false; var writes = 0 }
+        let flag = Flag()
+        DispatchQueue.global().async(group: writing) {
+            while !flag.stop {
+                try? store.pool.write { db in
+                    try db.execute(
+                        sql: "INSERT INTO audit (at, action, detail) VALUES (?, 'load', ?)",
+                        arguments: [Date(), String(repeating: "x", count: 500)])
+                }
+                flag.writes += 1
+            }
+        }
+        let backup = directory.appendingPathComponent("backup-1").path
+        result = try relance(["backup", backup])
+        flag.stop = true
+        writing.wait()
+        XCTAssertEqual(result.status, 0, result.errors)
+        XCTAssertGreaterThan(flag.writes, 0, "writes went on during the backup")
+        XCTAssertTrue(result.errors.contains("integrity ok"), result.errors)
+        for name in ["relance.sqlite", "relance-link-keys", "relance-secret"] {
+            XCTAssertEqual(try mode(backup + "/" + name), 0o600, name)
+        }
+        XCTAssertEqual(try mode(backup), 0o700)
+        let check = try Store.check(path: backup + "/relance.sqlite")
+        XCTAssertEqual(check.integrity, "ok")
+        XCTAssertEqual(check.pendingMigrations, [])
+        // A second backup never overwrites the first.
+        result = try relance(["backup", backup])
+        XCTAssertNotEqual(result.status, 0)
+
+        // Restored on a new machine (a new folder), the old link opens the invoice page.
+        let restored = directory.appendingPathComponent("new")
+        let target = restored.appendingPathComponent("relance.sqlite").path
+        result = try runCommand([
+            try relanceBinary(), "restore", backup, "--database", target,
+        ])
+        XCTAssertEqual(result.status, 0, result.errors)
+        // Restoring again over files in place needs --force, and keeps them beside.
+        result = try runCommand([try relanceBinary(), "restore", backup, "--database", target])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.errors.contains("--force"), result.errors)
+        result = try runCommand([try relanceBinary(), "restore", backup, "--database", target, "--force"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: restored.path)
+        XCTAssertTrue(kept.contains { $0.hasPrefix("relance.sqlite.before-restore-") }, "\(kept)")
+
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try relanceBinary())
+        server.arguments = ["serve", "--database", target, "--port", String(port)]
+        var environment = ProcessInfo.processInfo.environment
+        environment["RELANCE_RESOURCES"] = Harness.repository.path
+        environment["RELANCE_SCHEDULER"] = "off"
+        for name in ["RELANCE_DATABASE", "RELANCE_LINK_KEYS", "RELANCE_SECRET"] { environment[name] = nil }
+        server.environment = environment
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        var page = ""
+        for _ in 0..<100 {
+            let fetched = try runCommand([
+                "curl", "-s", "-A", Harness.iPhone, "http://127.0.0.1:\(port)/p/\(token)",
+            ])
+            page = fetched.output
+            if !page.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        XCTAssertTrue(page.contains("F-7"), String(page.prefix(500)))
+    }
+}
+
 func awaitValue<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
     nonisolated(unsafe) var value: T?
     try awaitSync { value = try await body() }

@@ -78,14 +78,19 @@ public struct Dispatcher: Sendable {
             for _ in 0..<concurrency {
                 group.addTask {
                     var handled = 0
-                    while budget.take(),
+                    // A stop (SIGTERM) ends the claiming; what was claimed is seen through.
+                    while !Task.isCancelled, budget.take(),
                         let message = try await store.claimNextMessage(now: clock.now(), channel: channel)
                     {
                         let started = ContinuousClock.now
-                        try await send(message)
+                        // Handed to the provider, a message is carried to its recorded outcome even when the
+                        // server is stopping: a task of its own is not cancelled with this one, so neither
+                        // the provider's call nor the write of its answer is cut (which would leave it
+                        // `sending`, then `unknown`). The provider's own deadline bounds the wait.
+                        try await Task { try await send(message) }.value
                         handled += 1
                         let elapsed = ContinuousClock.now - started
-                        if elapsed < spacing { try await Task.sleep(for: spacing - elapsed) }
+                        if elapsed < spacing { try? await Task.sleep(for: spacing - elapsed) }
                     }
                     return handled
                 }
@@ -97,6 +102,14 @@ public struct Dispatcher: Sendable {
     private func send(_ message: ClaimedMessage) async throws {
         let result = await provider.send(message)
         try await store.recordSendResult(messageID: message.id, result, attempts: message.attempts, now: clock.now())
+        let outcome =
+            switch result {
+            case .accepted: "sent"
+            case .permanentFailure: "failed"
+            case .uncertain: "unknown"
+            case .transientFailure: "retry"
+            }
+        OperationalMetrics.message(channel: "\(channel)", provider: provider.name, outcome: outcome)
         switch result {
         case .accepted:
             logger.info(

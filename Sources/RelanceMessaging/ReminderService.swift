@@ -42,7 +42,9 @@ public struct ReminderService: Service {
     }
 
     func tick() async throws -> TickSummary {
+        let started = ContinuousClock.now
         let summary = try await store.runScheduler(now: clock.now(), links: links, emailEnabled: emailEnabled)
+        OperationalMetrics.tick(ContinuousClock.now - started)
         if summary.examined > 0 {
             logger.info(
                 "scheduler tick",
@@ -78,10 +80,22 @@ public struct ReminderService: Service {
                                 _ = try await tick()
                             } catch {
                                 if Task.isCancelled { return }
+                                if Store.isDatabaseError(error) { OperationalMetrics.databaseError(where: "scheduler") }
                                 logger.error("reminder tick failed", metadata: ["error": "\(error)"])
                             }
                             try? await Task.sleep(for: interval)
                         }
+                    }
+                }
+                // The outbox's depth and the age of its oldest message, for the metrics, every 15 s.
+                group.addTask {
+                    while !Task.isCancelled {
+                        if let depth = try? await store.outboxDepth() {
+                            OperationalMetrics.outbox(
+                                queued: depth.queued,
+                                oldestAge: depth.oldest.map { max(0, clock.now().timeIntervalSince($0)) } ?? 0)
+                        }
+                        try? await Task.sleep(for: .seconds(15))
                     }
                 }
                 for dispatcher in dispatchers {
@@ -92,6 +106,9 @@ public struct ReminderService: Service {
                                 try await dispatcher.drain()
                             } catch {
                                 if Task.isCancelled { return }
+                                if Store.isDatabaseError(error) {
+                                    OperationalMetrics.databaseError(where: "dispatcher")
+                                }
                                 logger.error(
                                     "dispatch failed",
                                     metadata: ["channel": "\(dispatcher.channel)", "error": "\(error)"])

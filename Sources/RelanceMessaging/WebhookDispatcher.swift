@@ -58,14 +58,17 @@ public struct WebhookDispatcher: Sendable {
             var busy: Set<Int64> = []
             var made = 0
             while true {
-                if made < limit, let delivery = try await store.claimNextDelivery(now: clock.now(), busy: busy) {
+                if made < limit, !Task.isCancelled,
+                    let delivery = try await store.claimNextDelivery(now: clock.now(), busy: busy)
+                {
                     busy.insert(delivery.endpointID)
                     made += 1
                     group.addTask {
                         // One endpoint's trouble (even failing to record its attempt) must not cancel the
                         // attempts in flight to the others.
                         do {
-                            try await attempt(delivery)
+                            // Not cut by a stop: the attempt and its record finish (within the deadline).
+                            try await Task { try await attempt(delivery) }.value
                         } catch {
                             logger.error(
                                 "webhook attempt not recorded",
@@ -103,6 +106,9 @@ public struct WebhookDispatcher: Sendable {
         let metadata: Logger.Metadata = [
             "delivery": "\(delivery.id)", "event": "evt_\(delivery.eventID)", "attempt": "\(delivery.attempts)",
         ]
+        OperationalMetrics.webhookAttempt(
+            outcome: statusCode.map { (200..<300).contains($0) } == true
+                ? "delivered" : failure?.hasPrefix("refused") == true ? "refused" : "retry")
         if let statusCode, (200..<300).contains(statusCode) {
             logger.info("webhook delivered", metadata: metadata.merging(["status": "\(statusCode)"]) { $1 })
         } else {
@@ -177,6 +183,7 @@ public struct WebhookService: Service {
                 } catch is CancellationError {
                     return
                 } catch {
+                    if Store.isDatabaseError(error) { OperationalMetrics.databaseError(where: "webhooks") }
                     logger.error("webhook dispatch failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: .seconds(1))

@@ -45,6 +45,15 @@ public enum SendResult: Sendable, Equatable {
 }
 
 extension Store {
+    /// How many messages wait in the outbox, and since when the oldest has.
+    public func outboxDepth() async throws -> (queued: Int, oldest: Date?) {
+        try await pool.read { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM message WHERE status = 'queued'")
+            return (row?["n"] ?? 0, row?["oldest"])
+        }
+    }
+
     /// After this many attempts a message that keeps failing transiently is marked failed.
     public static let maximumAttempts = 5
     /// The same for email: the backoff (30 s × 4ⁿ) reaches about 45 hours by the last.

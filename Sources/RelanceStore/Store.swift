@@ -32,6 +32,22 @@ public final class Store: Sendable {
         if let secrets { try Store.sealClearSecrets(pool, secrets) }
     }
 
+    /// Whether `error` came from SQLite (as opposed to a rule of the application), for the metrics.
+    public static func isDatabaseError(_ error: Error) -> Bool { error is DatabaseError }
+
+    /// Whether the database takes writes now: a write lock taken and given back, nothing written.
+    public func isWritable() async -> Bool {
+        do {
+            try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(sql: "ROLLBACK")
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// The migrations not yet applied to this file, by name.
     public func pendingMigrations() throws -> [String] {
         try pool.read { db in try Store.migrator.appliedIdentifiers(db) }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import RelanceCore
+import RelanceMessaging
 import RelanceStore
 
 /// `/api/v1`: how a billing system pushes invoices and payments and gets links back.
@@ -452,6 +453,7 @@ struct APIMiddleware: RouterMiddleware {
         } catch let error as HTTPResponseError {
             return Problem(status: Int(error.status.code), title: error.status.reasonPhrase, detail: "").response()
         } catch {
+            if Store.isDatabaseError(error) { OperationalMetrics.databaseError(where: "api") }
             context.logger.error("API request failed", metadata: ["error": "\(error)"])
             return Problem(status: 500, title: "Internal error", detail: "the request could not be completed")
                 .response()

@@ -36,6 +36,8 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
         logger: logger)
 
     let router = Router(context: AppRequestContext.self)
+    // Requests by route and status, with their durations (swift-metrics; exposed by `relance serve`).
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestLogMiddleware())
     router.add(
         middleware: HTMLErrorMiddleware { status, acceptLanguage in
@@ -59,6 +61,28 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
         return Response(
             status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+    }
+    // Readiness, unlike liveness: the database takes writes and no migration is waiting.
+    router.get("/readyz") { _, _ in
+        let pending = (try? store.pendingMigrations()) ?? ["unreadable"]
+        let writable = await store.isWritable()
+        let ready = pending.isEmpty && writable
+        let text =
+            ready
+            ? "ready\n"
+            : (writable ? "" : "database not writable\n")
+                + (pending.isEmpty ? "" : "migrations pending: \(pending.joined(separator: ", "))\n")
+        return Response(
+            status: ready ? .ok : .serviceUnavailable,
+            headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+    if let metricsText = settings.metricsText, let token = settings.metricsToken, !token.isEmpty {
+        router.get("/metrics") { request, _ in
+            let sent = request.headers[.authorization].map { Array($0.utf8) } ?? []
+            guard Crypto.constantTimeEqual(sent, Array("Bearer \(token)".utf8)) else { throw HTTPError(.notFound) }
+            return metricsResponse(metricsText())
+        }
     }
     // Browsers ask for it on every page; an empty answer they may cache beats a 404 page.
     router.get("/favicon.ico") { _, _ in
@@ -137,4 +161,27 @@ struct StaticAssets: Sendable {
                 body: .init(byteBuffer: asset.bytes))
         }
     }
+}
+
+/// Metrics in Prometheus's text exposition format.
+public func metricsResponse(_ bytes: [UInt8]) -> Response {
+    Response(
+        status: .ok,
+        headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
+/// A listener of its own for `/metrics` (and `/healthz`), meant for loopback: a Prometheus on the same
+/// machine scrapes it without a token, and nothing of it is reachable through the public proxy.
+public func buildMetricsApplication(
+    host: String, port: Int, logger: Logger, metricsText: @escaping @Sendable () -> [UInt8]
+) -> some ApplicationProtocol {
+    let router = Router()
+    router.get("/metrics") { _, _ in metricsResponse(metricsText()) }
+    router.get("/healthz") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+    }
+    return Application(
+        router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil), logger: logger)
 }

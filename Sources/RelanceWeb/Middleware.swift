@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 import RelanceCore
+import RelanceMessaging
+import RelanceStore
 
 /// One log line per request with the route's pattern, never the path itself: paths carry link tokens.
 struct RequestLogMiddleware: RouterMiddleware {
@@ -50,6 +52,7 @@ struct HTMLErrorMiddleware: RouterMiddleware {
             if request.uri.path.hasPrefix("/api/") { throw error }
             return render(error.status, request.headers[.acceptLanguage])
         } catch {
+            if Store.isDatabaseError(error) { OperationalMetrics.databaseError(where: "page") }
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             return render(.internalServerError, request.headers[.acceptLanguage])
         }

@@ -33,6 +33,11 @@ public struct WebSettings: Sendable {
     public var webhooksAllowPrivate = false
     /// Whether email reminders go anywhere (an SMTP server, or the demo's console); shown on the dashboard.
     public var emailConfigured = false
+    /// The metrics in Prometheus's text format, when a backend is set up.
+    public var metricsText: (@Sendable () -> [UInt8])?
+    /// `/metrics` on the public listener answers only with `Authorization: Bearer` this
+    /// (`RELANCE_METRICS_TOKEN`); without one it is not there (a loopback listener may serve it).
+    public var metricsToken: String?
 
     public init(
         baseURL: String, keyring: LinkKeyring, instanceSecret: [UInt8], trustForwardedFor: Bool = false,

@@ -2,10 +2,13 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import RelanceCore
 import RelanceMessaging
 import RelanceStore
 import RelanceWeb
+import ServiceLifecycle
 
 @main
 struct Relance: AsyncParsableCommand {
@@ -166,6 +169,23 @@ struct Serve: AsyncParsableCommand {
             settings.stripeCheckout = StripeCheckout(
                 secretKey: key, apiBaseURL: environment("RELANCE_STRIPE_API_BASE") ?? "https://api.stripe.com")
         }
+        // Metrics: Prometheus's text format, behind a token on the public listener and, when
+        // RELANCE_METRICS_ADDRESS is set, without one on a listener of its own (loopback).
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        settings.metricsText = { registry.emitToBuffer() }
+        settings.metricsToken = environment("RELANCE_METRICS_TOKEN")
+        var metricsServices: [any Service] = []
+        if let address = environment("RELANCE_METRICS_ADDRESS"), !address.isEmpty, address != "off" {
+            guard let colon = address.lastIndex(of: ":"),
+                let metricsPort = Int(address[address.index(after: colon)...]),
+                (1...65_535).contains(metricsPort)
+            else { throw ValidationError("RELANCE_METRICS_ADDRESS must be HOST:PORT, such as 127.0.0.1:9464") }
+            metricsServices.append(
+                buildMetricsApplication(
+                    host: String(address[..<colon]), port: metricsPort, logger: logger,
+                    metricsText: { registry.emitToBuffer() }))
+        }
         let reminders = ReminderService(
             store: store,
             dispatchers: try makeDispatchers(
@@ -183,7 +203,7 @@ struct Serve: AsyncParsableCommand {
                         store: store, logger: logger,
                         destinations: DestinationPolicy(allowPrivate: settings.webhooksAllowPrivate)),
                     logger: logger),
-            ])
+            ] + metricsServices)
         if demo {
             let seeded = try await DemoData.seed(store: store, settings: settings, now: Date())
             print(

@@ -196,6 +196,81 @@ extension OperatorCommandTests {
     }
 }
 
+extension OperatorCommandTests {
+    func testMetricsAreReadByPrometheusOwnParserAndNotPublicWithoutAToken() throws {
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        let metricsPort = port + 1
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try relanceBinary())
+        server.arguments = ["serve", "--demo", "--port", String(port)]
+        var environment = ProcessInfo.processInfo.environment
+        environment["RELANCE_RESOURCES"] = Harness.repository.path
+        environment["RELANCE_METRICS_ADDRESS"] = "127.0.0.1:\(metricsPort)"
+        environment["RELANCE_METRICS_TOKEN"] = "a-long-scrape-token"
+        environment["RELANCE_TICK_SECONDS"] = "1"
+        for name in ["RELANCE_DATABASE", "RELANCE_LINK_KEYS", "RELANCE_SECRET"] { environment[name] = nil }
+        server.environment = environment
+        server.currentDirectoryURL = directory
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let base = "http://127.0.0.1:\(port)"
+        func get(_ url: String, _ headers: [String] = []) throws -> (status: String, body: String) {
+            let result = try runCommand(
+                ["curl", "-s", "-w", "\n%{http_code}", "-A", Harness.iPhone] + headers.flatMap { ["-H", $0] } + [url])
+            let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+            return (String(lines.last ?? ""), lines.dropLast().joined(separator: "\n"))
+        }
+        var ready = ""
+        for _ in 0..<150 where ready != "200" {
+            ready = (try? get(base + "/readyz").status) ?? ""
+            if ready != "200" { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        XCTAssertEqual(ready, "200", "/readyz says the database takes writes and nothing is pending")
+        XCTAssertEqual(try get(base + "/readyz").body.trimmingCharacters(in: .whitespacesAndNewlines), "ready")
+        // Not public: the public listener has no /metrics without the token.
+        XCTAssertEqual(try get(base + "/metrics").status, "404")
+        XCTAssertEqual(try get(base + "/metrics", ["Authorization: Bearer wrong"]).status, "404")
+        XCTAssertEqual(try get(base + "/metrics", ["Authorization: Bearer a-long-scrape-token"]).status, "200")
+        _ = try get(base + "/nowhere")
+        // The demo's texts go out through the console provider within a few seconds.
+        var scraped = try get("http://127.0.0.1:\(metricsPort)/metrics")
+        for _ in 0..<100 where !scraped.body.contains("relance_messages_total{") {
+            Thread.sleep(forTimeInterval: 0.3)
+            scraped = try get("http://127.0.0.1:\(metricsPort)/metrics")
+        }
+        XCTAssertEqual(scraped.status, "200")
+        let parsed = try XCTUnwrap(
+            try runPythonHelper("metrics_parse.py", input: Data(scraped.body.utf8), needs: "prometheus_client"),
+            "prometheus_client refused the text")
+        let families = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(parsed.utf8)) as? [String: [String: Any]])
+        func samples(_ name: String) -> [[String: Any]] { families[name]?["samples"] as? [[String: Any]] ?? [] }
+        XCTAssertEqual(families["http_server_request_duration"]?["type"] as? String, "histogram")
+        XCTAssertTrue(
+            samples("hb_requests").contains {
+                ($0["labels"] as? [String: String])?["http_route"] == "/readyz"
+                    && ($0["labels"] as? [String: String])?["http_response_status_code"] == "200"
+            }, "\(samples("hb_requests"))")
+        XCTAssertTrue(
+            samples("hb_requests").contains { ($0["labels"] as? [String: String])?["http_route"] == "NotFound" })
+        XCTAssertEqual(families["relance_scheduler_tick_seconds"]?["type"] as? String, "histogram")
+        XCTAssertNotNil(families["relance_outbox_queued"])
+        XCTAssertNotNil(families["relance_outbox_oldest_queued_seconds"])
+        // prometheus_client names a counter's family without its `_total`.
+        let sent = samples("relance_messages").first {
+            ($0["labels"] as? [String: String])?["outcome"] == "sent"
+                && ($0["labels"] as? [String: String])?["channel"] == "sms"
+        }
+        XCTAssertGreaterThan(sent?["value"] as? Double ?? 0, 0, "\(samples("relance_messages"))")
+        // Paths never reach the labels: routes only.
+        XCTAssertFalse(scraped.body.contains("/p/I"), "a token in the metrics")
+    }
+}
+
 func awaitValue<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
     nonisolated(unsafe) var value: T?
     try awaitSync { value = try await body() }

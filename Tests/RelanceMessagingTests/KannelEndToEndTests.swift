@@ -16,6 +16,10 @@ final class KannelEndToEndTests: XCTestCase {
         try run("kannel_crash.py")
     }
 
+    func testASIGTERMMidBurstFinishesWhatWasHandedOverAndLeavesNothingUnknown() throws {
+        try run("kannel_drain.py")
+    }
+
     func run(_ script: String) throws {
         let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
         let binary = KannelEndToEndTests.repository.appendingPathComponent(".build/debug/relance").path

@@ -207,19 +207,39 @@ public struct ImportCounts: Sendable, Equatable {
 extension Store {
     /// Writes one batch of checked rows in one transaction: an invoice whose number exists is updated
     /// (only when something changed), others are created. Importing the same file twice changes nothing.
-    public func importInvoices(_ rows: [(line: Int, invoice: NewInvoice)], now: Date) async throws -> ImportCounts {
+    ///
+    /// `numbersAreNew` is the caller's word that no invoice had these numbers when the import began and
+    /// that the file names each number once (a first import into an empty instance): the lookups are then
+    /// skipped. Should an invoice with one of them appear meanwhile (the API), the batch is redone with
+    /// lookups and that row updates it.
+    public func importInvoices(_ rows: [(line: Int, invoice: NewInvoice)], now: Date, numbersAreNew: Bool = false)
+        async throws -> ImportCounts
+    {
         // The whole batch in one go; only if the database refuses a row is the batch redone row by row, each
         // in a savepoint, so one bad row costs itself and nothing else.
         do {
-            return try await pool.write { db in try Store.importBatch(db, rows, now: now, savepoints: false) }
+            return try await pool.write { db in
+                try Store.importBatch(db, rows, now: now, savepoints: false, numbersAreNew: numbersAreNew)
+            }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            return try await pool.write { db in try Store.importBatch(db, rows, now: now, savepoints: true) }
+            return try await pool.write { db in
+                try Store.importBatch(db, rows, now: now, savepoints: true, numbersAreNew: false)
+            }
+        } catch is ImportStaging.NeedsRows {
+            return try await pool.write { db in
+                try Store.importBatch(db, rows, now: now, savepoints: true, numbersAreNew: false)
+            }
         }
     }
 
-    static func importBatch(_ db: Database, _ rows: [(line: Int, invoice: NewInvoice)], now: Date, savepoints: Bool)
-        throws -> ImportCounts
-    {
+    /// Whether any invoice exists at all.
+    public func hasInvoices() async throws -> Bool {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM invoice LIMIT 1") != nil }
+    }
+
+    static func importBatch(
+        _ db: Database, _ rows: [(line: Int, invoice: NewInvoice)], now: Date, savepoints: Bool, numbersAreNew: Bool
+    ) throws -> ImportCounts {
         var counts = ImportCounts()
         // The instant as stored, formatted once: GRDB formats a Date with a DateFormatter on every bind.
         let nowText = Store.timestamp(now)
@@ -227,32 +247,27 @@ extension Store {
         // arguments and rows the same statements cost about twice as much, at 100,000 rows a file.
         // Statements are prepared once per batch, but afresh for each row when rows may fail: SQLite keeps
         // a failed statement's error, and reusing it would refuse the rows after it too.
-        func statement(_ sql: String) throws -> ImportStatement {
-            ImportStatement(db, savepoints ? try db.makeStatement(sql: sql) : try db.cachedStatement(sql: sql))
+        var prepared = [ImportStatement?](repeating: nil, count: ImportSQL.allCases.count)
+        func statement(_ sql: ImportSQL) throws -> ImportStatement {
+            if savepoints { return ImportStatement(db, try db.makeStatement(sql: sql.text)) }
+            if let ready = prepared[sql.rawValue] { return ready }
+            let ready = ImportStatement(db, try db.makeStatement(sql: sql.text))
+            prepared[sql.rawValue] = ready
+            return ready
         }
-        let findSQL = """
-            SELECT id, customer_id, currency, amount, issued_on, due_on, payment_url, external_ref
-            FROM invoice WHERE number = ?
-            """
-        let insertSQL = """
-            INSERT INTO invoice (number, customer_id, currency, amount, issued_on, due_on, payment_url,
-                external_ref, created_at, updated_at, next_action_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        let updateSQL = """
-            UPDATE invoice SET customer_id = ?, currency = ?, amount = ?, issued_on = ?, due_on = ?,
-                payment_url = ?, external_ref = ?, updated_at = ?, next_action_at = COALESCE(next_action_at, ?)
-            WHERE id = ?
-            """
         // A new database (the first import) has no invoice to find: skip the lookups.
         // (Only when the batch names each number once: a repeat must update the row inserted before it.)
         let empty =
-            try Int64.fetchOne(db, sql: "SELECT id FROM invoice LIMIT 1") == nil
-            && Set(rows.map(\.invoice.number)).count == rows.count
+            try numbersAreNew
+            || (Int64.fetchOne(db, sql: "SELECT id FROM invoice LIMIT 1") == nil
+                && Set(rows.map(\.invoice.number)).count == rows.count)
+        // New customers and invoices wait in `staging` and go in at the end in two set-based statements:
+        // one statement per row costs SQLite about a third more (it opens and seeks every index afresh).
+        var staging = savepoints ? nil : try ImportStaging(db)
         func write(_ invoice: NewInvoice) throws {
             var existing: (id: Int64, customerID: Int64, same: Bool)?
             if !empty {
-                let find = try statement(findSQL)
+                let find = try statement(.findInvoice)
                 try find.bind([.text(invoice.number)])
                 if try find.step() {
                     let same =
@@ -267,10 +282,16 @@ extension Store {
             let customerID: Int64
             if let existing, invoice.customer.phone == nil, invoice.customer.externalRef == nil {
                 customerID = existing.customerID
-                let update = try statement("UPDATE customer SET name = ?, email = COALESCE(?, email) WHERE id = ?")
+                let update = try statement(.renameCustomer)
                 try update.run([.text(invoice.customer.name), .text(invoice.customer.email), .int(customerID)])
+            } else if staging != nil {
+                customerID =
+                    try upsertImportedCustomer(invoice.customer, statement: statement)
+                    ?? staging!.customer(invoice.customer)
             } else {
-                customerID = try upsertImportedCustomer(invoice.customer, createdAt: nowText, statement: statement)
+                customerID =
+                    try upsertImportedCustomer(invoice.customer, statement: statement)
+                    ?? insertImportedCustomer(invoice.customer, createdAt: nowText, statement: statement)
             }
             let values: [ImportStatement.Value] = [
                 .int(customerID), .text(invoice.amount.currency.code), .int(invoice.amount.minorUnits),
@@ -278,14 +299,19 @@ extension Store {
                 .text(invoice.externalRef),
             ]
             if let existing {
+                // An invoice that exists cannot point at a customer not written yet.
+                if let staging, customerID >= staging.firstID { throw ImportStaging.NeedsRows() }
                 if existing.same && existing.customerID == customerID {
                     counts.unchanged += 1
                 } else {
-                    try statement(updateSQL).run(values + [.text(nowText), .text(nowText), .int(existing.id)])
+                    try statement(.updateInvoice).run(values + [.text(nowText), .text(nowText), .int(existing.id)])
                     counts.updated += 1
                 }
+            } else if staging != nil {
+                staging!.invoices.append((invoice, customerID))
+                counts.created += 1
             } else {
-                try statement(insertSQL).run(
+                try statement(.insertInvoice).run(
                     [.text(invoice.number)] + values + [.text(nowText), .text(nowText), .text(nowText)])
                 counts.created += 1
             }
@@ -304,20 +330,22 @@ extension Store {
                 counts.refused.append("line \(line): \(error.message ?? "refused by the database")")
             }
         }
+        try staging?.write(db, createdAt: nowText)
         return counts
     }
 
-    /// `upsertCustomer` for the import loop: matched by reference, else by phone; updated or created.
-    static func upsertImportedCustomer(
-        _ customer: CustomerInput, createdAt: String, statement: (String) throws -> ImportStatement
-    ) throws -> Int64 {
+    /// The customer a row names, when the database has it (by reference, else by phone): updated with
+    /// the row's details. Nil when it is new.
+    static func upsertImportedCustomer(_ customer: CustomerInput, statement: (ImportSQL) throws -> ImportStatement)
+        throws -> Int64?
+    {
         var existing: Int64?
         let find: ImportStatement?
         if let ref = customer.externalRef {
-            find = try statement("SELECT id FROM customer WHERE external_ref = ?")
+            find = try statement(.customerByRef)
             try find?.bind([.text(ref)])
         } else if let phone = customer.phone {
-            find = try statement("SELECT id FROM customer WHERE phone = ? ORDER BY id LIMIT 1")
+            find = try statement(.customerByPhone)
             try find?.bind([.text(phone.e164)])
         } else {
             find = nil
@@ -326,29 +354,170 @@ extension Store {
             if try find.step() { existing = find.int(0) }
             find.reset()
         }
-        if let existing {
-            try statement(
-                """
-                UPDATE customer SET name = ?, phone = COALESCE(?, phone), email = COALESCE(?, email),
-                    locale = COALESCE(?, locale), time_zone = COALESCE(?, time_zone)
-                WHERE id = ?
-                """
-            ).run([
-                .text(customer.name), .text(customer.phone?.e164), .text(customer.email), .text(customer.locale),
-                .text(customer.timeZone), .int(existing),
-            ])
-            return existing
-        }
-        let insert = try statement(
-            """
-            INSERT INTO customer (name, phone, email, locale, time_zone, external_ref, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
+        guard let existing else { return nil }
+        try statement(.updateCustomer).run([
+            .text(customer.name), .text(customer.phone?.e164), .text(customer.email), .text(customer.locale),
+            .text(customer.timeZone), .int(existing),
+        ])
+        return existing
+    }
+
+    static func insertImportedCustomer(
+        _ customer: CustomerInput, createdAt: String, statement: (ImportSQL) throws -> ImportStatement
+    ) throws -> Int64 {
+        let insert = try statement(.insertCustomer)
         try insert.run([
             .text(customer.name), .text(customer.phone?.e164), .text(customer.email), .text(customer.locale),
             .text(customer.timeZone), .text(customer.externalRef), .text(createdAt),
         ])
         return insert.lastInsertedRowID
+    }
+}
+
+/// The customers and invoices of one batch that the database does not have yet, held until the batch
+/// ends and then written in one statement per table. Customers get their ids here (the next free ones,
+/// as SQLite would give them), so invoices can name them; a later row of the batch that names one of
+/// them (same reference, or same phone) finds it here, as the row-by-row path finds it in the database.
+struct ImportStaging {
+    /// A batch this cannot stage exactly as the row-by-row path would write it (a staged customer's
+    /// phone changing, an existing invoice moving to a new customer): the caller redoes it row by row.
+    struct NeedsRows: Error {}
+
+    struct Customer {
+        var id: Int64
+        var name: String
+        var phone: String?
+        var email: String?
+        var locale: String?
+        var timeZone: String?
+        var ref: String?
+    }
+
+    var customers: [Customer] = []
+    var byPhone: [String: Int] = [:]
+    var byRef: [String: Int] = [:]
+    var invoices: [(invoice: NewInvoice, customerID: Int64)] = []
+    /// The first id given here: customers from it on are not in the database until `write`.
+    let firstID: Int64
+    var nextID: Int64
+
+    init(_ db: Database) throws {
+        firstID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM customer") ?? 1
+        nextID = firstID
+    }
+
+    /// The id of the staged customer this row names, updated as the database's would be, or a new one.
+    /// Called only once the database had no match: its customers are older, and win as `ORDER BY id` does.
+    mutating func customer(_ input: CustomerInput) throws -> Int64 {
+        let phone = input.phone?.e164
+        let match = input.externalRef.map { byRef[$0] } ?? phone.flatMap { byPhone[$0] }
+        if let index = match {
+            var known = customers[index]
+            if let phone, phone != known.phone { throw NeedsRows() }
+            known.name = input.name
+            known.email = input.email ?? known.email
+            known.locale = input.locale ?? known.locale
+            known.timeZone = input.timeZone ?? known.timeZone
+            customers[index] = known
+            return known.id
+        }
+        let id = nextID
+        nextID += 1
+        customers.append(
+            Customer(
+                id: id, name: input.name, phone: phone, email: input.email, locale: input.locale,
+                timeZone: input.timeZone, ref: input.externalRef))
+        if let ref = input.externalRef { byRef[ref] = customers.count - 1 }
+        if let phone, byPhone[phone] == nil { byPhone[phone] = customers.count - 1 }
+        return id
+    }
+
+    /// Writes what was staged: through two temporary tables (rows in, one statement each), then one
+    /// `INSERT … SELECT` per table. A row the database refuses fails the statement, and the caller redoes
+    /// the batch row by row.
+    func write(_ db: Database, createdAt: String) throws {
+        guard !customers.isEmpty || !invoices.isEmpty else { return }
+        try db.execute(
+            sql: """
+                CREATE TEMP TABLE IF NOT EXISTS import_customer (
+                    id INTEGER PRIMARY KEY, name, phone, email, locale, time_zone, external_ref);
+                CREATE TEMP TABLE IF NOT EXISTS import_invoice (
+                    number, customer_id, currency, amount, issued_on, due_on, payment_url, external_ref);
+                """)
+        let customer = ImportStatement(
+            db, try db.makeStatement(sql: "INSERT INTO temp.import_customer VALUES (?, ?, ?, ?, ?, ?, ?)"))
+        for staged in customers {
+            try customer.run([
+                .int(staged.id), .text(staged.name), .text(staged.phone), .text(staged.email), .text(staged.locale),
+                .text(staged.timeZone), .text(staged.ref),
+            ])
+        }
+        let invoice = ImportStatement(
+            db, try db.makeStatement(sql: "INSERT INTO temp.import_invoice VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+        for (staged, customerID) in invoices {
+            try invoice.run([
+                .text(staged.number), .int(customerID), .text(staged.amount.currency.code),
+                .int(staged.amount.minorUnits), .text(staged.issuedOn.iso), .text(staged.dueOn.iso),
+                .text(staged.paymentURL), .text(staged.externalRef),
+            ])
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO customer (id, name, phone, email, locale, time_zone, external_ref, created_at)
+                    SELECT id, name, phone, email, locale, time_zone, external_ref, ?1
+                    FROM temp.import_customer ORDER BY id
+                """, arguments: [createdAt])
+        try db.execute(
+            sql: """
+                INSERT INTO invoice (number, customer_id, currency, amount, issued_on, due_on, payment_url,
+                        external_ref, created_at, updated_at, next_action_at)
+                    SELECT number, customer_id, currency, amount, issued_on, due_on, payment_url, external_ref,
+                        ?1, ?1, ?1
+                    FROM temp.import_invoice ORDER BY rowid
+                """, arguments: [createdAt])
+        try db.execute(sql: "DELETE FROM temp.import_customer; DELETE FROM temp.import_invoice")
+    }
+}
+
+/// The statements an import runs, prepared once per batch.
+enum ImportSQL: Int, CaseIterable {
+    case findInvoice, insertInvoice, updateInvoice, renameCustomer, customerByRef, customerByPhone, updateCustomer
+    case insertCustomer
+
+    var text: String {
+        switch self {
+        case .findInvoice:
+            """
+            SELECT id, customer_id, currency, amount, issued_on, due_on, payment_url, external_ref
+            FROM invoice WHERE number = ?
+            """
+        case .insertInvoice:
+            """
+            INSERT INTO invoice (number, customer_id, currency, amount, issued_on, due_on, payment_url,
+                external_ref, created_at, updated_at, next_action_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        case .updateInvoice:
+            """
+            UPDATE invoice SET customer_id = ?, currency = ?, amount = ?, issued_on = ?, due_on = ?,
+                payment_url = ?, external_ref = ?, updated_at = ?, next_action_at = COALESCE(next_action_at, ?)
+            WHERE id = ?
+            """
+        case .renameCustomer: "UPDATE customer SET name = ?, email = COALESCE(?, email) WHERE id = ?"
+        case .customerByRef: "SELECT id FROM customer WHERE external_ref = ?"
+        case .customerByPhone: "SELECT id FROM customer WHERE phone = ? ORDER BY id LIMIT 1"
+        case .updateCustomer:
+            """
+            UPDATE customer SET name = ?, phone = COALESCE(?, phone), email = COALESCE(?, email),
+                locale = COALESCE(?, locale), time_zone = COALESCE(?, time_zone)
+            WHERE id = ?
+            """
+        case .insertCustomer:
+            """
+            INSERT INTO customer (name, phone, email, locale, time_zone, external_ref, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """
+        }
     }
 }
 

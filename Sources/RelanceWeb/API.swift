@@ -452,6 +452,10 @@ struct APIMiddleware: RouterMiddleware {
                 .response()
         } catch let error as HTTPResponseError {
             return Problem(status: Int(error.status.code), title: error.status.reasonPhrase, detail: "").response()
+        } catch  where Store.isUnavailable(error) {
+            OperationalMetrics.databaseError(where: "api")
+            context.logger.error("API request failed: database unavailable", metadata: ["error": "\(error)"])
+            return Problem.unavailable.response()
         } catch {
             if Store.isDatabaseError(error) { OperationalMetrics.databaseError(where: "api") }
             context.logger.error("API request failed", metadata: ["error": "\(error)"])

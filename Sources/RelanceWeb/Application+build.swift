@@ -49,11 +49,12 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
                 switch status.code {
                 case 404, 405: ("notfound_heading", "notfound_text")
                 case 403: ("forbidden_heading", "forbidden_text")
+                case 503: ("unavailable_heading", "unavailable_text")
                 default: ("error_heading", "error_text")
                 }
             return pages.messagePage(
                 "error", business ?? Business(name: "Relance"), language, heading: heading, text: text,
-                status: status.code >= 500 ? .internalServerError : status)
+                status: status.code >= 500 && status.code != 503 ? .internalServerError : status)
         })
     router.get("/healthz") { _, _ in
         // A read proves the database file is there and readable.

@@ -41,6 +41,14 @@ public final class ClickRecorder: Service, @unchecked Sendable {
             try store.recordClicks(batch)
         } catch {
             logger.error("could not record clicks", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+            // When the database cannot write for now (a full disk), the clicks wait for the next flush,
+            // still within the capacity; any other failure would fail again, and they are dropped.
+            guard Store.isUnavailable(error) else { return }
+            lock.lock()
+            let room = max(0, ClickRecorder.capacity - pending.count)
+            pending.insert(contentsOf: batch.prefix(room), at: 0)
+            dropped += max(0, batch.count - room)
+            lock.unlock()
         }
     }
 

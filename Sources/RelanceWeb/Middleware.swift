@@ -54,7 +54,13 @@ struct HTMLErrorMiddleware: RouterMiddleware {
         } catch {
             if Store.isDatabaseError(error) { OperationalMetrics.databaseError(where: "page") }
             context.logger.error("request failed", metadata: ["error": "\(error)"])
-            return render(.internalServerError, request.headers[.acceptLanguage])
+            guard Store.isUnavailable(error) else {
+                return render(.internalServerError, request.headers[.acceptLanguage])
+            }
+            // Nothing was written; the same form can be sent again once the database takes writes.
+            var response = render(.serviceUnavailable, request.headers[.acceptLanguage])
+            response.headers[.retryAfter] = Problem.retryAfter
+            return response
         }
     }
 }

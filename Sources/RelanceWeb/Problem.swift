@@ -37,6 +37,14 @@ struct Problem: Error, Encodable, Sendable {
         Problem(status: 404, title: "Not found", detail: "\(what) does not exist")
     }
 
+    /// The database cannot take the write now (disk full, locked, failing): nothing was written.
+    static let unavailable = Problem(
+        status: 503, title: "Service unavailable",
+        detail: "the database cannot take writes at the moment; nothing was changed; send the same request again later")
+
+    /// Seconds a client is asked to wait after a 503.
+    static let retryAfter = "30"
+
     static let unauthorized = Problem(
         status: 401, title: "Unauthorized", detail: "send a valid API key as 'Authorization: Bearer KEY'")
 
@@ -46,6 +54,7 @@ struct Problem: Error, Encodable, Sendable {
         let data = (try? encoder.encode(self)) ?? Data("{\"status\":\(status)}".utf8)
         var headers: HTTPFields = [.contentType: "application/problem+json", .cacheControl: "no-store"]
         if status == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"relance\"" }
+        if status == 503 { headers[.retryAfter] = Problem.retryAfter }
         return Response(
             status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

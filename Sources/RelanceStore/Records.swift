@@ -56,6 +56,40 @@ public struct Business: Sendable, Equatable {
     }
 }
 
+extension Business {
+    /// Takes a checked profile (the logo stays).
+    public mutating func apply(_ profile: BusinessProfile) {
+        name = profile.name
+        phone = profile.phone
+        email = profile.email
+        address = profile.address
+        legal = profile.legal
+        paymentURL = profile.paymentURL
+        bankBeneficiary = profile.bankBeneficiary
+        bankIBAN = profile.bankIBAN
+        bankBIC = profile.bankBIC
+        defaultLocale = profile.defaultLocale
+        timeZone = profile.timeZone
+        linkLifetimeDays = profile.linkLifetimeDays
+    }
+
+    /// What was typed, unchecked, for a form shown again with its problems; never saved.
+    public mutating func show(_ draft: BusinessProfile.Draft) {
+        name = draft.name ?? ""
+        phone = draft.phone
+        email = draft.email
+        address = draft.address
+        legal = draft.legal
+        paymentURL = draft.paymentURL
+        bankBeneficiary = draft.bankBeneficiary
+        bankIBAN = draft.bankIBAN
+        bankBIC = draft.bankBIC
+        defaultLocale = draft.defaultLocale.flatMap { Language(rawValue: $0)?.rawValue } ?? defaultLocale
+        timeZone = draft.timeZone ?? ""
+        linkLifetimeDays = draft.linkLifetimeDays ?? linkLifetimeDays
+    }
+}
+
 /// Who an invoice is addressed to, as a billing system describes them.
 public struct CustomerInput: Sendable, Equatable {
     public var name: String

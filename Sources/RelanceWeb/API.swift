@@ -28,6 +28,7 @@ struct API: Sendable {
         addRequestRoutes(to: api)
         addEmailRoutes(to: api)
         addWebhookRoutes(to: api)
+        addBusinessRoutes(to: api)
     }
 
     // MARK: - Requests
@@ -333,13 +334,7 @@ struct API: Sendable {
             && value.first?.isLetter == true
     }
 
-    static func isWebURL(_ value: String) -> Bool {
-        guard let url = URL(string: value), let scheme = url.scheme?.lowercased(),
-            scheme == "https" || scheme == "http",
-            let host = url.host, !host.isEmpty
-        else { return false }
-        return true
-    }
+    static func isWebURL(_ value: String) -> Bool { WebAddress.isHTTP(value) }
 
     // MARK: - Plumbing
 

@@ -75,64 +75,37 @@ extension Dashboard {
     }
 
     /// `POST /dashboard/settings` — the whole form; nothing is saved unless every field is right.
+    /// How the settings page names each field of the business profile in its messages.
+    static let settingsLabels: [BusinessProfile.Field: String] = [
+        .name: "name", .phone: "phone", .email: "email", .address: "address", .legal: "legal",
+        .payment_url: "payment URL", .bank_beneficiary: "beneficiary", .bank_iban: "IBAN", .bank_bic: "BIC",
+        .default_locale: "language", .time_zone: "time zone", .link_lifetime_days: "link lifetime",
+    ]
+
     @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         let session = try await session(context)
         try requireOwner(session)
         var errors: [String] = []
-        func text(_ name: String, max: Int) -> String? {
-            let value = (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            if value.unicodeScalars.count > max {
-                errors.append("\(name.replacingOccurrences(of: "_", with: " ")): at most \(max) characters")
-            } else if PlainText.hasControlCharacters(value, allowingLineBreaks: name == "address") {
-                errors.append("\(name.replacingOccurrences(of: "_", with: " ")): no control characters")
-            }
-            return value.isEmpty ? nil : value
-        }
         var business = try await store.business()
-        if let name = text("name", max: 120) { business.name = name } else { errors.append("name: required") }
-        business.phone = nil
-        if let raw = text("phone", max: 30) {
-            // People write numbers with spaces, dots and dashes; the number is the digits.
-            let compact = raw.filter { !" .-()".contains($0) }
-            if let phone = PhoneNumber(compact) {
-                business.phone = phone.e164
-            } else {
-                errors.append("phone: an international number such as +33 1 23 45 67 89")
-            }
-        }
-        business.email = text("email", max: 254)
-        if let email = business.email, !API.looksLikeEmail(email) { errors.append("email: not an email address") }
-        business.address = text("address", max: 300)
-        business.legal = text("legal", max: 300)
-        business.paymentURL = text("payment_url", max: 500)
-        if let url = business.paymentURL, !API.isWebURL(url) { errors.append("payment URL: an https:// address") }
-        business.bankBeneficiary = text("beneficiary", max: 120)
-        business.bankIBAN = text("iban", max: 50).map { $0.replacingOccurrences(of: " ", with: "").uppercased() }
-        if let iban = business.bankIBAN, !CreditorReference.isValidIBAN(iban) {
-            errors.append("IBAN: the check digits do not match")
-        }
-        business.bankBIC = text("bic", max: 11).map { $0.uppercased() }
-        if let bic = business.bankBIC,
-            !(bic.count == 8 || bic.count == 11) || !bic.allSatisfy({ $0.isLetter || $0.isNumber })
-        {
-            errors.append("BIC: 8 or 11 letters and digits")
-        }
-        let locale = fields["default_locale"] ?? "fr"
-        if Language(rawValue: locale) == nil {
-            errors.append("language: fr or en")
-        } else {
-            business.defaultLocale = locale
-        }
-        if let zone = text("time_zone", max: 64), TimeZoneName.zone(zone) != nil {
-            business.timeZone = zone
-        } else {
-            errors.append("time zone: a name such as Europe/Paris")
-        }
-        if let days = Int(fields["link_days"] ?? ""), (1...3650).contains(days) {
-            business.linkLifetimeDays = days
-        } else {
-            errors.append("link lifetime: from 1 to 3650 days")
+        var draft = BusinessProfile.Draft()
+        draft.name = fields["name"]
+        draft.phone = fields["phone"]
+        draft.email = fields["email"]
+        draft.address = fields["address"]
+        draft.legal = fields["legal"]
+        draft.paymentURL = fields["payment_url"]
+        draft.bankBeneficiary = fields["beneficiary"]
+        draft.bankIBAN = fields["iban"]
+        draft.bankBIC = fields["bic"]
+        draft.defaultLocale = fields["default_locale"] ?? "fr"
+        draft.timeZone = fields["time_zone"]
+        draft.linkLifetimeDays = Int(fields["link_days"] ?? "")
+        do throws(BusinessProfile.Problems) {
+            business.apply(try BusinessProfile(checking: draft))
+        } catch {
+            errors += error.list.map { "\(Dashboard.settingsLabels[$0.field] ?? $0.field.rawValue): \($0.message)" }
+            business.show(draft)
         }
 
         var rules = try await store.sendingRules()

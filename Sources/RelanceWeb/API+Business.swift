@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import RelanceCore
+import RelanceStore
+
+/// `/api/v1/business`: the profile customers see, with the dashboard's rules (`BusinessProfile`) and its
+/// all-or-nothing save.
+extension API {
+    func addBusinessRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.get("business", use: getBusiness)
+        api.put("business", use: putBusiness)
+    }
+
+    /// The profile as JSON; every field is present, `null` when unset.
+    struct BusinessResource: Codable, Sendable {
+        var name: String?
+        var phone: String?
+        var email: String?
+        var address: String?
+        var legal: String?
+        var payment_url: String?
+        var bank_beneficiary: String?
+        var bank_iban: String?
+        var bank_bic: String?
+        var default_locale: String?
+        var time_zone: String?
+        var link_lifetime_days: Int?
+
+        init(_ business: Business) {
+            name = business.name
+            phone = business.phone
+            email = business.email
+            address = business.address
+            legal = business.legal
+            payment_url = business.paymentURL
+            bank_beneficiary = business.bankBeneficiary
+            bank_iban = business.bankIBAN
+            bank_bic = business.bankBIC
+            default_locale = business.defaultLocale
+            time_zone = business.timeZone
+            link_lifetime_days = business.linkLifetimeDays
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(phone, forKey: .phone)
+            try container.encode(email, forKey: .email)
+            try container.encode(address, forKey: .address)
+            try container.encode(legal, forKey: .legal)
+            try container.encode(payment_url, forKey: .payment_url)
+            try container.encode(bank_beneficiary, forKey: .bank_beneficiary)
+            try container.encode(bank_iban, forKey: .bank_iban)
+            try container.encode(bank_bic, forKey: .bank_bic)
+            try container.encode(default_locale, forKey: .default_locale)
+            try container.encode(time_zone, forKey: .time_zone)
+            try container.encode(link_lifetime_days, forKey: .link_lifetime_days)
+        }
+    }
+
+    /// `GET /api/v1/business`
+    @Sendable func getBusiness(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try json(BusinessResource(try await store.business()), status: .ok)
+    }
+
+    /// `PUT /api/v1/business` — the whole profile: a field left out or `null` is cleared; `name`,
+    /// `default_locale`, `time_zone` and `link_lifetime_days` are required. Saved whole or not at all.
+    @Sendable func putBusiness(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await decode(BusinessResource.self, request, context)
+        var draft = BusinessProfile.Draft()
+        draft.name = body.name
+        draft.phone = body.phone
+        draft.email = body.email
+        draft.address = body.address
+        draft.legal = body.legal
+        draft.paymentURL = body.payment_url
+        draft.bankBeneficiary = body.bank_beneficiary
+        draft.bankIBAN = body.bank_iban
+        draft.bankBIC = body.bank_bic
+        draft.defaultLocale = body.default_locale
+        draft.timeZone = body.time_zone
+        draft.linkLifetimeDays = body.link_lifetime_days
+        var business = try await store.business()
+        do throws(BusinessProfile.Problems) {
+            business.apply(try BusinessProfile(checking: draft))
+        } catch {
+            throw Problem.validation(error.list.map { .init(field: $0.field.rawValue, message: $0.message) })
+        }
+        try await store.saveBusiness(business, audit: audit(request, context))
+        return try json(BusinessResource(business), status: .ok)
+    }
+}

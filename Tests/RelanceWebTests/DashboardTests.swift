@@ -417,6 +417,10 @@ final class DashboardTests: XCTestCase {
             let (cookie, csrf) = try await Self.signIn(client, harness)
             let path = "/dashboard/invoices/\(invoice.id)"
             var page = try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]).text
+            // Times in the business's zone: created and due for a reminder at 08:59 UTC, 09:59 in Paris.
+            XCTAssertTrue(page.contains("2026-03-03 09:59"), page)
+            XCTAssertFalse(page.contains("08:59") || page.contains("UTC"), page)
+            XCTAssertTrue(page.contains("times in Europe/Paris"))
             // The text the customer would get, with its encoding and segments, before anything is sent.
             XCTAssertTrue(page.contains("stage <strong>late</strong>: GSM-7"), page)
             XCTAssertTrue(page.contains("1 segment(s)"))

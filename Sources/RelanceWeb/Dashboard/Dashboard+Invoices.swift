@@ -148,6 +148,7 @@ extension Dashboard {
             throw HTTPError(.notFound)
         }
         let today = try await today()
+        let zone = try await businessZone()
         let currency = invoice.amount.currency
         let now = settings.clock.now()
         var values: [String: Any] = [
@@ -159,8 +160,8 @@ extension Dashboard {
             "currency": currency.code, "open": invoice.status == .open, "status": invoice.status.rawValue,
             "today": today.iso, "notice": request.uri.queryParameters["notice"].map(String.init) ?? "",
             "paused": invoice.remindersPausedAt != nil, "paused_reason": invoice.remindersPausedReason ?? "",
-            "next_reminder": invoice.nextActionAt.map { Dashboard.timestamp($0) } ?? "—",
-            "clicks": invoice.personClicks,
+            "next_reminder": invoice.nextActionAt.map { Dashboard.localTime($0, zone) } ?? "—",
+            "clicks": invoice.personClicks, "time_zone": zone.identifier,
         ]
         let (state, tone) = stateLabel(invoice.status, dueOn: invoice.dueOn, today: today)
         values["state"] = state
@@ -171,7 +172,7 @@ extension Dashboard {
             [
                 "amount": Format.amount(Money(minorUnits: payment.amount, currency: currency), .en),
                 "method": payment.method, "reference": payment.reference ?? "",
-                "received": Dashboard.timestamp(payment.receivedAt),
+                "received": Dashboard.localTime(payment.receivedAt, zone),
             ]
         }
         if let plan = try await store.plan(invoiceID: id) {
@@ -191,7 +192,7 @@ extension Dashboard {
         }
         values["history"] = try await store.history(invoiceID: id).reversed().map { item -> [String: Any] in
             [
-                "at": Dashboard.timestamp(item.at), "kind": item.kind, "detail": item.detail ?? "",
+                "at": Dashboard.localTime(item.at, zone), "kind": item.kind, "detail": item.detail ?? "",
                 "tone": item.kind.hasPrefix("payment") || item.kind == "plan.completed"
                     ? "good" : item.kind.hasSuffix("failed") || item.kind == "plan.broken" ? "bad" : "",
             ]
@@ -234,9 +235,9 @@ extension Dashboard {
         }
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let text = Instant.format(date)  // 2026-03-03T08:59:00Z
-        return text.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
+    /// The business's time zone: every time the dashboard shows is in it.
+    func businessZone() async throws -> TimeZone {
+        timeZones.zone(try await store.business().timeZone) ?? .gmt
     }
 
     // MARK: - Actions

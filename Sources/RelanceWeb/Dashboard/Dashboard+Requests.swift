@@ -11,12 +11,13 @@ extension Dashboard {
         let pending = try await store.requests(status: .pending, beforeID: nil, limit: 100)
         let recent = try await store.requests(status: nil, beforeID: nil, limit: 30).filter { $0.status != .pending }
         let replies = try await store.recentReplies(limit: 30)
+        let zone = try await businessZone()
         func describe(_ item: CustomerRequest) -> [String: Any] {
             let money = { (minor: Int64) in Format.amount(Money(minorUnits: minor, currency: item.currency), .en) }
             return [
                 "id": item.id, "plan": item.kind == .plan, "question": item.kind == .question,
                 "invoice": item.invoiceNumber, "invoice_link": "/dashboard/invoices/\(item.invoiceID)",
-                "customer": item.customerName, "created": Dashboard.timestamp(item.createdAt),
+                "customer": item.customerName, "created": Dashboard.localTime(item.createdAt, zone),
                 "message": item.message ?? "", "contact": item.contact?.rawValue ?? "",
                 "callback": item.callback?.rawValue ?? "", "status": item.status.rawValue, "answer": item.answer ?? "",
                 "schedule": item.schedule.enumerated().map { index, instalment -> [String: Any] in
@@ -38,7 +39,7 @@ extension Dashboard {
                 "replies": replies.map { reply -> [String: Any] in
                     [
                         "from": reply.from, "customer": reply.customerName ?? "unknown number", "body": reply.body,
-                        "keyword": reply.keyword, "received": Dashboard.timestamp(reply.receivedAt),
+                        "keyword": reply.keyword, "received": Dashboard.localTime(reply.receivedAt, zone),
                         "stop": reply.keyword == "stop", "id": reply.id, "read": reply.read || reply.keyword != "other",
                     ]
                 },

@@ -30,6 +30,7 @@ extension Dashboard {
         let rules = try await store.sendingRules()
         let pause = try await store.pausesOnReply()
         let plans = try await store.planSettings()
+        let zone = try await businessZone()
         let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].enumerated().map {
             index, name -> [String: Any] in
             ["value": index + 1, "name": name, "checked": rules.weekdays.contains(index + 1)]
@@ -44,7 +45,7 @@ extension Dashboard {
         }
         var failure: [String: Any] = [:]
         if let last = texts.lastFailure {
-            failure = ["provider": last.provider, "error": last.error, "at": Dashboard.timestamp(last.at)]
+            failure = ["provider": last.provider, "error": last.error, "at": Dashboard.localTime(last.at, zone)]
         }
         return views.page(
             "settings",
@@ -274,15 +275,16 @@ extension Dashboard {
     /// Each webhook endpoint with its 10 latest deliveries, for the settings page.
     func webhookRows() async throws -> [[String: Any]] {
         var rows: [[String: Any]] = []
+        let zone = try await businessZone()
         for endpoint in try await store.webhookEndpoints() {
             let deliveries = try await store.deliveries(endpointID: endpoint.id, status: nil, before: nil, limit: 10)
             rows.append([
                 "url": endpoint.url, "events": endpoint.events.joined(separator: ", "),
-                "created": Dashboard.timestamp(endpoint.createdAt), "no_deliveries": deliveries.isEmpty,
+                "created": Dashboard.localTime(endpoint.createdAt, zone), "no_deliveries": deliveries.isEmpty,
                 "deliveries": deliveries.map { delivery -> [String: Any] in
                     let last = delivery.attemptLog.last
                     let outcome = last.map { attempt in
-                        Dashboard.timestamp(attempt.at) + ": "
+                        Dashboard.localTime(attempt.at, zone) + ": "
                             + (attempt.statusCode.map { "HTTP \($0)" } ?? String((attempt.error ?? "").prefix(80)))
                     }
                     return [

@@ -53,7 +53,7 @@ extension Dashboard {
 
     /// The latest changes to stages and wording, who made them and when, in the business's time.
     func wordingChanges() async throws -> [[String: Any]] {
-        let zone = timeZones.zone(try await store.business().timeZone) ?? .gmt
+        let zone = try await businessZone()
         return try await store.wordingChanges(limit: 20).map { change in
             [
                 "at": Dashboard.localTime(change.at, zone), "who": change.who, "what": change.what,

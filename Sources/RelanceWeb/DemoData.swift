@@ -23,6 +23,8 @@ public enum DemoData {
         let zone = TimeZone(identifier: "Europe/Paris") ?? .gmt
         let today = CalendarDate(instant: now, timeZone: zone)
         guard let eur = Currency(code: "EUR") else { throw StoreError.notFound("EUR") }
+        // Six months lived through the scheduler first, so every dashboard page has something to show.
+        try await DemoHistory.seed(store: store, settings: settings, now: now, eur: eur)
 
         struct Sample {
             var label: String

@@ -136,6 +136,19 @@ public struct NewInvoice: Sendable, Equatable {
     }
 }
 
+extension NewInvoice {
+    /// An invoice `InvoiceRules` accepted.
+    public init(_ checked: CheckedInvoice) {
+        self.init(
+            number: checked.number,
+            customer: CustomerInput(
+                name: checked.customerName, phone: checked.customerPhone, email: checked.customerEmail,
+                locale: checked.customerLocale, timeZone: checked.customerTimeZone, externalRef: checked.customerRef),
+            amount: checked.amount, issuedOn: checked.issuedOn, dueOn: checked.dueOn, externalRef: checked.externalRef,
+            paymentURL: checked.paymentURL)
+    }
+}
+
 /// An invoice as the API and pages see it: amounts, what has been paid, and how often it was opened.
 public struct InvoiceSummary: Sendable, Equatable {
     public var id: Int64

@@ -50,7 +50,10 @@ extension Store {
 
     /// Creates an invoice, matching its customer by external reference, else by phone, else creating one.
     /// A matched customer's details are updated from the input: the billing system is their source.
-    public func createInvoice(_ invoice: NewInvoice, now: Date, audit: AuditNote? = nil) async throws -> InvoiceSummary
+    /// With `customerID`, the invoice goes to that customer as stored (a person picked them from a list),
+    /// and `invoice.customer` is not used.
+    public func createInvoice(_ invoice: NewInvoice, customerID: Int64? = nil, now: Date, audit: AuditNote? = nil)
+        async throws -> InvoiceSummary
     {
         try await write(audit: audit, fill: { note, created in note.invoiceID = note.invoiceID ?? created.id }) { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM invoice WHERE number = ?", arguments: [invoice.number]) == true
@@ -62,7 +65,14 @@ extension Store {
             {
                 throw StoreError.duplicateExternalRef(ref)
             }
-            let customerID = try Store.upsertCustomer(db, invoice.customer, now: now)
+            let owner: Int64
+            if let chosen = customerID {
+                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM customer WHERE id = ?", arguments: [chosen]) == true
+                else { throw StoreError.notFound("customer \(chosen)") }
+                owner = chosen
+            } else {
+                owner = try Store.upsertCustomer(db, invoice.customer, now: now)
+            }
             try db.execute(
                 sql: """
                     INSERT INTO invoice (number, customer_id, currency, amount, issued_on, due_on, payment_url,
@@ -70,7 +80,7 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    invoice.number, customerID, invoice.amount.currency.code, invoice.amount.minorUnits,
+                    invoice.number, owner, invoice.amount.currency.code, invoice.amount.minorUnits,
                     invoice.issuedOn.iso, invoice.dueOn.iso, invoice.paymentURL, invoice.externalRef, now, now,
                     // The next scheduler tick works out which stage applies and when.
                     now,
@@ -117,6 +127,19 @@ extension Store {
                 customer.externalRef, createdAt,
             ])
         return db.lastInsertedRowID
+    }
+
+    /// Customers to pick from when an invoice is typed in: the most recent `limit`, by name.
+    public func customerChoices(limit: Int = 500) async throws -> [(id: Int64, name: String, phone: String?)] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, name, phone FROM (SELECT id, name, phone FROM customer ORDER BY id DESC LIMIT ?)
+                    ORDER BY name COLLATE NOCASE, id
+                    """, arguments: [limit]
+            ).map { (id: $0["id"], name: $0["name"], phone: $0["phone"]) }
+        }
     }
 
     /// One invoice with its balance and click count.

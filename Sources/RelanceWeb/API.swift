@@ -193,79 +193,28 @@ struct API: Sendable {
     // MARK: - Validation
 
     func validate(_ body: CreateInvoiceBody) throws -> NewInvoice {
-        var errors: [Problem.FieldError] = []
-        func fail(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
-        func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
-            guard let value else {
-                if required { fail(field, "is required") }
-                return nil
-            }
-            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty {
-                if required { fail(field, "must not be empty") }
-                return nil
-            }
-            if trimmed.unicodeScalars.count > max { fail(field, "must be at most \(max) characters") }
-            if PlainText.hasControlCharacters(trimmed) {
-                fail(field, "must not contain control characters")
-            }
-            return trimmed
+        var draft = InvoiceDraft()
+        draft.number = body.number
+        draft.hasCustomer = body.customer != nil
+        draft.customerName = body.customer?.name
+        draft.customerPhone = body.customer?.phone
+        draft.customerEmail = body.customer?.email
+        draft.customerLocale = body.customer?.locale
+        draft.customerTimeZone = body.customer?.time_zone
+        draft.customerRef = body.customer?.external_ref
+        draft.currency = body.currency
+        draft.amount = API.minorUnits(
+            body.amount, required: "an integer count of minor units, e.g. 12345 for 123.45 EUR",
+            fail: { _, message in draft.amountProblem = message })
+        draft.issuedOn = body.issued_on
+        draft.dueOn = body.due_on
+        draft.externalRef = body.external_ref
+        draft.paymentURL = body.payment_url
+        do throws(FieldProblems) {
+            return NewInvoice(try InvoiceRules.check(draft))
+        } catch {
+            throw Problem.validation(error.list.map { .init(field: $0.field, message: $0.message) })
         }
-
-        let number = text(body.number, "number", max: 64, required: true)
-        var customer: CustomerInput?
-        if let c = body.customer {
-            let name = text(c.name, "customer.name", max: 200, required: true)
-            var phone: PhoneNumber?
-            if let raw = text(c.phone, "customer.phone", max: 16, required: false) {
-                phone = PhoneNumber(raw)
-                if phone == nil { fail("customer.phone", "must be in E.164 form, such as +33612345678") }
-            }
-            let email = text(c.email, "customer.email", max: 254, required: false)
-            if let email, !API.looksLikeEmail(email) { fail("customer.email", "is not an email address") }
-            let locale = text(c.locale, "customer.locale", max: 35, required: false)
-            if let locale, !API.looksLikeLocale(locale) {
-                fail("customer.locale", "must be a language tag such as fr or en-GB")
-            }
-            let zone = text(c.time_zone, "customer.time_zone", max: 64, required: false)
-            if let zone, timeZones.zone(zone) == nil {
-                fail("customer.time_zone", "must be an IANA time zone such as Europe/Paris")
-            }
-            let ref = text(c.external_ref, "customer.external_ref", max: 100, required: false)
-            if let name {
-                customer = CustomerInput(
-                    name: name, phone: phone, email: email, locale: locale, timeZone: zone, externalRef: ref)
-            }
-        } else {
-            fail("customer", "is required")
-        }
-        var currency: Currency?
-        if let code = text(body.currency, "currency", max: 3, required: true) {
-            currency = Currency(code: code)
-            if currency == nil { fail("currency", "'\(code)' is not an ISO 4217 currency code") }
-        }
-        let amount = API.minorUnits(
-            body.amount, required: "an integer count of minor units, e.g. 12345 for 123.45 EUR", fail: fail)
-        func date(_ value: String?, _ field: String) -> CalendarDate? {
-            guard let raw = text(value, field, max: 10, required: true) else { return nil }
-            guard let parsed = CalendarDate(iso: raw) else {
-                fail(field, "must be a calendar date YYYY-MM-DD")
-                return nil
-            }
-            return parsed
-        }
-        let issuedOn = date(body.issued_on, "issued_on")
-        let dueOn = date(body.due_on, "due_on")
-        if let issuedOn, let dueOn, dueOn < issuedOn { fail("due_on", "must not be before issued_on") }
-        let externalRef = text(body.external_ref, "external_ref", max: 100, required: false)
-        let paymentURL = text(body.payment_url, "payment_url", max: 2000, required: false)
-        if let paymentURL, !API.isWebURL(paymentURL) { fail("payment_url", "must be an absolute http(s) URL") }
-
-        guard errors.isEmpty, let number, let customer, let currency, let amount, let issuedOn, let dueOn
-        else { throw Problem.validation(errors) }
-        return NewInvoice(
-            number: number, customer: customer, amount: Money(minorUnits: amount, currency: currency),
-            issuedOn: issuedOn, dueOn: dueOn, externalRef: externalRef, paymentURL: paymentURL)
     }
 
     func validate(_ body: PaymentBody, now: Date) throws -> NewPayment {
@@ -323,16 +272,9 @@ struct API: Sendable {
         return NSDecimalNumber(decimal: value).int64Value
     }
 
-    static func looksLikeEmail(_ value: String) -> Bool {
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !value.contains(where: \.isWhitespace)
-            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
-    }
+    static func looksLikeEmail(_ value: String) -> Bool { InvoiceRules.looksLikeEmail(value) }
 
-    static func looksLikeLocale(_ value: String) -> Bool {
-        value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-            && value.first?.isLetter == true
-    }
+    static func looksLikeLocale(_ value: String) -> Bool { InvoiceRules.looksLikeLocale(value) }
 
     static func isWebURL(_ value: String) -> Bool { WebAddress.isHTTP(value) }
 

@@ -51,6 +51,8 @@ struct Dashboard: Sendable {
             Route(method: .get, path: "", handler: home),
             Route(method: .get, path: "invoices", handler: invoices),
             Route(method: .get, path: "invoices.csv", handler: invoicesCSV),
+            Route(method: .get, path: "invoices/new", handler: newInvoiceForm),
+            Route(method: .post, path: "invoices/new", handler: createInvoice),
             Route(method: .get, path: "invoices/:id", handler: invoice),
             Route(method: .post, path: "invoices/:id/payments", handler: recordPayment),
             Route(method: .post, path: "invoices/:id/pause", handler: pause),

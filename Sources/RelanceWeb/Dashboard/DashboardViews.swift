@@ -12,7 +12,7 @@ struct DashboardViews: Sendable {
 
     static let names = [
         "layout", "login", "home", "invoices", "invoice", "requests", "templates", "template", "results", "settings",
-        "users", "email-template",
+        "users", "email-template", "invoice-new",
     ]
 
     init(directory: URL, cssHref: String) throws {

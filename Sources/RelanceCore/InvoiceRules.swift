@@ -1,0 +1,156 @@
+import Foundation
+
+/// A new invoice as a billing system sends it or a person types it, before any check: the API and the
+/// dashboard's "New invoice" form fill one and both check it with `InvoiceRules`, so an invoice one of
+/// them accepts the other accepts too. The amount arrives already in minor units (a JSON integer, or
+/// what the person typed read in the invoice's currency); a problem reading it is passed along.
+public struct InvoiceDraft: Sendable, Equatable {
+    public var number: String?
+    /// False when no customer at all was given (the API's `customer` object missing).
+    public var hasCustomer = true
+    public var customerName: String?
+    public var customerPhone: String?
+    public var customerEmail: String?
+    public var customerLocale: String?
+    public var customerTimeZone: String?
+    public var customerRef: String?
+    public var currency: String?
+    public var amount: Int64?
+    /// Why the amount could not be read, when it could not.
+    public var amountProblem: String?
+    public var issuedOn: String?
+    public var dueOn: String?
+    public var externalRef: String?
+    public var paymentURL: String?
+
+    public init() {}
+}
+
+/// What `InvoiceRules` accepted: trimmed, typed, and within every bound.
+public struct CheckedInvoice: Sendable, Equatable {
+    public var number: String
+    public var customerName: String
+    public var customerPhone: PhoneNumber?
+    public var customerEmail: String?
+    public var customerLocale: String?
+    public var customerTimeZone: String?
+    public var customerRef: String?
+    public var amount: Money
+    public var issuedOn: CalendarDate
+    public var dueOn: CalendarDate
+    public var externalRef: String?
+    public var paymentURL: String?
+}
+
+/// Every problem of a draft, each with the API's name for its field (`customer.phone`, `due_on`…), in the
+/// order of the fields.
+public struct FieldProblems: Error, Equatable, Sendable {
+    public struct Problem: Equatable, Sendable {
+        public var field: String
+        public var message: String
+
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
+
+    public var list: [Problem]
+
+    public init(_ list: [Problem]) { self.list = list }
+}
+
+public enum InvoiceRules {
+    /// The invoice a draft describes, or every problem with it.
+    public static func check(_ draft: InvoiceDraft) throws(FieldProblems) -> CheckedInvoice {
+        var problems: [FieldProblems.Problem] = []
+        func fail(_ field: String, _ message: String) { problems.append(.init(field: field, message: message)) }
+        func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
+            guard let value else {
+                if required { fail(field, "is required") }
+                return nil
+            }
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty {
+                if required { fail(field, "must not be empty") }
+                return nil
+            }
+            if trimmed.unicodeScalars.count > max { fail(field, "must be at most \(max) characters") }
+            if PlainText.hasControlCharacters(trimmed) {
+                fail(field, "must not contain control characters")
+            }
+            return trimmed
+        }
+
+        let number = text(draft.number, "number", max: 64, required: true)
+        var name: String?
+        var phone: PhoneNumber?
+        var email: String?
+        var locale: String?
+        var zone: String?
+        var customerRef: String?
+        if draft.hasCustomer {
+            name = text(draft.customerName, "customer.name", max: 200, required: true)
+            if let raw = text(draft.customerPhone, "customer.phone", max: 16, required: false) {
+                phone = PhoneNumber(raw)
+                if phone == nil { fail("customer.phone", "must be in E.164 form, such as +33612345678") }
+            }
+            email = text(draft.customerEmail, "customer.email", max: 254, required: false)
+            if let email, !InvoiceRules.looksLikeEmail(email) { fail("customer.email", "is not an email address") }
+            locale = text(draft.customerLocale, "customer.locale", max: 35, required: false)
+            if let locale, !InvoiceRules.looksLikeLocale(locale) {
+                fail("customer.locale", "must be a language tag such as fr or en-GB")
+            }
+            zone = text(draft.customerTimeZone, "customer.time_zone", max: 64, required: false)
+            if let zone, TimeZoneName.zone(zone) == nil {
+                fail("customer.time_zone", "must be an IANA time zone such as Europe/Paris")
+            }
+            customerRef = text(draft.customerRef, "customer.external_ref", max: 100, required: false)
+        } else {
+            fail("customer", "is required")
+        }
+        var currency: Currency?
+        if let code = text(draft.currency, "currency", max: 3, required: true) {
+            currency = Currency(code: code)
+            if currency == nil { fail("currency", "'\(code)' is not an ISO 4217 currency code") }
+        }
+        if let problem = draft.amountProblem { fail("amount", problem) }
+        func date(_ value: String?, _ field: String) -> CalendarDate? {
+            guard let raw = text(value, field, max: 10, required: true) else { return nil }
+            guard let parsed = CalendarDate(iso: raw) else {
+                fail(field, "must be a calendar date YYYY-MM-DD")
+                return nil
+            }
+            return parsed
+        }
+        let issuedOn = date(draft.issuedOn, "issued_on")
+        let dueOn = date(draft.dueOn, "due_on")
+        if let issuedOn, let dueOn, dueOn < issuedOn { fail("due_on", "must not be before issued_on") }
+        let externalRef = text(draft.externalRef, "external_ref", max: 100, required: false)
+        let paymentURL = text(draft.paymentURL, "payment_url", max: 2000, required: false)
+        if let paymentURL, !WebAddress.isHTTP(paymentURL) { fail("payment_url", "must be an absolute http(s) URL") }
+
+        guard problems.isEmpty, let number, let name, let currency, let amount = draft.amount, let issuedOn,
+            let dueOn
+        else {
+            if problems.isEmpty { fail("amount", "is required") }
+            throw FieldProblems(problems)
+        }
+        return CheckedInvoice(
+            number: number, customerName: name, customerPhone: phone, customerEmail: email, customerLocale: locale,
+            customerTimeZone: zone, customerRef: customerRef, amount: Money(minorUnits: amount, currency: currency),
+            issuedOn: issuedOn, dueOn: dueOn, externalRef: externalRef, paymentURL: paymentURL)
+    }
+
+    /// `local@domain.tld`, loosely: what a billing system's customer record may hold.
+    public static func looksLikeEmail(_ value: String) -> Bool {
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !value.contains(where: \.isWhitespace)
+            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+    }
+
+    public static func looksLikeLocale(_ value: String) -> Bool {
+        value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+            && value.first?.isLetter == true
+    }
+}

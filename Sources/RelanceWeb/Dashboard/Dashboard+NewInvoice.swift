@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+import RelanceCore
+import RelanceStore
+
+/// "New invoice": an invoice typed in by hand, for a customer picked from the list or a new one, checked
+/// with the API's rules (`InvoiceRules`), each problem shown beside its field.
+extension Dashboard {
+    /// Currencies offered first; any ISO 4217 code is accepted by the rules.
+    static let formCurrencies = ["EUR", "GBP", "CHF", "USD", "CAD", "XOF"]
+
+    /// Form field names, and how the page names each of `InvoiceRules`' fields.
+    static let newInvoiceFields: [String: (input: String, label: String)] = [
+        "number": ("number", "Number"), "customer": ("customer_name", "Customer"),
+        "customer.name": ("customer_name", "Customer name"), "customer.phone": ("customer_phone", "Mobile phone"),
+        "customer.email": ("customer_email", "Email"), "customer.locale": ("customer_locale", "Language"),
+        "customer.time_zone": ("customer_time_zone", "Time zone"), "currency": ("currency", "Currency"),
+        "amount": ("amount", "Amount"), "issued_on": ("issued_on", "Issued on"), "due_on": ("due_on", "Due on"),
+    ]
+
+    /// `GET /dashboard/invoices/new`
+    @Sendable func newInvoiceForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        let today = try await today()
+        let business = try await store.business()
+        return try await newInvoicePage(
+            session: session,
+            values: [
+                "issued_on": today.iso, "due_on": today.adding(days: 30).iso, "currency": "EUR",
+                "customer_locale": business.defaultLocale, "customer_time_zone": business.timeZone,
+            ], problems: [], status: .ok)
+    }
+
+    /// `POST /dashboard/invoices/new` — `customer_id` (or the new customer's fields), `number`, `amount` as
+    /// typed, `currency`, `issued_on`, `due_on`.
+    @Sendable func createInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let session = try await session(context)
+        var values: [String: String] = [:]
+        for name in [
+            "customer_id", "customer_name", "customer_phone", "customer_email", "customer_locale", "customer_time_zone",
+            "number", "amount", "currency", "issued_on", "due_on",
+        ] {
+            values[name] = fields[name] ?? ""
+        }
+        var problems: [FieldProblems.Problem] = []
+        var chosen: Int64?
+        if let raw = fields["customer_id"], !raw.isEmpty {
+            if let id = Int64(raw), id > 0 {
+                chosen = id
+            } else {
+                problems.append(.init(field: "customer", message: "pick one from the list"))
+            }
+        }
+        var draft = InvoiceDraft()
+        draft.number = fields["number"]
+        if chosen != nil {
+            // The customer as stored; a name is needed only to pass the rules, and is not used.
+            draft.customerName = "—"
+        } else {
+            draft.customerName = fields["customer_name"]
+            // People type phone numbers with spaces, dots and dashes.
+            draft.customerPhone = fields["customer_phone"].map { $0.filter { !" .-()".contains($0) } }
+            draft.customerEmail = fields["customer_email"]
+            draft.customerLocale = fields["customer_locale"]
+            draft.customerTimeZone = fields["customer_time_zone"]
+        }
+        draft.currency = fields["currency"]
+        draft.issuedOn = fields["issued_on"]
+        draft.dueOn = fields["due_on"]
+        let typed = (fields["amount"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if typed.isEmpty {
+            draft.amountProblem = "is required"
+        } else if let currency = Currency(code: (fields["currency"] ?? "").uppercased()) {
+            if let minor = TypedAmount.parse(typed, currency: currency), minor > 0, minor <= Money.maximumMinorUnits {
+                draft.amount = minor
+            } else {
+                draft.amountProblem =
+                    "'\(String(typed.prefix(30)))' is not an amount of \(currency.code), such as 1 234,56"
+            }
+        }
+        var checked: CheckedInvoice?
+        do throws(FieldProblems) {
+            checked = try InvoiceRules.check(draft)
+        } catch {
+            problems += error.list
+        }
+        if let checked, problems.isEmpty {
+            let now = settings.clock.now()
+            do {
+                let invoice = try await store.createInvoice(
+                    NewInvoice(checked), customerID: chosen, now: now,
+                    audit: session.audit("invoice.created", detail: checked.number, at: now))
+                return redirect("/dashboard/invoices/\(invoice.id)", notice: "Invoice \(invoice.number) created.")
+            } catch StoreError.duplicateInvoiceNumber {
+                problems.append(.init(field: "number", message: "another invoice already has this number"))
+            } catch StoreError.notFound {
+                problems.append(.init(field: "customer", message: "this customer no longer exists"))
+            }
+        }
+        return try await newInvoicePage(
+            session: session, values: values, problems: problems, status: .unprocessableContent)
+    }
+
+    func newInvoicePage(
+        session: DashboardContext, values: [String: String], problems: [FieldProblems.Problem],
+        status: HTTPResponse.Status
+    ) async throws -> Response {
+        let chosen = Int64(values["customer_id"] ?? "")
+        let customers = try await store.customerChoices().map { customer -> [String: Any] in
+            [
+                "id": customer.id, "name": customer.name, "phone": customer.phone ?? "",
+                "selected": customer.id == chosen,
+            ]
+        }
+        var byInput: [String: String] = [:]
+        var errors: [[String: Any]] = []
+        for problem in problems {
+            let field = Dashboard.newInvoiceFields[problem.field] ?? (problem.field, problem.field)
+            if byInput[field.input] == nil { byInput[field.input] = problem.message }
+            errors.append(["input": field.input, "label": field.label, "message": problem.message])
+        }
+        var shown: [String: Any] = values
+        let locale = values["customer_locale"] ?? "fr"
+        shown["fr"] = locale != "en"
+        shown["en"] = locale == "en"
+        let currency = (values["currency"] ?? "EUR").uppercased()
+        let codes =
+            Dashboard.formCurrencies.contains(currency)
+            ? Dashboard.formCurrencies : Dashboard.formCurrencies + [currency]
+        return views.page(
+            "invoice-new",
+            [
+                "section": "invoices", "customers": customers, "values": shown, "problems": byInput,
+                "has_errors": !errors.isEmpty, "errors": errors,
+                "currencies": codes.map { ["code": $0, "selected": $0 == currency] as [String: Any] },
+            ], session: session, status: status)
+    }
+}

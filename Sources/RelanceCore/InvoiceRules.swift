@@ -60,28 +60,89 @@ public struct FieldProblems: Error, Equatable, Sendable {
     public init(_ list: [Problem]) { self.list = list }
 }
 
+/// A customer's details as sent or typed: with an invoice, or corrected on the customer's page.
+public struct CustomerDraft: Sendable, Equatable {
+    public var name: String?
+    public var phone: String?
+    public var email: String?
+    public var locale: String?
+    public var timeZone: String?
+    public var ref: String?
+
+    public init() {}
+}
+
+public struct CheckedCustomer: Sendable, Equatable {
+    public var name: String
+    public var phone: PhoneNumber?
+    public var email: String?
+    public var locale: String?
+    public var timeZone: String?
+    public var ref: String?
+}
+
+/// A customer's details: the rules an invoice's customer and the customer page's form both meet.
+public enum CustomerRules {
+    /// `prefix` names the fields as the caller's input does (`customer.` inside an invoice).
+    public static func check(_ draft: CustomerDraft, prefix: String = "") throws(FieldProblems) -> CheckedCustomer {
+        var problems: [FieldProblems.Problem] = []
+        func fail(_ field: String, _ message: String) {
+            problems.append(.init(field: prefix + field, message: message))
+        }
+        func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
+            InvoiceRules.text(value, field, max: max, required: required, fail: fail)
+        }
+        let name = text(draft.name, "name", max: 200, required: true)
+        var phone: PhoneNumber?
+        if let raw = text(draft.phone, "phone", max: 16, required: false) {
+            phone = PhoneNumber(raw)
+            if phone == nil { fail("phone", "must be in E.164 form, such as +33612345678") }
+        }
+        let email = text(draft.email, "email", max: 254, required: false)
+        if let email, !InvoiceRules.looksLikeEmail(email) { fail("email", "is not an email address") }
+        let locale = text(draft.locale, "locale", max: 35, required: false)
+        if let locale, !InvoiceRules.looksLikeLocale(locale) {
+            fail("locale", "must be a language tag such as fr or en-GB")
+        }
+        let zone = text(draft.timeZone, "time_zone", max: 64, required: false)
+        if let zone, TimeZoneName.zone(zone) == nil {
+            fail("time_zone", "must be an IANA time zone such as Europe/Paris")
+        }
+        let ref = text(draft.ref, "external_ref", max: 100, required: false)
+        guard problems.isEmpty, let name else { throw FieldProblems(problems) }
+        return CheckedCustomer(name: name, phone: phone, email: email, locale: locale, timeZone: zone, ref: ref)
+    }
+}
+
 public enum InvoiceRules {
+    /// Trimmed; nil when absent or blank (a problem when `required`); too long or with control characters
+    /// is a problem.
+    static func text(
+        _ value: String?, _ field: String, max: Int, required: Bool, fail: (String, String) -> Void
+    ) -> String? {
+        guard let value else {
+            if required { fail(field, "is required") }
+            return nil
+        }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty {
+            if required { fail(field, "must not be empty") }
+            return nil
+        }
+        if trimmed.unicodeScalars.count > max { fail(field, "must be at most \(max) characters") }
+        if PlainText.hasControlCharacters(trimmed) {
+            fail(field, "must not contain control characters")
+        }
+        return trimmed
+    }
+
     /// The invoice a draft describes, or every problem with it.
     public static func check(_ draft: InvoiceDraft) throws(FieldProblems) -> CheckedInvoice {
         var problems: [FieldProblems.Problem] = []
         func fail(_ field: String, _ message: String) { problems.append(.init(field: field, message: message)) }
         func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
-            guard let value else {
-                if required { fail(field, "is required") }
-                return nil
-            }
-            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty {
-                if required { fail(field, "must not be empty") }
-                return nil
-            }
-            if trimmed.unicodeScalars.count > max { fail(field, "must be at most \(max) characters") }
-            if PlainText.hasControlCharacters(trimmed) {
-                fail(field, "must not contain control characters")
-            }
-            return trimmed
+            InvoiceRules.text(value, field, max: max, required: required, fail: fail)
         }
-
         let number = text(draft.number, "number", max: 64, required: true)
         var name: String?
         var phone: PhoneNumber?
@@ -90,22 +151,21 @@ public enum InvoiceRules {
         var zone: String?
         var customerRef: String?
         if draft.hasCustomer {
-            name = text(draft.customerName, "customer.name", max: 200, required: true)
-            if let raw = text(draft.customerPhone, "customer.phone", max: 16, required: false) {
-                phone = PhoneNumber(raw)
-                if phone == nil { fail("customer.phone", "must be in E.164 form, such as +33612345678") }
+            var customer = CustomerDraft()
+            customer.name = draft.customerName
+            customer.phone = draft.customerPhone
+            customer.email = draft.customerEmail
+            customer.locale = draft.customerLocale
+            customer.timeZone = draft.customerTimeZone
+            customer.ref = draft.customerRef
+            do throws(FieldProblems) {
+                let checked = try CustomerRules.check(customer, prefix: "customer.")
+                (name, phone, email, locale, zone, customerRef) = (
+                    checked.name, checked.phone, checked.email, checked.locale, checked.timeZone, checked.ref
+                )
+            } catch {
+                problems += error.list
             }
-            email = text(draft.customerEmail, "customer.email", max: 254, required: false)
-            if let email, !InvoiceRules.looksLikeEmail(email) { fail("customer.email", "is not an email address") }
-            locale = text(draft.customerLocale, "customer.locale", max: 35, required: false)
-            if let locale, !InvoiceRules.looksLikeLocale(locale) {
-                fail("customer.locale", "must be a language tag such as fr or en-GB")
-            }
-            zone = text(draft.customerTimeZone, "customer.time_zone", max: 64, required: false)
-            if let zone, TimeZoneName.zone(zone) == nil {
-                fail("customer.time_zone", "must be an IANA time zone such as Europe/Paris")
-            }
-            customerRef = text(draft.customerRef, "customer.external_ref", max: 100, required: false)
         } else {
             fail("customer", "is required")
         }

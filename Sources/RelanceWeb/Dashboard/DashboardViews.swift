@@ -12,7 +12,7 @@ struct DashboardViews: Sendable {
 
     static let names = [
         "layout", "login", "home", "invoices", "invoice", "requests", "templates", "template", "results", "settings",
-        "users", "email-template", "invoice-new",
+        "users", "email-template", "invoice-new", "customers", "customer",
     ]
 
     init(directory: URL, cssHref: String) throws {

@@ -1,0 +1,177 @@
+import Foundation
+import Hummingbird
+import RelanceCore
+import RelanceStore
+
+/// Customers: a list with search, and a page each with contact details to correct (audited), whether texts
+/// and emails may go to them, their invoices, messages and replies.
+extension Dashboard {
+    static let customersPerPage = 50
+
+    /// How the customer page names each field of `CustomerRules` in its messages.
+    static let customerLabels: [String: String] = [
+        "name": "Name", "phone": "Mobile phone", "email": "Email", "locale": "Language", "time_zone": "Time zone",
+    ]
+
+    /// `GET /dashboard/customers?q=…&after=ID`
+    @Sendable func customers(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        let query = request.uri.queryParameters
+        let search = String((query["q"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces).prefix(100))
+        var after: (name: String, id: Int64)?
+        if let raw = query["after"].flatMap({ Int64(String($0)) }), raw > 0,
+            let last = try? await store.customer(id: raw)
+        {
+            after = (last.name, last.id)
+        }
+        let rows = try await store.customers(
+            search: search.isEmpty ? nil : search, after: after, limit: Dashboard.customersPerPage + 1)
+        let page = rows.prefix(Dashboard.customersPerPage)
+        var next = ""
+        if rows.count > Dashboard.customersPerPage, let last = page.last {
+            next =
+                "/dashboard/customers?after=\(last.id)"
+                + (search.isEmpty
+                    ? "" : "&q=" + (search.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+        return views.page(
+            "customers",
+            [
+                "section": "customers", "q": search, "empty": page.isEmpty, "next": next,
+                "rows": page.map { customer -> [String: Any] in
+                    [
+                        "link": "/dashboard/customers/\(customer.id)", "name": customer.name,
+                        "phone": customer.phone ?? "", "email": customer.email ?? "", "open": customer.openInvoices,
+                        "sms_stopped": customer.smsOptedOutAt != nil, "email_stopped": customer.emailOptedOutAt != nil,
+                    ]
+                },
+            ], session: session)
+    }
+
+    func customerID(_ context: AppRequestContext) throws -> Int64 {
+        guard let raw = context.parameters.get("id"), raw.utf8.count <= 18, let id = Int64(raw), id > 0 else {
+            throw HTTPError(.notFound)
+        }
+        return id
+    }
+
+    /// `GET /dashboard/customers/{id}`
+    @Sendable func customerPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        let id = try customerID(context)
+        return try await customerView(
+            session: session, id: id, values: nil, problems: [],
+            notice: request.uri.queryParameters["notice"].map(String.init), status: .ok)
+    }
+
+    func customerView(
+        session: DashboardContext, id: Int64, values: [String: String]?, problems: [FieldProblems.Problem],
+        notice: String?, status: HTTPResponse.Status
+    ) async throws -> Response {
+        let customer: CustomerRecord
+        do {
+            customer = try await store.customer(id: id)
+        } catch StoreError.notFound {
+            throw HTTPError(.notFound)
+        }
+        let zone = try await businessZone()
+        let shown =
+            values ?? [
+                "name": customer.name, "phone": customer.phone ?? "", "email": customer.email ?? "",
+                "locale": customer.locale ?? "", "time_zone": customer.timeZone ?? "",
+            ]
+        var shownValues: [String: Any] = shown
+        shownValues["fr"] = shown["locale"] != "en"
+        shownValues["en"] = shown["locale"] == "en"
+        var byField: [String: String] = [:]
+        for problem in problems where byField[problem.field] == nil { byField[problem.field] = problem.message }
+        let messages = try await store.messages(customerID: id, limit: 50)
+        let replies = try await store.replies(customerID: id, limit: 50)
+        return views.page(
+            "customer",
+            [
+                "section": "customers", "id": id, "name": customer.name, "ref": customer.externalRef ?? "",
+                "values": shownValues, "problems": byField, "has_errors": !problems.isEmpty,
+                "errors": problems.map {
+                    ["input": $0.field, "label": Dashboard.customerLabels[$0.field] ?? $0.field, "message": $0.message]
+                },
+                "notice": notice ?? "", "open": customer.openInvoices,
+                "sms_stopped": customer.smsOptedOutAt.map { Dashboard.localTime($0, zone) } ?? "",
+                "email_stopped": customer.emailOptedOutAt.map { Dashboard.localTime($0, zone) } ?? "",
+                "time_zone_name": zone.identifier, "no_messages": messages.isEmpty, "no_replies": replies.isEmpty,
+                "messages": messages.map { message -> [String: Any] in
+                    [
+                        "at": Dashboard.localTime(message.sentAt ?? message.createdAt, zone),
+                        "what": [message.stage ?? message.kind, message.channel == "sms" ? "text" : "email"]
+                            .joined(separator: " · "),
+                        "status": message.status,
+                    ]
+                },
+                "replies": replies.map { ["at": Dashboard.localTime($0.receivedAt, zone), "body": $0.body] },
+            ], session: session, status: status)
+    }
+
+    /// `POST /dashboard/customers/{id}` — `name`, `phone`, `email`, `locale`, `time_zone`.
+    @Sendable func saveCustomer(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let session = try await session(context)
+        let id = try customerID(context)
+        var values: [String: String] = [:]
+        for name in ["name", "phone", "email", "locale", "time_zone"] { values[name] = fields[name] ?? "" }
+        var draft = CustomerDraft()
+        draft.name = fields["name"]
+        draft.phone = fields["phone"].map { $0.filter { !" .-()".contains($0) } }
+        draft.email = fields["email"]
+        draft.locale = fields["locale"]
+        draft.timeZone = fields["time_zone"]
+        let checked: CheckedCustomer
+        do throws(FieldProblems) {
+            checked = try CustomerRules.check(draft)
+        } catch {
+            return try await customerView(
+                session: session, id: id, values: values, problems: error.list, notice: nil,
+                status: .unprocessableContent)
+        }
+        let now = settings.clock.now()
+        do {
+            try await store.updateCustomer(
+                id: id,
+                CustomerEdit(
+                    name: checked.name, phone: checked.phone, email: checked.email, locale: checked.locale,
+                    timeZone: checked.timeZone),
+                audit: session.audit("customer.updated", detail: "customer \(id)", at: now))
+        } catch StoreError.notFound {
+            throw HTTPError(.notFound)
+        }
+        return redirect("/dashboard/customers/\(id)", notice: "Saved.")
+    }
+
+    /// `POST /dashboard/customers/{id}/opt-in` — `channel` (sms or email) and `source`: where the customer
+    /// said they want messages again.
+    @Sendable func optIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let fields = try await form(request, context)
+        let session = try await session(context)
+        let id = try customerID(context)
+        guard let channel = Store.OptInChannel(rawValue: fields["channel"] ?? "") else {
+            return redirect("/dashboard/customers/\(id)", notice: "Nothing changed: choose texts or emails.")
+        }
+        let source = (fields["source"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (3...200).contains(source.unicodeScalars.count), !PlainText.hasControlCharacters(source) else {
+            return redirect(
+                "/dashboard/customers/\(id)",
+                notice: "Nothing changed: say how and when the customer asked (3 to 200 characters).")
+        }
+        let now = settings.clock.now()
+        do {
+            try await store.optIn(
+                customerID: id, channel: channel, source: source,
+                audit: session.audit("customer.opt_in", detail: "customer \(id)", at: now))
+        } catch StoreError.notFound {
+            return redirect("/dashboard/customers/\(id)", notice: "Nothing changed: they were not opted out.")
+        }
+        return redirect(
+            "/dashboard/customers/\(id)",
+            notice: channel == .sms
+                ? "Texts allowed again, on the customer's word." : "Emails allowed again, on the customer's word.")
+    }
+}

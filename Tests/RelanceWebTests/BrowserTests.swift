@@ -94,13 +94,13 @@ final class BrowserTests: XCTestCase {
     static func browserTools() throws -> String? {
         let required = ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1"
         guard let python = executable("python3"), executable("chromium") != nil, executable("chromedriver") != nil,
-            run(python, ["-c", "import selenium"]) == 0
+            run(python, ["-c", "import selenium, axe_selenium_python"]) == 0
         else {
             if required {
-                XCTFail("chromium, chromedriver or selenium is missing")
+                XCTFail("chromium, chromedriver, selenium or axe-selenium-python is missing")
                 return nil
             }
-            throw XCTSkip("chromium, chromedriver and Python selenium are needed (see .ci/run)")
+            throw XCTSkip("chromium, chromedriver, Python selenium and axe-selenium-python are needed (see .ci/run)")
         }
         return python
     }

@@ -8,12 +8,19 @@ Example:
     python3 Tests/e2e/dashboard_pages.py http://127.0.0.1:8080 owner@example.com 'secret' /tmp
 
 Headless Chromium (Debian `chromium` + `chromium-driver`). Signs in through /login, then at 1280x800 and
-at 390x844 opens the home page, the invoice list, the first invoice of the list, the requests inbox, the
+at 390x844 opens the home page, the invoice list, the first invoice of the list, the new-invoice form, the
+customer list and the first customer's page, the requests inbox, the
 templates, one template's editor, "what works", the settings and the users, and checks on each:
   * the page is the dashboard page asked for (not the sign-in form), with exactly one h1;
   * it does not scroll sideways (wide tables scroll inside their own box);
   * every visible form field has a label (a <label for>, a wrapping <label>, or aria-label);
-  * no request left the site (no external URL in src or href attributes of assets).
+  * no request left the site (no external URL in src or href attributes of assets);
+  * axe-core finds no violation of impact serious or critical (the sign-in page too); each one is
+    printed with its rule id, impact and first nodes' selectors, and all are listed before failing.
+And on each page's header: at 1280x800 the sections and "Sign out" show in the bar without a click; at
+390x844 the bar is one row (at most a tenth of the screen's height) and its "Menu" opens on a tap to show
+every section and "Sign out" inside the screen's width.
+axe's script comes from the installed PyPI package axe-selenium-python (no CDN); without it the walk fails.
 Screenshots dashboard-PAGE-WIDTH.png go to SCREENSHOT_DIR when given.
 Exit status: 0 when every check passes, 1 when one fails, 2 on bad usage.
 """
@@ -30,6 +37,8 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from axe_check import AxeError, AxeMissing, axe_script, blocking, describe, run_axe  # noqa: E402
+
 SIZES = [(1280, 800), (390, 844)]
 LABELS = """
 return [...document.querySelectorAll('input, select, textarea')]
@@ -44,9 +53,37 @@ return [...document.querySelectorAll('[src], link[href], script')]
   .filter(u => u === 'inline script' || /^(https?:)?\\/\\//.test(u));
 """
 
+PHONE_HEADER_SHARE = 0.10  # the phone's bar may take this much of the screen's height
+HEADER = """
+const bar = document.querySelector('header.bar');
+const shown = e => !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+const links = [...bar.querySelectorAll('nav a')];
+return {height: bar.getBoundingClientRect().height, screen: window.innerHeight, width: window.innerWidth,
+        summary: shown(bar.querySelector('summary')), links: links.length,
+        hidden: links.filter(a => !shown(a)).map(a => a.textContent),
+        outside: links.filter(a => shown(a) && a.getBoundingClientRect().right > window.innerWidth + 1)
+                      .map(a => a.textContent),
+        signout: shown(bar.querySelector('.signout button'))};
+"""
+
 
 class CheckFailed(Exception):
     pass
+
+
+class Axe:
+    """Runs axe on each page of the walk and keeps what it finds, so the walk can list every page's problems."""
+
+    def __init__(self, script):
+        self.script = script
+        self.failures = []
+        self.notes = []
+
+    def check(self, driver, label):
+        violations = run_axe(driver, self.script)
+        serious = blocking(violations)
+        self.failures.extend(f"{label}: {line}" for line in describe(serious))
+        self.notes.extend(f"{label}: {line}" for line in describe([v for v in violations if v not in serious]))
 
 
 def make_driver(width, height):
@@ -82,7 +119,37 @@ def sign_in(driver, base, email, password):
         raise CheckFailed("sign-in refused: " + (message[0].text if message else "no message"))
 
 
-def check_page(driver, base, path, expected_h1, name, width, directory):
+def check_header(driver, width):
+    """The bar shows every section on a wide screen; on a phone it is one row whose Menu opens on a tap.
+    Runs before the screenshot, whose metrics override leaves a wrong viewport until the next page load."""
+    state = driver.execute_script(HEADER)
+    if state["links"] < 6:
+        raise CheckFailed(f"header at {width}px: {state['links']} section links, expected at least 6")
+    if width >= 500:
+        if state["summary"] or state["hidden"] or not state["signout"]:
+            raise CheckFailed(
+                f"header at {width}px: sections hidden {state['hidden']}, Menu shown {state['summary']}, "
+                f"Sign out shown {state['signout']}: the wide bar should show everything without a click"
+            )
+        return
+    if state["height"] > PHONE_HEADER_SHARE * state["screen"]:
+        raise CheckFailed(
+            f"header at {width}px is {state['height']:.0f}px high, more than {PHONE_HEADER_SHARE:.0%} "
+            f"of the {state['screen']}px screen"
+        )
+    if not state["summary"]:
+        raise CheckFailed(f"header at {width}px: no Menu button")
+    driver.find_element(By.CSS_SELECTOR, "header.bar summary").click()
+    opened = driver.execute_script(HEADER)
+    if opened["hidden"] or opened["outside"] or not opened["signout"]:
+        raise CheckFailed(
+            f"header at {width}px after tapping Menu: hidden {opened['hidden']}, wider than the screen "
+            f"{opened['outside']}, Sign out shown {opened['signout']}"
+        )
+    driver.find_element(By.CSS_SELECTOR, "header.bar summary").click()
+
+
+def check_page(driver, base, path, expected_h1, name, width, directory, axe):
     driver.get(base + path)
     if "/login" in driver.current_url:
         raise CheckFailed(f"{path}: sent to the sign-in page")
@@ -99,7 +166,10 @@ def check_page(driver, base, path, expected_h1, name, width, directory):
     external = driver.execute_script(EXTERNAL)
     if external:
         raise CheckFailed(f"{path}: external or script assets: {external}")
+    axe.check(driver, f"{path} at {width}px")
+    check_header(driver, width)
     if directory:
+        driver.get(base + path)  # as it loads: axe scrolls wide tables to test them, and Menu was tapped
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
@@ -109,24 +179,35 @@ def check_page(driver, base, path, expected_h1, name, width, directory):
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def run(base, email, password, directory):
+def run(base, email, password, directory, axe):
     for width, height in SIZES:
         driver = make_driver(width, height)
         try:
+            driver.get(base + "/login")
+            axe.check(driver, f"/login at {width}px")
             sign_in(driver, base, email, password)
-            check_page(driver, base, "/dashboard", "Today", "home", width, directory)
-            check_page(driver, base, "/dashboard/invoices?status=all", "Invoices", "invoices", width, directory)
+            check_page(driver, base, "/dashboard", "Today", "home", width, directory, axe)
+            check_page(driver, base, "/dashboard/invoices?status=all", "Invoices", "invoices", width, directory, axe)
             links = driver.find_elements(By.CSS_SELECTOR, "#invoices tbody a")
             if not links:
                 raise CheckFailed("the invoice list is empty")
             invoice_path = links[0].get_attribute("href").replace(base, "")
-            check_page(driver, base, invoice_path, "Invoice", "invoice", width, directory)
-            check_page(driver, base, "/dashboard/requests", "Requests", "requests", width, directory)
-            check_page(driver, base, "/dashboard/templates", "Templates", "templates", width, directory)
-            check_page(driver, base, "/dashboard/templates/late/fr?combined=0", "Wording", "template", width, directory)
-            check_page(driver, base, "/dashboard/results", "What works", "results", width, directory)
-            check_page(driver, base, "/dashboard/settings", "Settings", "settings", width, directory)
-            check_page(driver, base, "/dashboard/users", "Users", "users", width, directory)
+            check_page(driver, base, invoice_path, "Invoice", "invoice", width, directory, axe)
+            check_page(driver, base, "/dashboard/invoices/new", "New invoice", "invoice-new", width, directory, axe)
+            check_page(driver, base, "/dashboard/customers", "Customers", "customers", width, directory, axe)
+            people = driver.find_elements(By.CSS_SELECTOR, "#customers tbody a")
+            if not people:
+                raise CheckFailed("the customer list is empty")
+            customer_path = people[0].get_attribute("href").replace(base, "")
+            check_page(driver, base, customer_path, "", "customer", width, directory, axe)
+            check_page(driver, base, "/dashboard/requests", "Requests", "requests", width, directory, axe)
+            check_page(driver, base, "/dashboard/templates", "Templates", "templates", width, directory, axe)
+            check_page(
+                driver, base, "/dashboard/templates/late/fr?combined=0", "Wording", "template", width, directory, axe
+            )
+            check_page(driver, base, "/dashboard/results", "What works", "results", width, directory, axe)
+            check_page(driver, base, "/dashboard/settings", "Settings", "settings", width, directory, axe)
+            check_page(driver, base, "/dashboard/users", "Users", "users", width, directory, axe)
         finally:
             driver.quit()
 
@@ -136,11 +217,29 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        run(argv[1].rstrip("/"), argv[2], argv[3], argv[4] if len(argv) == 5 else None)
-    except (CheckFailed, WebDriverException) as error:
+        axe = Axe(axe_script())
+    except AxeMissing as error:
         print(f"FAIL: {error}", file=sys.stderr)
         return 1
-    print("ok: dashboard pages at 1280x800 and 390x844")
+    failure = None
+    try:
+        run(argv[1].rstrip("/"), argv[2], argv[3], argv[4] if len(argv) == 5 else None, axe)
+    except (CheckFailed, AxeError, WebDriverException) as error:
+        failure = error
+    for note in axe.notes:
+        print(f"  axe, minor or moderate (not failing): {note}")
+    if failure:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    if axe.failures:
+        where = "on the pages walked before that" if failure else "on the pages walked"
+        print(
+            f"FAIL: axe found {len(axe.failures)} serious or critical violation(s) {where}:\n  "
+            + "\n  ".join(axe.failures),
+            file=sys.stderr,
+        )
+    if failure or axe.failures:
+        return 1
+    print("ok: dashboard pages at 1280x800 and 390x844, no serious or critical axe violation")
     return 0
 
 

@@ -14,10 +14,16 @@ JavaScript turned off, because the page must work without it. Checks:
   * the invoice number (strong.number) is displayed and reads EXPECTED_NUMBER;
   * both lie fully inside the 390 px viewport, horizontally;
   * the page does not scroll sideways (scrollWidth <= innerWidth);
-  * the stylesheet was applied (#amount is set larger than 24 px).
+  * the stylesheet was applied (#amount is set larger than 24 px);
+  * axe-core finds no violation of impact serious or critical (each is printed with its rule id, impact
+    and first nodes' selectors; minor and moderate ones are printed and do not fail).
 The layout measurements use WebDriver's script command; if Chromium refuses it while page JavaScript is
 off, they are taken in a second session with JavaScript on, and the no-JS session keeps the visibility
-checks. Exit status: 0 when every check passes, 1 when one fails, 2 on bad usage.
+checks. axe always runs in that second session: it is injected by WebDriver, but it schedules its work
+with timers, and Chromium runs no timer while page JavaScript is off (axe's run never finishes). The
+page has no script of its own, so both loads show the same document; the second load counts as one more
+page view. axe's script comes from the installed PyPI package axe-selenium-python (no CDN); without it
+the check fails. Exit status: 0 when every check passes, 1 when one fails, 2 on bad usage.
 """
 
 import os
@@ -33,6 +39,8 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from axe_check import AxeError, AxeMissing, axe_script, blocking, describe, run_axe  # noqa: E402
 
 VIEWPORT_WIDTH = 390
 IPHONE_UA = (
@@ -177,7 +185,18 @@ def check_font(font_size, failures):
         )
 
 
-def run(url, expected_amount, expected_number, screenshot):
+def check_accessibility(driver, script, failures, notes):
+    """axe on the page as loaded; serious and critical violations fail, the others are noted."""
+    violations = run_axe(driver, script)
+    serious = blocking(violations)
+    failures.extend(f"axe: {line}" for line in describe(serious))
+    others = [violation for violation in violations if violation not in serious]
+    notes.extend(f"axe, minor or moderate (not failing): {line}" for line in describe(others))
+    if not violations:
+        notes.append("axe: no violation")
+
+
+def run(url, expected_amount, expected_number, screenshot, axe):
     failures = []
     notes = []
     layout_done = False
@@ -213,18 +232,19 @@ def run(url, expected_amount, expected_number, screenshot):
     finally:
         driver.quit()
 
-    # Pass 2, only when needed: JavaScript on, for the layout measurements alone.
-    if not layout_done:
-        driver = make_driver(javascript=True)
-        try:
-            open_page(driver, url)
+    # Pass 2: JavaScript on, for axe, and for the layout measurements if pass 1 could not take them.
+    driver = make_driver(javascript=True)
+    try:
+        open_page(driver, url)
+        if not layout_done:
             metrics = check_layout(driver, failures)
             notes.append(
                 f"scrollWidth={metrics['scrollWidth']} innerWidth={metrics['innerWidth']} "
                 f"amount font-size={metrics['fontSize']} (measured with page JS on)"
             )
-        finally:
-            driver.quit()
+        check_accessibility(driver, axe, failures, notes)
+    finally:
+        driver.quit()
     return failures, notes
 
 
@@ -235,7 +255,9 @@ def main(argv):
     url, expected_amount, expected_number = argv[1], argv[2], argv[3]
     screenshot = argv[4] if len(argv) == 5 else None
     try:
-        failures, notes = run(url, expected_amount, expected_number, screenshot)
+        failures, notes = run(url, expected_amount, expected_number, screenshot, axe_script())
+    except (AxeMissing, AxeError) as error:
+        failures, notes = [str(error)], []
     except CheckFailed as error:
         failures, notes = [str(error)], []
     except WebDriverException as error:
@@ -247,7 +269,10 @@ def main(argv):
         for failure in failures:
             print(f"  - {failure}")
         return 1
-    print(f"PASS phone page: amount {normalise(expected_amount)!r}, invoice {expected_number}, fits {VIEWPORT_WIDTH}px")
+    print(
+        f"PASS phone page: amount {normalise(expected_amount)!r}, invoice {expected_number}, fits {VIEWPORT_WIDTH}px, "
+        "no serious or critical axe violation"
+    )
     return 0
 
 

@@ -39,6 +39,10 @@ public struct HistoryItem: Sendable, Equatable {
     public var detail: String?
     public var messageID: Int64?
     public var requestID: Int64?
+    /// What a sentence about the event needs, by name: `stage`, `channel`, `recipient`, `segments`,
+    /// `variant`, `message_kind` for messages; `amount` (minor units), `currency`, `method`, `reference`
+    /// for payments; `who` for actions.
+    public var facts: [String: String] = [:]
 }
 
 extension Store {
@@ -230,10 +234,15 @@ extension Store {
                         "\(what) by \(row["channel"] as String) to \(row["recipient"] as String)\(size)\(variant): "
                         + (row["body"] as String)
                 }
+                var facts = ["channel": row["channel"] as String, "message_kind": row["kind"] as String]
+                facts["stage"] = row["stage"]
+                facts["recipient"] = row["recipient"]
+                facts["segments"] = (row["segments"] as Int?).map(String.init)
+                facts["variant"] = row["variant"]
                 items.append(
                     HistoryItem(
                         at: row["at"], kind: "message.\(status)", detail: detail, messageID: row["id"],
-                        requestID: row["request_id"]))
+                        requestID: row["request_id"], facts: facts))
             }
             for row in try Row.fetchAll(
                 db,
@@ -250,10 +259,15 @@ extension Store {
             {
                 let amount = Format.amount(Money(minorUnits: row["amount"], currency: invoice.amount.currency), .en)
                 let reference = (row["reference"] as String?).map { ", reference \($0)" } ?? ""
+                var facts = [
+                    "amount": String(row["amount"] as Int64), "currency": invoice.amount.currency.code,
+                    "method": row["method"] as String,
+                ]
+                facts["reference"] = row["reference"]
                 items.append(
                     HistoryItem(
                         at: row["recorded_at"], kind: "payment.received",
-                        detail: "\(amount) by \(row["method"] as String)\(reference)"))
+                        detail: "\(amount) by \(row["method"] as String)\(reference)", facts: facts))
             }
             for row in try Row.fetchAll(
                 db, sql: "SELECT * FROM invoice_event WHERE invoice_id = ? ORDER BY id", arguments: [invoiceID])
@@ -271,7 +285,10 @@ extension Store {
             {
                 let who = (row["email"] as String?).map { "by \($0)" } ?? "by the API"
                 let detail = (row["detail"] as String?).map { "\(who): \($0)" } ?? who
-                items.append(HistoryItem(at: row["at"], kind: "action.\(row["action"] as String)", detail: detail))
+                items.append(
+                    HistoryItem(
+                        at: row["at"], kind: "action.\(row["action"] as String)", detail: detail,
+                        facts: ["who": row["email"] as String? ?? "the API"]))
             }
             if let voided = invoice.voidedAt { items.append(HistoryItem(at: voided, kind: "invoice.voided")) }
             // Stable: events of the same instant keep the order they were written in.

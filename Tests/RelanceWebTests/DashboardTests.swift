@@ -451,6 +451,11 @@ final class DashboardTests: XCTestCase {
             XCTAssertTrue(page.contains("by owner@example.com: €234.56 by cash"))
             XCTAssertTrue(page.contains("action.reminders.paused"))
             XCTAssertTrue(page.contains("payment.received"))
+            // The timeline in sentences; the event names and raw detail stay under "Details".
+            XCTAssertTrue(page.contains("Payment of €234.56 received in cash"), page)
+            XCTAssertTrue(page.contains("Payment recorded, by owner@example.com"))
+            XCTAssertTrue(page.contains("“late” reminder written by text to +33 6 12 … 78 (1 segment)"), page)
+            XCTAssertTrue(page.contains("<summary>Details</summary>"))
         }
     }
 

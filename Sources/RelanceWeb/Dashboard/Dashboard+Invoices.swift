@@ -192,7 +192,8 @@ extension Dashboard {
         }
         values["history"] = try await store.history(invoiceID: id).reversed().map { item -> [String: Any] in
             [
-                "at": Dashboard.localTime(item.at, zone), "kind": item.kind, "detail": item.detail ?? "",
+                "at": Dashboard.localTime(item.at, zone), "sentence": Dashboard.sentence(item), "kind": item.kind,
+                "detail": item.detail ?? "",
                 "tone": item.kind.hasPrefix("payment") || item.kind == "plan.completed"
                     ? "good" : item.kind.hasSuffix("failed") || item.kind == "plan.broken" ? "bad" : "",
             ]

@@ -46,7 +46,10 @@ public struct KannelSMSProvider: MessageProvider {
     /// For the whole exchange, the answer's body included.
     let timeout: Duration
 
-    public init(configuration: KannelConfiguration, client: HTTPClient = .shared, timeout: Duration = .seconds(5)) {
+    public init(
+        configuration: KannelConfiguration, client: HTTPClient = OutboundHTTP.gatewayClient,
+        timeout: Duration = .seconds(5)
+    ) {
         self.configuration = configuration
         self.client = client
         self.timeout = timeout
@@ -86,8 +89,12 @@ public struct KannelSMSProvider: MessageProvider {
                 // 403 (credentials), 429, 5xx: a configuration or capacity problem that may be fixed.
                 return .transientFailure(provider: name, reason: "Kannel \(answer.status): \(body)")
             }
-        } catch {
+        } catch  where OutboundHTTP.neverSent(error) {
             return .transientFailure(provider: name, reason: "Kannel unreachable: " + OutboundHTTP.category(of: error))
+        } catch {
+            // Connected, and then no answer in time: Kannel may have taken the text. Sending it again could
+            // text the customer twice; the message waits for its delivery report or a person instead.
+            return .uncertain(provider: name, reason: "Kannel did not answer: " + OutboundHTTP.category(of: error))
         }
     }
 }

@@ -87,6 +87,32 @@ public enum OutboundHTTP {
         }
     }
 
+    /// The client for SMS gateways (Kannel, Twilio): a connection that cannot be made fails at once or
+    /// within 2 s, never by waiting out the whole deadline, so a deadline that passes means the request
+    /// was sent and its fate is unknown (`neverSent` tells the two apart).
+    public static let gatewayClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    /// Whether `error` happened before a request could have left: no connection was made (refused,
+    /// unreachable, timed out while connecting). Anything else may have reached the other side.
+    public static func neverSent(_ error: Error) -> Bool {
+        switch error {
+        case is NIOConnectionError, is DestinationRefused: return true
+        case let error as HTTPClientError:
+            return error == .connectTimeout || error == .tlsHandshakeTimeout || error == .invalidURL
+        case let error as ChannelError:
+            if case .connectTimeout = error { return true }
+            return false
+        case let error as IOError:
+            return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ECONNRESET].contains(error.errnoCode)
+        default: return false
+        }
+    }
+
     /// A short word for what went wrong, for logs and delivery records: never the remote's own text,
     /// which a receiver controls and could fill with anything.
     public static func category(of error: Error) -> String {

@@ -40,7 +40,10 @@ public struct TwilioSMSProvider: MessageProvider {
     /// valid phone number (21211), or cannot receive SMS (21614).
     static let permanentCodes: Set<Int> = [21610, 21211, 21614, 21408, 21612]
 
-    public init(configuration: TwilioConfiguration, client: HTTPClient = .shared, timeout: Duration = .seconds(15)) {
+    public init(
+        configuration: TwilioConfiguration, client: HTTPClient = OutboundHTTP.gatewayClient,
+        timeout: Duration = .seconds(15)
+    ) {
         self.configuration = configuration
         self.client = client
         self.timeout = timeout
@@ -87,8 +90,11 @@ public struct TwilioSMSProvider: MessageProvider {
             // Authentication (20003) and account problems can be fixed by the operator; other 4xx cannot.
             if status == 401 || status == 403 { return .transientFailure(provider: name, reason: reason) }
             return .permanentFailure(provider: name, reason: reason)
-        } catch {
+        } catch  where OutboundHTTP.neverSent(error) {
             return .transientFailure(provider: name, reason: "Twilio unreachable: " + OutboundHTTP.category(of: error))
+        } catch {
+            // The request may have reached Twilio: a second one could text the customer twice.
+            return .uncertain(provider: name, reason: "Twilio did not answer: " + OutboundHTTP.category(of: error))
         }
     }
 }

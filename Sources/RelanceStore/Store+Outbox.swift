@@ -298,6 +298,15 @@ extension Store {
         }
     }
 
+    /// Whether a test text from the settings page was accepted by the provider (sent or delivered).
+    public func testTextWentOut() async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM message WHERE kind = 'test' AND status IN ('sent', 'delivered') LIMIT 1")
+                == true
+        }
+    }
+
     /// Queues a test text to `phone`, sent like any other message; it belongs to a customer kept for tests.
     public func queueTestMessage(phone: PhoneNumber, body: String, now: Date, audit: AuditNote? = nil) async throws
         -> Int64

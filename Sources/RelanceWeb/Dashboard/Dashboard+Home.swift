@@ -36,13 +36,49 @@ extension Dashboard {
                     weekly, title: "\(currency.code) received per week, last \(weekly.count) weeks"),
             ]
         }
+        let steps = try await setupSteps()
         return views.page(
             "home",
             [
                 "section": "home", "currencies": currencies, "empty": currencies.isEmpty,
+                "setup": steps, "show_setup": steps.contains { $0["done"] as? Bool == false },
                 "pending_requests": summary.pendingRequests, "unread_replies": summary.unreadReplies,
                 "failed_messages": summary.failedMessages, "today": Format.date(today, .en),
             ], session: session)
+    }
+
+    /// The first-run checklist: each step, whether it is done, what is missing, and where to do it.
+    func setupSteps() async throws -> [[String: Any]] {
+        let business = try await store.business()
+        let named = business.name != "My business" && !business.name.isEmpty
+        let reachable = business.phone != nil || business.email != nil || business.address != nil
+        let payable = business.bankIBAN != nil || business.paymentURL != nil || settings.stripeCheckout != nil
+        let texted = try await store.testTextWentOut()
+        let invoiced = try await store.hasInvoices()
+        func step(_ done: Bool, _ title: String, _ missing: String, _ link: String, _ action: String) -> [String: Any] {
+            ["done": done, "title": title, "missing": done ? "" : missing, "link": link, "action": action]
+        }
+        return [
+            step(
+                named && reachable, "Your business as customers will see it",
+                named
+                    ? "Add a phone number, an email or a postal address customers can reach."
+                    : "Give the business its name (it starts every text) and a way to reach you.",
+                "/dashboard/settings", "Open the settings"),
+            step(
+                payable, "How customers pay",
+                "Add your IBAN (customers see it with a QR code) or the address of your payment page.",
+                "/dashboard/settings", "Open the settings"),
+            step(
+                texted, "A test text to your own phone",
+                "Send one from the settings page: it proves the SMS provider is set up and shows how texts arrive.",
+                "/dashboard/settings#texts", "Send a test text"),
+            step(
+                invoiced, "A first invoice",
+                "Type one in, import a spreadsheet with `relance import`, or send them from your billing system "
+                    + "through the API.",
+                "/dashboard/invoices/new", "New invoice"),
+        ]
     }
 
     /// `GET /dashboard/api/summary` — the home page's figures as JSON.

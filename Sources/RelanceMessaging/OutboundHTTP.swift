@@ -99,6 +99,8 @@ public enum OutboundHTTP {
 
     /// Whether `error` happened before a request could have left: no connection was made (refused,
     /// unreachable, timed out while connecting). Anything else may have reached the other side.
+    /// A reset or a closed connection may come after the request was written (a proxy, a NAT, a server
+    /// closing with unread data): those are not "never sent".
     public static func neverSent(_ error: Error) -> Bool {
         switch error {
         case is NIOConnectionError, is DestinationRefused: return true
@@ -107,8 +109,12 @@ public enum OutboundHTTP {
         case let error as ChannelError:
             if case .connectTimeout = error { return true }
             return false
+        case let error as NIOSSLError:
+            // The handshake comes before any byte of the request.
+            if case .handshakeFailed = error { return true }
+            return false
         case let error as IOError:
-            return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ECONNRESET].contains(error.errnoCode)
+            return error.errnoCode == ECONNREFUSED
         default: return false
         }
     }

@@ -102,6 +102,16 @@ extension Store {
         }
     }
 
+    /// The first customer with this phone number (E.164), if any: the one an invoice for it would go to.
+    public func customer(phone: String) async throws -> CustomerRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT \(Store.customerColumns) FROM customer c WHERE c.phone = ? ORDER BY c.id LIMIT 1",
+                arguments: [phone]
+            ).map(CustomerRecord.init(row:))
+        }
+    }
+
     /// Corrects a customer's contact details, with the audit row in the same transaction.
     public func updateCustomer(id: Int64, _ edit: CustomerEdit, audit: AuditNote? = nil) async throws {
         try await write(audit: audit) { db in

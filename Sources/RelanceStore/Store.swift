@@ -36,11 +36,12 @@ public final class Store: Sendable {
     public static func isDatabaseError(_ error: Error) -> Bool { error is DatabaseError }
 
     /// Whether `error` says the database cannot take a write now but may later: the disk is full, the file
-    /// is locked past the busy timeout, read-only, or the disk failed. The transaction was rolled back, so
-    /// nothing of the request was written, and the same request can be sent again.
+    /// is locked past the busy timeout, or read-only. The transaction was rolled back, so nothing of the
+    /// request was written, and the same request can be sent again. (A disk error is not one: at commit
+    /// it cannot say whether the write happened.)
     public static func isUnavailable(_ error: Error) -> Bool {
         guard let error = error as? DatabaseError else { return false }
-        return [.SQLITE_FULL, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_READONLY].contains(error.resultCode)
+        return [.SQLITE_FULL, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_READONLY].contains(error.resultCode)
     }
 
     /// Whether the database takes writes now: a write lock taken and given back, nothing written.

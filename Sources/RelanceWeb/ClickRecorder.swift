@@ -9,6 +9,9 @@ public final class ClickRecorder: Service, @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [ClickEvent] = []
     private var dropped = 0
+    /// Whether the last flush failed: the failure is logged when it starts and when it ends, not every
+    /// half second onto a disk that may be full.
+    private var failing = false
     private let store: Store
     private let logger: Logger
     private let interval: Duration
@@ -39,8 +42,20 @@ public final class ClickRecorder: Service, @unchecked Sendable {
         guard !batch.isEmpty else { return }
         do {
             try store.recordClicks(batch)
+            if lock.withLock({ () -> Bool in
+                defer { failing = false }
+                return failing
+            }) {
+                logger.warning("clicks recorded again", metadata: ["count": "\(batch.count)"])
+            }
         } catch {
-            logger.error("could not record clicks", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+            let first = lock.withLock { () -> Bool in
+                defer { failing = true }
+                return !failing
+            }
+            if first {
+                logger.error("could not record clicks", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+            }
             // When the database cannot write for now (a full disk), the clicks wait for the next flush,
             // still within the capacity; any other failure would fail again, and they are dropped.
             guard Store.isUnavailable(error) else { return }

@@ -58,14 +58,19 @@ struct ImportCommand: AsyncParsableCommand {
         var errorCount = 0
         var valid = 0
         var seen: [UInt64: Int32] = [:]
+        var headerFields: [String] = []
+        var rows = 0
+        let identity = ImportCommand.identity(url)
         try await read(url) { records in
             if seen.isEmpty, size > 1 << 20 {
                 // Room for the whole file at once, guessed from its first mebibyte: growing by doubling
                 // would hold the old table and the new one together, and leave holes behind.
                 seen.reserveCapacity(min(size / 8, records.count * (size >> 20) * 21 / 20))
             }
+            rows += records.count
             for record in records {
                 guard let found = columns else {
+                    headerFields = record.fields
                     switch InvoiceImport.columns(header: record.fields, overrides: overrides) {
                     case .success(let found): columns = found
                     case .failure(let problems): columnProblems = problems.messages
@@ -102,6 +107,10 @@ struct ImportCommand: AsyncParsableCommand {
             throw CommandFailure("\(errorCount) problem(s) in \(file); nothing was imported")
         }
 
+        // The second reading trusts the first: the file must be the one that was checked.
+        guard ImportCommand.identity(url) == identity else {
+            throw CommandFailure("\(file) changed while it was checked; nothing was imported, run the import again")
+        }
         var total = ImportCounts()
         var known = 0
         // The first reading proved each number appears once; if no invoice exists yet, none can be found.
@@ -139,27 +148,45 @@ struct ImportCommand: AsyncParsableCommand {
         }
         var header = true
         var changed = false
-        try await read(url) { records in
-            for record in records {
-                if header {
-                    header = false
-                    continue
+        var reread = 0
+        do {
+            try await read(url) { records in
+                reread += records.count
+                for record in records {
+                    if header {
+                        header = false
+                        if record.fields != headerFields {
+                            changed = true
+                            return false
+                        }
+                        continue
+                    }
+                    guard case .success(let invoice) = InvoiceImport.invoice(record, columns: columns, today: today)
+                    else {
+                        changed = true
+                        return false
+                    }
+                    batch.append((record.line, invoice))
+                    if batch.count == ImportCommand.batchSize { try await flush() }
                 }
-                guard case .success(let invoice) = InvoiceImport.invoice(record, columns: columns, today: today) else {
-                    changed = true
-                    return false
-                }
-                batch.append((record.line, invoice))
-                if batch.count == ImportCommand.batchSize { try await flush() }
+                return true
             }
-            return true
+            if !changed && (reread != rows || ImportCommand.identity(url) != identity) { changed = true }
+            if !changed {
+                try await flush()
+            }
+            try await settle()
+        } catch {
+            // What was already handed to the database is written; say how much before giving up.
+            try? await settle()
+            printError("stopped after \(total.created) created and \(total.updated) updated")
+            throw error
         }
         if changed {
-            try await settle()
-            throw CommandFailure("\(file) changed while it was imported; run the import again")
+            throw CommandFailure(
+                "\(file) changed while it was imported (\(total.created) created and \(total.updated) updated before "
+                    + "that); run the import again: what is already in is updated, not duplicated")
         }
-        try await flush()
-        try await settle()
         if dryRun {
             print(
                 "\(valid) rows are valid: \(valid - known) new invoices, \(known) already known (updated if changed). Nothing written (--dry-run)."
@@ -231,6 +258,15 @@ struct ImportCommand: AsyncParsableCommand {
         var parser: CSVReader.Parser
         var records: [CSVReader.Record]
         var last: Bool
+    }
+
+    /// The file's size and modification time: what says it is still the file that was checked.
+    static func identity(_ url: URL) -> [String]? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
+        return [
+            "\(attributes[.size] as? Int ?? -1)",
+            "\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1)",
+        ]
     }
 
     /// A 64-bit FNV-1a hash of an invoice number: what the first reading keeps to find a number used

@@ -15,6 +15,8 @@ final class CustomerPagesTests: XCTestCase {
         defer { harness.cleanUp() }
         let (camille, _) = try await harness.invoice(name: "Camille Durand", phone: "+33612345678")
         _ = try await harness.invoice(number: "F-2", name: "Léa 100% Roux", phone: "+33698765432")
+        let (oliver, _) = try await harness.invoice(
+            number: "F-3", name: "Oliver_Smith", locale: "en-GB", phone: "+447700900123")
         _ = try await harness.store.recordInbound(
             from: "+33612345678", to: nil, body: "STOP", provider: "test", now: harness.clock.now)
         try await harness.app.test(.router) { client in
@@ -30,6 +32,8 @@ final class CustomerPagesTests: XCTestCase {
             list = try await get("/dashboard/customers?q=%25")
             XCTAssertTrue(list.text.contains("Léa 100% Roux"))
             XCTAssertFalse(list.text.contains("Camille Durand"))
+            list = try await get("/dashboard/customers?q=_")
+            XCTAssertTrue(list.text.contains("Oliver_Smith") && !list.text.contains("Camille"), "_ is literal too")
             list = try await get("/dashboard/customers?q=98765")
             XCTAssertTrue(list.text.contains("Léa 100% Roux") && !list.text.contains("Camille"))
             let huge = try await get("/dashboard/customers/99999999999999999999")
@@ -87,9 +91,21 @@ final class CustomerPagesTests: XCTestCase {
             XCTAssertEqual(
                 trail,
                 [
-                    "customer.updated: customer \(camille.customerID)",
+                    "customer.updated: customer \(camille.customerID): name Camille Durand → Camille Durand-Petit, "
+                        + "phone +33612345678 → +33611223344, email none → camille@example.com, language fr → en, "
+                        + "time zone none → Europe/London",
                     "customer.opt_in: sms opt-in, customer's word: Called on 3 March, wants texts again",
                 ])
+            // A language the dashboard does not offer (the API's en-GB) is kept when the page is saved.
+            response = try await DashboardTests.post(
+                client, "/dashboard/customers/\(oliver.customerID)",
+                "csrf=\(csrf)&name=Oliver+Smith&phone=%2B447700900123&email=&locale=en-GB&time_zone=", cookie: cookie)
+            XCTAssertEqual(response.status, .seeOther)
+            let oliverNow = try await harness.store.customer(id: oliver.customerID)
+            XCTAssertEqual(oliverNow.locale, "en-GB")
+            XCTAssertEqual(oliverNow.name, "Oliver Smith")
+            page = try await get("/dashboard/customers/\(oliver.customerID)")
+            XCTAssertTrue(page.text.contains("<option value=\"en-GB\" selected>en-GB</option>"), page.text)
             // Opting in someone who never opted out changes nothing.
             response = try await DashboardTests.post(
                 client, path + "/opt-in", "csrf=\(csrf)&channel=sms&source=Called+again", cookie: cookie)

@@ -58,6 +58,16 @@ final class NewInvoiceTests: XCTestCase {
             var now = [try await count("invoice"), try await count("customer")]
             XCTAssertEqual(now, [invoices, customers], "nothing written")
 
+            // A "new" customer with a number that is already someone's: said, not merged into them.
+            response = try await DashboardTests.post(
+                client, "/dashboard/invoices/new",
+                "csrf=\(csrf)&customer_id=&customer_name=Someone+Else&customer_phone=%2B33612345678&number=F-2026-0499"
+                    + "&amount=10&currency=EUR&issued_on=2026-03-01&due_on=2026-03-31",
+                cookie: cookie)
+            XCTAssertEqual(response.status, .unprocessableContent)
+            XCTAssertTrue(response.text.contains("this number is already Camille Durand"), response.text)
+            let stillCamille = try await harness.store.customer(id: existing.customerID)
+            XCTAssertEqual(stillCamille.name, "Camille Durand")
             // A new customer: the phone as people type it, the amount with a decimal comma.
             response = try await DashboardTests.post(
                 client, "/dashboard/invoices/new",

@@ -45,9 +45,8 @@ from kannel_drain import fill  # noqa: E402
 
 MESSAGES = 50  # at RATE, enough to last through the faults and past them
 RATE = 2  # texts a second: each phase meets several, and the faults end before the first retry is due
-# Seconds each, 25 in all, less than the 30 s backoff. A refused connect fails only at Relance's 5 s
-# deadline (its HTTP client keeps trying to connect until then), and a hang holds a worker as long:
-# 'refuse' and 'hang' are long enough for two rounds of the four workers.
+# Seconds each, 24 in all, less than the 30 s backoff. A refused connect fails at once; a hang and a late
+# answer hold a worker for Relance's 5 s deadline, so their phases last long enough for the four workers.
 PHASES = [("refuse", 4), ("503", 4), ("429", 4), ("hang", 6), ("late", 6)]
 BACKOFF = 30.0  # Store.recordSendResult: the first retry waits 30 s
 SLACK = 1.0  # for the event clock's rounding and the time between the failure and its record

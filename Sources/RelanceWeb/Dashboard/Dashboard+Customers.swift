@@ -19,10 +19,13 @@ extension Dashboard {
         let query = request.uri.queryParameters
         let search = String((query["q"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces).prefix(100))
         var after: (name: String, id: Int64)?
-        if let raw = query["after"].flatMap({ Int64(String($0)) }), raw > 0,
-            let last = try? await store.customer(id: raw)
-        {
-            after = (last.name, last.id)
+        if let raw = query["after"].flatMap({ Int64(String($0)) }), raw > 0 {
+            do {
+                let last = try await store.customer(id: raw)
+                after = (last.name, last.id)
+            } catch StoreError.notFound {
+                after = nil
+            }
         }
         let rows = try await store.customers(
             search: search.isEmpty ? nil : search, after: after, limit: Dashboard.customersPerPage + 1)
@@ -80,9 +83,13 @@ extension Dashboard {
                 "name": customer.name, "phone": customer.phone ?? "", "email": customer.email ?? "",
                 "locale": customer.locale ?? "", "time_zone": customer.timeZone ?? "",
             ]
-        var shownValues: [String: Any] = shown
-        shownValues["fr"] = shown["locale"] != "en"
-        shownValues["en"] = shown["locale"] == "en"
+        let shownValues: [String: Any] = shown
+        // Not set, French, English, and whatever else the billing system sent (`en-GB`), kept as it is.
+        let locale = shown["locale"] ?? ""
+        var locales: [(String, String)] = [
+            ("", "Not set (the business's language)"), ("fr", "French"), ("en", "English"),
+        ]
+        if !locales.contains(where: { $0.0 == locale }) { locales.append((locale, locale)) }
         var byField: [String: String] = [:]
         for problem in problems where byField[problem.field] == nil { byField[problem.field] = problem.message }
         let messages = try await store.messages(customerID: id, limit: 50)
@@ -92,6 +99,7 @@ extension Dashboard {
             [
                 "section": "customers", "id": id, "name": customer.name, "ref": customer.externalRef ?? "",
                 "values": shownValues, "problems": byField, "has_errors": !problems.isEmpty,
+                "locales": locales.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == locale] as [String: Any] },
                 "errors": problems.map {
                     ["input": $0.field, "label": Dashboard.customerLabels[$0.field] ?? $0.field, "message": $0.message]
                 },
@@ -133,13 +141,27 @@ extension Dashboard {
                 status: .unprocessableContent)
         }
         let now = settings.clock.now()
+        let before: CustomerRecord
+        do {
+            before = try await store.customer(id: id)
+        } catch StoreError.notFound {
+            throw HTTPError(.notFound)
+        }
+        // What changed, old and new, so a number moved to another phone can be traced.
+        let changes = [
+            ("name", before.name, checked.name), ("phone", before.phone, checked.phone?.e164),
+            ("email", before.email, checked.email), ("language", before.locale, checked.locale),
+            ("time zone", before.timeZone, checked.timeZone),
+        ].filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1 ?? "none") → \($0.2 ?? "none")" }
+        guard !changes.isEmpty else { return redirect("/dashboard/customers/\(id)", notice: "Nothing to change.") }
         do {
             try await store.updateCustomer(
                 id: id,
                 CustomerEdit(
                     name: checked.name, phone: checked.phone, email: checked.email, locale: checked.locale,
                     timeZone: checked.timeZone),
-                audit: session.audit("customer.updated", detail: "customer \(id)", at: now))
+                audit: session.audit(
+                    "customer.updated", detail: "customer \(id): " + changes.joined(separator: ", "), at: now))
         } catch StoreError.notFound {
             throw HTTPError(.notFound)
         }

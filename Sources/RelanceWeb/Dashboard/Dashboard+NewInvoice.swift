@@ -11,7 +11,7 @@ extension Dashboard {
 
     /// Form field names, and how the page names each of `InvoiceRules`' fields.
     static let newInvoiceFields: [String: (input: String, label: String)] = [
-        "number": ("number", "Number"), "customer": ("customer_name", "Customer"),
+        "number": ("number", "Number"), "customer": ("customer_id", "Customer"),
         "customer.name": ("customer_name", "Customer name"), "customer.phone": ("customer_phone", "Mobile phone"),
         "customer.email": ("customer_email", "Email"), "customer.locale": ("customer_locale", "Language"),
         "customer.time_zone": ("customer_time_zone", "Time zone"), "currency": ("currency", "Currency"),
@@ -84,6 +84,16 @@ extension Dashboard {
             checked = try InvoiceRules.check(draft)
         } catch {
             problems += error.list
+        }
+        // A "new" customer whose number is already someone's would be merged into them, renaming them:
+        // say so, and let the person pick them instead.
+        if chosen == nil, let phone = checked?.customerPhone,
+            let owner = try await store.customer(phone: phone.e164)
+        {
+            problems.append(
+                .init(
+                    field: "customer.phone",
+                    message: "this number is already \(owner.name)'s: pick them in the list, or give another number"))
         }
         if let checked, problems.isEmpty {
             let now = settings.clock.now()

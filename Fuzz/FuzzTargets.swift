@@ -77,6 +77,44 @@ let targets: [String: ([UInt8]) -> Void] = [
         _ = MIME.header("Subject", text)
         _ = MIME.quotedPrintable(text)
     },
+    "form-rules": { bytes in
+        // Fields cut at NUL bytes, fed to the rules the API and the dashboard share.
+        let parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        func part(_ index: Int) -> String? { index < parts.count ? parts[index] : nil }
+        var invoice = InvoiceDraft()
+        invoice.number = part(0)
+        invoice.customerName = part(1)
+        invoice.customerPhone = part(2).map(PhoneNumber.compact)
+        invoice.customerEmail = part(3)
+        invoice.customerLocale = part(4)
+        invoice.customerTimeZone = part(5)
+        invoice.currency = part(6)
+        if let typed = part(7), let eur = Currency(code: "EUR") {
+            invoice.amount = TypedAmount.parse(typed, currency: eur)
+        }
+        invoice.issuedOn = part(8)
+        invoice.dueOn = part(9)
+        invoice.paymentURL = part(10)
+        if let checked = try? InvoiceRules.check(invoice) {
+            require(checked.number.unicodeScalars.count <= 64, "a number over 64 characters passed")
+            require(checked.dueOn >= checked.issuedOn, "due before issued passed")
+        }
+        var business = BusinessProfile.Draft()
+        business.name = part(0)
+        business.phone = part(2)
+        business.email = part(3)
+        business.bankIBAN = part(11)
+        business.bankBIC = part(12)
+        business.defaultLocale = part(4)
+        business.timeZone = part(5)
+        business.linkLifetimeDays = part(13).flatMap { Int($0) }
+        if let profile = try? BusinessProfile(checking: business) {
+            require(!profile.name.isEmpty && profile.name.unicodeScalars.count <= 120, "a bad name passed")
+            require(BusinessProfile.linkLifetimes.contains(profile.linkLifetimeDays), "a bad lifetime passed")
+        }
+    },
     "csv": { bytes in
         for separator: UInt8? in [nil, 59] {
             let whole = Result { () throws(CSVReader.Problem) in try CSVReader.records(bytes, separator: separator) }

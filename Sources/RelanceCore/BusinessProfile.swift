@@ -81,7 +81,7 @@ public struct BusinessProfile: Sendable, Equatable {
         var phone: String?
         if let raw = text(.phone, draft.phone) {
             // People write numbers with spaces, dots and dashes; the number is the digits.
-            phone = PhoneNumber(raw.filter { !" .-()".contains($0) })?.e164
+            phone = PhoneNumber(PhoneNumber.compact(raw))?.e164
             if phone == nil { problems.append((.phone, "an international number such as +33 1 23 45 67 89")) }
         }
         let email = text(.email, draft.email)

@@ -2,6 +2,10 @@
 public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     public let e164: String
 
+    /// A number as people type it, without the spaces, dots, dashes and brackets they put in it:
+    /// `+33 6 12-34 (56) 78` becomes `+33612345678` (still to be checked by `init?`).
+    public static func compact(_ typed: String) -> String { typed.filter { !" .-()".contains($0) } }
+
     public init?(_ text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count >= 9, bytes.count <= 16, bytes[0] == UInt8(ascii: "+"),

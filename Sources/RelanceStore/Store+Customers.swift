@@ -143,20 +143,7 @@ extension Store {
 
     /// A customer's replies, newest first.
     public func replies(customerID: Int64, limit: Int) async throws -> [InboundReply] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT n.id, n.from_number, n.body, n.keyword, n.received_at, n.read_at, c.name
-                    FROM inbound n LEFT JOIN customer c ON c.id = n.customer_id
-                    WHERE n.customer_id = ? ORDER BY n.id DESC LIMIT ?
-                    """, arguments: [customerID, limit]
-            ).map {
-                InboundReply(
-                    id: $0["id"], from: $0["from_number"], customerName: $0["name"], body: $0["body"],
-                    keyword: $0["keyword"], receivedAt: $0["received_at"], read: $0["read_at"] as String? != nil)
-            }
-        }
+        try await pool.read { db in try Store.replies(db, customerID: customerID, limit: limit) }
     }
 
     /// A customer's messages, newest first: (id, invoice, stage, channel, status, body, sent or created).

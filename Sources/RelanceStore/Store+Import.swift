@@ -128,7 +128,7 @@ public enum InvoiceImport {
         var phone: PhoneNumber?
         if let raw = value(.customer_phone) {
             let punctuation = raw.utf8.contains { byte in Self.phonePunctuation.contains(byte) }
-            phone = PhoneNumber(punctuation ? raw.filter { !" .-()".contains($0) } : raw)
+            phone = PhoneNumber(punctuation ? PhoneNumber.compact(raw) : raw)
             if phone == nil {
                 fail(.customer_phone, "'\(raw)' is not an international number such as +33 6 12 34 56 78")
             }

@@ -198,19 +198,23 @@ public struct InboundReply: Sendable, Equatable {
 extension Store {
     /// The latest replies, newest first.
     public func recentReplies(limit: Int) async throws -> [InboundReply] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT n.id, n.from_number, n.body, n.keyword, n.received_at, n.read_at, c.name
-                    FROM inbound n LEFT JOIN customer c ON c.id = n.customer_id
-                    ORDER BY n.id DESC LIMIT ?
-                    """, arguments: [limit]
-            ).map {
-                InboundReply(
-                    id: $0["id"], from: $0["from_number"], customerName: $0["name"], body: $0["body"],
-                    keyword: $0["keyword"], receivedAt: $0["received_at"], read: $0["read_at"] as String? != nil)
-            }
+        try await pool.read { db in try Store.replies(db, customerID: nil, limit: limit) }
+    }
+
+    /// Replies newest first: everyone's, or one customer's.
+    static func replies(_ db: Database, customerID: Int64?, limit: Int) throws -> [InboundReply] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT n.id, n.from_number, n.body, n.keyword, n.received_at, n.read_at, c.name
+                FROM inbound n LEFT JOIN customer c ON c.id = n.customer_id
+                \(customerID == nil ? "" : "WHERE n.customer_id = ?")
+                ORDER BY n.id DESC LIMIT ?
+                """, arguments: StatementArguments((customerID.map { [$0] } ?? []) + [Int64(limit)])
+        ).map {
+            InboundReply(
+                id: $0["id"], from: $0["from_number"], customerName: $0["name"], body: $0["body"],
+                keyword: $0["keyword"], receivedAt: $0["received_at"], read: $0["read_at"] as String? != nil)
         }
     }
 }

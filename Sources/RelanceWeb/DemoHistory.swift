@@ -56,7 +56,7 @@ enum DemoHistory {
     }
 
     static func seed(store: Store, settings: WebSettings, now: Date, eur: Currency) async throws {
-        var random = DemoRandom(seed: 0x5EED_2026)
+        var random = SeededRandom(seed: 0x5EED_2026)
         let zone = TimeZone(identifier: "Europe/Paris") ?? .gmt
         let links = LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring)
         let library = try PageLibrary(directory: settings.resourcesDirectory.appendingPathComponent("templates"))
@@ -227,7 +227,7 @@ enum DemoHistory {
     /// says STOP, with chances that depend on the stage and on the wording.
     static func behave(
         _ message: ClaimedMessage, at handed: Date, store: Store, settings: WebSettings,
-        invoiceCustomer: [Int64: Int], customers: [Customer], random: inout DemoRandom,
+        invoiceCustomer: [Int64: Int], customers: [Customer], random: inout SeededRandom,
         schedule: (Action, Date) -> Void
     ) throws {
         guard let token = message.body.split(separator: " ").last.flatMap({ $0.split(separator: "/").last }),
@@ -287,20 +287,7 @@ enum DemoHistory {
     }
 }
 
-/// SplitMix64: the demo's history is the same on every start.
-struct DemoRandom {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-
+extension SeededRandom {
     mutating func double(in range: ClosedRange<Double>) -> Double {
         range.lowerBound + Double(next() >> 11) / Double(1 << 53) * (range.upperBound - range.lowerBound)
     }

@@ -128,7 +128,7 @@ extension Dashboard {
         for name in ["name", "phone", "email", "locale", "time_zone"] { values[name] = fields[name] ?? "" }
         var draft = CustomerDraft()
         draft.name = fields["name"]
-        draft.phone = fields["phone"].map { $0.filter { !" .-()".contains($0) } }
+        draft.phone = fields["phone"].map(PhoneNumber.compact)
         draft.email = fields["email"]
         draft.locale = fields["locale"]
         draft.timeZone = fields["time_zone"]

@@ -60,7 +60,7 @@ extension Dashboard {
         } else {
             draft.customerName = fields["customer_name"]
             // People type phone numbers with spaces, dots and dashes.
-            draft.customerPhone = fields["customer_phone"].map { $0.filter { !" .-()".contains($0) } }
+            draft.customerPhone = fields["customer_phone"].map(PhoneNumber.compact)
             draft.customerEmail = fields["customer_email"]
             draft.customerLocale = fields["customer_locale"]
             draft.customerTimeZone = fields["customer_time_zone"]

@@ -178,7 +178,7 @@ extension Dashboard {
         let fields = try await form(request, context)
         let session = try await session(context)
         try requireOwner(session)
-        let raw = (fields["phone"] ?? "").filter { !" .-()".contains($0) }
+        let raw = PhoneNumber.compact(fields["phone"] ?? "")
         guard let phone = PhoneNumber(raw) else {
             return redirect(
                 "/dashboard/settings", notice: "No test sent: give an international number such as +33 6 12 34 56 78.")

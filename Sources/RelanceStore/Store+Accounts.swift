@@ -141,15 +141,20 @@ extension Store {
     public func signIn(
         email: String, password: String, ipHash: String?, now: Date, passwords: PasswordWork = .shared
     ) async throws -> SignInOutcome {
-        let row = try await pool.read { db in
+        // The row is read into Sendable values inside the closure: a closure returning a GRDB `Row` (not
+        // Sendable) makes Swift choose the blocking `read`, which holds a thread of the task pool while
+        // it waits for a reader: with the pool's threads all waiting so, nothing ran any more (the soak
+        // found the whole server stopped, SIGTERM included, under 200 dashboard connections).
+        let found = try await pool.read { db -> (id: Int64, email: String, role: String, hash: String?)? in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM user WHERE email = ? AND disabled_at IS NULL",
-                arguments: [email.trimmingCharacters(in: .whitespacesAndNewlines)])
+                db, sql: "SELECT id, email, role, password_hash FROM user WHERE email = ? AND disabled_at IS NULL",
+                arguments: [email.trimmingCharacters(in: .whitespacesAndNewlines)]
+            ).map { (id: $0["id"], email: $0["email"], role: $0["role"], hash: $0["password_hash"]) }
         }
-        guard let matches = await passwords.verify(password, against: row?["password_hash"]) else { return .busy }
-        guard let row else { return .refused }
-        let userID: Int64 = row["id"]
-        let user = DashboardUser(id: userID, email: row["email"], role: UserRole(rawValue: row["role"]) ?? .staff)
+        guard let matches = await passwords.verify(password, against: found?.hash) else { return .busy }
+        guard let found else { return .refused }
+        let userID = found.id
+        let user = DashboardUser(id: userID, email: found.email, role: UserRole(rawValue: found.role) ?? .staff)
         return try await pool.write { db in
             guard matches else {
                 try Store.audit(db, AuditNote(actor: .user(userID), "sign_in.failed", at: now))
@@ -174,21 +179,23 @@ extension Store {
     public func session(token: String, now: Date) async throws -> DashboardSession? {
         guard token.utf8.count == 43, Base64URL.decode(token) != nil else { return nil }
         let hash = Crypto.sha256Hex(token)
+        // Sendable values out of the closure, so the async `read` is the one called (see `signIn`).
         guard
-            let row = try await pool.read({ db in
+            let row = try await pool.read({ db -> SessionRow? in
                 try Row.fetchOne(
                     db,
                     sql: """
                         SELECT s.id, s.csrf, s.expires_at, s.last_seen_at, u.id AS user_id, u.email, u.role
                         FROM session s JOIN user u ON u.id = s.user_id
                         WHERE s.token_hash = ? AND s.ended_at IS NULL AND u.disabled_at IS NULL
-                        """, arguments: [hash])
+                        """, arguments: [hash]
+                ).map(SessionRow.init(row:))
             })
         else { return nil }
-        let expires: Date = row["expires_at"]
-        let lastSeen: Date = row["last_seen_at"]
+        let expires = row.expiresAt
+        let lastSeen = row.lastSeenAt
         guard expires > now, now.timeIntervalSince(lastSeen) < Store.sessionIdle else { return nil }
-        let sessionID: Int64 = row["id"]
+        let sessionID = row.id
         if now.timeIntervalSince(lastSeen) > 60 {
             try await pool.write { db in
                 try db.execute(sql: "UPDATE session SET last_seen_at = ? WHERE id = ?", arguments: [now, sessionID])
@@ -196,9 +203,29 @@ extension Store {
         }
         return DashboardSession(
             id: sessionID,
-            user: DashboardUser(
-                id: row["user_id"], email: row["email"], role: UserRole(rawValue: row["role"]) ?? .staff),
-            csrf: row["csrf"], expiresAt: expires)
+            user: DashboardUser(id: row.userID, email: row.email, role: UserRole(rawValue: row.role) ?? .staff),
+            csrf: row.csrf, expiresAt: expires)
+    }
+
+    /// A session row as read, in values that may cross tasks.
+    struct SessionRow: Sendable {
+        var id: Int64
+        var csrf: String
+        var expiresAt: Date
+        var lastSeenAt: Date
+        var userID: Int64
+        var email: String
+        var role: String
+
+        init(row: Row) {
+            id = row["id"]
+            csrf = row["csrf"]
+            expiresAt = row["expires_at"]
+            lastSeenAt = row["last_seen_at"]
+            userID = row["user_id"]
+            email = row["email"]
+            role = row["role"]
+        }
     }
 
     /// Signs a session out.

@@ -200,7 +200,7 @@ extension Store {
 extension Store {
     /// The business profile, read synchronously (and outside a transaction: one SELECT) for pages.
     public func businessNow() throws -> Business {
-        try pool.unsafeRead { db in try Store.business(db) }
+        try syncReader.read { db in try Store.business(db) }
     }
 }
 

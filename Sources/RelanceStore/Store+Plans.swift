@@ -55,7 +55,7 @@ extension Store {
 
     /// The same, read on the caller's thread for the customer page (only for invoices that have a plan).
     public func planNow(invoiceID: Int64) throws -> PlanView? {
-        try pool.unsafeRead { db in try Store.planView(db, invoiceID: invoiceID) }
+        try syncReader.read { db in try Store.planView(db, invoiceID: invoiceID) }
     }
 
     static func planView(_ db: Database, invoiceID: Int64) throws -> PlanView? {

@@ -8,6 +8,10 @@ public final class Store: Sendable {
     public let pool: DatabasePool
     public let path: String
     let pageReader: PageReader
+    /// A read-only connection of its own for the few reads made on the caller's thread (customer pages,
+    /// /healthz). Never the pool's: an async read keeps its pool reader until it resumes on Swift's task
+    /// pool, so a thread of that pool blocked waiting for a pool reader could stop everything.
+    let syncReader: DatabaseQueue
     /// Seals the secrets the store must be able to read back (webhook signing secrets); without it,
     /// nothing that needs one can be created or sent.
     let secrets: SecretBox?
@@ -28,6 +32,10 @@ public final class Store: Sendable {
         pool = try DatabasePool(path: path, configuration: configuration)
         try Store.migrator.migrate(pool)
         pageReader = PageReader(path: path)
+        var readOnly = Configuration()
+        readOnly.readonly = true
+        readOnly.busyMode = .timeout(5)
+        syncReader = try DatabaseQueue(path: path, configuration: readOnly)
         self.secrets = secrets
         if let secrets { try Store.sealClearSecrets(pool, secrets) }
     }
@@ -59,7 +67,7 @@ public final class Store: Sendable {
 
     /// The migrations not yet applied to this file, by name.
     public func pendingMigrations() throws -> [String] {
-        try pool.read { db in try Store.migrator.appliedIdentifiers(db) }
+        try syncReader.read { db in try Store.migrator.appliedIdentifiers(db) }
             .symmetricDifference(Store.migrator.migrations)
             .sorted()
     }

@@ -503,24 +503,19 @@ enum IBANDisplay {
     }
 }
 
-/// Drawn QR codes, kept by payload (a few hundred at most: a page's QR is drawn once, not per view).
+/// Drawn QR codes, kept by payload, the least recently shown given up first. (It used to be emptied
+/// whole at 512: with more customers than that opening their links, as after a morning's reminders,
+/// nearly every page drew its code again and pages were served ten times slower: scripts/soak.)
 final class QRCodeCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var drawn: [String: String] = [:]
+    /// About 3 KB each (a page's code): some 14 MB at most.
+    private var drawn = BoundedLRU<String, String>(capacity: 4_096)
 
     func svg(key: String, title: String, payload: () -> String?) -> String? {
-        lock.lock()
-        if let svg = drawn[key] {
-            lock.unlock()
-            return svg
-        }
-        lock.unlock()
+        if let svg = lock.withLock({ drawn.value(for: key) }) { return svg }
         guard let payload = payload(), let code = QRCode.encode(Array(payload.utf8)) else { return nil }
         let svg = code.svg(title: HTML.escaped(title))
-        lock.lock()
-        if drawn.count >= 512 { drawn.removeAll(keepingCapacity: true) }
-        drawn[key] = svg
-        lock.unlock()
+        lock.withLock { drawn.set(key, svg) }
         return svg
     }
 }

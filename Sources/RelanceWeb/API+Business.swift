@@ -41,6 +41,16 @@ extension API {
             link_lifetime_days = business.linkLifetimeDays
         }
 
+        /// Each field as text, for saying which changed.
+        var fields: [String: String] {
+            [
+                "name": name ?? "", "phone": phone ?? "", "email": email ?? "", "address": address ?? "",
+                "legal": legal ?? "", "payment_url": payment_url ?? "", "bank_beneficiary": bank_beneficiary ?? "",
+                "bank_iban": bank_iban ?? "", "bank_bic": bank_bic ?? "", "default_locale": default_locale ?? "",
+                "time_zone": time_zone ?? "", "link_lifetime_days": link_lifetime_days.map(String.init) ?? "",
+            ]
+        }
+
         func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(name, forKey: .name)
@@ -80,13 +90,23 @@ extension API {
         draft.defaultLocale = body.default_locale
         draft.timeZone = body.time_zone
         draft.linkLifetimeDays = body.link_lifetime_days
-        var business = try await store.business()
+        let before = try await store.business()
+        var business = before
         do throws(BusinessProfile.Problems) {
             business.apply(try BusinessProfile(checking: draft))
         } catch {
             throw Problem.validation(error.list.map { .init(field: $0.field.rawValue, message: $0.message) })
         }
-        try await store.saveBusiness(business, audit: audit(request, context))
+        // Where customers' money goes is kept old and new; the other fields by name.
+        let paying = [
+            ("bank_iban", before.bankIBAN, business.bankIBAN), ("payment_url", before.paymentURL, business.paymentURL),
+        ]
+        .filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1 ?? "none") → \($0.2 ?? "none")" }
+        let others = BusinessResource(before).fields.filter { BusinessResource(business).fields[$0.key] != $0.value }
+            .keys.filter { $0 != "bank_iban" && $0 != "payment_url" }.sorted()
+        let changed = (paying + others).joined(separator: ", ")
+        try await store.saveBusiness(
+            business, audit: audit(request, context, detail: changed.isEmpty ? "no change" : changed))
         return try json(BusinessResource(business), status: .ok)
     }
 }

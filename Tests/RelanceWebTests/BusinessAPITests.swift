@@ -63,9 +63,16 @@ final class BusinessAPITests: XCTestCase {
             XCTAssertEqual(try good.json()["phone"] as? String, "+33478123456")
 
             let trail = try await harness.store.pool.read { db in
-                try String.fetchAll(db, sql: "SELECT action FROM audit WHERE action LIKE '%business%'")
+                try String.fetchAll(
+                    db, sql: "SELECT action || ': ' || detail FROM audit WHERE action LIKE '%business%'")
             }
-            XCTAssertEqual(trail, ["api PUT /api/v1/business"], "one audit row, for the save only")
+            // One row, for the save only; where the money goes is kept old and new.
+            XCTAssertEqual(
+                trail,
+                [
+                    "api PUT /api/v1/business: payment_url https://pay.example.com/checkout → none, address, "
+                        + "bank_beneficiary, default_locale, email, link_lifetime_days, name, phone, time_zone"
+                ])
         }
     }
 }

@@ -30,6 +30,12 @@ public enum OperationalMetrics {
         Counter(label: "relance_database_errors_total", dimensions: [("where", place)]).increment()
     }
 
+    /// Memory SQLite holds (page caches, statements) in this process, to tell it from the rest of the
+    /// resident size.
+    public static func sqliteMemory(_ bytes: Int64) {
+        Gauge(label: "relance_sqlite_memory_bytes").record(bytes)
+    }
+
     /// Messages waiting in the outbox, and how long the oldest has waited.
     public static func outbox(queued: Int, oldestAge: TimeInterval) {
         Gauge(label: "relance_outbox_queued").record(queued)

@@ -95,6 +95,7 @@ public struct ReminderService: Service {
                                 queued: depth.queued,
                                 oldestAge: depth.oldest.map { max(0, clock.now().timeIntervalSince($0)) } ?? 0)
                         }
+                        OperationalMetrics.sqliteMemory(Store.sqliteMemoryUsed())
                         try? await Task.sleep(for: .seconds(15))
                     }
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import RelanceCore
 
 /// The SQLite database of one Relance instance: a WAL pool with foreign keys on, migrated at open.
@@ -39,6 +40,9 @@ public final class Store: Sendable {
         self.secrets = secrets
         if let secrets { try Store.sealClearSecrets(pool, secrets) }
     }
+
+    /// Bytes SQLite has allocated in this process, all connections together.
+    public static func sqliteMemoryUsed() -> Int64 { sqlite3_memory_used() }
 
     /// Whether `error` came from SQLite (as opposed to a rule of the application), for the metrics.
     public static func isDatabaseError(_ error: Error) -> Bool { error is DatabaseError }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import RelanceCore
 import RelanceStore
 
@@ -515,7 +516,12 @@ final class QRCodeCache: @unchecked Sendable {
         if let svg = lock.withLock({ drawn.value(for: key) }) { return svg }
         guard let payload = payload(), let code = QRCode.encode(Array(payload.utf8)) else { return nil }
         let svg = code.svg(title: HTML.escaped(title))
-        lock.withLock { drawn.set(key, svg) }
+        let count = lock.withLock {
+            drawn.set(key, svg)
+            return drawn.count
+        }
+        // How full it is, in /metrics: it grows with new balances up to its capacity.
+        Gauge(label: "relance_qr_cache_entries").record(count)
         return svg
     }
 }

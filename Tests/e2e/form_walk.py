@@ -46,6 +46,7 @@ only; all traffic goes to 127.0.0.1.
 """
 
 import argparse
+import collections
 import http.client
 import itertools
 import os
@@ -72,6 +73,7 @@ PHONE_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebK
 DEFAULT_MAX_POSTS = 8000  # about 6,000 are planned today: about 75 s on a debug build
 HEALTH_EVERY = 200
 DASHBOARD_PAGE_LIMIT = 60
+PAGES_PER_KIND = 5  # pages whose paths differ only in their ids
 TIMEOUT = 60
 
 HOSTILE = [
@@ -712,6 +714,9 @@ class DashboardSide(Side):
         """Follows /dashboard links breadth first, at most DASHBOARD_PAGE_LIMIT pages."""
         self.sign_in()
         queue, seen, fetched = ["/dashboard"], {page_key("/dashboard")}, 0
+        # A few pages of each kind (invoice 12, invoice 13…), so that a long list of one kind does not
+        # use up the limit before the other kinds (a customer's page) are reached.
+        per_kind = collections.Counter()
         while queue and fetched < DASHBOARD_PAGE_LIMIT:
             page = queue.pop(0)
             reply = self.get(page)
@@ -721,8 +726,10 @@ class DashboardSide(Side):
             links, forms = parse_page(page, reply.text())
             self.add_page(page, [f for f in forms if urllib.parse.urlsplit(f.action).path != "/logout"])
             for link in links:
-                if crawlable(link) and page_key(link) not in seen:
+                kind = re.sub(r"/\d+(?=/|$)", "/N", urllib.parse.urlsplit(link).path)
+                if crawlable(link) and page_key(link) not in seen and per_kind[kind] < PAGES_PER_KIND:
                     seen.add(page_key(link))
+                    per_kind[kind] += 1
                     queue.append(link)
 
     def after(self, job, reply):

@@ -15,7 +15,7 @@ enum DemoHistory {
 
     /// The B wording of the French "late" reminder: friendlier, and it says how quick paying is.
     static let lateVariant =
-        "{{business_name}}: bonjour {{customer_name}}, la facture {{invoice_number}} ({{amount}}) attend votre règlement. Payez en 1 minute: {{link}}"
+        "{{business_name}}: {{customer_name}}, facture {{invoice_number}} ({{amount}}) à régler. Payez en 1 minute: {{link}}"
 
     static let firstNames = [
         "Camille", "Julien", "Sophie", "Nicolas", "Claire", "Antoine", "Manon", "Hugo", "Léa", "Thomas", "Chloé",
@@ -239,7 +239,7 @@ enum DemoHistory {
         let stage =
             body.contains("dernier rappel") || body.contains("final notice")
             ? "final"
-            : body.contains("retard") || body.contains("overdue") || body.contains("attend votre règlement")
+            : body.contains("retard") || body.contains("overdue") || body.contains("Payez en 1 minute")
                 ? "late" : body.contains("ce jour") || body.contains("due today") ? "due" : "courtesy"
         // Apps show a preview of the link as soon as the text arrives.
         if random.chance(0.3) { schedule(.open(linkID: link.linkID, preview: true), handed.addingTimeInterval(5)) }

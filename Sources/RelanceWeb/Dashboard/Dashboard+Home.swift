@@ -75,8 +75,8 @@ extension Dashboard {
                 "/dashboard/settings#texts", "Send a test text"),
             step(
                 invoiced, "A first invoice",
-                "Type one in, import a spreadsheet with `relance import`, or send them from your billing system "
-                    + "through the API.",
+                "Type one in, import a spreadsheet (the relance import command on the server), or send them from "
+                    + "your billing system through the API.",
                 "/dashboard/invoices/new", "New invoice"),
         ]
     }

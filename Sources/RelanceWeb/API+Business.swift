@@ -41,14 +41,10 @@ extension API {
             link_lifetime_days = business.linkLifetimeDays
         }
 
-        /// Each field as text, for saying which changed.
+        /// Each field as its JSON text, for saying which changed.
         var fields: [String: String] {
-            [
-                "name": name ?? "", "phone": phone ?? "", "email": email ?? "", "address": address ?? "",
-                "legal": legal ?? "", "payment_url": payment_url ?? "", "bank_beneficiary": bank_beneficiary ?? "",
-                "bank_iban": bank_iban ?? "", "bank_bic": bank_bic ?? "", "default_locale": default_locale ?? "",
-                "time_zone": time_zone ?? "", "link_lifetime_days": link_lifetime_days.map(String.init) ?? "",
-            ]
+            let object = (try? API.encoder.encode(self)).flatMap { try? JSONSerialization.jsonObject(with: $0) }
+            return (object as? [String: Any] ?? [:]).mapValues { "\($0)" }
         }
 
         func encode(to encoder: Encoder) throws {

@@ -272,12 +272,6 @@ struct API: Sendable {
         return NSDecimalNumber(decimal: value).int64Value
     }
 
-    static func looksLikeEmail(_ value: String) -> Bool { InvoiceRules.looksLikeEmail(value) }
-
-    static func looksLikeLocale(_ value: String) -> Bool { InvoiceRules.looksLikeLocale(value) }
-
-    static func isWebURL(_ value: String) -> Bool { WebAddress.isHTTP(value) }
-
     // MARK: - Plumbing
 
     static let encoder: JSONEncoder = {

@@ -147,8 +147,8 @@ extension Dashboard {
         } catch StoreError.notFound {
             throw HTTPError(.notFound)
         }
-        let today = try await today()
         let zone = try await businessZone()
+        let today = CalendarDate(instant: settings.clock.now(), timeZone: zone)
         let currency = invoice.amount.currency
         let now = settings.clock.now()
         var values: [String: Any] = [
@@ -272,7 +272,7 @@ extension Dashboard {
             guard let day = CalendarDate(iso: raw), day <= (try await today()) else {
                 return redirect(back, notice: "Payment not recorded: the date is not a past date (YYYY-MM-DD).")
             }
-            received = day.startInstant(in: timeZones.zone(try await store.business().timeZone) ?? .gmt)
+            received = day.startInstant(in: try await businessZone())
         }
         let money = Format.amount(Money(minorUnits: amount, currency: invoice.amount.currency), .en)
         do {

@@ -274,7 +274,7 @@ struct Dashboard: Sendable {
     }
 
     func today() async throws -> CalendarDate {
-        let zone = timeZones.zone(try await store.business().timeZone) ?? .gmt
+        let zone = try await businessZone()
         return CalendarDate(instant: settings.clock.now(), timeZone: zone)
     }
 

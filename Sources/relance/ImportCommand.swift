@@ -115,6 +115,7 @@ struct ImportCommand: AsyncParsableCommand {
         var known = 0
         // The first reading proved each number appears once; if no invoice exists yet, none can be found.
         let numbersAreNew = try await dryRun ? false : !store.hasInvoices()
+        if !dryRun { try await store.checkpointLess(pages: 20_000) }
         var batch: [(line: Int, invoice: NewInvoice)] = []
         batch.reserveCapacity(ImportCommand.batchSize)
         var done = 0

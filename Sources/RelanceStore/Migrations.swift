@@ -142,6 +142,7 @@ extension Store {
         migrator.registerMigration("2026-11-29-webhooks", migrate: webhooksMigration)
         migrator.registerMigration("2026-12-01-hardening", migrate: hardeningMigration)
         migrator.registerMigration("2026-12-01-wording-history", migrate: wordingHistoryMigration)
+        migrator.registerMigration("2026-12-02-user-language", migrate: userLanguageMigration)
         return migrator
     }()
 }

@@ -12,6 +12,15 @@ public struct DashboardUser: Sendable, Equatable {
     public var id: Int64
     public var email: String
     public var role: UserRole
+    /// The dashboard's language this person chose; nil follows the business's.
+    public var language: Language?
+
+    public init(id: Int64, email: String, role: UserRole, language: Language? = nil) {
+        self.id = id
+        self.email = email
+        self.role = role
+        self.language = language
+    }
 }
 
 /// A signed-in browser: its user and the token its forms must carry.
@@ -103,7 +112,8 @@ extension Store {
 
     /// Adds a dashboard account; the password is hashed here (scrypt) and never stored.
     public func addUser(
-        email: String, password: String, role: UserRole, now: Date, by actor: AuditNote.Actor = .operator
+        email: String, password: String, role: UserRole, now: Date, by actor: AuditNote.Actor = .operator,
+        language: Language? = nil
     ) async throws -> DashboardUser {
         let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
         guard email.count >= 3, email.count <= 254, email.contains("@"), !email.contains(" ") else {
@@ -116,11 +126,11 @@ extension Store {
                 throw AccountError.duplicateEmail
             }
             try db.execute(
-                sql: "INSERT INTO user (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [email, hash, role.rawValue, now])
+                sql: "INSERT INTO user (email, password_hash, role, created_at, language) VALUES (?, ?, ?, ?, ?)",
+                arguments: [email, hash, role.rawValue, now, language?.rawValue])
             let id = db.lastInsertedRowID
             try Store.audit(db, AuditNote(actor: actor, "user.added", detail: "\(email) as \(role.rawValue)", at: now))
-            return DashboardUser(id: id, email: email, role: role)
+            return DashboardUser(id: id, email: email, role: role, language: language)
         }
     }
 
@@ -145,16 +155,26 @@ extension Store {
         // Sendable) makes Swift choose the blocking `read`, which holds a thread of the task pool while
         // it waits for a reader: with the pool's threads all waiting so, nothing ran any more (the soak
         // found the whole server stopped, SIGTERM included, under 200 dashboard connections).
-        let found = try await pool.read { db -> (id: Int64, email: String, role: String, hash: String?)? in
+        let found = try await pool.read {
+            db -> (id: Int64, email: String, role: String, hash: String?, language: String?)? in
             try Row.fetchOne(
-                db, sql: "SELECT id, email, role, password_hash FROM user WHERE email = ? AND disabled_at IS NULL",
+                db,
+                sql:
+                    "SELECT id, email, role, password_hash, language FROM user WHERE email = ? AND disabled_at IS NULL",
                 arguments: [email.trimmingCharacters(in: .whitespacesAndNewlines)]
-            ).map { (id: $0["id"], email: $0["email"], role: $0["role"], hash: $0["password_hash"]) }
+            ).map {
+                (
+                    id: $0["id"], email: $0["email"], role: $0["role"], hash: $0["password_hash"],
+                    language: $0["language"]
+                )
+            }
         }
         guard let matches = await passwords.verify(password, against: found?.hash) else { return .busy }
         guard let found else { return .refused }
         let userID = found.id
-        let user = DashboardUser(id: userID, email: found.email, role: UserRole(rawValue: found.role) ?? .staff)
+        let user = DashboardUser(
+            id: userID, email: found.email, role: UserRole(rawValue: found.role) ?? .staff,
+            language: found.language.flatMap(Language.init(rawValue:)))
         return try await pool.write { db in
             guard matches else {
                 try Store.audit(db, AuditNote(actor: .user(userID), "sign_in.failed", at: now))
@@ -175,6 +195,18 @@ extension Store {
         }
     }
 
+    /// Sets the language this person reads the dashboard in.
+    public func setLanguage(_ language: Language, userID: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE user SET language = ? WHERE id = ?", arguments: [language.rawValue, userID])
+        }
+    }
+
+    static func userLanguageMigration(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE user ADD COLUMN language TEXT CHECK (language IN ('en', 'fr'))")
+    }
+
     /// The live session behind a cookie token, if any; use keeps it alive (written at most once a minute).
     public func session(token: String, now: Date) async throws -> DashboardSession? {
         guard token.utf8.count == 43, Base64URL.decode(token) != nil else { return nil }
@@ -185,7 +217,8 @@ extension Store {
                 try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT s.id, s.csrf, s.expires_at, s.last_seen_at, u.id AS user_id, u.email, u.role
+                        SELECT s.id, s.csrf, s.expires_at, s.last_seen_at, u.id AS user_id, u.email, u.role,
+                            u.language
                         FROM session s JOIN user u ON u.id = s.user_id
                         WHERE s.token_hash = ? AND s.ended_at IS NULL AND u.disabled_at IS NULL
                         """, arguments: [hash]
@@ -203,7 +236,9 @@ extension Store {
         }
         return DashboardSession(
             id: sessionID,
-            user: DashboardUser(id: row.userID, email: row.email, role: UserRole(rawValue: row.role) ?? .staff),
+            user: DashboardUser(
+                id: row.userID, email: row.email, role: UserRole(rawValue: row.role) ?? .staff,
+                language: row.language.flatMap(Language.init(rawValue:))),
             csrf: row.csrf, expiresAt: expires)
     }
 
@@ -216,6 +251,7 @@ extension Store {
         var userID: Int64
         var email: String
         var role: String
+        var language: String?
 
         init(row: Row) {
             id = row["id"]
@@ -225,6 +261,7 @@ extension Store {
             userID = row["user_id"]
             email = row["email"]
             role = row["role"]
+            language = row["language"]
         }
     }
 

@@ -68,7 +68,7 @@ final class DashboardTests: XCTestCase {
     func testSigningInSetsAStrictCookieAndANewSessionEachTime() async throws {
         let harness = self.harness!
         _ = try await harness.store.addUser(
-            email: "owner@example.com", password: Self.password, role: .owner, now: harness.clock.now)
+            email: "owner@example.com", password: Self.password, role: .owner, now: harness.clock.now, language: .en)
         try await harness.app.test(.router) { client in
             let form = try await client.execute(uri: "/login?next=/dashboard/requests", method: .get)
             XCTAssertEqual(form.status, .ok)
@@ -83,11 +83,11 @@ final class DashboardTests: XCTestCase {
             var response = try await Self.post(
                 client, "/login", "token=\(token)&email=owner%40example.com&password=nope", cookie: login.cookie)
             XCTAssertEqual(response.status, .unauthorized)
-            XCTAssertTrue(response.text.contains(Dashboard.refusedMessage))
+            XCTAssertTrue(response.text.contains(Self.refusedMessage))
             response = try await Self.post(
                 client, "/login", "token=\(token)&email=nobody%40example.com&password=nope", cookie: login.cookie)
             XCTAssertEqual(response.status, .unauthorized)
-            XCTAssertTrue(response.text.contains(Dashboard.refusedMessage), "same answer for an unknown account")
+            XCTAssertTrue(response.text.contains(Self.refusedMessage), "same answer for an unknown account")
             response = try await Self.post(
                 client, "/login", "token=forged&email=owner%40example.com&password=x", cookie: login.cookie)
             XCTAssertEqual(response.status, .forbidden)
@@ -155,7 +155,7 @@ final class DashboardTests: XCTestCase {
         let harness = try Harness(trustProxy: true)
         defer { harness.cleanUp() }
         _ = try await harness.store.addUser(
-            email: "owner@example.com", password: Self.password, role: .owner, now: harness.clock.now)
+            email: "owner@example.com", password: Self.password, role: .owner, now: harness.clock.now, language: .en)
         try await harness.app.test(.router) { client in
             func attempt(_ email: String, _ password: String, from address: String, browser: String = "")
                 async throws -> TestResponse
@@ -165,7 +165,7 @@ final class DashboardTests: XCTestCase {
                 let login = try Self.loginForm(form, browser: browser)
                 var headers: HTTPFields = [
                     .contentType: "application/x-www-form-urlencoded", .cookie: login.cookie,
-                    .xForwardedFor: address,
+                    .xForwardedFor: address, .acceptLanguage: "en",
                 ]
                 if !browser.isEmpty { headers[.cookie] = login.cookie + "; " + browser }
                 return try await client.execute(
@@ -196,7 +196,7 @@ final class DashboardTests: XCTestCase {
             answers.append(try await attempt("nobody%40example.com", "whatever", from: "203.0.113.10"))
             for answer in answers {
                 XCTAssertEqual(answer.status, .unauthorized)
-                XCTAssertEqual(message(answer), Dashboard.refusedMessage.replacingOccurrences(of: "'", with: "&#39;"))
+                XCTAssertEqual(message(answer), Self.refusedMessage.replacingOccurrences(of: "'", with: "&#39;"))
             }
             // The owner's own browser is not slowed by the stranger.
             let owner = try await attempt(
@@ -499,7 +499,9 @@ final class DashboardTests: XCTestCase {
     static func post(_ client: some TestClientProtocol, _ path: String, _ body: String, cookie: String? = nil)
         async throws -> TestResponse
     {
-        var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .accept: "text/html"]
+        var headers: HTTPFields = [
+            .contentType: "application/x-www-form-urlencoded", .accept: "text/html", .acceptLanguage: "en",
+        ]
         if let cookie { headers[.cookie] = cookie }
         return try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
     }
@@ -511,6 +513,10 @@ final class DashboardTests: XCTestCase {
             .map { String($0.split(separator: ";")[0]) }
         return (String(token), try XCTUnwrap(cookie ?? browser.split(separator: ";").map(String.init).first))
     }
+
+    /// The answer to a refused sign-in, in English (the language the tests' browsers ask for).
+    static let refusedMessage =
+        "Email or password is wrong. After several tries, wait a minute before the next."
 
     /// Signs in as `email` through the login form: the session cookie.
     static func signIn(_ client: some TestClientProtocol, email: String) async throws -> String {
@@ -525,7 +531,7 @@ final class DashboardTests: XCTestCase {
     /// Adds an owner and signs in: the cookie to send, and the CSRF token the pages carry.
     static func signIn(_ client: some TestClientProtocol, _ harness: Harness) async throws -> (String, String) {
         _ = try await harness.store.addUser(
-            email: "owner@example.com", password: password, role: .owner, now: harness.clock.now)
+            email: "owner@example.com", password: password, role: .owner, now: harness.clock.now, language: .en)
         let cookie = try await signIn(client, email: "owner@example.com")
         let page = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).text
         let csrf = try XCTUnwrap(page.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
@@ -537,7 +543,7 @@ extension DashboardTests {
     func testStaffCanWorkButNotManageUsersOrSettings() async throws {
         let harness = self.harness!
         _ = try await harness.store.addUser(
-            email: "staff@example.com", password: Self.password, role: .staff, now: harness.clock.now)
+            email: "staff@example.com", password: Self.password, role: .staff, now: harness.clock.now, language: .en)
         try await harness.app.test(.router) { client in
             let cookie = try await Self.signIn(client, email: "staff@example.com")
             let home = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).text

@@ -32,7 +32,7 @@ extension Dashboard {
             let csrf = parts["csrf"].map({ String(decoding: $0.bytes, as: UTF8.self) }),
             Crypto.constantTimeEqual(Array(csrf.utf8), Array(dashboardSession.csrf.utf8))
         else {
-            throw HTTPError(.forbidden, message: "The form's security token is missing or wrong; reload the page.")
+            throw HTTPError(.forbidden, message: try await self.session(context).t("dash.form.token"))
         }
         let session = try await self.session(context)
         try requireOwner(session)

@@ -86,6 +86,7 @@ struct Dashboard: Sendable {
             Route(method: .post, path: "users", handler: addUser),
             Route(method: .post, path: "users/:id/disable", handler: disableUser),
             Route(method: .get, path: "api/summary", handler: summaryJSON),
+            Route(method: .post, path: "language", handler: setLanguage),
         ]
     }
 
@@ -104,7 +105,7 @@ struct Dashboard: Sendable {
 
     /// The one answer to a sign-in that did not work, whatever the reason: unknown email, wrong
     /// password, too many attempts from this address or on this account, or too busy to check.
-    static let refusedMessage = "Email or password is wrong. After several tries, wait a minute before the next."
+    static let refusedKey = "dash.login.refused"
     /// The login form's cookie: a random value its token is bound to, so a form token only works in
     /// the browser it was given to (another site cannot sign a visitor in to the attacker's account).
     static let loginCookieName = "relance_login"
@@ -117,13 +118,15 @@ struct Dashboard: Sendable {
             return Response(status: .seeOther, headers: [.location: "/dashboard"])
         }
         return loginPage(
-            request, next: request.uri.queryParameters["next"].map(String.init), message: nil, status: .ok)
+            request, next: request.uri.queryParameters["next"].map(String.init), message: nil,
+            language: await visitorLanguage(request), status: .ok)
     }
 
     /// The sign-in page, with a form token bound to this browser's login cookie (set when missing).
-    func loginPage(_ request: Request, next: String?, message: String?, email: String = "", status: HTTPResponse.Status)
-        -> Response
-    {
+    func loginPage(
+        _ request: Request, next: String?, message: String?, email: String = "", language: Language,
+        status: HTTPResponse.Status
+    ) -> Response {
         let existing = loginNonce(request)
         let nonce = existing ?? Base64URL.encode(Crypto.randomBytes(16))
         var response = views.page(
@@ -131,7 +134,7 @@ struct Dashboard: Sendable {
             [
                 "token": loginTokens.make(for: "login:" + nonce, now: settings.clock.now()),
                 "next": Dashboard.safeNext(next) ?? "", "message": message ?? "", "email": email,
-            ], session: nil, status: status)
+            ], session: nil, language: language, status: status)
         if existing == nil {
             response.setCookie(
                 Cookie(
@@ -155,21 +158,25 @@ struct Dashboard: Sendable {
         let body = try await request.body.collect(upTo: 16 * 1024)
         let fields = FormFields(String(buffer: body))
         let next = fields["next"]
+        let language = await visitorLanguage(request)
+        let t = words(language)
         guard let nonce = loginNonce(request), let token = fields["token"],
             loginTokens.verify(token, for: "login:" + nonce, now: now)
         else {
             return loginPage(
-                request, next: next, message: "This form has expired. Please sign in again.", status: .forbidden)
+                request, next: next, message: t("dash.login.expired"), language: language, status: .forbidden)
         }
         let email = (fields["email"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let password = fields["password"] ?? ""
         guard !email.isEmpty, !password.isEmpty, email.utf8.count <= 254, password.utf8.count <= 1024 else {
             return loginPage(
-                request, next: next, message: "Enter your email and password.", email: email,
+                request, next: next, message: t("dash.login.empty"), email: email, language: language,
                 status: .unprocessableContent)
         }
         func refused() -> Response {
-            loginPage(request, next: next, message: Dashboard.refusedMessage, email: email, status: .unauthorized)
+            loginPage(
+                request, next: next, message: t(Dashboard.refusedKey), email: email, language: language,
+                status: .unauthorized)
         }
         // Failures count on the known browser when it carries one for this account, else on the account;
         // a known browser's password check also has a lane of its own, which strangers cannot fill.
@@ -258,7 +265,37 @@ struct Dashboard: Sendable {
     /// The signed-in session; the middleware has put it there for every dashboard route.
     func session(_ context: AppRequestContext) async throws -> DashboardContext {
         guard let session = context.dashboardSession else { throw HTTPError(.unauthorized) }
-        return DashboardContext(session: session, businessName: try await store.business().name)
+        let business = try await store.business()
+        let language = session.user.language ?? Language(locale: business.defaultLocale) ?? .en
+        return DashboardContext(session: session, businessName: business.name, t: words(language))
+    }
+
+    /// The catalogue's phrases in `language`.
+    func words(_ language: Language) -> Words {
+        views.words[language] ?? Words(language: language, catalogue: [:])
+    }
+
+    /// The language of a page no one is signed in to: the browser's, else the business's.
+    func visitorLanguage(_ request: Request) async -> Language {
+        if let preferred = Language.preferred(acceptLanguage: request.headers[.acceptLanguage]) { return preferred }
+        return (try? await store.business()).flatMap { Language(locale: $0.defaultLocale) } ?? .en
+    }
+
+    /// `POST /dashboard/language` — `language`: the person reads the dashboard in it from now on, and
+    /// goes back to the page they were on.
+    @Sendable func setLanguage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        let fields = try await form(request, context)
+        guard let language = fields["language"].flatMap(Language.init(rawValue:)) else {
+            throw HTTPError(.unprocessableContent, message: session.t("dash.language.unknown"))
+        }
+        try await store.setLanguage(language, userID: session.session.user.id)
+        // Back to the page the switch was on, when the browser says which (same-origin pages send it).
+        let back = request.headers[.referer].flatMap { URL(string: $0) }.flatMap { url -> String? in
+            guard let path = Dashboard.safeNext(url.path) else { return nil }
+            return url.query.map { path + "?" + $0 } ?? path
+        }
+        return redirect(back ?? "/dashboard")
     }
 
     /// A dashboard form's fields, after checking its CSRF token against the session's.
@@ -268,7 +305,7 @@ struct Dashboard: Sendable {
         let fields = FormFields(String(buffer: body))
         let sent = fields["csrf"] ?? request.headers[.xCSRFToken] ?? ""
         guard Crypto.constantTimeEqual(Array(sent.utf8), Array(session.csrf.utf8)) else {
-            throw HTTPError(.forbidden, message: "The form's security token is missing or wrong; reload the page.")
+            throw HTTPError(.forbidden, message: try await self.session(context).t("dash.form.token"))
         }
         return fields
     }

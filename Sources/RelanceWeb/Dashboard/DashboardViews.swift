@@ -4,10 +4,13 @@ import Mustache
 import RelanceCore
 import RelanceStore
 
-/// The dashboard's Mustache templates (`templates/dashboard/*.mustache`), loaded once at start-up;
-/// a missing or broken one stops the start. Every page extends `layout` (`{{<layout}}…{{/layout}}`).
+/// The dashboard's Mustache templates (`templates/dashboard/*.mustache`), loaded once at start-up for
+/// each language; a missing or broken one stops the start. Every page extends `layout`
+/// (`{{<layout}}…{{/layout}}`). `{{t.key}}` in a template is the phrase `key` of the one catalogue the
+/// customer pages use too (`templates/strings.LANG.txt`), put in when the template is loaded.
 struct DashboardViews: Sendable {
-    let library: MustacheLibrary
+    let libraries: [Language: MustacheLibrary]
+    let words: [Language: Words]
     let cssHref: String
 
     static let names = [
@@ -16,18 +19,51 @@ struct DashboardViews: Sendable {
     ]
 
     init(directory: URL, cssHref: String) throws {
-        var library = MustacheLibrary()
-        for name in DashboardViews.names {
-            let source = try String(
-                contentsOf: directory.appendingPathComponent("\(name).mustache"), encoding: .utf8)
-            do {
-                try library.register(source, named: name)
-            } catch {
-                throw PageTemplate.SyntaxError(template: "dashboard/\(name).mustache", problem: "\(error)")
+        var libraries: [Language: MustacheLibrary] = [:]
+        var words: [Language: Words] = [:]
+        for language in Language.allCases {
+            let catalogue = try PageLibrary.loadStrings(
+                directory.deletingLastPathComponent().appendingPathComponent("strings.\(language.rawValue).txt"))
+            words[language] = Words(language: language, catalogue: catalogue)
+            var library = MustacheLibrary()
+            for name in DashboardViews.names {
+                let source = try String(
+                    contentsOf: directory.appendingPathComponent("\(name).mustache"), encoding: .utf8)
+                do {
+                    try library.register(try DashboardViews.translated(source, catalogue), named: name)
+                } catch {
+                    throw PageTemplate.SyntaxError(
+                        template: "dashboard/\(name).mustache (\(language.rawValue))", problem: "\(error)")
+                }
             }
+            libraries[language] = library
         }
-        self.library = library
+        self.libraries = libraries
+        self.words = words
         self.cssHref = cssHref
+    }
+
+    /// A key `{{t.…}}` names that the catalogue lacks.
+    struct MissingPhrase: Error, CustomStringConvertible {
+        let key: String
+        var description: String { "no phrase '\(key)' in the catalogue" }
+    }
+
+    /// `source` with each `{{t.key}}` replaced by the phrase, escaped for HTML.
+    static func translated(_ source: String, _ catalogue: [String: String]) throws -> String {
+        var out = ""
+        var rest = Substring(source)
+        while let open = rest.range(of: "{{t.") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw MissingPhrase(key: String(rest[open.upperBound...].prefix(40)))
+            }
+            let key = String(rest[open.upperBound..<close.lowerBound])
+            guard let phrase = catalogue[key] else { throw MissingPhrase(key: key) }
+            out += HTML.escaped(phrase)
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
     }
 
     // Pages show business data to a signed-in person: never cached, never framed, no third party.
@@ -44,18 +80,27 @@ struct DashboardViews: Sendable {
 
     /// Renders `name` with `values` plus what the layout needs: the stylesheet, the business name,
     /// and for a signed-in page the user, the section to highlight and the sign-out form's token.
+    /// A page with no one signed in (the sign-in form) is in `language`; any other in the person's.
     func page(
-        _ name: String, _ values: [String: Any], session: DashboardContext?, status: HTTPResponse.Status = .ok
+        _ name: String, _ values: [String: Any], session: DashboardContext?, language: Language = .en,
+        status: HTTPResponse.Status = .ok
     ) -> Response {
         var context = values
         context["css"] = cssHref
+        let language = session?.language ?? language
+        context["lang"] = language.rawValue
         if let session {
-            context["user"] = ["email": session.session.user.email, "owner": session.session.user.role == .owner]
+            let other: Language = language == .fr ? .en : .fr
+            context["user"] = [
+                "email": session.session.user.email, "owner": session.session.user.role == .owner,
+                "other_language": other.rawValue, "other_language_name": words[other]?("language_name") ?? "",
+            ]
             context["csrf"] = session.session.csrf
             context["business"] = session.businessName
             if let section = values["section"] as? String { context["nav_" + section] = true }
         }
-        let html = library.render(DashboardViews.withoutEmptyStrings(context), withTemplate: name) ?? ""
+        let html =
+            libraries[language]?.render(DashboardViews.withoutEmptyStrings(context), withTemplate: name) ?? ""
         return Response(
             status: status, headers: DashboardViews.headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
@@ -77,10 +122,41 @@ extension DashboardViews {
     }
 }
 
+/// The catalogue's phrases in one language, for text the code writes (`t("key", argument…)`); each
+/// `%@` in a phrase takes the next argument.
+struct Words: Sendable {
+    let language: Language
+    let parts: [String: [String]]
+
+    init(language: Language, catalogue: [String: String]) {
+        self.language = language
+        parts = catalogue.mapValues { $0.components(separatedBy: "%@") }
+    }
+
+    /// The phrase, or its key when the catalogue lacks it (a test finds every key the code names).
+    func callAsFunction(_ key: String, _ arguments: String...) -> String {
+        guard let parts = parts[key] else { return key }
+        var text = parts[0]
+        for index in parts.indices.dropFirst() {
+            text += (index - 1 < arguments.count ? arguments[index - 1] : "") + parts[index]
+        }
+        return text
+    }
+
+    /// A date as this language writes it.
+    func date(_ date: CalendarDate) -> String { Format.date(date, language) }
+
+    /// An amount as this language writes it.
+    func amount(_ money: Money) -> String { Format.amount(money, language) }
+}
+
 /// The signed-in person behind a dashboard request, and the name to show in the header.
 struct DashboardContext: Sendable {
     var session: DashboardSession
     var businessName: String
+    /// The person's phrases: their language, else the business's.
+    var t: Words
+    var language: Language { t.language }
 
     /// An audit line for a change this person makes, for the store to write with the change.
     func audit(_ action: String, invoiceID: Int64? = nil, detail: String? = nil, at now: Date) -> AuditNote {

@@ -1,0 +1,114 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RelanceCore
+import XCTest
+
+@testable import RelanceStore
+@testable import RelanceWeb
+
+/// The dashboard in French and English: who reads which, the header's switch, and one catalogue that
+/// has every phrase in both languages.
+final class DashboardLanguageTests: XCTestCase {
+    var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness.cleanUp() }
+
+    func testTheSignInPageSpeaksTheBrowsersLanguageThenTheBusinesss() async throws {
+        try await harness.app.test(.router) { client in
+            let french = try await client.execute(
+                uri: "/login", method: .get, headers: [.acceptLanguage: "fr-FR,fr;q=0.9"])
+            XCTAssertTrue(french.text.contains("<html lang=\"fr\">"))
+            XCTAssertTrue(french.text.contains("<h1>Connexion</h1>"), french.text)
+            XCTAssertTrue(french.text.contains("Mot de passe"))
+            let english = try await client.execute(uri: "/login", method: .get, headers: [.acceptLanguage: "en-GB"])
+            XCTAssertTrue(english.text.contains("<h1>Sign in</h1>"))
+            // No language asked for: the business's (French here).
+            let none = try await client.execute(uri: "/login", method: .get)
+            XCTAssertTrue(none.text.contains("<h1>Connexion</h1>"))
+        }
+    }
+
+    func testAPersonReadsTheBusinesssLanguageUntilTheyChooseTheirOwn() async throws {
+        let harness = self.harness!
+        _ = try await harness.store.addUser(
+            email: "owner@example.com", password: DashboardTests.password, role: .owner, now: harness.clock.now)
+        try await harness.app.test(.router) { client in
+            let cookie = try await DashboardTests.signIn(client, email: "owner@example.com")
+            let home = try await client.execute(uri: "/dashboard/invoices", method: .get, headers: [.cookie: cookie])
+            XCTAssertTrue(home.text.contains("<html lang=\"fr\">"))
+            XCTAssertTrue(home.text.contains(">Factures</a>"), home.text)
+            XCTAssertTrue(home.text.contains("lang=\"en\">English</button>"), "the switch offers the other language")
+            let csrf = try XCTUnwrap(home.text.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
+
+            // Without the form's token, nothing changes.
+            let forged = try await DashboardTests.post(client, "/dashboard/language", "language=en", cookie: cookie)
+            XCTAssertEqual(forged.status, .forbidden)
+            // An unknown language is refused, and the page stays in the language in use.
+            let unknown = try await DashboardTests.post(
+                client, "/dashboard/language", "csrf=\(csrf)&language=de", cookie: cookie)
+            XCTAssertEqual(unknown.status, .unprocessableContent)
+            let still = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie])
+            XCTAssertTrue(still.text.contains(">Factures</a>"))
+
+            var headers: HTTPFields = [
+                .cookie: cookie, .contentType: "application/x-www-form-urlencoded",
+                .referer: "http://localhost/dashboard/invoices?status=open",
+            ]
+            let switched = try await client.execute(
+                uri: "/dashboard/language", method: .post, headers: headers,
+                body: ByteBuffer(string: "csrf=\(csrf)&language=en"))
+            XCTAssertEqual(switched.status, .seeOther)
+            XCTAssertEqual(switched.headers[.location], "/dashboard/invoices?status=open", "back where the switch was")
+            let english = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie])
+            XCTAssertTrue(english.text.contains("<html lang=\"en\">"))
+            XCTAssertTrue(english.text.contains(">Invoices</a>"))
+            XCTAssertTrue(english.text.contains("lang=\"fr\">Français</button>"))
+
+            // A page elsewhere named as the referrer is never where the switch sends the browser.
+            headers[.referer] = "https://evil.example/steal"
+            let away = try await client.execute(
+                uri: "/dashboard/language", method: .post, headers: headers,
+                body: ByteBuffer(string: "csrf=\(csrf)&language=fr"))
+            XCTAssertEqual(away.headers[.location], "/dashboard")
+        }
+    }
+
+    /// Every phrase the code or a template names is in the catalogue, in both languages (the start-up
+    /// refuses catalogues whose keys differ, and a template naming a missing phrase).
+    func testEveryPhraseTheDashboardNamesIsInBothLanguages() throws {
+        let templates = Harness.repository.appendingPathComponent("templates")
+        var catalogues: [Language: [String: String]] = [:]
+        for language in Language.allCases {
+            catalogues[language] = try PageLibrary.loadStrings(
+                templates.appendingPathComponent("strings.\(language.rawValue).txt"))
+        }
+        XCTAssertEqual(Set(catalogues[.fr]!.keys), Set(catalogues[.en]!.keys))
+        // The code's keys: every string literal that starts with "dash." in the web sources.
+        var named: Set<String> = []
+        let sources = Harness.repository.appendingPathComponent("Sources/RelanceWeb")
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+        for case let file as URL in files where file.pathExtension == "swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for match in text.matches(of: /"(dash\.[a-z0-9_.]+)"/) { named.insert(String(match.1)) }
+        }
+        let dashboard = templates.appendingPathComponent("dashboard")
+        for name in DashboardViews.names {
+            let text = try String(
+                contentsOf: dashboard.appendingPathComponent("\(name).mustache"), encoding: .utf8)
+            for match in text.matches(of: /\{\{t\.([a-z0-9_.]+)\}\}/) { named.insert(String(match.1)) }
+        }
+        XCTAssertGreaterThan(named.count, 20)
+        for language in Language.allCases {
+            let missing = named.filter { catalogues[language]![$0] == nil }.sorted()
+            XCTAssertEqual(missing, [], "missing in strings.\(language.rawValue).txt")
+        }
+        // A template naming a phrase the catalogue lacks stops the start-up, with the key named.
+        XCTAssertThrowsError(try DashboardViews.translated("<p>{{t.dash.nope}}</p>", catalogues[.en]!)) { error in
+            XCTAssertTrue("\(error)".contains("dash.nope"))
+        }
+        XCTAssertEqual(try DashboardViews.translated("<b>{{t.dash.nav.home}}</b>", catalogues[.fr]!), "<b>Accueil</b>")
+    }
+}

@@ -76,7 +76,8 @@ final class BrowserTests: XCTestCase {
             links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
         ) { _ in "ok" }
         _ = try await harness.store.addUser(
-            email: "owner@example.com", password: "correct horse battery", role: .owner, now: harness.clock.now, language: .en)
+            email: "owner@example.com", password: "correct horse battery", role: .owner, now: harness.clock.now,
+            language: .en)
         let script = Harness.repository.appendingPathComponent("Tests/e2e/dashboard_pages.py").path
         let directory = FileManager.default.temporaryDirectory.path
         try await Application(router: harness.router, logger: harness.logs.logger).test(.live) { client in

@@ -88,7 +88,8 @@ final class DashboardTemplateTests: XCTestCase {
     func testOnlyOwnersChangeWhatCustomersAreToldAndTheyCanSeeWhoChangedItAndWhen() async throws {
         let harness = self.harness!
         _ = try await harness.store.addUser(
-            email: "staff@example.com", password: DashboardTests.password, role: .staff, now: harness.clock.now, language: .en)
+            email: "staff@example.com", password: DashboardTests.password, role: .staff, now: harness.clock.now,
+            language: .en)
         let key = try await harness.apiKey()
         let before = try await harness.store.messageTemplate(
             stage: "courtesy", channel: .sms, language: .fr, combined: false)

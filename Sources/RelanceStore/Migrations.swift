@@ -143,6 +143,7 @@ extension Store {
         migrator.registerMigration("2026-12-01-hardening", migrate: hardeningMigration)
         migrator.registerMigration("2026-12-01-wording-history", migrate: wordingHistoryMigration)
         migrator.registerMigration("2026-12-02-user-language", migrate: userLanguageMigration)
+        migrator.registerMigration("2026-12-02-import-columns", migrate: importColumnsMigration)
         return migrator
     }()
 }

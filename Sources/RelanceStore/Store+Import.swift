@@ -66,7 +66,8 @@ public enum InvoiceImport {
         return table
     }()
 
-    /// Which column holds each field: the header's titles, then `overrides` (column title → field name).
+    /// Which column holds each field: the header's titles, then `overrides` (column title → field name, or
+    /// "" for a column to leave out).
     public static func columns(header: [String], overrides: [String: String]) -> Result<[Field: Int], ImportProblems> {
         var errors: [String] = []
         var found: [Field: Int] = [:]
@@ -74,7 +75,12 @@ public enum InvoiceImport {
         for (index, title) in titles.enumerated() {
             if let field = aliases[title], found[field] == nil { found[field] = index }
         }
-        for (column, fieldName) in overrides {
+        for (column, fieldName) in overrides.sorted(by: { $0.key < $1.key }) {
+            if fieldName.isEmpty, let index = titles.firstIndex(of: column.lowercased()) {
+                // "" leaves the column out, even where its title names a field.
+                for (field, at) in found where at == index { found[field] = nil }
+                continue
+            }
             guard let field = Field(rawValue: fieldName) else {
                 errors.append(
                     "--map \(column)=\(fieldName): no such field (\(Field.allCases.map(\.rawValue).joined(separator: ", ")))"
@@ -85,6 +91,8 @@ public enum InvoiceImport {
                 errors.append("--map \(column)=\(fieldName): the header has no column '\(column)'")
                 continue
             }
+            // A column holds one field: the one named here replaces the one its title suggested.
+            for (other, at) in found where at == index { found[other] = nil }
             found[field] = index
         }
         for field in required where found[field] == nil {

@@ -21,6 +21,8 @@ struct Dashboard: Sendable {
     /// Failures per account, or per known browser; see `SignInThrottle`.
     let signInThrottle = SignInThrottle()
     let knownBrowsers: KnownBrowser
+    /// Spreadsheets uploaded to the import page, until imported or a day old.
+    let uploads = ImportUploads()
 
     static let cookieName = "relance_session"
 
@@ -54,6 +56,11 @@ struct Dashboard: Sendable {
             Route(method: .get, path: "invoices/new", handler: newInvoiceForm),
             Route(method: .post, path: "invoices/new", handler: createInvoice),
             Route(method: .get, path: "invoices/:id", handler: invoice),
+            Route(method: .get, path: "import", handler: importForm),
+            Route(method: .post, path: "import", handler: uploadImport),
+            Route(method: .get, path: "import/:id", handler: importReview),
+            Route(method: .post, path: "import/:id/columns", handler: saveImportColumns),
+            Route(method: .post, path: "import/:id/confirm", handler: confirmImport),
             Route(method: .post, path: "invoices/:id/payments", handler: recordPayment),
             Route(method: .post, path: "invoices/:id/pause", handler: pause),
             Route(method: .post, path: "invoices/:id/resume", handler: resume),

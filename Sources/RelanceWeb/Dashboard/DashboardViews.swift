@@ -15,7 +15,7 @@ struct DashboardViews: Sendable {
 
     static let names = [
         "layout", "login", "home", "invoices", "invoice", "requests", "templates", "template", "results", "settings",
-        "users", "email-template", "invoice-new", "customers", "customer",
+        "users", "email-template", "invoice-new", "customers", "customer", "import",
     ]
 
     init(directory: URL, cssHref: String) throws {

@@ -1,0 +1,276 @@
+import Foundation
+import Hummingbird
+import RelanceCore
+import RelanceStore
+
+/// Invoices from a spreadsheet, in the dashboard: upload a CSV, see its first rows, say which column is
+/// which (remembered for the next file), see every problem by line or what would be created and updated,
+/// then import with progress. The same engine as `relance import` (`InvoiceFile`), on a file kept on disk.
+extension Dashboard {
+    /// `GET /dashboard/import`
+    @Sendable func importForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        return importPage(session, ["upload": true])
+    }
+
+    /// `POST /dashboard/import` — `multipart/form-data` with `csrf` and a `file`.
+    @Sendable func uploadImport(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let dashboardSession = context.dashboardSession else { throw HTTPError(.unauthorized) }
+        let session = try await self.session(context)
+        let t = session.t
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: ImportUploads.maximumBytes + 16 * 1024)
+        } catch {
+            return importPage(
+                session, ["upload": true, "error": t("dash.import.too_large", "16")], status: .contentTooLarge)
+        }
+        guard
+            let parts = MultipartForm.parse(
+                Array(body.readableBytesView), contentType: request.headers[.contentType] ?? ""),
+            let csrf = parts["csrf"].map({ String(decoding: $0.bytes, as: UTF8.self) }),
+            Crypto.constantTimeEqual(Array(csrf.utf8), Array(dashboardSession.csrf.utf8))
+        else {
+            throw HTTPError(.forbidden, message: t("dash.form.token"))
+        }
+        guard let file = parts["file"], !file.bytes.isEmpty else {
+            return importPage(
+                session, ["upload": true, "error": t("dash.import.no_file")], status: .unprocessableContent)
+        }
+        guard file.bytes.count <= ImportUploads.maximumBytes else {
+            return importPage(
+                session, ["upload": true, "error": t("dash.import.too_large", "16")], status: .contentTooLarge)
+        }
+        let name = PlainText.hasControlCharacters(file.filename ?? "") ? "" : file.filename ?? ""
+        let id = try uploads.add(
+            file.bytes, name: name.isEmpty ? "invoices.csv" : name, userID: dashboardSession.user.id, store: store,
+            now: settings.clock.now())
+        return redirect("/dashboard/import/\(id)")
+    }
+
+    /// `GET /dashboard/import/:id` — the file's columns, problems or what it would do; or the import's
+    /// progress, then its result.
+    @Sendable func importReview(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        let id = context.parameters.get("id") ?? ""
+        guard let upload = uploads.upload(id, userID: session.session.user.id) else { return importGone(session) }
+        switch upload.state {
+        case .waiting:
+            let review: ImportUploads.Review
+            do {
+                review = try await reviewed(id, upload)
+            } catch let failure as InvoiceFile.Failure {
+                return importPage(
+                    session, ["upload": true, "error": unreadable(failure, session.t)], status: .unprocessableContent)
+            }
+            return importPage(session, reviewValues(session, id: id, upload: upload, review: review))
+        case .writing(let done, let total):
+            let percent = total == 0 ? 100 : done * 100 / total
+            return importPage(
+                session,
+                [
+                    "writing": true, "refresh": "2", "file_name": upload.name, "done": String(done),
+                    "total": String(total), "percent": String(percent),
+                    "progress_text": session.t("dash.import.progress", String(done), String(total)),
+                ])
+        case .finished(let counts):
+            return importPage(
+                session,
+                [
+                    "finished": true, "file_name": upload.name,
+                    "result": session.t(
+                        "dash.import.result", String(counts.created), String(counts.updated), String(counts.unchanged)),
+                    "refused": counts.refused.prefix(50).map { ["text": $0] },
+                    "has_refused": !counts.refused.isEmpty,
+                ])
+        case .failed(let message):
+            return importPage(session, ["failed": true, "file_name": upload.name, "error": message])
+        }
+    }
+
+    /// `POST /dashboard/import/:id/columns` — `column.N` = a field name, or "" to leave column N out. The
+    /// choices are remembered by column title for the next file.
+    @Sendable func saveImportColumns(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        let fields = try await form(request, context)
+        let id = context.parameters.get("id") ?? ""
+        guard let upload = uploads.upload(id, userID: session.session.user.id), case .waiting = upload.state else {
+            return importGone(session)
+        }
+        // A file that cannot be read is explained on its page.
+        guard let review = try? await reviewed(id, upload) else { return redirect("/dashboard/import/\(id)") }
+        var chosen: [String: String] = [:]
+        var taken: [String: String] = [:]
+        var problems: [String] = []
+        for (index, title) in review.check.header.enumerated() {
+            guard let value = fields["column.\(index)"] else { continue }
+            let field = value.trimmingCharacters(in: .whitespaces)
+            guard field.isEmpty || InvoiceImport.Field(rawValue: field) != nil else {
+                problems.append(session.t("dash.import.unknown_field", title))
+                continue
+            }
+            if !field.isEmpty, let other = taken[field] {
+                problems.append(session.t("dash.import.field_twice", fieldName(field, session.t), other, title))
+                continue
+            }
+            if !field.isEmpty { taken[field] = title }
+            chosen[title] = field
+        }
+        if !problems.isEmpty {
+            var values = reviewValues(session, id: id, upload: upload, review: review)
+            values["column_errors"] = problems.map { ["text": $0] }
+            return importPage(session, values, status: .unprocessableContent)
+        }
+        try await store.rememberImportColumns(chosen, now: settings.clock.now())
+        uploads.update(id) { $0.review = nil }
+        return redirect("/dashboard/import/\(id)")
+    }
+
+    /// `POST /dashboard/import/:id/confirm` — imports the file as last reviewed, in the background.
+    @Sendable func confirmImport(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let session = try await session(context)
+        _ = try await form(request, context)
+        let id = context.parameters.get("id") ?? ""
+        guard let upload = uploads.upload(id, userID: session.session.user.id) else { return importGone(session) }
+        guard case .waiting = upload.state else { return redirect("/dashboard/import/\(id)") }
+        guard let review = try? await reviewed(id, upload), review.check.isClean else {
+            return redirect("/dashboard/import/\(id)")
+        }
+        guard uploads.begin(id, total: review.check.valid) else {
+            var values = reviewValues(session, id: id, upload: upload, review: review)
+            values["error"] = session.t("dash.import.busy")
+            return importPage(session, values, status: .conflict)
+        }
+        let file = InvoiceFile(url: upload.file, overrides: review.overrides, today: review.today)
+        let store = self.store
+        let uploads = self.uploads
+        let clock = settings.clock
+        let audit = session.audit("invoices.imported", detail: upload.name, at: clock.now())
+        let total = review.check.valid
+        Task {
+            do {
+                let counts = try await file.write(to: store, check: review.check, now: { clock.now() }) { done, _ in
+                    uploads.update(id) { $0.state = .writing(done: done, total: total) }
+                }
+                uploads.update(id) { $0.state = .finished(counts) }
+                var note = audit
+                note.detail =
+                    "\(upload.name): \(counts.created) created, \(counts.updated) updated, "
+                    + "\(counts.unchanged) unchanged, \(counts.refused.count) refused"
+                try? await store.audit(note)
+            } catch {
+                let message = (error as? InvoiceFile.Failure)?.description ?? "the database refused the import"
+                uploads.update(id) { $0.state = .failed(message) }
+            }
+            uploads.removeFile(id)
+        }
+        return redirect("/dashboard/import/\(id)")
+    }
+
+    // MARK: - Steps
+
+    /// The file checked with the remembered columns (those its header has), reused while they do not change.
+    func reviewed(_ id: String, _ upload: ImportUploads.Upload) async throws -> ImportUploads.Review {
+        let today = try await today()
+        let probe = InvoiceFile(url: upload.file, today: today)
+        let titles = Set((try await probe.header() ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        let overrides = try await store.importColumns().filter { titles.contains($0.key.lowercased()) }
+        if let review = upload.review, review.overrides == overrides, review.today == today { return review }
+        let file = InvoiceFile(url: upload.file, overrides: overrides, today: today)
+        let check = try await file.check()
+        let known = check.isClean ? try await file.knownCount(in: store, check: check) : 0
+        let review = ImportUploads.Review(overrides: overrides, today: today, check: check, known: known)
+        uploads.update(id) { $0.review = review }
+        return review
+    }
+
+    func reviewValues(
+        _ session: DashboardContext, id: String, upload: ImportUploads.Upload, review: ImportUploads.Review
+    ) -> [String: Any] {
+        let t = session.t
+        let check = review.check
+        let columns: [[String: Any]] = check.header.enumerated().map { index, title in
+            let current = check.columns.first { $0.value == index }?.key.rawValue ?? ""
+            let samples = check.preview.compactMap { $0.indices.contains(index) ? $0[index] : nil }
+                .filter { !$0.isEmpty }.prefix(3)
+            var options: [[String: Any]] = [
+                ["value": "", "label": t("dash.import.leave_out"), "selected": current == ""]
+            ]
+            for field in InvoiceImport.Field.allCases {
+                options.append([
+                    "value": field.rawValue, "label": fieldName(field.rawValue, t),
+                    "selected": current == field.rawValue,
+                ])
+            }
+            return [
+                "index": String(index), "title": title.isEmpty ? t("dash.import.untitled") : title,
+                "samples": samples.joined(separator: " · "), "options": options,
+            ]
+        }
+        var values: [String: Any] = [
+            "review": true, "id": id, "file_name": upload.name, "columns": columns,
+            "column_problems": check.columnProblems.map { ["text": $0] },
+            "has_column_problems": !check.columnProblems.isEmpty,
+            "problems": check.problems.map { ["text": $0] },
+            "has_problems": check.problemCount > 0,
+            "problem_count": t("dash.import.problem_count", String(check.problemCount)),
+        ]
+        if check.problemCount > check.problems.count {
+            values["more_problems"] = t("dash.import.more_problems", String(check.problemCount - check.problems.count))
+        }
+        if check.isClean {
+            values["ready"] = true
+            values["summary"] = t(
+                "dash.import.summary", String(check.valid), String(check.valid - review.known), String(review.known))
+            values["confirm_label"] = t("dash.import.confirm", String(check.valid))
+        } else if check.columnProblems.isEmpty && check.problemCount == 0 {
+            values["no_rows"] = true
+        }
+        return values
+    }
+
+    func importPage(_ session: DashboardContext, _ values: [String: Any], status: HTTPResponse.Status = .ok)
+        -> Response
+    {
+        var values = values
+        values["section"] = "invoices"
+        values["max_mb"] = "16"
+        return views.page("import", values, session: session, status: status)
+    }
+
+    /// An upload that is not there (expired, someone else's, a made-up id).
+    func importGone(_ session: DashboardContext) -> Response {
+        importPage(session, ["upload": true, "error": session.t("dash.import.gone")], status: .notFound)
+    }
+
+    /// Why a file could not be read, in the person's language.
+    func unreadable(_ failure: InvoiceFile.Failure, _ t: Words) -> String {
+        switch failure.problem {
+        case .notUTF8(let line): t("dash.import.not_utf8", String(line))
+        case .unterminatedQuote(let line): t("dash.import.open_quote", String(line))
+        case .tooLong(let line): t("dash.import.too_long", String(line))
+        case .tooWide(let line): t("dash.import.too_wide", String(line))
+        case .empty: t("dash.import.empty")
+        case nil: failure.kind == .empty ? t("dash.import.empty") : t("dash.import.gone")
+        }
+    }
+
+    /// A field's name as people read it.
+    func fieldName(_ field: String, _ t: Words) -> String {
+        switch InvoiceImport.Field(rawValue: field) {
+        case .number: t("dash.import.field.number")
+        case .customer_name: t("dash.import.field.customer_name")
+        case .customer_phone: t("dash.import.field.customer_phone")
+        case .customer_email: t("dash.import.field.customer_email")
+        case .customer_locale: t("dash.import.field.customer_locale")
+        case .customer_ref: t("dash.import.field.customer_ref")
+        case .currency: t("dash.import.field.currency")
+        case .amount: t("dash.import.field.amount")
+        case .issued_on: t("dash.import.field.issued_on")
+        case .due_on: t("dash.import.field.due_on")
+        case .external_ref: t("dash.import.field.external_ref")
+        case .payment_url: t("dash.import.field.payment_url")
+        case nil: field
+        }
+    }
+}

@@ -24,7 +24,7 @@ extension Dashboard {
         do {
             body = try await request.body.collect(upTo: Store.logoLimit + 16 * 1024)
         } catch {
-            throw HTTPError(.contentTooLarge, message: "The logo may be 64 KB at most.")
+            throw HTTPError(.contentTooLarge, message: try await self.session(context).t("dash.logo.limit"))
         }
         guard
             let parts = MultipartForm.parse(
@@ -39,13 +39,13 @@ extension Dashboard {
         let now = settings.clock.now()
         if parts["remove"] != nil {
             try await store.saveLogo(nil, now: now, audit: session.audit("logo.removed", at: now))
-            return redirect("/dashboard/settings", notice: "Logo removed.")
+            return redirect("/dashboard/settings", notice: session.t("dash.logo.removed"))
         }
         guard let file = parts["logo"], !file.bytes.isEmpty else {
-            return redirect("/dashboard/settings", notice: "No logo: choose a PNG or JPEG file.")
+            return redirect("/dashboard/settings", notice: session.t("dash.logo.no_file"))
         }
         guard file.bytes.count <= Store.logoLimit else {
-            return redirect("/dashboard/settings", notice: "No logo: the file is over 64 KB.")
+            return redirect("/dashboard/settings", notice: session.t("dash.logo.too_big"))
         }
         // The type comes from the bytes, never from the file name or the browser's claim.
         let type: String
@@ -54,11 +54,11 @@ extension Dashboard {
         } else if file.bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
             type = "image/jpeg"
         } else {
-            return redirect("/dashboard/settings", notice: "No logo: only PNG and JPEG images are accepted.")
+            return redirect("/dashboard/settings", notice: session.t("dash.logo.wrong_type"))
         }
         try await store.saveLogo(
             Logo(bytes: file.bytes, mediaType: type), now: now,
             audit: session.audit("logo.saved", detail: "\(file.bytes.count) bytes", at: now))
-        return redirect("/dashboard/settings", notice: "Logo saved.")
+        return redirect("/dashboard/settings", notice: session.t("dash.logo.saved"))
     }
 }

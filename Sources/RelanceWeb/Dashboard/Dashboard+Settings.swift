@@ -7,7 +7,7 @@ import RelanceStore
 extension Dashboard {
     func requireOwner(_ session: DashboardContext) throws {
         guard session.session.user.role == .owner else {
-            throw HTTPError(.forbidden, message: "Only an owner can do this.")
+            throw HTTPError(.forbidden, message: session.t("dash.users.owner_only"))
         }
     }
 
@@ -31,31 +31,34 @@ extension Dashboard {
         let pause = try await store.pausesOnReply()
         let plans = try await store.planSettings()
         let zone = try await businessZone()
-        let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].enumerated().map {
-            index, name -> [String: Any] in
+        let t = session.t
+        let dayNames = [
+            t("dash.settings.weekday.mon"), t("dash.settings.weekday.tue"), t("dash.settings.weekday.wed"),
+            t("dash.settings.weekday.thu"), t("dash.settings.weekday.fri"), t("dash.settings.weekday.sat"),
+            t("dash.settings.weekday.sun"),
+        ]
+        let weekdays = dayNames.enumerated().map { index, name -> [String: Any] in
             ["value": index + 1, "name": name, "checked": rules.weekdays.contains(index + 1)]
         }
         let texts = try await store.providerStatus(since: settings.clock.now().addingTimeInterval(-86_400))
-        let webhooks = try await webhookRows()
+        let webhooks = try await webhookRows(t)
         let providerRows = texts.counts.map { row -> [String: Any] in
             [
-                "channel": row.channel == "sms" ? "text" : "email", "provider": row.provider, "status": row.status,
-                "count": row.count,
+                "channel": row.channel == "sms" ? t("dash.settings.channel.sms") : t("dash.settings.channel.email"),
+                "provider": row.provider, "status": Dashboard.messageStatus(row.status, t), "count": row.count,
             ]
         }
-        var failure: [String: Any] = [:]
+        var lastFailure = ""
         if let last = texts.lastFailure {
-            failure = ["provider": last.provider, "error": last.error, "at": Dashboard.localTime(last.at, zone)]
+            lastFailure = t("dash.settings.last_failure", last.provider, Dashboard.localTime(last.at, zone), last.error)
         }
         return views.page(
             "settings",
             [
                 "providers": providerRows, "no_texts": providerRows.isEmpty, "queued": texts.queued,
                 "email_status": settings.emailConfigured
-                    ? "Email reminders are set up."
-                    : "Email is not set up (RELANCE_SMTP_URL): email stages are skipped.",
-                "webhooks": webhooks, "no_webhooks": webhooks.isEmpty,
-                "has_failure": !failure.isEmpty, "failure": failure,
+                    ? t("dash.settings.email_ready") : t("dash.settings.email_missing"),
+                "webhooks": webhooks, "no_webhooks": webhooks.isEmpty, "last_failure": lastFailure,
                 "section": "settings", "owner": session.session.user.role == .owner, "errors": errors,
                 "has_errors": !errors.isEmpty, "notice": notice ?? "",
                 "name": business.name, "phone": business.phone ?? "", "email": business.email ?? "",
@@ -70,19 +73,69 @@ extension Dashboard {
                 "cap_hours": Int(rules.smsMinimumInterval / 3600), "pause_on_reply": pause,
                 "max_instalments": plans.limits.maximumInstalments, "max_span": plans.limits.maximumSpanDays,
                 "min_instalment": Format.typedAmount(
-                    Money(minorUnits: plans.limits.minimumInstalment, currency: euro), .en),
+                    Money(minorUnits: plans.limits.minimumInstalment, currency: euro), session.language),
                 "auto_accept": plans.autoAccept, "break_after": plans.breakAfterDays,
             ], session: session, status: status)
     }
 
-    /// `POST /dashboard/settings` — the whole form; nothing is saved unless every field is right.
-    /// How the settings page names each field of the business profile in its messages.
-    static let settingsLabels: [BusinessProfile.Field: String] = [
-        .name: "name", .phone: "phone", .email: "email", .address: "address", .legal: "legal",
-        .payment_url: "payment URL", .bank_beneficiary: "beneficiary", .bank_iban: "IBAN", .bank_bic: "BIC",
-        .default_locale: "language", .time_zone: "time zone", .link_lifetime_days: "link lifetime",
-    ]
+    /// A message's status (`message.status`) as the settings page shows it.
+    static func messageStatus(_ status: String, _ t: Words) -> String {
+        switch status {
+        case "queued": t("dash.settings.status.queued")
+        case "sending": t("dash.settings.status.sending")
+        case "sent": t("dash.settings.status.sent")
+        case "delivered": t("dash.settings.status.delivered")
+        case "failed": t("dash.settings.status.failed")
+        case "unknown": t("dash.settings.status.unknown")
+        case "cancelled": t("dash.settings.status.cancelled")
+        default: status
+        }
+    }
 
+    /// How the settings page names each field of the business profile in its messages.
+    static func settingsLabel(_ field: BusinessProfile.Field, _ t: Words) -> String {
+        switch field {
+        case .name: t("dash.settings.label.name")
+        case .phone: t("dash.settings.label.phone")
+        case .email: t("dash.settings.label.email")
+        case .address: t("dash.settings.label.address")
+        case .legal: t("dash.settings.label.legal")
+        case .payment_url: t("dash.settings.label.payment_url")
+        case .bank_beneficiary: t("dash.settings.label.beneficiary")
+        case .bank_iban: "IBAN"
+        case .bank_bic: "BIC"
+        case .default_locale: t("dash.settings.label.language")
+        case .time_zone: t("dash.settings.label.time_zone")
+        case .link_lifetime_days: t("dash.settings.label.link_lifetime")
+        }
+    }
+
+    /// A problem `BusinessProfile` found, in the person's language. RelanceCore words its problems in
+    /// English (the API shows them as they are); each one it can give is matched here, and one this
+    /// list does not know yet is shown in English.
+    static func settingsProblem(_ field: BusinessProfile.Field, _ message: String, _ t: Words) -> String {
+        if let limit = BusinessProfile.limits[field], message == "at most \(limit) characters" {
+            return t("dash.settings.problem.too_long", String(limit))
+        }
+        let days = BusinessProfile.linkLifetimes
+        if field == .link_lifetime_days, message == "from \(days.lowerBound) to \(days.upperBound) days" {
+            return t("dash.settings.problem.link_lifetime", String(days.lowerBound), String(days.upperBound))
+        }
+        switch (field, message) {
+        case (_, "no control characters"): return t("dash.settings.problem.control_characters")
+        case (.name, "required"): return t("dash.settings.problem.required")
+        case (.phone, "an international number such as +33 1 23 45 67 89"): return t("dash.settings.problem.phone")
+        case (.email, "not an email address"): return t("dash.settings.problem.email")
+        case (.payment_url, "an https:// web address"): return t("dash.settings.problem.payment_url")
+        case (.bank_iban, "the check digits do not match"): return t("dash.settings.problem.iban")
+        case (.bank_bic, "8 or 11 letters and digits"): return t("dash.settings.problem.bic")
+        case (.default_locale, "fr or en"): return t("dash.settings.problem.language")
+        case (.time_zone, "a name such as Europe/Paris"): return t("dash.settings.problem.time_zone")
+        default: return message
+        }
+    }
+
+    /// `POST /dashboard/settings` — the whole form; nothing is saved unless every field is right.
     @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         let session = try await session(context)
@@ -105,7 +158,11 @@ extension Dashboard {
         do throws(BusinessProfile.Problems) {
             business.apply(try BusinessProfile(checking: draft))
         } catch {
-            errors += error.list.map { "\(Dashboard.settingsLabels[$0.field] ?? $0.field.rawValue): \($0.message)" }
+            errors += error.list.map {
+                session.t(
+                    "dash.settings.problem_line", Dashboard.settingsLabel($0.field, session.t),
+                    Dashboard.settingsProblem($0.field, $0.message, session.t))
+            }
             business.show(draft)
         }
 
@@ -116,10 +173,14 @@ extension Dashboard {
             rules.windowStartHour = start
             rules.windowEndHour = end
         } else {
-            errors.append("sending hours: a start from 0 to 23 before an end from 1 to 24")
+            errors.append(session.t("dash.settings.problem.sending_hours"))
         }
         let days = Set(fields.all("weekday").compactMap { Int($0) }.filter { (1...7).contains($0) })
-        if days.isEmpty { errors.append("sending days: at least one") } else { rules.weekdays = days }
+        if days.isEmpty {
+            errors.append(session.t("dash.settings.problem.sending_days"))
+        } else {
+            rules.weekdays = days
+        }
         var holidays: Set<CalendarDate> = []
         for line in (fields["holidays"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," }) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -127,31 +188,31 @@ extension Dashboard {
             if let day = CalendarDate(iso: trimmed) {
                 holidays.insert(day)
             } else {
-                errors.append("holidays: '\(String(trimmed.prefix(20)))' is not a date YYYY-MM-DD")
+                errors.append(session.t("dash.settings.problem.holiday", String(trimmed.prefix(20))))
             }
         }
         rules.holidays = holidays
         if let cap = Int(fields["cap_hours"] ?? ""), (0...2160).contains(cap) {
             rules.smsMinimumInterval = TimeInterval(cap) * 3600
         } else {
-            errors.append("frequency cap: from 0 to 2160 hours")
+            errors.append(session.t("dash.settings.problem.frequency_cap"))
         }
 
         var plans = try await store.planSettings()
         if let count = Int(fields["max_instalments"] ?? ""), (2...60).contains(count) {
             plans.limits.maximumInstalments = count
         } else {
-            errors.append("plans, most payments: from 2 to 60")
+            errors.append(session.t("dash.settings.problem.most_payments"))
         }
         if let span = Int(fields["max_span"] ?? ""), (7...1095).contains(span) {
             plans.limits.maximumSpanDays = span
         } else {
-            errors.append("plans, longest span: from 7 to 1095 days")
+            errors.append(session.t("dash.settings.problem.longest_span"))
         }
         if let minimum = TypedAmount.parse(fields["min_instalment"] ?? "", currency: euro) {
             plans.limits.minimumInstalment = minimum
         } else {
-            errors.append("plans, smallest payment: an amount such as 10.00")
+            errors.append(session.t("dash.settings.problem.smallest_payment"))
         }
         plans.autoAccept = fields["auto_accept"] == "on"
         if let days = Int(fields["break_after"] ?? ""), (1...90).contains(days),
@@ -159,7 +220,7 @@ extension Dashboard {
         {
             plans.breakAfterDays = days
         } else {
-            errors.append("plans, broken after: from 1 to 90 days, after the last instalment reminder")
+            errors.append(session.t("dash.settings.problem.broken_after"))
         }
 
         guard errors.isEmpty else {
@@ -170,7 +231,7 @@ extension Dashboard {
         try await store.saveSettings(
             business: business, rules: rules, pauseOnReply: fields["pause_on_reply"] == "on", plans: plans, now: now,
             audit: session.audit("settings.saved", at: now))
-        return redirect("/dashboard/settings", notice: "Settings saved.")
+        return redirect("/dashboard/settings", notice: session.t("dash.settings.saved"))
     }
 
     /// `POST /dashboard/settings/test-sms` — `phone`; owners only. Goes through the outbox like any text.
@@ -180,16 +241,14 @@ extension Dashboard {
         try requireOwner(session)
         let raw = PhoneNumber.compact(fields["phone"] ?? "")
         guard let phone = PhoneNumber(raw) else {
-            return redirect(
-                "/dashboard/settings", notice: "No test sent: give an international number such as +33 6 12 34 56 78.")
+            return redirect("/dashboard/settings", notice: session.t("dash.settings.test_sms_phone"))
         }
         let now = settings.clock.now()
         let business = try await store.business()
         let id = try await store.queueTestMessage(
-            phone: phone, body: "\(business.name): test message from Relance. No reply needed.", now: now,
+            phone: phone, body: session.t("dash.settings.test_sms_body", business.name), now: now,
             audit: session.audit("sms.test_queued", at: now))
-        return redirect(
-            "/dashboard/settings", notice: "Test text queued (message \(id)); its status shows here once sent.")
+        return redirect("/dashboard/settings", notice: session.t("dash.settings.test_sms_queued", String(id)))
     }
 
     // MARK: - Users
@@ -205,7 +264,9 @@ extension Dashboard {
                 "section": "users", "notice": request.uri.queryParameters["notice"].map(String.init) ?? "",
                 "users": users.map { user -> [String: Any] in
                     [
-                        "id": user.id, "email": user.email, "role": user.role.rawValue,
+                        "id": user.id, "email": user.email,
+                        "role": user.role == .owner
+                            ? session.t("dash.users.role.owner") : session.t("dash.users.role.staff"),
                         "me": user.id == session.session.user.id,
                     ]
                 },
@@ -223,9 +284,10 @@ extension Dashboard {
             let user = try await store.addUser(
                 email: fields["email"] ?? "", password: fields["password"] ?? "", role: role, now: now,
                 by: .user(session.session.user.id))
-            return redirect("/dashboard/users", notice: "\(user.email) can now sign in.")
+            return redirect("/dashboard/users", notice: session.t("dash.users.added", user.email))
         } catch let error as AccountError {
-            return redirect("/dashboard/users", notice: "Not added: " + Dashboard.describe(error))
+            return redirect(
+                "/dashboard/users", notice: session.t("dash.users.not_added", Dashboard.describe(error, session.t)))
         }
     }
 
@@ -240,20 +302,22 @@ extension Dashboard {
             try await store.disableUser(
                 id: id, now: now, audit: session.audit("user.disabled", detail: "user \(id)", at: now))
         } catch let error as AccountError {
-            return redirect("/dashboard/users", notice: "Not removed: " + Dashboard.describe(error))
+            return redirect(
+                "/dashboard/users", notice: session.t("dash.users.not_removed", Dashboard.describe(error, session.t)))
         } catch StoreError.notFound {
             throw HTTPError(.notFound)
         }
-        return redirect("/dashboard/users", notice: "Access removed.")
+        return redirect("/dashboard/users", notice: session.t("dash.users.removed"))
     }
 
-    static func describe(_ error: AccountError) -> String {
+    /// Why an account was not added or removed, in the person's language.
+    static func describe(_ error: AccountError, _ t: Words) -> String {
         switch error {
-        case .duplicateEmail: "an account with this email exists."
-        case .invalidEmail: "the email does not look right."
-        case .weakPassword: "the password needs at least 10 characters."
-        case .lastOwner: "at least one owner must remain."
-        case .busy: "the server is busy checking passwords; try again in a moment."
+        case .duplicateEmail: t("dash.users.error.duplicate_email")
+        case .invalidEmail: t("dash.users.error.invalid_email")
+        case .weakPassword: t("dash.users.error.weak_password")
+        case .lastOwner: t("dash.users.error.last_owner")
+        case .busy: t("dash.users.error.busy")
         }
     }
 
@@ -273,7 +337,7 @@ extension Dashboard {
 
 extension Dashboard {
     /// Each webhook endpoint with its 10 latest deliveries, for the settings page.
-    func webhookRows() async throws -> [[String: Any]] {
+    func webhookRows(_ t: Words) async throws -> [[String: Any]] {
         var rows: [[String: Any]] = []
         let zone = try await businessZone()
         for endpoint in try await store.webhookEndpoints() {
@@ -284,18 +348,31 @@ extension Dashboard {
                 "deliveries": deliveries.map { delivery -> [String: Any] in
                     let last = delivery.attemptLog.last
                     let outcome = last.map { attempt in
-                        Dashboard.localTime(attempt.at, zone) + ": "
-                            + (attempt.statusCode.map { "HTTP \($0)" } ?? String((attempt.error ?? "").prefix(80)))
+                        t(
+                            "dash.webhooks.last_attempt", Dashboard.localTime(attempt.at, zone),
+                            attempt.statusCode.map { "HTTP \($0)" } ?? String((attempt.error ?? "").prefix(80)))
                     }
                     return [
                         "id": delivery.id, "type": delivery.type, "event_id": "evt_\(delivery.eventID)",
-                        "status": delivery.status, "bad": delivery.status == "failed", "attempts": delivery.attempts,
-                        "last": outcome ?? "waiting", "replayable": delivery.status != "delivering",
+                        "status": Dashboard.deliveryStatus(delivery.status, t), "bad": delivery.status == "failed",
+                        "attempts": delivery.attempts, "last": outcome ?? t("dash.webhooks.waiting"),
+                        "replayable": delivery.status != "delivering",
                     ]
                 },
             ])
         }
         return rows
+    }
+
+    /// A webhook delivery's status (`webhook_delivery.status`) as the settings page shows it.
+    static func deliveryStatus(_ status: String, _ t: Words) -> String {
+        switch status {
+        case "pending": t("dash.webhooks.status.pending")
+        case "delivering": t("dash.webhooks.status.delivering")
+        case "delivered": t("dash.webhooks.status.delivered")
+        case "failed": t("dash.webhooks.status.failed")
+        default: status
+        }
     }
 
     /// `POST /dashboard/webhook-deliveries/{id}/replay` — sends a delivery again now.
@@ -310,8 +387,8 @@ extension Dashboard {
         } catch StoreError.notFound {
             throw HTTPError(.notFound)
         } catch WebhookReplayError.inFlight {
-            return redirect("/dashboard/settings", notice: "Delivery \(id) is being sent right now.")
+            return redirect("/dashboard/settings", notice: session.t("dash.webhooks.in_flight", String(id)))
         }
-        return redirect("/dashboard/settings", notice: "Delivery \(id) will be sent again within a few seconds.")
+        return redirect("/dashboard/settings", notice: session.t("dash.webhooks.replayed", String(id)))
     }
 }

@@ -13,7 +13,8 @@ enum BarChart {
         var name: String? = nil
     }
 
-    static func svg(_ bars: [Bar], title: String, width: Int = 400, height: Int = 200) -> String {
+    /// `t`: the reader's phrases, for what the chart writes itself (each bar's "label: value").
+    static func svg(_ bars: [Bar], title: String, t: Words, width: Int = 400, height: Int = 200) -> String {
         let top = 22
         let bottom = 34
         let plot = height - top - bottom
@@ -31,7 +32,8 @@ enum BarChart {
             let center = Int(slot * (Double(index) + 0.5))
             let x = center - barWidth / 2
             let y = top + plot - barHeight
-            var group = "<g><title>\(HTML.escaped(bar.name ?? bar.label)): \(HTML.escaped(bar.display))</title>"
+            let heard = t("dash.chart.bar", bar.name ?? bar.label, bar.display)
+            var group = "<g><title>\(HTML.escaped(heard))</title>"
             group += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(barWidth)\" height=\"\(barHeight)\" class=\"bar\"/>"
             if bar.value > 0 {
                 group += "<text x=\"\(center)\" y=\"\(y - 5)\" class=\"value\">\(HTML.escaped(bar.display))</text>"

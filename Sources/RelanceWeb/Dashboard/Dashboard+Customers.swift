@@ -9,9 +9,30 @@ extension Dashboard {
     static let customersPerPage = 50
 
     /// How the customer page names each field of `CustomerRules` in its messages.
-    static let customerLabels: [String: String] = [
-        "name": "Name", "phone": "Mobile phone", "email": "Email", "locale": "Language", "time_zone": "Time zone",
-    ]
+    static func customerLabel(_ field: String, _ t: Words) -> String {
+        switch field {
+        case "name": t("dash.customer.field.name")
+        case "phone": t("dash.customer.field.phone")
+        case "email": t("dash.customer.field.email")
+        case "locale": t("dash.customer.field.locale")
+        case "time_zone": t("dash.customer.field.time_zone")
+        default: field
+        }
+    }
+
+    /// A message's status as the customer page shows it.
+    static func messageStatus(_ status: String, _ t: Words) -> String {
+        switch status {
+        case "queued": t("dash.customer.message.queued")
+        case "sending": t("dash.customer.message.sending")
+        case "sent": t("dash.customer.message.sent")
+        case "delivered": t("dash.customer.message.delivered")
+        case "failed": t("dash.customer.message.failed")
+        case "unknown": t("dash.customer.message.unknown")
+        case "cancelled": t("dash.customer.message.cancelled")
+        default: status
+        }
+    }
 
     /// `GET /dashboard/customers?q=…&after=ID`
     @Sendable func customers(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -86,33 +107,51 @@ extension Dashboard {
         let shownValues: [String: Any] = shown
         // Not set, French, English, and whatever else the billing system sent (`en-GB`), kept as it is.
         let locale = shown["locale"] ?? ""
+        let t = session.t
         var locales: [(String, String)] = [
-            ("", "Not set (the business's language)"), ("fr", "French"), ("en", "English"),
+            ("", t("dash.customer.locale.none")), ("fr", t("dash.customer.locale.fr")),
+            ("en", t("dash.customer.locale.en")),
         ]
         if !locales.contains(where: { $0.0 == locale }) { locales.append((locale, locale)) }
         var byField: [String: String] = [:]
-        for problem in problems where byField[problem.field] == nil { byField[problem.field] = problem.message }
+        for problem in problems where byField[problem.field] == nil {
+            byField[problem.field] = session.t.problem(problem)
+        }
+        let reference = customer.externalRef ?? ""
         let messages = try await store.messages(customerID: id, limit: 50)
         let replies = try await store.replies(customerID: id, limit: 50)
         return views.page(
             "customer",
             [
-                "section": "customers", "id": id, "name": customer.name, "ref": customer.externalRef ?? "",
+                "section": "customers", "id": id, "name": customer.name,
+                "ref_text": reference.isEmpty ? "" : t("dash.customer.ref", reference),
                 "values": shownValues, "problems": byField, "has_errors": !problems.isEmpty,
                 "locales": locales.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == locale] as [String: Any] },
                 "errors": problems.map {
-                    ["input": $0.field, "label": Dashboard.customerLabels[$0.field] ?? $0.field, "message": $0.message]
+                    [
+                        "input": $0.field,
+                        "text": t(
+                            "dash.customer.error_item", Dashboard.customerLabel($0.field, t), session.t.problem($0)),
+                    ]
                 },
-                "notice": notice ?? "", "open": customer.openInvoices,
-                "sms_stopped": customer.smsOptedOutAt.map { Dashboard.localTime($0, zone) } ?? "",
-                "email_stopped": customer.emailOptedOutAt.map { Dashboard.localTime($0, zone) } ?? "",
-                "time_zone_name": zone.identifier, "no_messages": messages.isEmpty, "no_replies": replies.isEmpty,
+                "notice": notice ?? "", "open_text": t("dash.customer.open_count", String(customer.openInvoices)),
+                "sms_stopped": customer.smsOptedOutAt.map {
+                    t("dash.customer.sms_stopped_since", Dashboard.localTime($0, zone))
+                } ?? "",
+                "email_stopped": customer.emailOptedOutAt.map {
+                    t("dash.customer.email_stopped_since", Dashboard.localTime($0, zone))
+                } ?? "",
+                "times_note": t("dash.customer.times_note", zone.identifier), "no_messages": messages.isEmpty,
+                "no_replies": replies.isEmpty,
                 "messages": messages.map { message -> [String: Any] in
                     [
                         "at": Dashboard.localTime(message.sentAt ?? message.createdAt, zone),
-                        "what": [message.stage ?? message.kind, message.channel == "sms" ? "text" : "email"]
-                            .joined(separator: " · "),
-                        "status": message.status,
+                        "what": [
+                            message.stage ?? message.kind,
+                            message.channel == "sms"
+                                ? t("dash.customer.channel.sms") : t("dash.customer.channel.email"),
+                        ].joined(separator: " · "),
+                        "status": Dashboard.messageStatus(message.status, t),
                     ]
                 },
                 "replies": replies.map { ["at": Dashboard.localTime($0.receivedAt, zone), "body": $0.body] },
@@ -153,7 +192,9 @@ extension Dashboard {
             ("email", before.email, checked.email), ("language", before.locale, checked.locale),
             ("time zone", before.timeZone, checked.timeZone),
         ].filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1 ?? "none") → \($0.2 ?? "none")" }
-        guard !changes.isEmpty else { return redirect("/dashboard/customers/\(id)", notice: "Nothing to change.") }
+        guard !changes.isEmpty else {
+            return redirect("/dashboard/customers/\(id)", notice: session.t("dash.customer.nothing_to_change"))
+        }
         do {
             try await store.updateCustomer(
                 id: id,
@@ -165,7 +206,7 @@ extension Dashboard {
         } catch StoreError.notFound {
             throw HTTPError(.notFound)
         }
-        return redirect("/dashboard/customers/\(id)", notice: "Saved.")
+        return redirect("/dashboard/customers/\(id)", notice: session.t("dash.customer.saved"))
     }
 
     /// `POST /dashboard/customers/{id}/opt-in` — `channel` (sms or email) and `source`: where the customer
@@ -175,13 +216,11 @@ extension Dashboard {
         let session = try await session(context)
         let id = try customerID(context)
         guard let channel = Store.OptInChannel(rawValue: fields["channel"] ?? "") else {
-            return redirect("/dashboard/customers/\(id)", notice: "Nothing changed: choose texts or emails.")
+            return redirect("/dashboard/customers/\(id)", notice: session.t("dash.customer.opt_in.no_channel"))
         }
         let source = (fields["source"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard (3...200).contains(source.unicodeScalars.count), !PlainText.hasControlCharacters(source) else {
-            return redirect(
-                "/dashboard/customers/\(id)",
-                notice: "Nothing changed: say how and when the customer asked (3 to 200 characters).")
+            return redirect("/dashboard/customers/\(id)", notice: session.t("dash.customer.opt_in.no_source"))
         }
         let now = settings.clock.now()
         do {
@@ -189,11 +228,11 @@ extension Dashboard {
                 customerID: id, channel: channel, source: source,
                 audit: session.audit("customer.opt_in", detail: "customer \(id)", at: now))
         } catch StoreError.notFound {
-            return redirect("/dashboard/customers/\(id)", notice: "Nothing changed: they were not opted out.")
+            return redirect("/dashboard/customers/\(id)", notice: session.t("dash.customer.opt_in.not_out"))
         }
         return redirect(
             "/dashboard/customers/\(id)",
             notice: channel == .sms
-                ? "Texts allowed again, on the customer's word." : "Emails allowed again, on the customer's word.")
+                ? session.t("dash.customer.opt_in.sms_done") : session.t("dash.customer.opt_in.email_done"))
     }
 }

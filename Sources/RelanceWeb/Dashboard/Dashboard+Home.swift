@@ -10,13 +10,14 @@ extension Dashboard {
         let session = try await session(context)
         let today = try await today()
         let summary = try await store.dashboardSummary(today: today)
+        let t = session.t
         let currencies: [[String: Any]] = summary.currencies.map { totals in
             let currency = totals.currency
-            func money(_ minor: Int64) -> String { Format.amount(Money(minorUnits: minor, currency: currency), .en) }
+            func money(_ minor: Int64) -> String { t.amount(Money(minorUnits: minor, currency: currency)) }
             let aging = totals.aging.enumerated().map { index, value in
                 BarChart.Bar(
-                    label: index == 0 ? "not due" : Store.agingBuckets[index] + " days", value: value,
-                    display: Dashboard.shortAmount(value, currency),
+                    label: index == 0 ? t("dash.home.not_due") : t("dash.home.aging_days", Store.agingBuckets[index]),
+                    value: value, display: Dashboard.shortAmount(value, currency, session.language),
                     link: "/dashboard/invoices?status=open&aging=\(index)")
             }
             let weekly = totals.weekly.enumerated().map { index, value in
@@ -25,30 +26,38 @@ extension Dashboard {
                 let labelled = (totals.weekly.count - 1 - index) % 2 == 0
                 return BarChart.Bar(
                     label: labelled ? "\(day)/\(month)" : "", value: value,
-                    display: Dashboard.shortAmount(value, currency), link: nil,
-                    name: "week of \(Format.date(summary.weekStarts[index], .en))")
+                    display: Dashboard.shortAmount(value, currency, session.language), link: nil,
+                    name: t("dash.home.week_of", t.date(summary.weekStarts[index])))
             }
             return [
                 "code": currency.code, "outstanding": money(totals.outstanding), "overdue": money(totals.overdue),
                 "collected": money(totals.collectedThisMonth),
-                "aging_svg": BarChart.svg(aging, title: "\(currency.code) balances by age"),
+                "aging_svg": BarChart.svg(aging, title: t("dash.home.aging_title", currency.code), t: t),
                 "weekly_svg": BarChart.svg(
-                    weekly, title: "\(currency.code) received per week, last \(weekly.count) weeks"),
+                    weekly, title: t("dash.home.weekly_title", currency.code, String(weekly.count)), t: t),
             ]
         }
-        let steps = try await setupSteps()
+        let steps = try await setupSteps(t)
         return views.page(
             "home",
             [
                 "section": "home", "currencies": currencies, "empty": currencies.isEmpty,
                 "setup": steps, "show_setup": steps.contains { $0["done"] as? Bool == false },
                 "pending_requests": summary.pendingRequests, "unread_replies": summary.unreadReplies,
-                "failed_messages": summary.failedMessages, "today": Format.date(today, .en),
+                "failed_messages": summary.failedMessages,
+                // "1 demande", "0 demande", "2 demandes": French counts 0 and 1 as one.
+                "pending_label": summary.pendingRequests <= 1
+                    ? t("dash.home.pending_requests_one") : t("dash.home.pending_requests_many"),
+                "unread_label": summary.unreadReplies <= 1
+                    ? t("dash.home.unread_replies_one") : t("dash.home.unread_replies_many"),
+                "failed_label": summary.failedMessages <= 1
+                    ? t("dash.home.failed_messages_one") : t("dash.home.failed_messages_many"),
+                "today_heading": t("dash.home.today", t.date(today)),
             ], session: session)
     }
 
     /// The first-run checklist: each step, whether it is done, what is missing, and where to do it.
-    func setupSteps() async throws -> [[String: Any]] {
+    func setupSteps(_ t: Words) async throws -> [[String: Any]] {
         let business = try await store.business()
         let named = business.name != "My business" && !business.name.isEmpty
         let reachable = business.phone != nil || business.email != nil || business.address != nil
@@ -60,24 +69,18 @@ extension Dashboard {
         }
         return [
             step(
-                named && reachable, "Your business as customers will see it",
-                named
-                    ? "Add a phone number, an email or a postal address customers can reach."
-                    : "Give the business its name (it starts every text) and a way to reach you.",
-                "/dashboard/settings", "Open the settings"),
+                named && reachable, t("dash.home.setup.business"),
+                named ? t("dash.home.setup.business_reach") : t("dash.home.setup.business_name"),
+                "/dashboard/settings", t("dash.home.setup.open_settings")),
             step(
-                payable, "How customers pay",
-                "Add your IBAN (customers see it with a QR code) or the address of your payment page.",
-                "/dashboard/settings", "Open the settings"),
+                payable, t("dash.home.setup.pay"), t("dash.home.setup.pay_missing"), "/dashboard/settings",
+                t("dash.home.setup.open_settings")),
             step(
-                texted, "A test text to your own phone",
-                "Send one from the settings page: it proves the SMS provider is set up and shows how texts arrive.",
-                "/dashboard/settings#texts", "Send a test text"),
+                texted, t("dash.home.setup.text"), t("dash.home.setup.text_missing"), "/dashboard/settings#texts",
+                t("dash.home.setup.text_action")),
             step(
-                invoiced, "A first invoice",
-                "Type one in, import a spreadsheet (the relance import command on the server), or send them from "
-                    + "your billing system through the API.",
-                "/dashboard/invoices/new", "New invoice"),
+                invoiced, t("dash.home.setup.invoice"), t("dash.home.setup.invoice_missing"),
+                "/dashboard/invoices/new", t("dash.home.setup.invoice_action")),
         ]
     }
 
@@ -113,20 +116,28 @@ extension Dashboard {
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// A chart label: `€12k`, `€1.2M`, `€850`.
-    static func shortAmount(_ minor: Int64, _ currency: Currency) -> String {
+    /// A chart label: `€12k`, `€1.2M`, `€850` in English; `12 k€`, `1,2 M€`, `850 €` in French.
+    static func shortAmount(_ minor: Int64, _ currency: Currency, _ language: Language) -> String {
         let major = Double(minor) / Double(currency.minorUnitsPerMajor)
-        let text: String
+        var number: String
+        var unit = ""
         if major >= 999_500 {
-            text = String(format: "%.1fM", major / 1_000_000)
+            (number, unit) = (String(format: "%.1f", major / 1_000_000), "M")
         } else if major >= 9_995 {
-            text = String(format: "%.0fk", major / 1_000)
+            (number, unit) = (String(format: "%.0f", major / 1_000), "k")
         } else if major >= 1_000 {
-            text = String(format: "%.1fk", major / 1_000)
+            (number, unit) = (String(format: "%.1f", major / 1_000), "k")
         } else {
-            text = String(format: "%.0f", major)
+            number = String(format: "%.0f", major)
         }
-        if let symbol = currency.symbol { return symbol + text }
-        return text + " " + currency.code
+        switch language {
+        case .en:
+            if let symbol = currency.symbol { return symbol + number + unit }
+            return number + unit + " " + currency.code
+        case .fr:
+            // A decimal comma, and the unit then the symbol after a no-break space: `1,2 k€`, `850 CHF`.
+            number = number.replacingOccurrences(of: ".", with: ",")
+            return number + "\u{00A0}" + unit + (currency.symbol ?? (unit.isEmpty ? "" : " ") + currency.code)
+        }
     }
 }

@@ -6,7 +6,7 @@ import RelanceStore
 /// The email wording of each stage: a subject and a text (the HTML part is made from the text).
 extension Dashboard {
     /// One row per stage, language and kind, for the templates page.
-    func emailRows() async throws -> [[String: Any]] {
+    func emailRows(_ t: Words) async throws -> [[String: Any]] {
         let business = try await store.business()
         var rows: [[String: Any]] = []
         for stage in try await store.policy().stages {
@@ -17,8 +17,8 @@ extension Dashboard {
                     let values = TemplateCheck.emailSampleValues(
                         language: language, business: business, settings: settings)
                     rows.append([
-                        "stage": stage.key, "language": language.rawValue,
-                        "kind": combined ? "several invoices" : "one invoice",
+                        "stage": stage.key, "stage_name": Dashboard.stageName(stage.key, t),
+                        "language": language.rawValue, "kind": Dashboard.wordingKind(combined, t),
                         "subject": template.subject.render(values), "sent": stage.channels.contains(.email),
                         "link":
                             "/dashboard/email-templates/\(stage.key)/\(language.rawValue)?combined=\(combined ? 1 : 0)",
@@ -64,26 +64,32 @@ extension Dashboard {
         let fields = try await form(request, context)
         let session = try await session(context)
         let target = try await emailTarget(request, context, combinedField: fields["combined"])
+        let t = session.t
         let subject = (fields["subject"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let body = (fields["body"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
         var errors: [String] = []
+        // A template's own problems are in English (RelanceCore).
         if subject.isEmpty {
-            errors.append("Subject: write one")
+            errors.append(t("dash.email_template.error.subject_empty"))
         } else if subject.unicodeScalars.count > 200 || subject.contains(where: \.isNewline)
             || PlainText.hasControlCharacters(subject)
         {
-            errors.append("Subject: one line of at most 200 characters, no control characters")
+            errors.append(t("dash.email_template.error.subject_line"))
         } else {
-            do { _ = try MessageTemplate(subject) } catch { errors.append("Subject: \(error.description)") }
+            do { _ = try MessageTemplate(subject) } catch {
+                errors.append(t("dash.email_template.error.subject", error.description))
+            }
         }
         if body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            errors.append("Text: write one")
+            errors.append(t("dash.email_template.error.text_empty"))
         } else if body.unicodeScalars.count > 2000 {
-            errors.append("Text: at most 2,000 characters")
+            errors.append(t("dash.email_template.error.text_long"))
         } else if PlainText.hasControlCharacters(body, allowingLineBreaks: true) {
-            errors.append("Text: no control characters (only line breaks)")
+            errors.append(t("dash.email_template.error.text_control"))
         } else {
-            do { _ = try MessageTemplate(body) } catch { errors.append("Text: \(error.description)") }
+            do { _ = try MessageTemplate(body) } catch {
+                errors.append(t("dash.email_template.error.text", error.description))
+            }
         }
         if fields["action"] == "save" { try requireOwner(session) }
         if fields["action"] == "save", errors.isEmpty {
@@ -93,7 +99,7 @@ extension Dashboard {
                 body: body, now: now,
                 audit: session.audit(
                     "email_template.saved", detail: "\(target.stage) \(target.language.rawValue)", at: now))
-            return redirect(target.path, notice: "Saved.")
+            return redirect(target.path, notice: t("dash.email_template.saved"))
         }
         return try await emailTemplatePage(
             target, session: session, subject: subject, body: body, errors: errors, notice: nil,
@@ -104,10 +110,15 @@ extension Dashboard {
         _ target: EmailTemplateTarget, session: DashboardContext, subject: String, body: String, errors: [String],
         notice: String?, status: HTTPResponse.Status
     ) async throws -> Response {
+        let t = session.t
         let business = try await store.business()
+        let stageName = Dashboard.stageName(target.stage, t)
+        let kind = Dashboard.wordingKind(target.combined, t)
         var values: [String: Any] = [
-            "section": "templates", "stage": target.stage, "language": target.language.rawValue,
-            "combined": target.combined ? "1" : "0", "kind": target.combined ? "several invoices" : "one invoice",
+            "section": "templates", "stage": target.stage, "stage_name": stageName,
+            "language": target.language.rawValue, "combined": target.combined ? "1" : "0", "kind": kind,
+            "page_title": t("dash.email_template.title", stageName, target.language.rawValue),
+            "heading": t("dash.email_template.heading", stageName, target.language.rawValue, kind),
             "subject": subject, "body": body, "errors": errors, "has_errors": !errors.isEmpty, "notice": notice ?? "",
             "action": "/dashboard/email-templates/\(target.stage)/\(target.language.rawValue)",
             "variables": MessageVariable.allCases.map { "{{\($0.rawValue)}}" }.joined(separator: " "),
@@ -120,6 +131,7 @@ extension Dashboard {
                 [
                     "subject": subjectTemplate.render(sample), "text": bodyTemplate.render(sample),
                     "no_link": !bodyTemplate.variables.contains(.link),
+                    "no_link_text": t("dash.email_template.no_link"),
                 ] as [String: Any]
         }
         return views.page("email-template", values, session: session, status: status)

@@ -15,6 +15,7 @@ extension Dashboard {
     /// `GET /dashboard/templates`
     @Sendable func templates(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
+        let t = session.t
         let business = try await store.business()
         var rows: [[String: Any]] = []
         for (stage, combined) in try await wordings() {
@@ -24,42 +25,97 @@ extension Dashboard {
                 let check = TemplateCheck(template, language: language, business: business, settings: settings)
                 let variant = try await store.variant(stage: stage, language: language, combined: combined)
                 rows.append([
-                    "stage": stage, "language": language.rawValue,
-                    "kind": combined ? "several invoices" : "one invoice",
+                    "stage": stage, "stage_name": Dashboard.stageName(stage, t), "language": language.rawValue,
+                    "kind": Dashboard.wordingKind(combined, t),
                     "preview": check.analysis.text, "segments": check.analysis.segments,
                     "encoding": check.analysis.encoding == .gsm7 ? "GSM-7" : "UCS-2",
-                    "warn": !check.warnings.isEmpty, "variant_share": variant.map { "B to \($0.share)%" } ?? "",
+                    "warn": !check.warnings.isEmpty,
+                    "variant_share": variant.map {
+                        t("dash.templates.variant_share", Dashboard.percent(whole: $0.share, t))
+                    } ?? "",
                     "link": "/dashboard/templates/\(stage)/\(language.rawValue)?combined=\(combined ? 1 : 0)",
                 ])
             }
         }
         let stages = try await store.policy().stages.enumerated().map { index, stage -> [String: Any] in
-            [
-                "index": index, "key": stage.key, "offset": stage.offsetDays,
+            let name = Dashboard.stageName(stage.key, t)
+            return [
+                "index": index, "key": stage.key, "name": name, "offset": stage.offsetDays,
                 "repeat": stage.repeatEveryDays.map(String.init) ?? "", "enabled": stage.enabled,
                 "sms": stage.channels.contains(.sms), "email": stage.channels.contains(.email),
+                "aria_offset": t("dash.templates.aria.offset", name),
+                "aria_repeat": t("dash.templates.aria.repeat", name),
+                "aria_enabled": t("dash.templates.aria.enabled", name), "aria_sms": t("dash.templates.aria.sms", name),
+                "aria_email": t("dash.templates.aria.email", name),
             ]
         }
-        let changes = try await wordingChanges()
+        let changes = try await wordingChanges(t)
         return views.page(
             "templates",
             [
-                "section": "templates", "rows": rows, "stages": stages, "email_rows": try await emailRows(),
-                "email_status": settings.emailConfigured ? "set up" : "not set up, so email stages are skipped",
+                "section": "templates", "rows": rows, "stages": stages, "email_rows": try await emailRows(t),
+                "email_status": settings.emailConfigured
+                    ? t("dash.templates.email_set_up") : t("dash.templates.email_not_set_up"),
                 "notice": request.uri.queryParameters["notice"].map(String.init) ?? "",
                 "changes": changes, "has_changes": !changes.isEmpty,
             ], session: session)
     }
 
     /// The latest changes to stages and wording, who made them and when, in the business's time.
-    func wordingChanges() async throws -> [[String: Any]] {
+    func wordingChanges(_ t: Words) async throws -> [[String: Any]] {
         let zone = try await businessZone()
         return try await store.wordingChanges(limit: 20).map { change in
-            [
-                "at": Dashboard.localTime(change.at, zone), "who": change.who, "what": change.what,
-                "detail": change.detail ?? "",
+            let what = Dashboard.changeWhat(change.what, t)
+            return [
+                "at": Dashboard.localTime(change.at, zone), "who": Dashboard.changeWho(change.who, t),
+                "what": change.detail.flatMap { $0.isEmpty ? nil : t("dash.templates.change.with_detail", what, $0) }
+                    ?? what,
             ]
         }
+    }
+
+    /// What changed, as the store words it in English (a closed list), in the person's language; anything
+    /// else as it is.
+    static func changeWhat(_ what: String, _ t: Words) -> String {
+        switch what {
+        case "text wording": t("dash.templates.change.text")
+        case "wording B test": t("dash.templates.change.variant")
+        case "wording B test stopped": t("dash.templates.change.variant_stopped")
+        case "email wording": t("dash.templates.change.email")
+        case "stages": t("dash.templates.change.stages")
+        case "wording": t("dash.templates.change.wording")
+        default: what
+        }
+    }
+
+    /// Who made a change: an account's email as it is; the store's English for an API key or the operator
+    /// in the person's language.
+    static func changeWho(_ who: String, _ t: Words) -> String {
+        if who == "the operator" { return t("dash.templates.change.operator") }
+        if who.hasPrefix("API key “"), who.hasSuffix("”"), who.count >= 10 {
+            return t("dash.templates.change.api_key", String(who.dropFirst(9).dropLast()))
+        }
+        return who
+    }
+
+    /// A stage's name for staff: the standard stages and the instalments' wordings in the person's language,
+    /// a stage the business named itself by its key.
+    static func stageName(_ key: String, _ t: Words) -> String {
+        switch key {
+        case "courtesy": t("dash.templates.stage.courtesy")
+        case "due": t("dash.templates.stage.due")
+        case "late": t("dash.templates.stage.late")
+        case "final": t("dash.templates.stage.final")
+        case "plan_before": t("dash.templates.stage.plan_before")
+        case "plan_due": t("dash.templates.stage.plan_due")
+        case "plan_after": t("dash.templates.stage.plan_after")
+        default: key
+        }
+    }
+
+    /// Whether a wording is for one invoice or several, in words.
+    static func wordingKind(_ combined: Bool, _ t: Words) -> String {
+        combined ? t("dash.templates.kind.several") : t("dash.templates.kind.one")
     }
 
     /// `YYYY-MM-DD HH:MM` in `zone`.
@@ -78,19 +134,21 @@ extension Dashboard {
         let fields = try await form(request, context)
         let session = try await session(context)
         try requireOwner(session)
+        let t = session.t
         let current = try await store.policy()
         var stages: [ReminderStage] = []
         var errors: [String] = []
         for (index, stage) in current.stages.enumerated() {
+            let name = Dashboard.stageName(stage.key, t)
             guard let offset = Int(fields["offset_\(index)"] ?? ""), (-365...365).contains(offset) else {
-                errors.append("\(stage.key): days from the due date, from -365 to 365")
+                errors.append(t("dash.templates.error.offset", name))
                 continue
             }
             var repeatEvery: Int?
             let rawRepeat = (fields["repeat_\(index)"] ?? "").trimmingCharacters(in: .whitespaces)
             if !rawRepeat.isEmpty {
                 guard let value = Int(rawRepeat), (1...90).contains(value) else {
-                    errors.append("\(stage.key): repeat every 1 to 90 days, or leave empty")
+                    errors.append(t("dash.templates.error.repeat", name))
                     continue
                 }
                 repeatEvery = value
@@ -98,23 +156,24 @@ extension Dashboard {
             var channels: [Channel] = []
             if fields["sms_\(index)"] == "on" { channels.append(.sms) }
             if fields["email_\(index)"] == "on" { channels.append(.email) }
-            if channels.isEmpty { errors.append("\(stage.key): at least one channel") }
+            if channels.isEmpty { errors.append(t("dash.templates.error.channel", name)) }
             stages.append(
                 ReminderStage(
                     key: stage.key, offsetDays: offset, repeatEveryDays: repeatEvery,
                     enabled: fields["enabled_\(index)"] == "on", channels: channels))
         }
         guard errors.isEmpty else {
-            return redirect("/dashboard/templates", notice: "Not saved: " + errors.joined(separator: "; "))
+            let all = errors.dropFirst().reduce(errors[0]) { t("dash.templates.error.and", $0, $1) }
+            return redirect("/dashboard/templates", notice: t("dash.templates.not_saved", all))
         }
         do {
             let policy = try ReminderPolicy(stages: stages)
             let now = settings.clock.now()
             try await store.savePolicy(policy, now: now, audit: session.audit("policy.saved", at: now))
-            return redirect(
-                "/dashboard/templates", notice: "Stages saved; open invoices are planned again at the next tick.")
+            return redirect("/dashboard/templates", notice: t("dash.templates.stages_saved"))
         } catch let problem as ReminderPolicy.Problem {
-            return redirect("/dashboard/templates", notice: "Not saved: \(problem.description)")
+            // The policy's own words, in English (RelanceCore).
+            return redirect("/dashboard/templates", notice: t("dash.templates.not_saved", problem.description))
         }
     }
 
@@ -164,16 +223,17 @@ extension Dashboard {
         let action = fields["action"] ?? "preview"
         // What customers are told is the owner's to change; anyone may preview.
         if action != "preview" { try requireOwner(session) }
+        let t = session.t
         let now = settings.clock.now()
         let business = try await store.business()
         var errors: [String] = []
         func problems(_ text: String, _ name: String) -> [String] {
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                return ["\(name): write a text"]
+                return [t("dash.template.error.empty", name)]
             }
-            guard text.unicodeScalars.count <= 2000 else { return ["\(name): at most 2,000 characters"] }
+            guard text.unicodeScalars.count <= 2000 else { return [t("dash.template.error.too_long", name)] }
             guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
-                return ["\(name): no control characters (only line breaks)"]
+                return [t("dash.template.error.control", name)]
             }
             do {
                 let template = try MessageTemplate(text)
@@ -183,28 +243,31 @@ extension Dashboard {
                 .analysis.segments
                 if segments > API.maximumTemplateSegments {
                     return [
-                        "\(name): \(segments) segments with realistic values; at most \(API.maximumTemplateSegments)"
+                        t(
+                            "dash.template.error.segments", name, String(segments),
+                            String(API.maximumTemplateSegments))
                     ]
                 }
                 return []
             } catch {
-                return ["\(name): \(error.description)"]
+                // The template's own words, in English (RelanceCore).
+                return [t("dash.template.error.syntax", name, error.description)]
             }
         }
         switch action {
         case "save":
-            errors = problems(body, "Wording")
+            errors = problems(body, t("dash.template.name.a"))
             if errors.isEmpty {
                 try await store.saveTemplate(
                     stage: target.stage, channel: .sms, language: target.language, combined: target.combined,
                     body: body, now: now,
                     audit: session.audit(
                         "template.saved", detail: "\(target.stage) \(target.language.rawValue)", at: now))
-                return redirect(target.path, notice: "Saved.")
+                return redirect(target.path, notice: t("dash.template.saved"))
             }
         case "save_variant":
-            errors = problems(variantBody, "Variant B")
-            if !(1...99).contains(share) { errors.append("Share: from 1 to 99 percent") }
+            errors = problems(variantBody, t("dash.template.name.b"))
+            if !(1...99).contains(share) { errors.append(t("dash.template.error.share")) }
             if errors.isEmpty {
                 try await store.saveVariant(
                     TemplateVariant(
@@ -213,16 +276,19 @@ extension Dashboard {
                     audit: session.audit(
                         "template.variant_saved", detail: "\(target.stage) \(target.language.rawValue): B to \(share)%",
                         at: now))
-                return redirect(target.path, notice: "Variant B saved: \(share)% of customers get it from now on.")
+                return redirect(
+                    target.path, notice: t("dash.template.variant_saved", Dashboard.percent(whole: share, t)))
             }
         case "stop_variant":
             try await store.deleteVariant(
                 stage: target.stage, language: target.language, combined: target.combined,
                 audit: session.audit(
                     "template.variant_stopped", detail: "\(target.stage) \(target.language.rawValue)", at: now))
-            return redirect(target.path, notice: "Test stopped: every customer gets wording A.")
+            return redirect(target.path, notice: t("dash.template.variant_stopped"))
         default:
-            errors = problems(body, "Wording") + (variantBody.isEmpty ? [] : problems(variantBody, "Variant B"))
+            errors =
+                problems(body, t("dash.template.name.a"))
+                + (variantBody.isEmpty ? [] : problems(variantBody, t("dash.template.name.b")))
         }
         let variant = try await store.variant(stage: target.stage, language: target.language, combined: target.combined)
         return try await templatePage(
@@ -234,6 +300,7 @@ extension Dashboard {
         _ target: TemplateTarget, session: DashboardContext, body: String, variantBody: String, share: Int,
         hasVariant: Bool, errors: [String], notice: String?, status: HTTPResponse.Status
     ) async throws -> Response {
+        let t = session.t
         let business = try await store.business()
         // A real open invoice to preview with, the most recent one.
         let sample = try await store.invoicePage(
@@ -246,8 +313,12 @@ extension Dashboard {
                 "text": check.analysis.text, "characters": check.analysis.text.count,
                 "encoding": check.analysis.encoding == .gsm7 ? "GSM-7" : "UCS-2",
                 "segments": check.analysis.segments, "units": check.analysis.units,
-                "per_segment": check.analysis.unitsPerSegment, "warnings": check.warnings,
+                "per_segment": check.analysis.unitsPerSegment,
+                "warnings": Dashboard.templateWarnings(check.analysis, template, t),
                 "one_segment": check.analysis.segments == 1,
+                "units_text": t(
+                    "dash.template.units", String(check.analysis.units), String(check.analysis.unitsPerSegment)),
+                "segments_text": t("dash.template.segments", String(check.analysis.segments)),
             ]
             if let sample {
                 let link = settings.linkURL(token: String(repeating: "x", count: SignedLink.tokenLength))
@@ -260,17 +331,23 @@ extension Dashboard {
                     .business_phone: business.phone ?? "",
                 ])
                 let analysis = SMSText.analyze(real)
+                let encoding = analysis.encoding == .gsm7 ? "GSM-7" : "UCS-2"
                 values["real"] =
                     [
                         "number": sample.number, "text": analysis.text, "segments": analysis.segments,
-                        "encoding": analysis.encoding == .gsm7 ? "GSM-7" : "UCS-2",
+                        "encoding": encoding,
+                        "label": t("dash.template.with_invoice", sample.number, encoding, String(analysis.segments)),
                     ] as [String: Any]
             }
             return values
         }
+        let stageName = Dashboard.stageName(target.stage, t)
+        let kind = Dashboard.wordingKind(target.combined, t)
         var values: [String: Any] = [
-            "section": "templates", "stage": target.stage, "language": target.language.rawValue,
-            "combined": target.combined ? "1" : "0", "kind": target.combined ? "several invoices" : "one invoice",
+            "section": "templates", "stage": target.stage, "stage_name": stageName,
+            "language": target.language.rawValue, "combined": target.combined ? "1" : "0", "kind": kind,
+            "page_title": t("dash.template.title", stageName, target.language.rawValue),
+            "heading": t("dash.template.heading", stageName, target.language.rawValue, kind),
             "body": body, "variant_body": variantBody, "share": share, "has_variant": hasVariant,
             "errors": errors, "has_errors": !errors.isEmpty, "notice": notice ?? "",
             "action": "/dashboard/templates/\(target.stage)/\(target.language.rawValue)",
@@ -282,54 +359,83 @@ extension Dashboard {
         return views.page("template", values, session: session, status: status)
     }
 
+    /// What to watch in a measured text, in the person's language: the same checks as `TemplateCheck`'s
+    /// warnings (which the API gives in English).
+    static func templateWarnings(_ analysis: SMSAnalysis, _ template: MessageTemplate, _ t: Words) -> [String] {
+        var warnings: [String] = []
+        if analysis.encoding == .ucs2 {
+            warnings.append(
+                t(
+                    "dash.template.warn.ucs2",
+                    analysis.charactersForcingUCS2.map { t("dash.template.warn.character", String($0)) }
+                        .joined(separator: ", ")))
+        }
+        if analysis.segments > 1 { warnings.append(t("dash.template.warn.segments", String(analysis.segments))) }
+        if !template.variables.contains(.link) { warnings.append(t("dash.template.warn.no_link")) }
+        return warnings
+    }
+
     // MARK: - What works
 
     /// `GET /dashboard/results?days=90`
     @Sendable func results(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
+        let t = session.t
         let days = request.uri.queryParameters["days"].flatMap { Int(String($0)) }.map { min(max($0, 7), 730) } ?? 90
         let since = settings.clock.now().addingTimeInterval(-Double(days) * 86_400)
         let outcomes = try await store.reminderOutcomes(since: since)
         func rate(_ rate: Rate) -> [String: Any] {
             guard let value = rate.value, let interval = rate.interval else { return ["text": "—"] }
             return [
-                "text": Dashboard.percent(value), "low": Dashboard.percent(interval.low),
-                "high": Dashboard.percent(interval.high), "count": "\(rate.successes) of \(rate.trials)",
-                "few": !rate.isEnough,
+                "text": Dashboard.percent(value, t), "low": Dashboard.percent(interval.low, t),
+                "high": Dashboard.percent(interval.high, t),
+                "count": t("dash.results.count", String(rate.successes), String(rate.trials)), "few": !rate.isEnough,
             ]
         }
         var rows: [[String: Any]] = []
         for outcome in outcomes {
             let paid = Rate(outcome.paidWithin7Days, of: outcome.sent)
+            let stageName = Dashboard.stageName(outcome.stage, t)
             rows.append([
-                "stage": outcome.stage, "channel": outcome.channel, "variant": outcome.variant,
+                "stage": outcome.stage, "stage_name": stageName, "channel": outcome.channel, "variant": outcome.variant,
                 "sent": outcome.sent, "delivered": rate(Rate(outcome.delivered, of: outcome.sent)),
                 "clicked": rate(Rate(outcome.clicked, of: outcome.sent)), "paid": rate(paid),
-                "median": outcome.medianHoursToPayment.map(Dashboard.duration) ?? "—",
+                "median": outcome.medianHoursToPayment.map { Dashboard.duration($0, t) } ?? "—",
                 "funnel": BarChart.funnel(
                     [
-                        ("sent", outcome.sent), ("delivered", outcome.delivered), ("opened", outcome.clicked),
-                        ("paid in 7 d", outcome.paidWithin7Days),
+                        (t("dash.results.funnel.sent"), outcome.sent),
+                        (t("dash.results.funnel.delivered"), outcome.delivered),
+                        (t("dash.results.funnel.opened"), outcome.clicked),
+                        (t("dash.results.funnel.paid"), outcome.paidWithin7Days),
                     ],
-                    title: "\(outcome.stage) \(outcome.variant): from sent to paid"),
+                    title: t("dash.results.funnel.title", "\(stageName) \(outcome.variant)")),
             ])
         }
         return views.page(
             "results",
             [
                 "section": "results", "rows": rows, "empty": rows.isEmpty, "days": days,
-                "verdicts": Dashboard.verdicts(outcomes), "enough": Rate.enoughTrials,
+                "verdicts": Dashboard.verdicts(outcomes, t), "enough": Rate.enoughTrials,
             ], session: session)
     }
 
-    static func percent(_ value: Double) -> String { String(format: "%.0f%%", value * 100) }
+    /// A rate as a whole percentage the person's language writes: `20%`, `20 %`.
+    static func percent(_ value: Double, _ t: Words) -> String {
+        t("dash.results.percent", String(format: "%.0f", value * 100))
+    }
 
-    static func duration(_ hours: Double) -> String {
-        hours < 48 ? String(format: "%.0f h", hours) : String(format: "%.1f days", hours / 24)
+    /// A whole number of percent, written the same way.
+    static func percent(whole: Int, _ t: Words) -> String { t("dash.results.percent", String(whole)) }
+
+    /// `24 h`, or from two days on `2.0 days` (`2,0 jours`).
+    static func duration(_ hours: Double, _ t: Words) -> String {
+        guard hours >= 48 else { return t("dash.results.hours", String(format: "%.0f", hours)) }
+        let days = String(format: "%.1f", hours / 24)
+        return t("dash.results.days", t.language == .fr ? days.replacingOccurrences(of: ".", with: ",") : days)
     }
 
     /// Plain sentences on the A/B tests: which wording gets paid more often, or that it is too early to say.
-    static func verdicts(_ outcomes: [ReminderOutcome]) -> [String] {
+    static func verdicts(_ outcomes: [ReminderOutcome], _ t: Words) -> [String] {
         var sentences: [String] = []
         let tested = Dictionary(grouping: outcomes.filter { !$0.variant.isEmpty }) { "\($0.stage)/\($0.channel)" }
         for (_, group) in tested.sorted(by: { $0.key < $1.key }) {
@@ -341,19 +447,20 @@ extension Dashboard {
                 let va = rateA.value, let vb = rateB.value
             else {
                 sentences.append(
-                    "\(a.stage): too few messages to compare A and B yet (\(a.sent) and \(b.sent) sent; "
-                        + "\(Rate.enoughTrials) of each are needed).")
+                    t(
+                        "dash.results.verdict.too_few", stageName(a.stage, t), String(a.sent), String(b.sent),
+                        String(Rate.enoughTrials)))
                 continue
             }
             if ia.low > ib.high || ib.low > ia.high {
                 let (winner, loser, vw, vl) = va > vb ? ("A", "B", va, vb) : ("B", "A", vb, va)
                 sentences.append(
-                    "\(a.stage): \(winner) gets paid within 7 days more often than \(loser) "
-                        + "(\(percent(vw)) against \(percent(vl))), and the 95% intervals do not overlap.")
+                    t(
+                        "dash.results.verdict.winner", stageName(a.stage, t), winner, loser, percent(vw, t),
+                        percent(vl, t)))
             } else {
                 sentences.append(
-                    "\(a.stage): no clear difference between A (\(percent(va))) and B (\(percent(vb))) yet; "
-                        + "their 95% intervals overlap.")
+                    t("dash.results.verdict.no_difference", stageName(a.stage, t), percent(va, t), percent(vb, t)))
             }
         }
         return sentences

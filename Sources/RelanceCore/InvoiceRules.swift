@@ -18,6 +18,11 @@ public struct InvoiceDraft: Sendable, Equatable {
     public var amount: Int64?
     /// Why the amount could not be read, when it could not.
     public var amountProblem: String?
+    /// What kind of problem `amountProblem` is, for a reader of another language (`.required`, `.amount`),
+    /// and what it names (for `.amount`: the text as typed and the currency's code). When nil, it is
+    /// `.required` for a message starting "is required", else `.amount`.
+    public var amountProblemCode: FieldProblems.Problem.Code?
+    public var amountProblemArguments: [String] = []
     public var issuedOn: String?
     public var dueOn: String?
     public var externalRef: String?
@@ -46,12 +51,41 @@ public struct CheckedInvoice: Sendable, Equatable {
 /// order of the fields.
 public struct FieldProblems: Error, Equatable, Sendable {
     public struct Problem: Equatable, Sendable {
+        /// What is wrong, whatever the language it is told in: the dashboard words each code in the
+        /// person's language, the API says `message`.
+        public enum Code: String, Sendable, Equatable, CaseIterable {
+            case required, empty
+            case tooLong = "too_long"
+            case controlCharacters = "control_characters"
+            case phone, email, locale
+            case timeZone = "time_zone"
+            case currency, date
+            case dueBeforeIssued = "due_before_issued"
+            case url, amount
+            /// A problem only `message` tells (one made with `init(field:message:)`).
+            case other
+        }
+
         public var field: String
+        /// In English, as the API answers it.
         public var message: String
+        public var code: Code
+        /// What the message names besides the field: `.tooLong`'s limit, the code `.currency` refused,
+        /// the text and the currency's code of `.amount`.
+        public var arguments: [String]
+
+        /// The most characters allowed, for `.tooLong`.
+        public var limit: Int? { code == .tooLong ? arguments.first.flatMap { Int($0) } : nil }
 
         public init(field: String, message: String) {
+            self.init(field: field, code: .other, message: message)
+        }
+
+        public init(field: String, code: Code, message: String, arguments: [String] = []) {
             self.field = field
             self.message = message
+            self.code = code
+            self.arguments = arguments
         }
     }
 
@@ -86,8 +120,8 @@ public enum CustomerRules {
     /// `prefix` names the fields as the caller's input does (`customer.` inside an invoice).
     public static func check(_ draft: CustomerDraft, prefix: String = "") throws(FieldProblems) -> CheckedCustomer {
         var problems: [FieldProblems.Problem] = []
-        func fail(_ field: String, _ message: String) {
-            problems.append(.init(field: prefix + field, message: message))
+        func fail(_ field: String, _ code: FieldProblems.Problem.Code, _ message: String, _ arguments: [String] = []) {
+            problems.append(.init(field: prefix + field, code: code, message: message, arguments: arguments))
         }
         func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
             InvoiceRules.text(value, field, max: max, required: required, fail: fail)
@@ -96,17 +130,17 @@ public enum CustomerRules {
         var phone: PhoneNumber?
         if let raw = text(draft.phone, "phone", max: 16, required: false) {
             phone = PhoneNumber(raw)
-            if phone == nil { fail("phone", "must be in E.164 form, such as +33612345678") }
+            if phone == nil { fail("phone", .phone, "must be in E.164 form, such as +33612345678") }
         }
         let email = text(draft.email, "email", max: 254, required: false)
-        if let email, !InvoiceRules.looksLikeEmail(email) { fail("email", "is not an email address") }
+        if let email, !InvoiceRules.looksLikeEmail(email) { fail("email", .email, "is not an email address") }
         let locale = text(draft.locale, "locale", max: 35, required: false)
         if let locale, !InvoiceRules.looksLikeLocale(locale) {
-            fail("locale", "must be a language tag such as fr or en-GB")
+            fail("locale", .locale, "must be a language tag such as fr or en-GB")
         }
         let zone = text(draft.timeZone, "time_zone", max: 64, required: false)
         if let zone, TimeZoneName.zone(zone) == nil {
-            fail("time_zone", "must be an IANA time zone such as Europe/Paris")
+            fail("time_zone", .timeZone, "must be an IANA time zone such as Europe/Paris")
         }
         let ref = text(draft.ref, "external_ref", max: 100, required: false)
         guard problems.isEmpty, let name else { throw FieldProblems(problems) }
@@ -118,20 +152,23 @@ public enum InvoiceRules {
     /// Trimmed; nil when absent or blank (a problem when `required`); too long or with control characters
     /// is a problem.
     static func text(
-        _ value: String?, _ field: String, max: Int, required: Bool, fail: (String, String) -> Void
+        _ value: String?, _ field: String, max: Int, required: Bool,
+        fail: (String, FieldProblems.Problem.Code, String, [String]) -> Void
     ) -> String? {
         guard let value else {
-            if required { fail(field, "is required") }
+            if required { fail(field, .required, "is required", []) }
             return nil
         }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty {
-            if required { fail(field, "must not be empty") }
+            if required { fail(field, .empty, "must not be empty", []) }
             return nil
         }
-        if trimmed.unicodeScalars.count > max { fail(field, "must be at most \(max) characters") }
+        if trimmed.unicodeScalars.count > max {
+            fail(field, .tooLong, "must be at most \(max) characters", [String(max)])
+        }
         if PlainText.hasControlCharacters(trimmed) {
-            fail(field, "must not contain control characters")
+            fail(field, .controlCharacters, "must not contain control characters", [])
         }
         return trimmed
     }
@@ -139,7 +176,9 @@ public enum InvoiceRules {
     /// The invoice a draft describes, or every problem with it.
     public static func check(_ draft: InvoiceDraft) throws(FieldProblems) -> CheckedInvoice {
         var problems: [FieldProblems.Problem] = []
-        func fail(_ field: String, _ message: String) { problems.append(.init(field: field, message: message)) }
+        func fail(_ field: String, _ code: FieldProblems.Problem.Code, _ message: String, _ arguments: [String] = []) {
+            problems.append(.init(field: field, code: code, message: message, arguments: arguments))
+        }
         func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
             InvoiceRules.text(value, field, max: max, required: required, fail: fail)
         }
@@ -167,33 +206,40 @@ public enum InvoiceRules {
                 problems += error.list
             }
         } else {
-            fail("customer", "is required")
+            fail("customer", .required, "is required")
         }
         var currency: Currency?
         if let code = text(draft.currency, "currency", max: 3, required: true) {
             currency = Currency(code: code)
-            if currency == nil { fail("currency", "'\(code)' is not an ISO 4217 currency code") }
+            if currency == nil { fail("currency", .currency, "'\(code)' is not an ISO 4217 currency code", [code]) }
         }
-        if let problem = draft.amountProblem { fail("amount", problem) }
+        if let problem = draft.amountProblem {
+            let code = draft.amountProblemCode ?? (problem.hasPrefix("is required") ? .required : .amount)
+            fail("amount", code, problem, draft.amountProblemArguments)
+        }
         func date(_ value: String?, _ field: String) -> CalendarDate? {
             guard let raw = text(value, field, max: 10, required: true) else { return nil }
             guard let parsed = CalendarDate(iso: raw) else {
-                fail(field, "must be a calendar date YYYY-MM-DD")
+                fail(field, .date, "must be a calendar date YYYY-MM-DD")
                 return nil
             }
             return parsed
         }
         let issuedOn = date(draft.issuedOn, "issued_on")
         let dueOn = date(draft.dueOn, "due_on")
-        if let issuedOn, let dueOn, dueOn < issuedOn { fail("due_on", "must not be before issued_on") }
+        if let issuedOn, let dueOn, dueOn < issuedOn {
+            fail("due_on", .dueBeforeIssued, "must not be before issued_on")
+        }
         let externalRef = text(draft.externalRef, "external_ref", max: 100, required: false)
         let paymentURL = text(draft.paymentURL, "payment_url", max: 2000, required: false)
-        if let paymentURL, !WebAddress.isHTTP(paymentURL) { fail("payment_url", "must be an absolute http(s) URL") }
+        if let paymentURL, !WebAddress.isHTTP(paymentURL) {
+            fail("payment_url", .url, "must be an absolute http(s) URL")
+        }
 
         guard problems.isEmpty, let number, let name, let currency, let amount = draft.amount, let issuedOn,
             let dueOn
         else {
-            if problems.isEmpty { fail("amount", "is required") }
+            if problems.isEmpty { fail("amount", .required, "is required") }
             throw FieldProblems(problems)
         }
         return CheckedInvoice(

@@ -46,8 +46,9 @@ extension Dashboard {
         let filter = filter(request)
         let after = request.uri.queryParameters["after"].map(String.init)
         let page = try await store.invoicePage(filter, today: today, cursor: after, limit: Dashboard.pageSize)
+        let t = session.t
         let rows: [[String: Any]] = page.items.map { item in
-            var row = listRow(item, today: today)
+            var row = listRow(item, today: today, t: t)
             row["customer_link"] = "/dashboard/invoices?status=all&customer=\(item.customerID)"
             return row
         }
@@ -60,18 +61,23 @@ extension Dashboard {
                 "section": "invoices", "rows": rows, "empty": rows.isEmpty, "q": filter.search ?? "",
                 "customer": filter.customerID.map(String.init) ?? "",
                 "status_options": options(
-                    [("open", "Open"), ("overdue", "Overdue"), ("paid", "Paid"), ("void", "Void"), ("all", "All")],
+                    [
+                        ("open", t("dash.invoices.status.open")), ("overdue", t("dash.invoices.status.overdue")),
+                        ("paid", t("dash.invoices.status.paid")), ("void", t("dash.invoices.status.void")),
+                        ("all", t("dash.invoices.status.all")),
+                    ],
                     filter.status.rawValue),
                 "aging_options": options(
                     [
-                        ("", "Any age"), ("0", "Not due"), ("1", "1–30 days late"), ("2", "31–60 days late"),
-                        ("3", "61–90 days late"), ("4", "Over 90 days late"),
+                        ("", t("dash.invoices.aging.any")), ("0", t("dash.invoices.aging.not_due")),
+                        ("1", t("dash.invoices.aging.1_30")), ("2", t("dash.invoices.aging.31_60")),
+                        ("3", t("dash.invoices.aging.61_90")), ("4", t("dash.invoices.aging.over_90")),
                     ],
                     filter.agingBucket.map(String.init) ?? ""),
                 "sort_options": options(
                     [
-                        ("due", "Oldest due first"), ("-due", "Newest due first"), ("-amount", "Largest first"),
-                        ("number", "Number"),
+                        ("due", t("dash.invoices.sort.due")), ("-due", t("dash.invoices.sort.due_desc")),
+                        ("-amount", t("dash.invoices.sort.amount")), ("number", t("dash.invoices.sort.number")),
                     ],
                     filter.sort.rawValue),
                 "next_link": page.next.map { "/dashboard/invoices?" + queryString(filter, after: $0) } ?? "",
@@ -80,24 +86,24 @@ extension Dashboard {
             ], session: session)
     }
 
-    func listRow(_ item: InvoiceListItem, today: CalendarDate) -> [String: Any] {
-        let (label, tone) = stateLabel(item.status, dueOn: item.dueOn, today: today)
+    func listRow(_ item: InvoiceListItem, today: CalendarDate, t: Words) -> [String: Any] {
+        let (label, tone) = stateLabel(item.status, dueOn: item.dueOn, today: today, t: t)
         return [
             "id": item.id, "number": item.number, "customer": item.customerName,
-            "amount": Format.amount(item.amount, .en), "balance": Format.amount(item.balance, .en),
-            "due": item.dueOn.iso, "state": label, "tone": tone, "paused": item.remindersPaused,
-            "plan": item.hasActivePlan, "link": "/dashboard/invoices/\(item.id)",
+            "amount": t.amount(item.amount), "balance": t.amount(item.balance), "due": t.date(item.dueOn),
+            "state": label, "tone": tone, "paused": item.remindersPaused, "plan": item.hasActivePlan,
+            "link": "/dashboard/invoices/\(item.id)",
         ]
     }
 
     /// "12 d late", "due in 3 d", "paid"…, and the tone the page colours it with.
-    func stateLabel(_ status: InvoiceStatus, dueOn: CalendarDate, today: CalendarDate) -> (String, String) {
+    func stateLabel(_ status: InvoiceStatus, dueOn: CalendarDate, today: CalendarDate, t: Words) -> (String, String) {
         switch DueState(status: status, dueOn: dueOn, today: today) {
-        case .paid: ("paid", "paid")
-        case .void: ("void", "muted")
-        case .dueToday: ("due today", "soon")
-        case .dueIn(let days): ("due in \(days) d", days <= 3 ? "soon" : "")
-        case .overdue(let days): ("\(days) d late", "late")
+        case .paid: (t("dash.invoice.state.paid"), "paid")
+        case .void: (t("dash.invoice.state.void"), "muted")
+        case .dueToday: (t("dash.invoice.state.due_today"), "soon")
+        case .dueIn(let days): (t("dash.invoice.state.due_in", String(days)), days <= 3 ? "soon" : "")
+        case .overdue(let days): (t("dash.invoice.state.late", String(days)), "late")
         }
     }
 
@@ -106,18 +112,36 @@ extension Dashboard {
         let session = try await session(context)
         let today = try await today()
         let items = try await store.invoiceExport(filter(request), today: today)
-        var csv = "number,customer,phone,currency,amount,paid,balance,issued_on,due_on,status,days_late\r\n"
+        let t = session.t
+        // In the person's language: a French spreadsheet reads "1234,56" as a number, and then expects
+        // cells separated by ";" (the comma being the decimal mark). Dates stay YYYY-MM-DD, which every
+        // spreadsheet reads as a date.
+        let separator = t.language == .fr ? ";" : ","
+        func cell(_ value: String) -> String { CSVField.escape(value, separator: separator) }
+        let header = [
+            t("dash.invoices.csv.number"), t("dash.invoices.csv.customer"), t("dash.invoices.csv.phone"),
+            t("dash.invoices.csv.currency"), t("dash.invoices.csv.amount"), t("dash.invoices.csv.paid"),
+            t("dash.invoices.csv.balance"), t("dash.invoices.csv.issued_on"), t("dash.invoices.csv.due_on"),
+            t("dash.invoices.csv.status"), t("dash.invoices.csv.days_late"),
+        ]
+        var csv = header.map(cell).joined(separator: separator) + "\r\n"
         for item in items {
             let late = max(0, today.daysSinceEpoch - item.dueOn.daysSinceEpoch)
             // Text cells are neutralised; numbers and dates are written by Relance and left as they are.
-            let text = [item.number, item.customerName, item.customerPhone ?? ""].map(CSVField.escape)
+            let text = [item.number, item.customerName, item.customerPhone ?? ""].map(cell)
+            let status =
+                switch item.status {
+                case .open: t("dash.invoices.csv.status.open")
+                case .paid: t("dash.invoices.csv.status.paid")
+                case .void: t("dash.invoices.csv.status.void")
+                }
             let numbers = [
-                item.amount.currency.code, Format.typedAmount(item.amount, .en),
-                Format.typedAmount(Money(minorUnits: item.paid, currency: item.amount.currency), .en),
-                Format.typedAmount(item.balance, .en), item.issuedOn.iso, item.dueOn.iso, item.status.rawValue,
+                item.amount.currency.code, Format.typedAmount(item.amount, t.language),
+                Format.typedAmount(Money(minorUnits: item.paid, currency: item.amount.currency), t.language),
+                Format.typedAmount(item.balance, t.language), item.issuedOn.iso, item.dueOn.iso, cell(status),
                 item.status == .open ? String(late) : "",
             ]
-            csv += (text + numbers).joined(separator: ",") + "\r\n"
+            csv += (text + numbers).joined(separator: separator) + "\r\n"
         }
         try await store.audit(
             session.audit("invoices.exported", detail: "\(items.count) rows", at: settings.clock.now()))
@@ -125,7 +149,7 @@ extension Dashboard {
             status: .ok,
             headers: [
                 .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
-                .contentDisposition: "attachment; filename=\"invoices-\(today.iso).csv\"",
+                .contentDisposition: "attachment; filename=\"\(t("dash.invoices.csv.file", today.iso))\"",
             ],
             body: .init(byteBuffer: ByteBuffer(string: csv)))
     }
@@ -151,48 +175,50 @@ extension Dashboard {
         let today = CalendarDate(instant: settings.clock.now(), timeZone: zone)
         let currency = invoice.amount.currency
         let now = settings.clock.now()
+        let t = session.t
         var values: [String: Any] = [
             "section": "invoices", "id": id, "number": invoice.number, "customer": invoice.customerName,
             "customer_link": "/dashboard/invoices?status=all&customer=\(invoice.customerID)",
-            "amount": Format.amount(invoice.amount, .en),
-            "paid": Format.amount(Money(minorUnits: invoice.paid, currency: currency), .en),
-            "balance": Format.amount(invoice.balance, .en), "issued": invoice.issuedOn.iso, "due": invoice.dueOn.iso,
+            "amount": t.amount(invoice.amount), "paid": t.amount(Money(minorUnits: invoice.paid, currency: currency)),
+            "balance": t.amount(invoice.balance), "issued": t.date(invoice.issuedOn), "due": t.date(invoice.dueOn),
             "currency": currency.code, "open": invoice.status == .open, "status": invoice.status.rawValue,
             "today": today.iso, "notice": request.uri.queryParameters["notice"].map(String.init) ?? "",
-            "paused": invoice.remindersPausedAt != nil, "paused_reason": invoice.remindersPausedReason ?? "",
+            "paused": invoice.remindersPausedAt != nil,
+            "paused_text": t(
+                "dash.invoice.paused_reason", Dashboard.invoicePauseReason(invoice.remindersPausedReason, t: t)),
             "next_reminder": invoice.nextActionAt.map { Dashboard.localTime($0, zone) } ?? "—",
-            "clicks": invoice.personClicks, "time_zone": zone.identifier,
+            "clicks": invoice.personClicks, "history_note": t("dash.invoice.history.note", zone.identifier),
         ]
-        let (state, tone) = stateLabel(invoice.status, dueOn: invoice.dueOn, today: today)
+        let (state, tone) = stateLabel(invoice.status, dueOn: invoice.dueOn, today: today, t: t)
         values["state"] = state
         values["tone"] = tone
         let payments = try await store.payments(invoiceID: id)
         values["has_payments"] = !payments.isEmpty
         values["payments"] = payments.map { payment -> [String: Any] in
             [
-                "amount": Format.amount(Money(minorUnits: payment.amount, currency: currency), .en),
-                "method": payment.method, "reference": payment.reference ?? "",
+                "amount": t.amount(Money(minorUnits: payment.amount, currency: currency)),
+                "method": Dashboard.paymentMethodLabel(payment.method, t: t), "reference": payment.reference ?? "",
                 "received": Dashboard.localTime(payment.receivedAt, zone),
             ]
         }
         if let plan = try await store.plan(invoiceID: id) {
             values["plan"] =
                 [
-                    "status": plan.status,
+                    "status": Dashboard.invoicePlanStatus(plan.status, t: t),
                     "rows": plan.instalments.enumerated().map { index, instalment -> [String: Any] in
                         [
-                            "position": index + 1, "due": instalment.dueOn.iso,
-                            "amount": Format.amount(Money(minorUnits: instalment.amount, currency: currency), .en),
-                            "paid": Format.amount(Money(minorUnits: plan.paid[index], currency: currency), .en),
+                            "position": index + 1, "due": t.date(instalment.dueOn),
+                            "amount": t.amount(Money(minorUnits: instalment.amount, currency: currency)),
+                            "paid": t.amount(Money(minorUnits: plan.paid[index], currency: currency)),
                             "next": index == plan.nextIndex && plan.status == "active",
                         ]
                     },
-                    "end_reason": plan.endReason ?? "",
+                    "end_reason": plan.endReason.map { Dashboard.invoicePlanEndReason($0, t: t) } ?? "",
                 ] as [String: Any]
         }
         values["history"] = try await store.history(invoiceID: id).reversed().map { item -> [String: Any] in
             [
-                "at": Dashboard.localTime(item.at, zone), "sentence": Dashboard.sentence(item), "kind": item.kind,
+                "at": Dashboard.localTime(item.at, zone), "sentence": Dashboard.sentence(item, t: t), "kind": item.kind,
                 "detail": item.detail ?? "",
                 "tone": item.kind.hasPrefix("payment") || item.kind == "plan.completed"
                     ? "good" : item.kind.hasSuffix("failed") || item.kind == "plan.broken" ? "bad" : "",
@@ -202,38 +228,120 @@ extension Dashboard {
             do {
                 let preview = try await store.previewReminder(
                     invoiceID: id, now: now, links: linkSettings, emailEnabled: settings.emailConfigured)
+                // "To …, stage <strong>late</strong>: GSM-7, …": the stage's name sits in <strong> between two
+                // phrases, and French puts a space before the ":" that follows it.
+                let encoding = preview.encoding == .gsm7 ? "GSM-7" : "UCS-2"
+                let byEmail = preview.channel == .email
+                let lead: String
+                let after: String
+                if byEmail {
+                    lead = t("dash.invoice.preview.email_to", preview.recipient)
+                    after = t("dash.invoice.preview.email_subject", preview.subject ?? "")
+                } else {
+                    lead = t("dash.invoice.preview.sms_to", preview.recipient)
+                    after = t("dash.invoice.preview.sms_size", encoding, String(preview.body.count))
+                }
+                let alsoByEmail = preview.email.map {
+                    t("dash.invoice.preview.also_email", $0.recipient, $0.subject)
+                }
                 values["preview"] =
                     [
-                        "stage": preview.stage, "body": preview.body,
-                        "encoding": preview.encoding == .gsm7 ? "GSM-7" : "UCS-2",
-                        "segments": preview.segments, "characters": preview.body.count, "recipient": preview.recipient,
-                        "email": preview.email.map { "\($0.recipient): \($0.subject)" } ?? "",
-                        "by_email": preview.channel == .email, "subject": preview.subject ?? "",
+                        "stage": Dashboard.timelineStageName(preview.stage, t: t), "body": preview.body,
+                        "lead": lead, "tail": Dashboard.invoicePageColon(t) + " " + after,
+                        "segments": t("dash.invoice.preview.segments", String(preview.segments)),
+                        "email": alsoByEmail ?? "", "by_email": byEmail,
                     ] as [String: Any]
             } catch let refusal as Store.RemindRefusal {
-                values["preview_refused"] = Dashboard.describe(refusal)
+                values["preview_refused"] = t("dash.invoice.preview.refused", Dashboard.describe(refusal, t: t))
             }
         }
         let open = try await store.requests(status: .pending, beforeID: nil, limit: 200).filter { $0.invoiceID == id }
-        values["pending_requests"] = open.map {
-            ["id": $0.id, "kind": $0.kind == .plan ? "plan proposal" : "question"]
+        values["pending_requests"] = open.map { pending -> [String: Any] in
+            [
+                "id": pending.id,
+                "text": pending.kind == .plan ? t("dash.invoice.pending.plan") : t("dash.invoice.pending.question"),
+            ]
         }
-        values["methods"] = API.paymentMethods.sorted().map { ["value": $0, "selected": $0 == "transfer"] }
+        values["methods"] = API.paymentMethods.sorted().map { method -> [String: Any] in
+            ["value": method, "label": Dashboard.paymentMethodLabel(method, t: t), "selected": method == "transfer"]
+        }
         return views.page("invoice", values, session: session)
     }
 
     var linkSettings: LinkSettings { LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring) }
 
-    static func describe(_ refusal: Store.RemindRefusal) -> String {
+    static func describe(_ refusal: Store.RemindRefusal, t: Words) -> String {
         switch refusal {
-        case .settled: "paid or void: nothing to remind"
-        case .noPhone: "the customer has no phone number"
-        case .optedOut: "the customer opted out of text messages (STOP)"
-        case .nothingLeft: "every reminder stage has been sent"
-        case .onPlan: "the invoice is on a payment plan: its instalments are reminded on their own"
-        case .noEmail:
-            "this stage goes by email only, and the customer has no usable address, unsubscribed, or email is not set up"
+        case .settled: t("dash.invoice.refusal.settled")
+        case .noPhone: t("dash.invoice.refusal.no_phone")
+        case .optedOut: t("dash.invoice.refusal.opted_out")
+        case .nothingLeft: t("dash.invoice.refusal.nothing_left")
+        case .onPlan: t("dash.invoice.refusal.on_plan")
+        case .noEmail: t("dash.invoice.refusal.no_email")
         }
+    }
+
+    /// ":" after a word, as the language writes it (French puts a narrow no-break space before it), for
+    /// a colon that follows markup and so cannot be in the catalogue's phrase (phrases are trimmed).
+    static func invoicePageColon(_ t: Words) -> String { t.language == .fr ? "\u{202F}:" : ":" }
+
+    /// A payment method, as the payment form offers it and the payments table shows it.
+    static func paymentMethodLabel(_ method: String, t: Words) -> String {
+        switch method {
+        case "card": t("dash.invoice.method.card")
+        case "transfer": t("dash.invoice.method.transfer")
+        case "direct_debit": t("dash.invoice.method.direct_debit")
+        case "cash": t("dash.invoice.method.cash")
+        case "cheque": t("dash.invoice.method.cheque")
+        case "check": t("dash.invoice.method.check")
+        case "other": t("dash.invoice.method.other")
+        default: method
+        }
+    }
+
+    /// A plan's status (`active`, `completed`, `broken`, `cancelled`) as the plan's tag says it.
+    static func invoicePlanStatus(_ status: String, t: Words) -> String {
+        switch status {
+        case "active": t("dash.invoice.plan.status.active")
+        case "completed": t("dash.invoice.plan.status.completed")
+        case "broken": t("dash.invoice.plan.status.broken")
+        case "cancelled": t("dash.invoice.plan.status.cancelled")
+        default: status
+        }
+    }
+
+    /// Why a plan ended, as the store wrote it (in English), in the person's language when it is one of
+    /// the store's reasons; anything else as written.
+    static func invoicePlanEndReason(_ reason: String, t: Words) -> String {
+        switch reason {
+        case "replaced by a new plan": return t("dash.invoice.plan.end.replaced")
+        case "invoice paid in full": return t("dash.invoice.plan.end.paid")
+        case "invoice cancelled": return t("dash.invoice.plan.end.cancelled")
+        default: break
+        }
+        // "instalment 2 of 2026-04-10 unpaid 10 days after its date"
+        let words = reason.split(separator: " ").map(String.init)
+        guard words.count == 9, words[0] == "instalment", words[2] == "of", words[4] == "unpaid",
+            words[6...] == ["days", "after", "its", "date"], let position = Int(words[1]),
+            let day = CalendarDate(iso: words[3]), let days = Int(words[5])
+        else { return reason }
+        return t("dash.invoice.plan.end.broken", String(position), t.date(day), String(days))
+    }
+
+    /// Why reminders are paused, as stored: the store's own reasons and "paused by …" (written by
+    /// `pause` below, in English, as the audit trail is) in the person's language; a typed reason as typed.
+    static func invoicePauseReason(_ reason: String?, t: Words) -> String {
+        guard let reason else { return "" }
+        switch reason {
+        case "payment plan proposed": return t("dash.invoice.paused.plan_proposed")
+        case "question from customer": return t("dash.invoice.paused.question")
+        case "reply from customer": return t("dash.invoice.paused.reply")
+        default: break
+        }
+        if reason.hasPrefix("paused by ") {
+            return t("dash.invoice.paused.by", String(reason.dropFirst("paused by ".count)))
+        }
+        return reason
     }
 
     /// The business's time zone: every time the dashboard shows is in it.
@@ -251,30 +359,32 @@ extension Dashboard {
         let back = "/dashboard/invoices/\(id)"
         let invoice = try await store.invoice(id: id)
         let now = settings.clock.now()
+        let t = session.t
         guard let amount = TypedAmount.parse(fields["amount"] ?? "", currency: invoice.amount.currency), amount > 0
         else {
-            return redirect(
-                back, notice: "Payment not recorded: the amount is not a number of \(invoice.amount.currency.code).")
+            return redirect(back, notice: t("dash.invoice.notice.payment_amount", invoice.amount.currency.code))
         }
         let method = fields["method"] ?? "transfer"
         guard API.paymentMethods.contains(method) else {
-            return redirect(back, notice: "Payment not recorded: unknown method.")
+            return redirect(back, notice: t("dash.invoice.notice.payment_method"))
         }
         let reference = (fields["reference"] ?? "").trimmingCharacters(in: .whitespaces)
         guard reference.unicodeScalars.count <= 200 else {
-            return redirect(back, notice: "Payment not recorded: the reference is too long.")
+            return redirect(back, notice: t("dash.invoice.notice.payment_reference_long"))
         }
         guard !PlainText.hasControlCharacters(reference) else {
-            return redirect(back, notice: "Payment not recorded: the reference holds a control character.")
+            return redirect(back, notice: t("dash.invoice.notice.payment_reference_control"))
         }
         var received = now
         if let raw = fields["received_on"], !raw.isEmpty {
             guard let day = CalendarDate(iso: raw), day <= (try await today()) else {
-                return redirect(back, notice: "Payment not recorded: the date is not a past date (YYYY-MM-DD).")
+                return redirect(back, notice: t("dash.invoice.notice.payment_date"))
             }
             received = day.startInstant(in: try await businessZone())
         }
-        let money = Format.amount(Money(minorUnits: amount, currency: invoice.amount.currency), .en)
+        let money = Money(minorUnits: amount, currency: invoice.amount.currency)
+        // The audit trail is written once for every reader, in English like the rest of it.
+        let audited = Format.amount(money, .en)
         do {
             _ = try await store.recordPayment(
                 invoiceID: id,
@@ -282,11 +392,20 @@ extension Dashboard {
                     amount: amount, method: method, reference: reference.isEmpty ? nil : reference, receivedAt: received
                 ),
                 now: now,
-                audit: session.audit("payment.recorded", invoiceID: id, detail: "\(money) by \(method)", at: now))
+                audit: session.audit("payment.recorded", invoiceID: id, detail: "\(audited) by \(method)", at: now))
         } catch let error as StoreError {
-            return redirect(back, notice: "Payment not recorded: " + Problem(error).detail)
+            let notice: String
+            switch error {
+            case .invoiceVoided: notice = t("dash.invoice.notice.payment_void")
+            case .invoicePaid: notice = t("dash.invoice.notice.payment_paid")
+            case .overpayment(let balance): notice = t("dash.invoice.notice.payment_over", String(balance))
+            case .duplicatePaymentReference(let paymentID):
+                notice = t("dash.invoice.notice.payment_duplicate", String(paymentID))
+            default: notice = t("dash.invoice.notice.payment_refused", Problem(error).detail)
+            }
+            return redirect(back, notice: notice)
         }
-        return redirect(back, notice: "Payment of \(money) recorded.")
+        return redirect(back, notice: t("dash.invoice.notice.payment_recorded", t.amount(money)))
     }
 
     /// `POST /dashboard/invoices/{id}/pause` — optional `reason`.
@@ -296,7 +415,7 @@ extension Dashboard {
         let id = try invoiceID(context)
         let reason = String((fields["reason"] ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
         guard !PlainText.hasControlCharacters(reason) else {
-            return redirect("/dashboard/invoices/\(id)", notice: "Not paused: the reason holds a control character.")
+            return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.pause_control"))
         }
         let now = settings.clock.now()
         do {
@@ -304,9 +423,9 @@ extension Dashboard {
                 invoiceID: id, reason: reason.isEmpty ? "paused by \(session.session.user.email)" : reason, now: now,
                 audit: session.audit("reminders.paused", invoiceID: id, detail: reason, at: now))
         } catch StoreError.invoiceClosed {
-            return redirect("/dashboard/invoices/\(id)", notice: "Nothing to pause: the invoice is paid or void.")
+            return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.pause_closed"))
         }
-        return redirect("/dashboard/invoices/\(id)", notice: "Reminders paused.")
+        return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.paused"))
     }
 
     /// `POST /dashboard/invoices/{id}/resume`
@@ -317,7 +436,7 @@ extension Dashboard {
         let now = settings.clock.now()
         _ = try await store.resumeReminders(
             invoiceID: id, now: now, audit: session.audit("reminders.resumed", invoiceID: id, at: now))
-        return redirect("/dashboard/invoices/\(id)", notice: "Reminders resumed.")
+        return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.resumed"))
     }
 
     /// `POST /dashboard/invoices/{id}/remind` — queues the reminder the page previewed.
@@ -330,12 +449,17 @@ extension Dashboard {
             let queued = try await store.remindNow(
                 invoiceID: id, now: now, links: linkSettings, emailEnabled: settings.emailConfigured,
                 audit: session.audit("reminder.sent_now", invoiceID: id, at: now))
-            let also = queued.email.map { " and by email to \($0.recipient)" } ?? ""
-            return redirect(
-                "/dashboard/invoices/\(id)", notice: "Reminder '\(queued.stage)' queued to \(queued.recipient)\(also).")
+            let t = session.t
+            let stage = Dashboard.timelineStageName(queued.stage, t: t)
+            let notice =
+                queued.email.map {
+                    t("dash.invoice.notice.reminder_queued_email", stage, queued.recipient, $0.recipient)
+                } ?? t("dash.invoice.notice.reminder_queued", stage, queued.recipient)
+            return redirect("/dashboard/invoices/\(id)", notice: notice)
         } catch let refusal as Store.RemindRefusal {
             return redirect(
-                "/dashboard/invoices/\(id)", notice: "No reminder sent: " + Dashboard.describe(refusal) + ".")
+                "/dashboard/invoices/\(id)",
+                notice: session.t("dash.invoice.notice.no_reminder", Dashboard.describe(refusal, t: session.t)))
         }
     }
 
@@ -348,7 +472,9 @@ extension Dashboard {
         let link = try await store.createLink(
             invoiceID: id, expiresAt: nil, purpose: .api, keyring: settings.keyring, now: now,
             audit: session.audit("link.created", invoiceID: id, at: now))
-        return redirect("/dashboard/invoices/\(id)", notice: "New link: " + settings.linkURL(token: link.token))
+        return redirect(
+            "/dashboard/invoices/\(id)",
+            notice: session.t("dash.invoice.notice.new_link", settings.linkURL(token: link.token)))
     }
 
     /// `POST /dashboard/invoices/{id}/revoke-links` — every link to the invoice stops working.
@@ -359,7 +485,7 @@ extension Dashboard {
         let now = settings.clock.now()
         let count = try await store.revokeLinks(
             invoiceID: id, now: now, audit: session.audit("links.revoked", invoiceID: id, at: now))
-        return redirect("/dashboard/invoices/\(id)", notice: "\(count) link(s) revoked.")
+        return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.revoked", String(count)))
     }
 
     /// `POST /dashboard/invoices/{id}/void`
@@ -370,18 +496,20 @@ extension Dashboard {
         let now = settings.clock.now()
         _ = try await store.voidInvoice(
             id: id, now: now, audit: session.audit("invoice.voided", invoiceID: id, at: now))
-        return redirect("/dashboard/invoices/\(id)", notice: "Invoice voided: it asks for nothing more.")
+        return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.voided"))
     }
 }
 
 /// CSV cells for spreadsheets: quoted when needed, and never read as a formula.
 enum CSVField {
-    static func escape(_ value: String) -> String {
+    /// `separator` is the one between cells: "," (English) or ";" (French, where "," is the decimal mark).
+    static func escape(_ value: String, separator: String = ",") -> String {
         var text = value
         // A cell starting with = + - @ (or a tab or return) is a formula to Excel and LibreOffice.
         if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
+        let split = separator.utf8.first ?? 44
         // Bytes, not Characters: "\r\n" is one Character in Swift, equal to neither "\r" nor "\n".
-        if text.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) || text != value {
+        if text.utf8.contains(where: { $0 == split || $0 == 34 || $0 == 10 || $0 == 13 }) || text != value {
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return text

@@ -9,13 +9,12 @@ extension Dashboard {
     /// Currencies offered first; any ISO 4217 code is accepted by the rules.
     static let formCurrencies = ["EUR", "GBP", "CHF", "USD", "CAD", "XOF"]
 
-    /// Form field names, and how the page names each of `InvoiceRules`' fields.
-    static let newInvoiceFields: [String: (input: String, label: String)] = [
-        "number": ("number", "Number"), "customer": ("customer_id", "Customer"),
-        "customer.name": ("customer_name", "Customer name"), "customer.phone": ("customer_phone", "Mobile phone"),
-        "customer.email": ("customer_email", "Email"), "customer.locale": ("customer_locale", "Language"),
-        "customer.time_zone": ("customer_time_zone", "Time zone"), "currency": ("currency", "Currency"),
-        "amount": ("amount", "Amount"), "issued_on": ("issued_on", "Issued on"), "due_on": ("due_on", "Due on"),
+    /// The form's input for each of `InvoiceRules`' fields (the page names them with `Words.field`).
+    static let newInvoiceFields: [String: String] = [
+        "number": "number", "customer": "customer_id", "customer.name": "customer_name",
+        "customer.phone": "customer_phone", "customer.email": "customer_email", "customer.locale": "customer_locale",
+        "customer.time_zone": "customer_time_zone", "currency": "currency", "amount": "amount",
+        "issued_on": "issued_on", "due_on": "due_on",
     ]
 
     /// `GET /dashboard/invoices/new`
@@ -49,7 +48,8 @@ extension Dashboard {
             if let id = Int64(raw), id > 0 {
                 chosen = id
             } else {
-                problems.append(.init(field: "customer", message: "pick one from the list"))
+                // Problems only this form has are worded at once, in the person's language.
+                problems.append(.init(field: "customer", message: session.t("dash.problem.pick_customer")))
             }
         }
         var draft = InvoiceDraft()
@@ -71,12 +71,15 @@ extension Dashboard {
         let typed = (fields["amount"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if typed.isEmpty {
             draft.amountProblem = "is required"
+            draft.amountProblemCode = .required
         } else if let currency = Currency(code: (fields["currency"] ?? "").uppercased()) {
             if let minor = TypedAmount.parse(typed, currency: currency), minor > 0, minor <= Money.maximumMinorUnits {
                 draft.amount = minor
             } else {
-                draft.amountProblem =
-                    "'\(String(typed.prefix(30)))' is not an amount of \(currency.code), such as 1 234,56"
+                let shown = String(typed.prefix(30))
+                draft.amountProblem = "'\(shown)' is not an amount of \(currency.code), such as 1 234,56"
+                draft.amountProblemCode = .amount
+                draft.amountProblemArguments = [shown, currency.code]
             }
         }
         var checked: CheckedInvoice?
@@ -91,9 +94,7 @@ extension Dashboard {
             let owner = try await store.customer(phone: phone.e164)
         {
             problems.append(
-                .init(
-                    field: "customer.phone",
-                    message: "this number is already \(owner.name)'s: pick them in the list, or give another number"))
+                .init(field: "customer.phone", message: session.t("dash.problem.phone_taken", owner.name)))
         }
         if let checked, problems.isEmpty {
             let now = settings.clock.now()
@@ -101,11 +102,13 @@ extension Dashboard {
                 let invoice = try await store.createInvoice(
                     NewInvoice(checked), customerID: chosen, now: now,
                     audit: session.audit("invoice.created", detail: checked.number, at: now))
-                return redirect("/dashboard/invoices/\(invoice.id)", notice: "Invoice \(invoice.number) created.")
+                return redirect(
+                    "/dashboard/invoices/\(invoice.id)",
+                    notice: session.t("dash.invoice.notice.created", invoice.number))
             } catch StoreError.duplicateInvoiceNumber {
-                problems.append(.init(field: "number", message: "another invoice already has this number"))
+                problems.append(.init(field: "number", message: session.t("dash.problem.number_taken")))
             } catch StoreError.notFound {
-                problems.append(.init(field: "customer", message: "this customer no longer exists"))
+                problems.append(.init(field: "customer", message: session.t("dash.problem.customer_gone")))
             }
         }
         return try await newInvoicePage(
@@ -126,9 +129,14 @@ extension Dashboard {
         var byInput: [String: String] = [:]
         var errors: [[String: Any]] = []
         for problem in problems {
-            let field = Dashboard.newInvoiceFields[problem.field] ?? (problem.field, problem.field)
-            if byInput[field.input] == nil { byInput[field.input] = problem.message }
-            errors.append(["input": field.input, "label": field.label, "message": problem.message])
+            let input = Dashboard.newInvoiceFields[problem.field] ?? problem.field
+            let message = session.t.problem(problem)
+            if byInput[input] == nil { byInput[input] = message }
+            errors.append(
+                [
+                    "input": input,
+                    "text": session.t("dash.invoice.new.error_line", session.t.field(problem.field), message),
+                ])
         }
         var shown: [String: Any] = values
         let locale = values["customer_locale"] ?? "fr"

@@ -2,61 +2,139 @@ import Foundation
 import RelanceCore
 import RelanceStore
 
-/// The invoice's history as sentences a person reads ("“late” reminder delivered by text to +33 6 12 …"),
-/// the technical detail (provider id, encoding, the text itself) kept for who opens it.
+/// The invoice's history as sentences a person reads in their language ("“late” reminder delivered by
+/// text to +33 6 12 …", "Rappel « en retard » envoyé par SMS au +33 6 12 …"), the technical detail
+/// (provider id, encoding, the text itself) kept, as the store wrote it, for who opens it.
 extension Dashboard {
-    static func sentence(_ item: HistoryItem) -> String {
+    static func sentence(_ item: HistoryItem, t: Words) -> String {
         let facts = item.facts
+        let email = facts["channel"] == "email"
+        // What the message was, lowercase: every French noun here is masculine, for the participles below.
         let what: String = {
-            if facts["message_kind"] == "reminder", let stage = facts["stage"] { return "“\(stage)” reminder" }
-            if let stage = facts["stage"], stage.hasPrefix("plan") { return "instalment reminder" }
+            if facts["message_kind"] == "reminder", let stage = facts["stage"] {
+                return t("dash.timeline.what.reminder", Dashboard.timelineStageName(stage, t: t))
+            }
+            if let stage = facts["stage"], stage.hasPrefix("plan") { return t("dash.timeline.what.instalment") }
             switch facts["message_kind"] {
-            case "renewal": return "new link"
-            case "request_notice": return "answer to the customer's request"
-            case "opt_out_confirmation": return "opt-out confirmation"
-            case let kind?: return kind.replacingOccurrences(of: "_", with: " ")
-            case nil: return "message"
+            case "renewal": return t("dash.timeline.what.renewal")
+            case "request_notice": return t("dash.timeline.what.request_notice")
+            case "opt_out_confirmation": return t("dash.timeline.what.opt_out_confirmation")
+            case "opt_in_confirmation": return t("dash.timeline.what.opt_in_confirmation")
+            case "link_renewal": return t("dash.timeline.what.link_renewal")
+            case "request_confirmation": return t("dash.timeline.what.request_confirmation")
+            case "request_answer": return t("dash.timeline.what.request_answer")
+            case "test": return t("dash.timeline.what.test")
+            case let kind?: return t("dash.timeline.what.other", kind.replacingOccurrences(of: "_", with: " "))
+            case nil: return t("dash.timeline.what.message")
             }
         }()
-        let channel = facts["channel"] == "email" ? "by email" : "by text"
-        let to =
-            facts["recipient"].map { " to " + (facts["channel"] == "email" ? $0 : Dashboard.maskedPhone($0)) } ?? ""
-        let size = facts["segments"].map { $0 == "1" ? " (1 segment)" : " (\($0) segments)" } ?? ""
-        let wording = facts["variant"].map { ", wording \($0)" } ?? ""
+        let subject = what.capitalizedFirst
+        let channel = email ? t("dash.timeline.by_email") : t("dash.timeline.by_text")
+        let to = facts["recipient"].map {
+            email ? t("dash.timeline.to_email", $0) : t("dash.timeline.to_phone", Dashboard.maskedPhone($0))
+        }
+        let size = facts["segments"].map {
+            $0 == "1" ? t("dash.timeline.segments_one") : t("dash.timeline.segments_many", $0)
+        }
+        let wording = facts["variant"].map { t("dash.timeline.wording", $0) }
+        // "by text to +33 6 12 … 78 (1 segment), wording B": each piece only when known.
+        let how = channel + (to.map { " " + $0 } ?? "")
         switch item.kind {
-        case "invoice.created": return "Invoice created"
-        case "message.queued": return "\(what.capitalizedFirst) written \(channel)\(to)\(size)\(wording)"
-        case "message.sending": return "\(what.capitalizedFirst) being handed over \(channel)"
-        case "message.sent": return "\(what.capitalizedFirst) sent \(channel)\(to)"
+        case "invoice.created": return t("dash.timeline.invoice_created")
+        case "invoice.voided": return t("dash.timeline.invoice_voided")
+        case "message.queued":
+            return t(
+                "dash.timeline.message_queued", subject,
+                how + (size.map { " " + $0 } ?? "") + (wording.map { ", " + $0 } ?? ""))
+        case "message.sending": return t("dash.timeline.message_sending", subject, channel)
+        case "message.sent": return t("dash.timeline.message_sent", subject, how)
         case "message.delivered":
-            return
-                "\(what.capitalizedFirst) delivered \(facts["channel"] == "email" ? "to the mailbox" : "to the phone")"
-        case "message.failed": return "\(what.capitalizedFirst) could not be delivered"
-        case "message.retry": return "\(what.capitalizedFirst) not sent yet: trying again later"
-        case "message.unknown": return "Unknown whether the \(what) went out (the server stopped while sending)"
-        case "message.skipped": return "\(what.capitalizedFirst) not sent"
-        case "link.opened": return "Link opened by the customer"
-        case "link.previewed": return "Link preview shown by a messaging app"
+            return email
+                ? t("dash.timeline.message_delivered_email", subject)
+                : t("dash.timeline.message_delivered_phone", subject)
+        case "message.failed": return t("dash.timeline.message_failed", subject)
+        case "message.retry": return t("dash.timeline.message_retry", subject)
+        case "message.unknown": return t("dash.timeline.message_unknown", what)
+        case "message.skipped": return t("dash.timeline.message_skipped", subject)
+        case "message.cancelled": return t("dash.timeline.message_cancelled")
+        case "message.report": return t("dash.timeline.message_report")
+        case "link.opened": return t("dash.timeline.link_opened")
+        case "link.previewed": return t("dash.timeline.link_previewed")
         case "payment.received":
             guard let minor = facts["amount"].flatMap({ Int64($0) }),
                 let currency = facts["currency"].flatMap(Currency.init)
-            else { return "Payment received" }
-            let method = Dashboard.paymentMethodNames[facts["method"] ?? ""] ?? facts["method"] ?? ""
-            return "Payment of \(Format.amount(Money(minorUnits: minor, currency: currency), .en)) received \(method)"
+            else { return t("dash.timeline.payment_received") }
+            let method = facts["method"] ?? ""
+            return t(
+                "dash.timeline.payment_received_amount", t.amount(Money(minorUnits: minor, currency: currency)),
+                timelineMethod(method, t: t) ?? method)
+        case "reminders.paused": return t("dash.timeline.reminders_paused")
+        case "reminders.resumed": return t("dash.timeline.reminders_resumed")
+        case "request.created": return t("dash.timeline.request_created")
+        case "request.accepted": return t("dash.timeline.request_accepted")
+        case "request.declined": return t("dash.timeline.request_declined")
+        case "request.answered": return t("dash.timeline.request_answered")
+        case "request.replaced": return t("dash.timeline.request_replaced")
+        case "request.cancelled": return t("dash.timeline.request_cancelled")
+        case "plan.started": return t("dash.timeline.plan_started")
+        case "plan.completed": return t("dash.timeline.plan_completed")
+        case "plan.broken": return t("dash.timeline.plan_broken")
+        case "plan.cancelled": return t("dash.timeline.plan_cancelled")
         case let kind where kind.hasPrefix("action."):
-            let action = String(kind.dropFirst("action.".count)).replacingOccurrences(of: "_", with: " ")
-                .replacingOccurrences(of: ".", with: " ")
-            return "\(action.capitalizedFirst), by \(facts["who"] ?? "someone")"
+            let who =
+                facts["who"].map { $0 == "the API" ? t("dash.timeline.the_api") : $0 } ?? t("dash.timeline.someone")
+            return t("dash.timeline.action", timelineAction(String(kind.dropFirst("action.".count)), t: t), who)
         default:
             return item.kind.replacingOccurrences(of: ".", with: " ").replacingOccurrences(of: "_", with: " ")
                 .capitalizedFirst
         }
     }
 
-    static let paymentMethodNames = [
-        "card": "by card", "transfer": "by transfer", "direct_debit": "by direct debit", "cash": "in cash",
-        "cheque": "by cheque", "check": "by check", "other": "",
-    ]
+    /// A change someone made (the audit's action: `payment.recorded`, `api POST /api/v1/…`), capitalised.
+    static func timelineAction(_ action: String, t: Words) -> String {
+        func spaced(_ text: String) -> String {
+            text.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: ".", with: " ")
+        }
+        switch action {
+        case "payment.recorded": return t("dash.timeline.action.payment_recorded")
+        case "reminders.paused": return t("dash.timeline.action.reminders_paused")
+        case "reminders.resumed": return t("dash.timeline.action.reminders_resumed")
+        case "reminder.sent_now": return t("dash.timeline.action.reminder_sent_now")
+        case "link.created": return t("dash.timeline.action.link_created")
+        case "links.revoked": return t("dash.timeline.action.links_revoked")
+        case "invoice.voided": return t("dash.timeline.action.invoice_voided")
+        case "invoice.created": return t("dash.timeline.action.invoice_created")
+        default:
+            if action.hasPrefix("api ") { return t("dash.timeline.action.api", spaced(String(action.dropFirst(4)))) }
+            return spaced(action).capitalizedFirst
+        }
+    }
+
+    /// How a payment came ("by transfer", « par virement »); "" for `other`, nil for a method it does not know.
+    static func timelineMethod(_ method: String, t: Words) -> String? {
+        switch method {
+        case "card": t("dash.timeline.method.card")
+        case "transfer": t("dash.timeline.method.transfer")
+        case "direct_debit": t("dash.timeline.method.direct_debit")
+        case "cash": t("dash.timeline.method.cash")
+        case "cheque": t("dash.timeline.method.cheque")
+        case "check": t("dash.timeline.method.check")
+        case "other": ""
+        default: nil
+        }
+    }
+
+    /// A reminder stage's name: the default policy's four in the person's language, a business's own as
+    /// it named it.
+    static func timelineStageName(_ stage: String, t: Words) -> String {
+        switch stage {
+        case "courtesy": t("dash.timeline.stage.courtesy")
+        case "due": t("dash.timeline.stage.due")
+        case "late": t("dash.timeline.stage.late")
+        case "final": t("dash.timeline.stage.final")
+        default: stage
+        }
+    }
 
     /// `+33 6 12 … 78`: enough to recognise a number, not to copy it from over a shoulder.
     static func maskedPhone(_ e164: String) -> String {

@@ -237,14 +237,14 @@ final class DashboardTemplateTests: XCTestCase {
         XCTAssertEqual(none.high, 0.277_532_800, accuracy: 1e-6)
 
         XCTAssertEqual(
-            Dashboard.verdicts(outcomes),
+            Dashboard.verdicts(outcomes, try Words.english()),
             [
                 "late: B gets paid within 7 days more often than A (50% against 20%), and the 95% intervals do not overlap."
             ])
         var small = outcomes
         small[1].sent = 12
         XCTAssertEqual(
-            Dashboard.verdicts(small),
+            Dashboard.verdicts(small, try Words.english()),
             ["late: too few messages to compare A and B yet (40 and 12 sent; 30 of each are needed)."])
 
         try await harness.app.test(.router) { client in

@@ -50,7 +50,7 @@ final class DemoDataTests: XCTestCase {
             XCTAssertEqual(counts[10], 2, "an A/B test ran")
             XCTAssertGreaterThanOrEqual(counts[11], 170, named)
             let outcomes = try await harness.store.reminderOutcomes(since: now.addingTimeInterval(-90 * 86_400))
-            let verdicts = Dashboard.verdicts(outcomes)
+            let verdicts = Dashboard.verdicts(outcomes, try Words.english())
             XCTAssertTrue(
                 verdicts.contains { $0.hasPrefix("late: B gets paid within 7 days more often than A") }, "\(verdicts)")
         }

@@ -217,3 +217,12 @@ func runCommand(_ arguments: [String], environment: [String: String]? = nil) thr
     process.waitUntilExit()
     return (process.terminationStatus, out, String(decoding: errorData.data, as: UTF8.self))
 }
+
+extension Words {
+    /// The dashboard's English phrases, from the repository's catalogue.
+    static func english() throws -> Words {
+        Words(
+            language: .en,
+            catalogue: try PageLibrary.loadStrings(Harness.repository.appendingPathComponent("templates/strings.en.txt")))
+    }
+}

@@ -20,16 +20,16 @@ extension Dashboard {
         }
     }
 
-    /// A message's status as the customer page shows it.
+    /// A message's status (`message.status`) as the dashboard shows it.
     static func messageStatus(_ status: String, _ t: Words) -> String {
         switch status {
-        case "queued": t("dash.customer.message.queued")
-        case "sending": t("dash.customer.message.sending")
-        case "sent": t("dash.customer.message.sent")
-        case "delivered": t("dash.customer.message.delivered")
-        case "failed": t("dash.customer.message.failed")
-        case "unknown": t("dash.customer.message.unknown")
-        case "cancelled": t("dash.customer.message.cancelled")
+        case "queued": t("dash.message.status.queued")
+        case "sending": t("dash.message.status.sending")
+        case "sent": t("dash.message.status.sent")
+        case "delivered": t("dash.message.status.delivered")
+        case "failed": t("dash.message.status.failed")
+        case "unknown": t("dash.message.status.unknown")
+        case "cancelled": t("dash.message.status.cancelled")
         default: status
         }
     }

@@ -78,20 +78,6 @@ extension Dashboard {
             ], session: session, status: status)
     }
 
-    /// A message's status (`message.status`) as the settings page shows it.
-    static func messageStatus(_ status: String, _ t: Words) -> String {
-        switch status {
-        case "queued": t("dash.settings.status.queued")
-        case "sending": t("dash.settings.status.sending")
-        case "sent": t("dash.settings.status.sent")
-        case "delivered": t("dash.settings.status.delivered")
-        case "failed": t("dash.settings.status.failed")
-        case "unknown": t("dash.settings.status.unknown")
-        case "cancelled": t("dash.settings.status.cancelled")
-        default: status
-        }
-    }
-
     /// How the settings page names each field of the business profile in its messages.
     static func settingsLabel(_ field: BusinessProfile.Field, _ t: Words) -> String {
         switch field {

@@ -223,6 +223,7 @@ extension Words {
     static func english() throws -> Words {
         Words(
             language: .en,
-            catalogue: try PageLibrary.loadStrings(Harness.repository.appendingPathComponent("templates/strings.en.txt")))
+            catalogue: try PageLibrary.loadStrings(
+                Harness.repository.appendingPathComponent("templates/strings.en.txt")))
     }
 }

@@ -49,8 +49,10 @@ public struct InvoiceFile: Sendable {
         public var columns: [InvoiceImport.Field: Int] = [:]
         /// What is wrong with the header or the mapping (no column for a required field…).
         public var columnProblems: [String] = []
-        /// The first problems of rows, each starting with its line.
-        public var problems: [String] = []
+        /// The first problems of rows.
+        public var rowProblems: [RowProblem] = []
+        /// The same, in English, each starting with its line.
+        public var problems: [String] { rowProblems.map(\.message) }
         public var problemCount = 0
         /// Rows without a problem.
         public var valid = 0
@@ -125,9 +127,11 @@ public struct InvoiceFile: Sendable {
                     let key = InvoiceFile.hash(invoice.number)
                     if let first = seen[key] {
                         result.problemCount += 1
-                        if result.problems.count < InvoiceFile.shownProblems {
-                            result.problems.append(
-                                "line \(record.line): number: \(invoice.number) is already on line \(first)")
+                        if result.rowProblems.count < InvoiceFile.shownProblems {
+                            result.rowProblems.append(
+                                RowProblem(
+                                    line: record.line, field: .number, code: .repeated,
+                                    values: [invoice.number, String(first)]))
                         }
                     } else {
                         seen[key] = Int32(clamping: record.line)
@@ -135,8 +139,8 @@ public struct InvoiceFile: Sendable {
                     }
                 case .failure(let problems):
                     result.problemCount += problems.messages.count
-                    result.problems += problems.messages.prefix(
-                        max(0, InvoiceFile.shownProblems - result.problems.count))
+                    result.rowProblems += problems.rows.prefix(
+                        max(0, InvoiceFile.shownProblems - result.rowProblems.count))
                 }
             }
             return true

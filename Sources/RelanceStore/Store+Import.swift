@@ -8,8 +8,58 @@ import RelanceCore
 /// What is wrong with a file or a row, each message starting with its line when it has one.
 public struct ImportProblems: Error, Equatable, Sendable {
     public var messages: [String]
+    /// The same problems of a row, in parts a page can word in its reader's language.
+    public var rows: [RowProblem] = []
 
     public init(_ messages: [String]) { self.messages = messages }
+
+    init(rows: [RowProblem]) {
+        self.rows = rows
+        messages = rows.map(\.message)
+    }
+}
+
+/// What is wrong with one cell of a spreadsheet row.
+public struct RowProblem: Equatable, Sendable {
+    public enum Code: String, Sendable {
+        case control, tooLong, empty, phone, email, locale, currency, amount, dueDate, issuedDate, issuedAfterDue
+        case url, repeated
+    }
+
+    public var line: Int
+    public var field: InvoiceImport.Field
+    public var code: Code
+    /// What the message names: the cell as typed, a limit, a currency, the line a number first appeared on.
+    public var values: [String]
+
+    public init(line: Int, field: InvoiceImport.Field, code: Code, values: [String] = []) {
+        self.line = line
+        self.field = field
+        self.code = code
+        self.values = values
+    }
+
+    /// In English, as `relance import` prints it: `line 3: amount: '12,x' is not an amount of EUR`.
+    public var message: String {
+        func value(_ index: Int) -> String { values.indices.contains(index) ? values[index] : "" }
+        let text =
+            switch code {
+            case .control: "contains a control character (a line break, tab or invisible code)"
+            case .tooLong: "at most \(value(0)) characters"
+            case .empty: "is empty"
+            case .phone: "'\(value(0))' is not an international number such as +33 6 12 34 56 78"
+            case .email: "'\(value(0))' is not an email address"
+            case .locale: "fr or en"
+            case .currency: "'\(value(0))' is not an ISO 4217 code"
+            case .amount: "'\(value(0))' is not an amount of \(value(1))"
+            case .dueDate: "'\(value(0))' is not a date (2026-03-31 or 31/03/2026)"
+            case .issuedDate: "'\(value(0))' is not a date"
+            case .issuedAfterDue: "comes after the due date"
+            case .url: "not a web address"
+            case .repeated: "\(value(0)) is already on line \(value(1))"
+            }
+        return "line \(line): \(field.rawValue): \(text)"
+    }
 }
 
 public enum InvoiceImport {
@@ -105,7 +155,7 @@ public enum InvoiceImport {
     public static func invoice(_ record: CSVReader.Record, columns: [Field: Int], today: CalendarDate)
         -> Result<NewInvoice, ImportProblems>
     {
-        var errors: [String] = []
+        var errors: [RowProblem] = []
         // Each cell trimmed once, by field (an array: a dictionary lookup per use was a visible cost).
         var cells = [String?](repeating: nil, count: Field.allCases.count)
         for (field, index) in columns where index < record.fields.count {
@@ -113,61 +163,61 @@ public enum InvoiceImport {
             if !text.isEmpty { cells[field.position] = text }
         }
         func value(_ field: Field) -> String? { cells[field.position] }
-        func fail(_ field: Field, _ message: String) {
-            errors.append("line \(record.line): \(field.rawValue): \(message)")
+        func fail(_ field: Field, _ code: RowProblem.Code, _ values: String...) {
+            errors.append(RowProblem(line: record.line, field: field, code: code, values: values))
         }
         // The API's rule: a cell may hold line breaks inside quotes, but no field takes control characters.
         for field in Field.allCases where cells[field.position].map { PlainText.hasControlCharacters($0) } == true {
-            fail(field, "contains a control character (a line break, tab or invisible code)")
+            fail(field, .control)
             cells[field.position] = nil
         }
         let number = value(.number)
         if let number, number.unicodeScalars.count > 64 {
-            fail(.number, "at most 64 characters")
+            fail(.number, .tooLong, "64")
         } else if number == nil {
-            fail(.number, "is empty")
+            fail(.number, .empty)
         }
         let name = value(.customer_name)
         if let name, name.unicodeScalars.count > 200 {
-            fail(.customer_name, "at most 200 characters")
+            fail(.customer_name, .tooLong, "200")
         } else if name == nil {
-            fail(.customer_name, "is empty")
+            fail(.customer_name, .empty)
         }
         var phone: PhoneNumber?
         if let raw = value(.customer_phone) {
             let punctuation = raw.utf8.contains { byte in Self.phonePunctuation.contains(byte) }
             phone = PhoneNumber(punctuation ? PhoneNumber.compact(raw) : raw)
             if phone == nil {
-                fail(.customer_phone, "'\(raw)' is not an international number such as +33 6 12 34 56 78")
+                fail(.customer_phone, .phone, raw)
             }
         }
         let email = value(.customer_email)
         if let email, !email.utf8.contains(UInt8(ascii: "@")) || email.unicodeScalars.count > 254 {
-            fail(.customer_email, "'\(email)' is not an email address")
+            fail(.customer_email, .email, email)
         }
         let locale = value(.customer_locale).map { String($0.prefix(2)).lowercased() }
-        if let locale, Language(rawValue: locale) == nil { fail(.customer_locale, "fr or en") }
+        if let locale, Language(rawValue: locale) == nil { fail(.customer_locale, .locale) }
         let currency = Currency(code: (value(.currency) ?? "EUR").uppercased())
-        if currency == nil { fail(.currency, "'\(value(.currency) ?? "")' is not an ISO 4217 code") }
+        if currency == nil { fail(.currency, .currency, value(.currency) ?? "") }
         var amount: Int64?
         if let raw = value(.amount), let currency {
             amount = TypedAmount.parse(raw, currency: currency)
-            if amount == nil || amount == 0 { fail(.amount, "'\(raw)' is not an amount of \(currency.code)") }
+            if amount == nil || amount == 0 { fail(.amount, .amount, raw, currency.code) }
         } else if value(.amount) == nil {
-            fail(.amount, "is empty")
+            fail(.amount, .empty)
         }
         let due = value(.due_on).flatMap(date)
-        if due == nil { fail(.due_on, "'\(value(.due_on) ?? "")' is not a date (2026-03-31 or 31/03/2026)") }
+        if due == nil { fail(.due_on, .dueDate, value(.due_on) ?? "") }
         var issued = due.map { min($0, today) }
         if let raw = value(.issued_on) {
             issued = date(raw)
-            if issued == nil { fail(.issued_on, "'\(raw)' is not a date") }
+            if issued == nil { fail(.issued_on, .issuedDate, raw) }
         }
-        if let issued, let due, issued > due { fail(.issued_on, "comes after the due date") }
+        if let issued, let due, issued > due { fail(.issued_on, .issuedAfterDue) }
         let url = value(.payment_url)
-        if let url, !(url.hasPrefix("https://") || url.hasPrefix("http://")) { fail(.payment_url, "not a web address") }
+        if let url, !(url.hasPrefix("https://") || url.hasPrefix("http://")) { fail(.payment_url, .url) }
         guard errors.isEmpty, let number, let name, let currency, let amount, let issued, let due else {
-            return .failure(ImportProblems(errors))
+            return .failure(ImportProblems(rows: errors))
         }
         return .success(
             NewInvoice(

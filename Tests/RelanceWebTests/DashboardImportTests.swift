@@ -81,7 +81,7 @@ final class DashboardImportTests: XCTestCase {
             XCTAssertTrue(review.contains("For example: Camille Durand · Louis Martin · Inès Petit"))
             // The bad line, by its number, and no way to import.
             XCTAssertTrue(review.contains("Problems: 1. Nothing has been imported."))
-            XCTAssertTrue(review.contains("line 3: amount: &#39;8O,00&#39; is not an amount of EUR"), review)
+            XCTAssertTrue(review.contains("Line 3, Amount: “8O,00” is not an amount in EUR"), review)
             XCTAssertFalse(review.contains("/confirm\""))
             let refused = try await DashboardTests.post(
                 client, location + "/confirm", "csrf=\(csrf)", cookie: cookie)
@@ -250,6 +250,11 @@ final class DashboardImportTests: XCTestCase {
             let review = try await Self.page(client, path, cookie: cookie).text
             XCTAssertTrue(review.contains("3 factures vérifiées : 3 nouvelles, 0 déjà connues"), review)
             XCTAssertTrue(review.contains(">Date d’échéance</option>"))
+            let bad = Self.good.replacingOccurrences(of: "F-102", with: "F-100")
+            let badUpload = try await Self.upload(client, bad, cookie: cookie, csrf: csrf)
+            let badPath = try XCTUnwrap(badUpload.headers[.location])
+            let problems = try await Self.page(client, badPath, cookie: cookie).text
+            XCTAssertTrue(problems.contains("Ligne 4, Numéro de facture : F-100 figure déjà ligne 2"), problems)
         }
     }
 }

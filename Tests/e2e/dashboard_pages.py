@@ -9,8 +9,9 @@ Example:
 
 Headless Chromium (Debian `chromium` + `chromium-driver`). Signs in through /login, then at 1280x800 and
 at 390x844 opens the home page, the invoice list, the first invoice of the list, the new-invoice form, the
-customer list and the first customer's page, the requests inbox, the
-templates, one template's editor, "what works", the settings and the users, and checks on each:
+import page, the customer list and the first customer's page, the requests inbox, the templates, one
+template's editor, "what works", the settings and the users, in the person's language and again in the
+other one after using the header's language switch, and checks on each:
   * the page is the dashboard page asked for (not the sign-in form), with exactly one h1;
   * it does not scroll sideways (wide tables scroll inside their own box);
   * every visible form field has a label (a <label for>, a wrapping <label>, or aria-label);
@@ -21,7 +22,10 @@ And on each page's header: at 1280x800 the sections and "Sign out" show in the b
 390x844 the bar is one row (at most a tenth of the screen's height) and its "Menu" opens on a tap to show
 every section and "Sign out" inside the screen's width.
 axe's script comes from the installed PyPI package axe-selenium-python (no CDN); without it the walk fails.
-Screenshots dashboard-PAGE-WIDTH.png go to SCREENSHOT_DIR when given.
+At desktop size it then works as an owner would: types a new invoice, imports a 50-row CSV with one bad
+line (the line is shown and nothing can be confirmed), imports the corrected file and waits for the
+result, and corrects an imported customer's phone number.
+Screenshots dashboard-PAGE-WIDTH-LANG.png go to SCREENSHOT_DIR when given.
 Exit status: 0 when every check passes, 1 when one fails, 2 on bad usage.
 """
 
@@ -34,6 +38,7 @@ os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager downlo
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -149,7 +154,8 @@ def check_header(driver, width):
     driver.find_element(By.CSS_SELECTOR, "header.bar summary").click()
 
 
-def check_page(driver, base, path, expected_h1, name, width, directory, axe):
+def check_page(driver, base, path, expected_h1, name, suffix, directory, axe):
+    width = int(suffix.split("-")[0])
     driver.get(base + path)
     if "/login" in driver.current_url:
         raise CheckFailed(f"{path}: sent to the sign-in page")
@@ -175,39 +181,155 @@ def check_page(driver, base, path, expected_h1, name, width, directory, axe):
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": min(max(height, 400), 5000), "deviceScaleFactor": 1, "mobile": width < 500},
         )
-        driver.save_screenshot(os.path.join(directory, f"dashboard-{name}-{width}.png"))
+        driver.save_screenshot(os.path.join(directory, f"dashboard-{name}-{suffix}.png"))
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+# Each page's h1 (or a part of it) in each language.
+H1 = {
+    "en": {
+        "home": "Today", "invoices": "Invoices", "invoice": "Invoice", "invoice-new": "New invoice",
+        "import": "Import invoices", "customers": "Customers", "requests": "Requests", "templates": "Templates",
+        "template": "Wording", "results": "What works", "settings": "Settings", "users": "Users",
+    },
+    "fr": {
+        "home": "Aujourd’hui", "invoices": "Factures", "invoice": "Facture", "invoice-new": "Nouvelle facture",
+        "import": "Importer des factures", "customers": "Clients", "requests": "Demandes", "templates": "Messages",
+        "template": "Texte pour", "results": "Ce qui marche", "settings": "Réglages", "users": "Utilisateurs",
+    },
+}
+
+
+def language(driver):
+    return driver.execute_script("return document.documentElement.lang")
+
+
+def switch_language(driver, width):
+    """Uses the header's language button (inside Menu on a phone), as a person would."""
+    driver.get(driver.current_url)  # as it loads: the walk's checks leave axe's marks and an opened Menu
+    before = language(driver)
+    summary = driver.find_elements(By.CSS_SELECTOR, "header.bar summary")
+    if summary and summary[0].is_displayed() and not driver.find_element(By.CSS_SELECTOR, "header.bar details").get_attribute("open"):
+        summary[0].click()
+    # A pointer click where the button is: Selenium counts what sits in a closed <details> as hidden, though the
+    # wide bar shows it (display: contents), so its element click would refuse.
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "button.language")).click().perform()
+    WebDriverWait(driver, 15).until(lambda d: language(d) != before)
+
+
+def walk(driver, base, width, directory, axe):
+    lang = language(driver)
+    h1 = H1[lang]
+    suffix = f"{width}-{lang}"
+    check_page(driver, base, "/dashboard", h1["home"], "home", suffix, directory, axe)
+    check_page(driver, base, "/dashboard/invoices?status=all", h1["invoices"], "invoices", suffix, directory, axe)
+    links = driver.find_elements(By.CSS_SELECTOR, "#invoices tbody a")
+    if not links:
+        raise CheckFailed("the invoice list is empty")
+    invoice_path = links[0].get_attribute("href").replace(base, "")
+    check_page(driver, base, invoice_path, h1["invoice"], "invoice", suffix, directory, axe)
+    check_page(driver, base, "/dashboard/invoices/new", h1["invoice-new"], "invoice-new", suffix, directory, axe)
+    check_page(driver, base, "/dashboard/import", h1["import"], "import", suffix, directory, axe)
+    check_page(driver, base, "/dashboard/customers", h1["customers"], "customers", suffix, directory, axe)
+    people = driver.find_elements(By.CSS_SELECTOR, "#customers tbody a")
+    if not people:
+        raise CheckFailed("the customer list is empty")
+    customer_path = people[0].get_attribute("href").replace(base, "")
+    check_page(driver, base, customer_path, "", "customer", suffix, directory, axe)
+    check_page(driver, base, "/dashboard/requests", h1["requests"], "requests", suffix, directory, axe)
+    check_page(driver, base, "/dashboard/templates", h1["templates"], "templates", suffix, directory, axe)
+    check_page(
+        driver, base, "/dashboard/templates/late/fr?combined=0", h1["template"], "template", suffix, directory, axe
+    )
+    check_page(driver, base, "/dashboard/results", h1["results"], "results", suffix, directory, axe)
+    check_page(driver, base, "/dashboard/settings", h1["settings"], "settings", suffix, directory, axe)
+    check_page(driver, base, "/dashboard/users", h1["users"], "users", suffix, directory, axe)
+
+
+def csv_rows(count, bad_line=None):
+    """A spreadsheet as a billing program exports it: `count` invoices, the row on file line `bad_line` with an
+    amount that is not one."""
+    lines = ["Numéro;Client;Téléphone;Montant TTC;Échéance"]
+    for index in range(1, count + 1):
+        amount = "12O,00" if index + 1 == bad_line else f"{100 + index},50"
+        lines.append(f"WALK-{index:03d};Client {index};+3361100{index:04d};{amount};2026-06-{1 + index % 28:02d}")
+    return "\n".join(lines) + "\n"
+
+
+def upload(driver, base, path):
+    driver.get(base + "/dashboard/import")
+    driver.find_element(By.ID, "file").send_keys(path)
+    driver.find_element(By.CSS_SELECTOR, "form[enctype] button[type=submit]").click()
+    WebDriverWait(driver, 30).until(lambda d: "/dashboard/import/" in d.current_url)
+
+
+def work(driver, base, workdir):
+    """What an owner does in a morning: types an invoice, imports a spreadsheet (a bad line found, fixed, then
+    accepted) and corrects a customer's phone number."""
+    driver.get(base + "/dashboard/invoices/new")
+    driver.find_element(By.ID, "customer_name").send_keys("Walk Customer")
+    driver.find_element(By.ID, "customer_phone").send_keys("+33 6 99 88 77 66")
+    driver.find_element(By.ID, "number").send_keys("WALK-NEW-1")
+    driver.find_element(By.ID, "amount").send_keys("250,00")
+    for field, value in (("issued_on", "2026-03-01"), ("due_on", "2026-04-01")):
+        element = driver.find_element(By.ID, field)
+        driver.execute_script("arguments[0].value = arguments[1]", element, value)
+    driver.find_element(By.CSS_SELECTOR, "main form button.primary").click()
+    WebDriverWait(driver, 15).until(lambda d: "/dashboard/invoices/new" not in d.current_url)
+    heading = driver.find_element(By.TAG_NAME, "h1").text
+    if "WALK-NEW-1" not in heading:
+        raise CheckFailed(f"new invoice: landed on {driver.current_url} with h1 {heading!r}")
+
+    bad = os.path.join(workdir, "walk-bad.csv")
+    good = os.path.join(workdir, "walk.csv")
+    with open(bad, "w", encoding="utf-8") as handle:
+        handle.write(csv_rows(50, bad_line=17))
+    with open(good, "w", encoding="utf-8") as handle:
+        handle.write(csv_rows(50))
+    upload(driver, base, bad)
+    problems = driver.find_elements(By.CSS_SELECTOR, "#problems li")
+    if len(problems) != 1 or not any(problems[0].text.startswith(w) for w in ("Line 17,", "Ligne 17,")):
+        raise CheckFailed(f"import of a bad line: problems shown {[p.text for p in problems]}")
+    if driver.find_elements(By.ID, "confirm"):
+        raise CheckFailed("import of a bad line: the file can still be confirmed")
+    upload(driver, base, good)
+    summary = driver.find_element(By.ID, "summary").text
+    if not summary.startswith("50 "):
+        raise CheckFailed(f"import of the fixed file: summary {summary!r}")
+    driver.find_element(By.CSS_SELECTOR, "#confirm button").click()
+    WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.ID, "result"))
+    result = driver.find_element(By.ID, "result").text
+    if "50" not in result:
+        raise CheckFailed(f"import result: {result!r}")
+
+    driver.get(base + "/dashboard/customers?q=Client+7")
+    people = [a for a in driver.find_elements(By.CSS_SELECTOR, "#customers tbody a") if a.text == "Client 7"]
+    if not people:
+        raise CheckFailed("the imported customer 'Client 7' is not in the list")
+    people[0].click()
+    phone = driver.find_element(By.ID, "phone")
+    phone.clear()
+    phone.send_keys("+33 6 55 44 33 22")
+    phone.find_element(By.XPATH, "ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 15).until(
+        lambda d: d.find_element(By.ID, "phone").get_attribute("value") in ("+33655443322", "+33 6 55 44 33 22")
+    )
+
+
 def run(base, email, password, directory, axe):
+    workdir = directory or "/tmp"
     for width, height in SIZES:
         driver = make_driver(width, height)
         try:
             driver.get(base + "/login")
             axe.check(driver, f"/login at {width}px")
             sign_in(driver, base, email, password)
-            check_page(driver, base, "/dashboard", "Today", "home", width, directory, axe)
-            check_page(driver, base, "/dashboard/invoices?status=all", "Invoices", "invoices", width, directory, axe)
-            links = driver.find_elements(By.CSS_SELECTOR, "#invoices tbody a")
-            if not links:
-                raise CheckFailed("the invoice list is empty")
-            invoice_path = links[0].get_attribute("href").replace(base, "")
-            check_page(driver, base, invoice_path, "Invoice", "invoice", width, directory, axe)
-            check_page(driver, base, "/dashboard/invoices/new", "New invoice", "invoice-new", width, directory, axe)
-            check_page(driver, base, "/dashboard/customers", "Customers", "customers", width, directory, axe)
-            people = driver.find_elements(By.CSS_SELECTOR, "#customers tbody a")
-            if not people:
-                raise CheckFailed("the customer list is empty")
-            customer_path = people[0].get_attribute("href").replace(base, "")
-            check_page(driver, base, customer_path, "", "customer", width, directory, axe)
-            check_page(driver, base, "/dashboard/requests", "Requests", "requests", width, directory, axe)
-            check_page(driver, base, "/dashboard/templates", "Templates", "templates", width, directory, axe)
-            check_page(
-                driver, base, "/dashboard/templates/late/fr?combined=0", "Wording", "template", width, directory, axe
-            )
-            check_page(driver, base, "/dashboard/results", "What works", "results", width, directory, axe)
-            check_page(driver, base, "/dashboard/settings", "Settings", "settings", width, directory, axe)
-            check_page(driver, base, "/dashboard/users", "Users", "users", width, directory, axe)
+            walk(driver, base, width, directory, axe)
+            switch_language(driver, width)
+            walk(driver, base, width, directory, axe)
+            switch_language(driver, width)
+            if width == SIZES[0][0]:
+                work(driver, base, workdir)
         finally:
             driver.quit()
 

@@ -38,7 +38,7 @@ extension Dashboard {
     @Sendable func customers(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
         let query = request.uri.queryParameters
-        let search = String((query["q"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces).prefix(100))
+        let search = Dashboard.searchText(request) ?? ""
         var after: (name: String, id: Int64)?
         if let raw = query["after"].flatMap({ Int64(String($0)) }), raw > 0 {
             do {

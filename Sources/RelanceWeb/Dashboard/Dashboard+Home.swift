@@ -45,12 +45,11 @@ extension Dashboard {
                 "setup": steps, "show_setup": steps.contains { $0["done"] as? Bool == false },
                 "pending_requests": summary.pendingRequests, "unread_replies": summary.unreadReplies,
                 "failed_messages": summary.failedMessages,
-                // "1 demande", "0 demande", "2 demandes": French counts 0 and 1 as one.
-                "pending_label": summary.pendingRequests <= 1
+                "pending_label": t.isOne(summary.pendingRequests)
                     ? t("dash.home.pending_requests_one") : t("dash.home.pending_requests_many"),
-                "unread_label": summary.unreadReplies <= 1
+                "unread_label": t.isOne(summary.unreadReplies)
                     ? t("dash.home.unread_replies_one") : t("dash.home.unread_replies_many"),
-                "failed_label": summary.failedMessages <= 1
+                "failed_label": t.isOne(summary.failedMessages)
                     ? t("dash.home.failed_messages_one") : t("dash.home.failed_messages_many"),
                 "today_heading": t("dash.home.today", t.date(today)),
             ], session: session)

@@ -211,7 +211,7 @@ extension Dashboard {
             "review": true, "id": id, "file_name": upload.name, "columns": columns,
             "column_problems": check.columnProblems.map { ["text": $0] },
             "has_column_problems": !check.columnProblems.isEmpty,
-            "problems": check.problems.map { ["text": $0] },
+            "problems": check.rowProblems.map { ["text": problemText($0, t)] },
             "has_problems": check.problemCount > 0,
             "problem_count": t("dash.import.problem_count", String(check.problemCount)),
         ]
@@ -253,6 +253,28 @@ extension Dashboard {
         case .empty: t("dash.import.empty")
         case nil: failure.kind == .empty ? t("dash.import.empty") : t("dash.import.gone")
         }
+    }
+
+    /// A row's problem in the person's language: `Line 3, Amount: '12,x' is not an amount of EUR`.
+    func problemText(_ problem: RowProblem, _ t: Words) -> String {
+        func value(_ index: Int) -> String { problem.values.indices.contains(index) ? problem.values[index] : "" }
+        let text =
+            switch problem.code {
+            case .control: t("dash.import.problem.control")
+            case .tooLong: t("dash.import.problem.too_long", value(0))
+            case .empty: t("dash.import.problem.empty")
+            case .phone: t("dash.import.problem.phone", value(0))
+            case .email: t("dash.import.problem.email", value(0))
+            case .locale: t("dash.import.problem.locale")
+            case .currency: t("dash.import.problem.currency", value(0))
+            case .amount: t("dash.import.problem.amount", value(0), value(1))
+            case .dueDate: t("dash.import.problem.due_date", value(0))
+            case .issuedDate: t("dash.import.problem.issued_date", value(0))
+            case .issuedAfterDue: t("dash.import.problem.issued_after_due")
+            case .url: t("dash.import.problem.url")
+            case .repeated: t("dash.import.problem.repeated", value(0), value(1))
+            }
+        return t("dash.import.problem_line", String(problem.line), fieldName(problem.field.rawValue, t), text)
     }
 
     /// A field's name as people read it.

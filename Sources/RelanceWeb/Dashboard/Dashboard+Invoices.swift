@@ -21,10 +21,7 @@ extension Dashboard {
             filter.agingBucket = bucket
         }
         if let raw = query["customer"], let id = Int64(raw), id > 0 { filter.customerID = id }
-        if let raw = query["q"] {
-            let search = raw.trimmingCharacters(in: .whitespaces)
-            if !search.isEmpty { filter.search = String(search.prefix(100)) }
-        }
+        filter.search = Dashboard.searchText(request)
         if let raw = query["sort"], let sort = InvoiceFilter.Sort(rawValue: raw) { filter.sort = sort }
         return filter
     }

@@ -277,6 +277,14 @@ struct Dashboard: Sendable {
         return DashboardContext(session: session, businessName: business.name, t: words(language))
     }
 
+    /// The `q` a search form sent, decoded as forms are (a browser sends "Client 7" as `Client+7`, and a
+    /// typed "+" as `%2B`), trimmed, at most 100 characters; nil when empty.
+    static func searchText(_ request: Request) -> String? {
+        guard let query = request.uri.query, query.utf8.count <= 4096 else { return nil }
+        let search = (FormFields(query)["q"] ?? "").trimmingCharacters(in: .whitespaces)
+        return search.isEmpty ? nil : String(search.prefix(100))
+    }
+
     /// The catalogue's phrases in `language`.
     func words(_ language: Language) -> Words {
         views.words[language] ?? Words(language: language, catalogue: [:])

@@ -143,6 +143,9 @@ struct Words: Sendable {
         return text
     }
 
+    /// Whether `count` takes the singular: one in English; zero or one in French ("0 demande").
+    func isOne(_ count: Int) -> Bool { count == 1 || (language == .fr && count == 0) }
+
     /// A date as this language writes it.
     func date(_ date: CalendarDate) -> String { Format.date(date, language) }
 

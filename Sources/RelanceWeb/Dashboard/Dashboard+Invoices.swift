@@ -259,6 +259,7 @@ extension Dashboard {
                 "text": pending.kind == .plan ? t("dash.invoice.pending.plan") : t("dash.invoice.pending.question"),
             ]
         }
+        if invoice.status == .open { values["correction"] = try await correctionValues(invoice, t: t, zone: zone) }
         values["methods"] = API.paymentMethods.sorted().map { method -> [String: Any] in
             ["value": method, "label": Dashboard.paymentMethodLabel(method, t: t), "selected": method == "transfer"]
         }

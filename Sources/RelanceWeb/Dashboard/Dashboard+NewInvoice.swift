@@ -68,20 +68,7 @@ extension Dashboard {
         draft.currency = fields["currency"]
         draft.issuedOn = fields["issued_on"]
         draft.dueOn = fields["due_on"]
-        let typed = (fields["amount"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        if typed.isEmpty {
-            draft.amountProblem = "is required"
-            draft.amountProblemCode = .required
-        } else if let currency = Currency(code: (fields["currency"] ?? "").uppercased()) {
-            if let minor = TypedAmount.parse(typed, currency: currency), minor > 0, minor <= Money.maximumMinorUnits {
-                draft.amount = minor
-            } else {
-                let shown = String(typed.prefix(30))
-                draft.amountProblem = "'\(shown)' is not an amount of \(currency.code), such as 1 234,56"
-                draft.amountProblemCode = .amount
-                draft.amountProblemArguments = [shown, currency.code]
-            }
-        }
+        Dashboard.readAmount(fields["amount"], currency: fields["currency"], into: &draft)
         var checked: CheckedInvoice?
         do throws(FieldProblems) {
             checked = try InvoiceRules.check(draft)
@@ -153,5 +140,23 @@ extension Dashboard {
                 "has_errors": !errors.isEmpty, "errors": errors,
                 "currencies": codes.map { ["code": $0, "selected": $0 == currency] as [String: Any] },
             ], session: session, status: status)
+    }
+
+    /// The amount as typed, read in the currency into `draft`, or why it cannot be.
+    static func readAmount(_ text: String?, currency code: String?, into draft: inout InvoiceDraft) {
+        let typed = (text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if typed.isEmpty {
+            draft.amountProblem = "is required"
+            draft.amountProblemCode = .required
+        } else if let currency = Currency(code: (code ?? "").uppercased()) {
+            if let minor = TypedAmount.parse(typed, currency: currency), minor > 0, minor <= Money.maximumMinorUnits {
+                draft.amount = minor
+            } else {
+                let shown = String(typed.prefix(30))
+                draft.amountProblem = "'\(shown)' is not an amount of \(currency.code), such as 1 234,56"
+                draft.amountProblemCode = .amount
+                draft.amountProblemArguments = [shown, currency.code]
+            }
+        }
     }
 }

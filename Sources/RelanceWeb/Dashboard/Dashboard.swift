@@ -68,6 +68,7 @@ struct Dashboard: Sendable {
             Route(method: .post, path: "invoices/:id/links", handler: newLink),
             Route(method: .post, path: "invoices/:id/revoke-links", handler: revokeLinks),
             Route(method: .post, path: "invoices/:id/void", handler: void),
+            Route(method: .post, path: "invoices/:id/correct", handler: correctInvoice),
             Route(method: .get, path: "customers", handler: customers),
             Route(method: .get, path: "customers/:id", handler: customerPage),
             Route(method: .post, path: "customers/:id", handler: saveCustomer),

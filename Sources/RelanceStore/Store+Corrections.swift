@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// What of a typed-in invoice can still be put right, and until when: its amount, dates and payment link,
+/// as long as no reminder has named them to the customer. Its number (how the billing system and the
+/// customer refer to it), customer and currency never change; a different one is a new invoice.
+public struct InvoiceCorrection: Sendable, Equatable {
+    public var amount: Int64
+    public var issuedOn: CalendarDate
+    public var dueOn: CalendarDate
+    public var paymentURL: String?
+
+    public init(amount: Int64, issuedOn: CalendarDate, dueOn: CalendarDate, paymentURL: String?) {
+        self.amount = amount
+        self.issuedOn = issuedOn
+        self.dueOn = dueOn
+        self.paymentURL = paymentURL
+    }
+}
+
+/// Why an invoice's details can no longer be corrected.
+public enum CorrectionLock: Sendable, Equatable {
+    /// A reminder was queued or sent on this day: the customer has, or is about to have, these figures.
+    case reminded(Date)
+    case paid
+    case void
+    /// A payment plan was agreed on its balance.
+    case plan
+}
+
+/// A correction the store refused.
+public enum CorrectionError: Error, Equatable, Sendable {
+    case locked(CorrectionLock)
+    /// The amount would not be more than what was already received (record a payment to settle it).
+    case belowPaid(Int64)
+}
+
+extension Store {
+    /// Why the invoice's details cannot be corrected now, or nil when they can.
+    public func correctionLock(invoiceID: Int64) async throws -> CorrectionLock? {
+        try await pool.read { db in try Store.correctionLock(db, invoiceID: invoiceID) }
+    }
+
+    static func correctionLock(_ db: Database, invoiceID: Int64) throws -> CorrectionLock? {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT paid_at, voided_at FROM invoice WHERE id = ?", arguments: [invoiceID])
+        else { throw StoreError.notFound("invoice \(invoiceID)") }
+        if row["voided_at"] as String? != nil { return .void }
+        if row["paid_at"] as String? != nil { return .paid }
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM plan WHERE invoice_id = ? LIMIT 1", arguments: [invoiceID]) == true
+        {
+            return .plan
+        }
+        // A reminder counts from the moment it is queued: its text already holds the amount and the date.
+        let first = try Date.fetchOne(
+            db,
+            sql: """
+                SELECT MIN(m.created_at) FROM reminder r JOIN message m ON m.id = r.message_id
+                WHERE r.invoice_id = ? AND m.status <> 'cancelled'
+                """, arguments: [invoiceID])
+        return first.map { .reminded($0) }
+    }
+
+    /// Puts the invoice's amount, dates and payment link right, and has its reminders planned again from
+    /// them. Refused once a reminder has gone out or a plan was agreed, and at or below what was already
+    /// paid.
+    public func correctInvoice(id: Int64, _ correction: InvoiceCorrection, now: Date, audit: AuditNote)
+        async throws -> InvoiceSummary
+    {
+        try await write(audit: audit, fill: { note, change in note.detail = change.detail }) { db in
+            if let lock = try Store.correctionLock(db, invoiceID: id) { throw CorrectionError.locked(lock) }
+            let before = try Store.invoice(db, id: id)
+            guard correction.amount > before.paid else { throw CorrectionError.belowPaid(before.paid) }
+            let oldURL = try String.fetchOne(db, sql: "SELECT payment_url FROM invoice WHERE id = ?", arguments: [id])
+            var changes: [String] = []
+            let currency = before.amount.currency
+            if correction.amount != before.amount.minorUnits {
+                changes.append(
+                    "amount \(Format.amount(before.amount, .en)) → "
+                        + Format.amount(Money(minorUnits: correction.amount, currency: currency), .en))
+            }
+            if correction.issuedOn != before.issuedOn {
+                changes.append("issued \(before.issuedOn.iso) → \(correction.issuedOn.iso)")
+            }
+            if correction.dueOn != before.dueOn { changes.append("due \(before.dueOn.iso) → \(correction.dueOn.iso)") }
+            if correction.paymentURL != oldURL {
+                changes.append("payment link \(oldURL ?? "none") → \(correction.paymentURL ?? "none")")
+            }
+            try db.execute(
+                sql: """
+                    UPDATE invoice SET amount = ?, issued_on = ?, due_on = ?, payment_url = ?, updated_at = ?,
+                        next_action_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    correction.amount, correction.issuedOn.iso, correction.dueOn.iso, correction.paymentURL, now,
+                    // The next tick plans the reminders again from the new due date.
+                    now, id,
+                ])
+            return Correction(
+                invoice: try Store.invoice(db, id: id),
+                detail: "\(before.number): " + (changes.isEmpty ? "no change" : changes.joined(separator: "; ")))
+        }.invoice
+    }
+
+    struct Correction: Sendable {
+        var invoice: InvoiceSummary
+        var detail: String
+    }
+}
+
+extension Store {
+    /// The invoice's own payment link, if it has one.
+    public func paymentURL(invoiceID: Int64) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT payment_url FROM invoice WHERE id = ?", arguments: [invoiceID])
+        }
+    }
+}

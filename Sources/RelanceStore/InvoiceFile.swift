@@ -116,7 +116,10 @@ public struct InvoiceFile: Sendable {
                     }
                     continue
                 }
-                if result.preview.count < InvoiceFile.previewRows { result.preview.append(record.fields) }
+                if result.preview.count < InvoiceFile.previewRows {
+                    // Enough of each cell to recognise it; a cell may hold 64 KiB.
+                    result.preview.append(record.fields.map { $0.count > 200 ? String($0.prefix(200)) : $0 })
+                }
                 // Without a usable header the rows are only previewed, not checked.
                 guard result.columnProblems.isEmpty else {
                     if result.preview.count >= InvoiceFile.previewRows { return false }

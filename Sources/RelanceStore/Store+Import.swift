@@ -121,12 +121,12 @@ public enum InvoiceImport {
     public static func columns(header: [String], overrides: [String: String]) -> Result<[Field: Int], ImportProblems> {
         var errors: [String] = []
         var found: [Field: Int] = [:]
-        let titles = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let titles = header.map(title)
         for (index, title) in titles.enumerated() {
             if let field = aliases[title], found[field] == nil { found[field] = index }
         }
         for (column, fieldName) in overrides.sorted(by: { $0.key < $1.key }) {
-            if fieldName.isEmpty, let index = titles.firstIndex(of: column.lowercased()) {
+            if fieldName.isEmpty, let index = titles.firstIndex(of: title(column)) {
                 // "" leaves the column out, even where its title names a field.
                 for (field, at) in found where at == index { found[field] = nil }
                 continue
@@ -137,7 +137,7 @@ public enum InvoiceImport {
                 )
                 continue
             }
-            guard let index = titles.firstIndex(of: column.lowercased()) else {
+            guard let index = titles.firstIndex(of: title(column)) else {
                 errors.append("--map \(column)=\(fieldName): the header has no column '\(column)'")
                 continue
             }
@@ -149,6 +149,11 @@ public enum InvoiceImport {
             errors.append("no column for \(field.rawValue); name one with --map 'COLUMN=\(field.rawValue)'")
         }
         return errors.isEmpty ? .success(found) : .failure(ImportProblems(errors))
+    }
+
+    /// A column's title as it is matched: without the space around it, in lower case.
+    public static func title(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespaces).lowercased()
     }
 
     /// The invoice a row describes, or what is wrong with it (each message starts with its line).
@@ -164,7 +169,9 @@ public enum InvoiceImport {
         }
         func value(_ field: Field) -> String? { cells[field.position] }
         func fail(_ field: Field, _ code: RowProblem.Code, _ values: String...) {
-            errors.append(RowProblem(line: record.line, field: field, code: code, values: values))
+            // A cell is quoted as typed, but not at any length (a field may hold 64 KiB).
+            let shown = values.map { $0.count > 100 ? String($0.prefix(100)) + "…" : $0 }
+            errors.append(RowProblem(line: record.line, field: field, code: code, values: shown))
         }
         // The API's rule: a cell may hold line breaks inside quotes, but no field takes control characters.
         for field in Field.allCases where cells[field.position].map { PlainText.hasControlCharacters($0) } == true {

@@ -86,8 +86,12 @@ final class DashboardImportTests: XCTestCase {
             let refused = try await DashboardTests.post(
                 client, location + "/confirm", "csrf=\(csrf)", cookie: cookie)
             XCTAssertEqual(refused.status, .seeOther)
+            let stillReview = try await Self.page(client, location, cookie: cookie).text
+            XCTAssertTrue(
+                stillReview.contains("Problems: 1."), "a file with a problem is not started, even when confirmed")
+            XCTAssertFalse(stillReview.contains("http-equiv=\"refresh\""))
             let count = try await Self.invoiceCount(harness)
-            XCTAssertEqual(count, 0, "a file with a problem writes nothing, even when confirmed")
+            XCTAssertEqual(count, 0)
 
             // The corrected file: what it would do, then done.
             let fixed = try await Self.upload(client, Self.good, cookie: cookie, csrf: csrf)
@@ -124,8 +128,10 @@ final class DashboardImportTests: XCTestCase {
                 atPath: ImportUploads.directory(for: harness.store).path)
             XCTAssertEqual(left.filter { $0.hasSuffix(".csv") }.count, 1, "only the first, never imported, is kept")
             _ = try await DashboardTests.post(client, path + "/confirm", "csrf=\(csrf)", cookie: cookie)
-            let again = try await Self.invoiceCount(harness)
-            XCTAssertEqual(again, 3)
+            let imports = try await harness.store.pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit WHERE action = 'invoices.imported'")
+            }
+            XCTAssertEqual(imports, 1, "a finished import is not run again")
 
             // The same file again: known invoices are counted as such, not duplicated.
             let second = try await Self.upload(client, Self.good, cookie: cookie, csrf: csrf)
@@ -162,6 +168,19 @@ final class DashboardImportTests: XCTestCase {
             XCTAssertEqual(unknown.status, .unprocessableContent)
             let none = try await harness.store.importColumns()
             XCTAssertEqual(none, [:])
+            // Two columns with one title cannot be told apart by the next file: said, nothing remembered.
+            let twinUpload = try await Self.upload(
+                client, "Pièce;Date;Date;Client;Montant\nB-1;2026-01-05;2026-02-05;Leroy;10\n", cookie: cookie,
+                csrf: csrf)
+            let twin = try XCTUnwrap(twinUpload.headers[.location])
+            let twins = try await DashboardTests.post(
+                client, twin + "/columns",
+                "csrf=\(csrf)&column.0=number&column.1=issued_on&column.2=due_on&column.3=customer_name&column.4=amount",
+                cookie: cookie)
+            XCTAssertEqual(twins.status, .unprocessableContent)
+            XCTAssertTrue(twins.text.contains("Two columns are titled “Date”"), twins.text)
+            let stillNone = try await harness.store.importColumns()
+            XCTAssertEqual(stillNone, [:])
             let forged = try await DashboardTests.post(client, path + "/columns", "column.0=number", cookie: cookie)
             XCTAssertEqual(forged.status, .forbidden)
 
@@ -173,8 +192,8 @@ final class DashboardImportTests: XCTestCase {
             let ready = try await Self.page(client, path, cookie: cookie).text
             XCTAssertTrue(ready.contains("2 invoices checked: 2 new"), ready)
             let remembered = try await harness.store.importColumns()
-            XCTAssertEqual(remembered["Total à payer"], "amount")
-            XCTAssertEqual(remembered["Notes"], "")
+            XCTAssertEqual(remembered["total à payer"], "amount")
+            XCTAssertEqual(remembered["notes"], "")
 
             // Next month's file from the same program: read the same way without asking.
             let next = csv.replacingOccurrences(of: "A-1", with: "A-3").replacingOccurrences(of: "A-2", with: "A-4")
@@ -183,6 +202,22 @@ final class DashboardImportTests: XCTestCase {
             let nextReview = try await Self.page(client, nextPath, cookie: cookie).text
             XCTAssertTrue(nextReview.contains("2 invoices checked: 2 new"), nextReview)
             XCTAssertTrue(nextReview.contains("<option value=\"amount\" selected>"))
+
+            // Once a file has been looked at, its columns are its own: another file's choices do not change
+            // what its confirmation imports.
+            let other = try await Self.upload(
+                client, "Pièce;Montant\nZ-1;5\n", cookie: cookie, csrf: csrf)
+            let otherPath = try XCTUnwrap(other.headers[.location])
+            _ = try await Self.page(client, otherPath, cookie: cookie)
+            _ = try await DashboardTests.post(
+                client, otherPath + "/columns", "csrf=\(csrf)&column.0=&column.1=amount", cookie: cookie)
+            let unchanged = try await Self.page(client, nextPath, cookie: cookie).text
+            XCTAssertTrue(unchanged.contains("2 invoices checked: 2 new"), "still read with its own columns")
+            let columnAudits = try await harness.store.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT detail FROM audit WHERE action = 'import.columns' ORDER BY id")
+            }
+            XCTAssertEqual(columnAudits.count, 2)
+            XCTAssertTrue(columnAudits[0].contains("total à payer → amount"), columnAudits[0])
         }
     }
 
@@ -231,8 +266,24 @@ final class DashboardImportTests: XCTestCase {
             let otherPage = try await Self.page(client, "/dashboard/import", cookie: other).text
             let otherCSRF = try XCTUnwrap(otherPage.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
             _ = try await DashboardTests.post(client, mine + "/confirm", "csrf=\(otherCSRF)", cookie: other)
+            let mineStill = try await Self.page(client, mine, cookie: cookie).text
+            XCTAssertTrue(mineStill.contains("id=\"confirm\""), "someone else's confirmation started nothing")
             let count = try await Self.invoiceCount(harness)
             XCTAssertEqual(count, 0)
+
+            // At most five files waiting per person (the odd file and this one are two).
+            for index in 0..<4 {
+                let waiting = try await Self.upload(client, Self.good, cookie: cookie, csrf: csrf)
+                XCTAssertEqual(waiting.status, index < 3 ? .seeOther : .tooManyRequests, "upload \(index)")
+            }
+            let refusedUpload = try await Self.upload(client, Self.good, cookie: cookie, csrf: csrf)
+            XCTAssertTrue(refusedUpload.text.contains("You already have 5 files waiting"), refusedUpload.text)
+
+            // A day later, an upload is gone (signed in again: the session has ended too).
+            harness.clock.now = harness.clock.now.addingTimeInterval(ImportUploads.lifetime + 60)
+            let later = try await DashboardTests.signIn(client, email: "owner@example.com")
+            let expired = try await Self.page(client, mine, cookie: later)
+            XCTAssertEqual(expired.status, .notFound)
         }
     }
 
@@ -248,13 +299,14 @@ final class DashboardImportTests: XCTestCase {
             let uploaded = try await Self.upload(client, Self.good, cookie: cookie, csrf: csrf)
             let path = try XCTUnwrap(uploaded.headers[.location])
             let review = try await Self.page(client, path, cookie: cookie).text
-            XCTAssertTrue(review.contains("3 factures vérifiées : 3 nouvelles, 0 déjà connues"), review)
+            XCTAssertTrue(review.contains("Factures vérifiées : 3 (nouvelles : 3, déjà connues : 0"), review)
             XCTAssertTrue(review.contains(">Date d’échéance</option>"))
             let bad = Self.good.replacingOccurrences(of: "F-102", with: "F-100")
             let badUpload = try await Self.upload(client, bad, cookie: cookie, csrf: csrf)
             let badPath = try XCTUnwrap(badUpload.headers[.location])
             let problems = try await Self.page(client, badPath, cookie: cookie).text
-            XCTAssertTrue(problems.contains("Ligne 4, Numéro de facture : F-100 figure déjà ligne 2"), problems)
+            XCTAssertTrue(
+                problems.contains("Ligne 4, Numéro de facture : le numéro F-100 figure déjà à la ligne 2"), problems)
         }
     }
 }

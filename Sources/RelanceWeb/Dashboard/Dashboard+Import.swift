@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RelanceCore
 import RelanceStore
+import Synchronization
 
 /// Invoices from a spreadsheet, in the dashboard: upload a CSV, see its first rows, say which column is
 /// which (remembered for the next file), see every problem by line or what would be created and updated,
@@ -18,12 +19,21 @@ extension Dashboard {
         guard let dashboardSession = context.dashboardSession else { throw HTTPError(.unauthorized) }
         let session = try await self.session(context)
         let t = session.t
+        let megabytes = String(ImportUploads.maximumBytes / 1_048_576)
+        // One body at a time: each is held in memory (a few copies of up to 16 MB) until it is on disk.
+        guard uploads.startReceiving() else {
+            var response = importPage(
+                session, ["upload": true, "error": t("dash.import.receiving")], status: .serviceUnavailable)
+            response.headers[.retryAfter] = "5"
+            return response
+        }
+        defer { uploads.doneReceiving() }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: ImportUploads.maximumBytes + 16 * 1024)
         } catch {
             return importPage(
-                session, ["upload": true, "error": t("dash.import.too_large", "16")], status: .contentTooLarge)
+                session, ["upload": true, "error": t("dash.import.too_large", megabytes)], status: .contentTooLarge)
         }
         guard
             let parts = MultipartForm.parse(
@@ -39,12 +49,20 @@ extension Dashboard {
         }
         guard file.bytes.count <= ImportUploads.maximumBytes else {
             return importPage(
-                session, ["upload": true, "error": t("dash.import.too_large", "16")], status: .contentTooLarge)
+                session, ["upload": true, "error": t("dash.import.too_large", megabytes)], status: .contentTooLarge)
         }
         let name = PlainText.hasControlCharacters(file.filename ?? "") ? "" : file.filename ?? ""
-        let id = try uploads.add(
-            file.bytes, name: name.isEmpty ? "invoices.csv" : name, userID: dashboardSession.user.id, store: store,
-            now: settings.clock.now())
+        let id: String
+        do {
+            id = try uploads.add(
+                file.bytes, name: name.isEmpty ? "invoices.csv" : name, userID: dashboardSession.user.id,
+                store: store, now: settings.clock.now())
+        } catch let full as ImportUploads.Full {
+            let error =
+                full == .person
+                ? t("dash.import.full_person", String(ImportUploads.perPerson)) : t("dash.import.full_all")
+            return importPage(session, ["upload": true, "error": error], status: .tooManyRequests)
+        }
         return redirect("/dashboard/import/\(id)")
     }
 
@@ -53,7 +71,9 @@ extension Dashboard {
     @Sendable func importReview(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
         let id = context.parameters.get("id") ?? ""
-        guard let upload = uploads.upload(id, userID: session.session.user.id) else { return importGone(session) }
+        guard let upload = uploads.upload(id, userID: session.session.user.id, now: settings.clock.now()) else {
+            return importGone(session)
+        }
         switch upload.state {
         case .waiting:
             let review: ImportUploads.Review
@@ -83,8 +103,17 @@ extension Dashboard {
                     "refused": counts.refused.prefix(50).map { ["text": $0] },
                     "has_refused": !counts.refused.isEmpty,
                 ])
-        case .failed(let message):
-            return importPage(session, ["failed": true, "file_name": upload.name, "error": message])
+        case .failed(let failure, let done, let counts):
+            let why =
+                failure?.kind == .changed
+                ? session.t("dash.import.failed_changed") : session.t("dash.import.failed_database")
+            return importPage(
+                session,
+                [
+                    "failed": true, "file_name": upload.name,
+                    "error": session.t(
+                        "dash.import.failed", why, String(done), String(counts.created), String(counts.updated)),
+                ])
         }
     }
 
@@ -94,7 +123,9 @@ extension Dashboard {
         let session = try await session(context)
         let fields = try await form(request, context)
         let id = context.parameters.get("id") ?? ""
-        guard let upload = uploads.upload(id, userID: session.session.user.id), case .waiting = upload.state else {
+        guard let upload = uploads.upload(id, userID: session.session.user.id, now: settings.clock.now()),
+            case .waiting = upload.state
+        else {
             return importGone(session)
         }
         // A file that cannot be read is explained on its page.
@@ -113,16 +144,28 @@ extension Dashboard {
                 problems.append(session.t("dash.import.field_twice", fieldName(field, session.t), other, title))
                 continue
             }
+            // Columns are chosen by title: two with one title cannot hold different fields.
+            let key = InvoiceImport.title(title)
+            if let earlier = chosen[key], earlier != field {
+                problems.append(session.t("dash.import.same_title", title))
+                continue
+            }
             if !field.isEmpty { taken[field] = title }
-            chosen[title] = field
+            chosen[key] = field
         }
         if !problems.isEmpty {
             var values = reviewValues(session, id: id, upload: upload, review: review)
             values["column_errors"] = problems.map { ["text": $0] }
             return importPage(session, values, status: .unprocessableContent)
         }
-        try await store.rememberImportColumns(chosen, now: settings.clock.now())
-        uploads.update(id) { $0.review = nil }
+        let now = settings.clock.now()
+        try await store.rememberImportColumns(
+            chosen, now: now, audit: session.audit("import.columns", detail: Dashboard.describeColumns(chosen), at: now)
+        )
+        uploads.update(id) { upload in
+            upload.overrides = chosen
+            upload.review = nil
+        }
         return redirect("/dashboard/import/\(id)")
     }
 
@@ -131,7 +174,9 @@ extension Dashboard {
         let session = try await session(context)
         _ = try await form(request, context)
         let id = context.parameters.get("id") ?? ""
-        guard let upload = uploads.upload(id, userID: session.session.user.id) else { return importGone(session) }
+        guard let upload = uploads.upload(id, userID: session.session.user.id, now: settings.clock.now()) else {
+            return importGone(session)
+        }
         guard case .waiting = upload.state else { return redirect("/dashboard/import/\(id)") }
         guard let review = try? await reviewed(id, upload), review.check.isClean else {
             return redirect("/dashboard/import/\(id)")
@@ -147,21 +192,29 @@ extension Dashboard {
         let clock = settings.clock
         let audit = session.audit("invoices.imported", detail: upload.name, at: clock.now())
         let total = review.check.valid
+        let written = Mutex((done: 0, counts: ImportCounts()))
         Task {
+            var note = audit
             do {
-                let counts = try await file.write(to: store, check: review.check, now: { clock.now() }) { done, _ in
+                let counts = try await file.write(to: store, check: review.check, now: { clock.now() }) {
+                    done, counts in
+                    written.withLock { $0 = (done, counts) }
                     uploads.update(id) { $0.state = .writing(done: done, total: total) }
                 }
                 uploads.update(id) { $0.state = .finished(counts) }
-                var note = audit
                 note.detail =
                     "\(upload.name): \(counts.created) created, \(counts.updated) updated, "
                     + "\(counts.unchanged) unchanged, \(counts.refused.count) refused"
-                try? await store.audit(note)
             } catch {
-                let message = (error as? InvoiceFile.Failure)?.description ?? "the database refused the import"
-                uploads.update(id) { $0.state = .failed(message) }
+                // What was written before stays (a second import updates it): say how much, and why it stopped.
+                let (done, counts) = written.withLock { $0 }
+                uploads.update(id) { $0.state = .failed(error as? InvoiceFile.Failure, done: done, counts: counts) }
+                note.action = "invoices.import_failed"
+                note.detail =
+                    "\(upload.name): stopped after \(done) rows (\(counts.created) created, \(counts.updated) updated): "
+                    + ((error as? InvoiceFile.Failure)?.kind == .changed ? "the file changed" : "database error")
             }
+            try? await store.audit(note)
             uploads.removeFile(id)
         }
         return redirect("/dashboard/import/\(id)")
@@ -172,9 +225,16 @@ extension Dashboard {
     /// The file checked with the remembered columns (those its header has), reused while they do not change.
     func reviewed(_ id: String, _ upload: ImportUploads.Upload) async throws -> ImportUploads.Review {
         let today = try await today()
-        let probe = InvoiceFile(url: upload.file, today: today)
-        let titles = Set((try await probe.header() ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
-        let overrides = try await store.importColumns().filter { titles.contains($0.key.lowercased()) }
+        let overrides: [String: String]
+        if let chosen = upload.overrides {
+            overrides = chosen
+        } else {
+            // First look: the columns remembered for the titles this header has, then kept for this upload.
+            let probe = InvoiceFile(url: upload.file, today: today)
+            let titles = Set((try await probe.header() ?? []).map(InvoiceImport.title))
+            overrides = try await store.importColumns().filter { titles.contains(InvoiceImport.title($0.key)) }
+            uploads.update(id) { $0.overrides = overrides }
+        }
         if let review = upload.review, review.overrides == overrides, review.today == today { return review }
         let file = InvoiceFile(url: upload.file, overrides: overrides, today: today)
         let check = try await file.check()
@@ -221,8 +281,10 @@ extension Dashboard {
         if check.isClean {
             values["ready"] = true
             values["summary"] = t(
-                "dash.import.summary", String(check.valid), String(check.valid - review.known), String(review.known))
-            values["confirm_label"] = t("dash.import.confirm", String(check.valid))
+                t.isOne(check.valid) ? "dash.import.summary_one" : "dash.import.summary",
+                String(check.valid), String(check.valid - review.known), String(review.known))
+            values["confirm_label"] = t(
+                t.isOne(check.valid) ? "dash.import.confirm_one" : "dash.import.confirm", String(check.valid))
         } else if check.columnProblems.isEmpty && check.problemCount == 0 {
             values["no_rows"] = true
         }
@@ -234,7 +296,6 @@ extension Dashboard {
     {
         var values = values
         values["section"] = "invoices"
-        values["max_mb"] = "16"
         return views.page("import", values, session: session, status: status)
     }
 
@@ -275,6 +336,12 @@ extension Dashboard {
             case .repeated: t("dash.import.problem.repeated", value(0), value(1))
             }
         return t("dash.import.problem_line", String(problem.line), fieldName(problem.field.rawValue, t), text)
+    }
+
+    /// Column choices as the audit keeps them: `Total à payer → amount, Notes → (left out)`.
+    static func describeColumns(_ chosen: [String: String]) -> String {
+        chosen.sorted { $0.key < $1.key }.map { "\($0.key) → \($0.value.isEmpty ? "(left out)" : $0.value)" }
+            .joined(separator: ", ")
     }
 
     /// A field's name as people read it.

@@ -15,10 +15,14 @@ final class ImportUploads: Sendable {
         var uploadedAt: Date
         /// The last check, the column choices it was made with, and how many of its invoices exist.
         var review: Review?
+        /// The columns chosen for this upload (title → field, "" left out); nil until first checked.
+        var overrides: [String: String]?
         var state: State = .waiting
     }
 
     struct Review: Sendable {
+        /// The columns as this upload reads them: chosen once (the remembered ones its header has, when it
+        /// is first checked), then only through its own column form, so a confirmation imports what was shown.
         var overrides: [String: String]
         /// The business's day the rows were checked on (an invoice's issue date defaults to it).
         var today: CalendarDate
@@ -30,7 +34,8 @@ final class ImportUploads: Sendable {
         case waiting
         case writing(done: Int, total: Int)
         case finished(ImportCounts)
-        case failed(String)
+        /// Stopped: why, and how many rows were written before.
+        case failed(InvoiceFile.Failure?, done: Int, counts: ImportCounts)
     }
 
     /// Uploads are forgotten (and their files deleted) after this long.
@@ -38,22 +43,50 @@ final class ImportUploads: Sendable {
     /// The largest file the dashboard takes; larger ones go through `relance import` on the server.
     static let maximumBytes = 16 * 1024 * 1024
 
+    /// Uploads kept at once, per person and in all: each is a file on disk and a little memory.
+    static let perPerson = 5
+    static let inAll = 50
+
     private let uploads = Mutex<[String: Upload]>([:])
+    /// Whether an upload's body is being taken in now: one at a time, so a few large ones sent together
+    /// hold one file's copies in memory, not several.
+    private let receiving = Mutex(false)
 
     /// `imports/` beside the database file.
     static func directory(for store: Store) -> URL {
         URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("imports")
     }
 
+    /// Takes the one place for receiving an upload, or false when another is being received.
+    func startReceiving() -> Bool {
+        receiving.withLock { busy in
+            if busy { return false }
+            busy = true
+            return true
+        }
+    }
+
+    func doneReceiving() { receiving.withLock { $0 = false } }
+
+    /// Why a new upload cannot be kept now, if it cannot: too many waiting for this person, or in all.
+    enum Full: Error { case person, all }
+
     /// Keeps `bytes` as a new upload: its id.
     func add(_ bytes: [UInt8], name: String, userID: Int64, store: Store, now: Date) throws -> String {
+        guard !bytes.isEmpty else { throw CocoaError(.fileWriteUnknown) }
         forgetOld(now: now)
+        try uploads.withLock { all in
+            let waiting = all.values.filter { if case .waiting = $0.state { true } else { false } }
+            if waiting.filter({ $0.userID == userID }).count >= ImportUploads.perPerson { throw Full.person }
+            if all.count >= ImportUploads.inAll { throw Full.all }
+        }
         let directory = ImportUploads.directory(for: store)
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        // Files a restart left behind, once they are a day old.
+        // Files a restart left behind (no upload names them), once they are a day old.
+        let known = Set(uploads.withLock { $0.values.map(\.file.lastPathComponent) })
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where name.hasSuffix(".csv") {
+        for name in names where name.hasSuffix(".csv") && !known.contains(name) {
             let path = directory.appendingPathComponent(name).path
             let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
             if let modified, now.timeIntervalSince(modified) > ImportUploads.lifetime {
@@ -62,19 +95,27 @@ final class ImportUploads: Sendable {
         }
         let id = Base64URL.encode(Crypto.randomBytes(16))
         let file = directory.appendingPathComponent(id + ".csv")
-        guard
+        let written = bytes.withUnsafeBytes { buffer in
             FileManager.default.createFile(
-                atPath: file.path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
-        else { throw CocoaError(.fileWriteUnknown) }
+                atPath: file.path,
+                contents: Data(
+                    bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!),
+                    count: buffer.count, deallocator: .none),
+                attributes: [.posixPermissions: 0o600])
+        }
+        guard written else { throw CocoaError(.fileWriteUnknown) }
         let upload = Upload(file: file, name: String(name.prefix(120)), userID: userID, uploadedAt: now)
         uploads.withLock { $0[id] = upload }
         return id
     }
 
-    /// An upload by id: only the one who uploaded it may see it.
-    func upload(_ id: String, userID: Int64) -> Upload? {
-        guard ImportUploads.isID(id) else { return nil }
-        return uploads.withLock { $0[id] }.flatMap { $0.userID == userID ? $0 : nil }
+    /// An upload by id: only the one who uploaded it may see it, and only for a day.
+    func upload(_ id: String, userID: Int64, now: Date) -> Upload? {
+        guard ImportUploads.isID(id), let upload = uploads.withLock({ $0[id] }), upload.userID == userID else {
+            return nil
+        }
+        if case .writing = upload.state { return upload }
+        return now.timeIntervalSince(upload.uploadedAt) > ImportUploads.lifetime ? nil : upload
     }
 
     func update(_ id: String, _ change: (inout Upload) -> Void) {
@@ -97,20 +138,17 @@ final class ImportUploads: Sendable {
         }
     }
 
-    /// Whether an import is being written now.
-    var busy: Bool {
-        uploads.withLock { all in all.values.contains { if case .writing = $0.state { true } else { false } } }
-    }
-
-    /// Deletes what is older than a day (its file too), and files no upload names (left by a restart).
+    /// Forgets what is older than a day, and deletes the files of those forgotten (an import being
+    /// written is neither).
     func forgetOld(now: Date) {
         let old = uploads.withLock { all -> [URL] in
-            let expired = all.filter { now.timeIntervalSince($0.value.uploadedAt) > ImportUploads.lifetime }
-            for id in expired.keys {
-                if case .writing = all[id]?.state { continue }
+            var removed: [URL] = []
+            for (id, upload) in all where now.timeIntervalSince(upload.uploadedAt) > ImportUploads.lifetime {
+                if case .writing = upload.state { continue }
                 all[id] = nil
+                removed.append(upload.file)
             }
-            return expired.values.map(\.file)
+            return removed
         }
         for file in old { try? FileManager.default.removeItem(at: file) }
     }

@@ -144,6 +144,7 @@ extension Store {
         migrator.registerMigration("2026-12-01-wording-history", migrate: wordingHistoryMigration)
         migrator.registerMigration("2026-12-02-user-language", migrate: userLanguageMigration)
         migrator.registerMigration("2026-12-02-import-columns", migrate: importColumnsMigration)
+        migrator.registerMigration("2026-12-02-amount-covers-payments", migrate: amountCoversPaymentsMigration)
         return migrator
     }()
 }

@@ -25,7 +25,7 @@ public enum CorrectionLock: Sendable, Equatable {
     case reminded(Date)
     case paid
     case void
-    /// A payment plan was agreed on its balance.
+    /// A payment plan is running on its balance.
     case plan
 }
 
@@ -34,9 +34,25 @@ public enum CorrectionError: Error, Equatable, Sendable {
     case locked(CorrectionLock)
     /// The amount would not be more than what was already received (record a payment to settle it).
     case belowPaid(Int64)
+    /// Nothing differs from what is stored: nothing written, nothing audited.
+    case unchanged
 }
 
 extension Store {
+    /// No change of amount (a correction, an import, a billing system) may leave an invoice owing less
+    /// than was already received: the balance would go below zero. (An overpaid invoice keeps its amount.)
+    static func amountCoversPaymentsMigration(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TRIGGER invoice_amount_covers_payments BEFORE UPDATE OF amount ON invoice
+                WHEN NEW.amount <> OLD.amount
+                    AND NEW.amount < (SELECT COALESCE(SUM(amount), 0) FROM payment WHERE invoice_id = NEW.id)
+                BEGIN
+                    SELECT RAISE(ABORT, 'the amount is less than what was already received for this invoice');
+                END
+                """)
+    }
+
     /// Why the invoice's details cannot be corrected now, or nil when they can.
     public func correctionLock(invoiceID: Int64) async throws -> CorrectionLock? {
         try await pool.read { db in try Store.correctionLock(db, invoiceID: invoiceID) }
@@ -49,16 +65,19 @@ extension Store {
         else { throw StoreError.notFound("invoice \(invoiceID)") }
         if row["voided_at"] as String? != nil { return .void }
         if row["paid_at"] as String? != nil { return .paid }
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM plan WHERE invoice_id = ? LIMIT 1", arguments: [invoiceID]) == true
+        if try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM plan WHERE invoice_id = ? AND status = 'active' LIMIT 1", arguments: [invoiceID])
+            == true
         {
             return .plan
         }
         // A reminder counts from the moment it is queued: its text already holds the amount and the date.
+        // One cancelled before it left, or that the provider could not take, told the customer nothing.
         let first = try Date.fetchOne(
             db,
             sql: """
                 SELECT MIN(m.created_at) FROM reminder r JOIN message m ON m.id = r.message_id
-                WHERE r.invoice_id = ? AND m.status <> 'cancelled'
+                WHERE r.invoice_id = ? AND m.status NOT IN ('cancelled', 'failed')
                 """, arguments: [invoiceID])
         return first.map { .reminded($0) }
     }
@@ -88,6 +107,7 @@ extension Store {
             if correction.paymentURL != oldURL {
                 changes.append("payment link \(oldURL ?? "none") → \(correction.paymentURL ?? "none")")
             }
+            guard !changes.isEmpty else { throw CorrectionError.unchanged }
             try db.execute(
                 sql: """
                     UPDATE invoice SET amount = ?, issued_on = ?, due_on = ?, payment_url = ?, updated_at = ?,
@@ -101,7 +121,7 @@ extension Store {
                 ])
             return Correction(
                 invoice: try Store.invoice(db, id: id),
-                detail: "\(before.number): " + (changes.isEmpty ? "no change" : changes.joined(separator: "; ")))
+                detail: "\(before.number): " + changes.joined(separator: "; "))
         }.invoice
     }
 

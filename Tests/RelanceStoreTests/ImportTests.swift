@@ -314,6 +314,40 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(amount, 2_000)
     }
 
+    /// An import cannot leave an invoice owing less than was already paid: that row is refused with its
+    /// line, the others are written.
+    func testAnImportCannotLowerAnAmountBelowWhatWasPaid() async throws {
+        let store = try Store(path: directory.appendingPathComponent("paid.sqlite").path)
+        let eur = try XCTUnwrap(Currency(code: "EUR"))
+        let due = try XCTUnwrap(CalendarDate(iso: "2026-04-01"))
+        func row(_ line: Int, _ number: String, _ amount: Int64) -> (line: Int, invoice: NewInvoice) {
+            (
+                line,
+                NewInvoice(
+                    number: number, customer: CustomerInput(name: "C \(number)"),
+                    amount: Money(minorUnits: amount, currency: eur), issuedOn: due, dueOn: due)
+            )
+        }
+        _ = try await store.importInvoices([row(2, "A", 10_000), row(3, "B", 10_000)], now: Date())
+        let paid = try await store.pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM invoice WHERE number = 'A'")
+        }
+        _ = try await store.recordPayment(
+            invoiceID: try XCTUnwrap(paid),
+            NewPayment(amount: 6_000, method: "transfer", reference: "V-1", receivedAt: Date()),
+            now: Date())
+        let counts = try await store.importInvoices([row(2, "A", 5_000), row(3, "B", 4_000)], now: Date())
+        XCTAssertEqual(counts.updated, 1)
+        XCTAssertEqual(counts.refused, ["line 2: the amount is less than what was already received for this invoice"])
+        let amounts = try await store.pool.read { db in
+            try Int64.fetchAll(db, sql: "SELECT amount FROM invoice ORDER BY number")
+        }
+        XCTAssertEqual(amounts, [10_000, 4_000])
+        // The same amount again is no change, and not refused.
+        let same = try await store.importInvoices([row(2, "A", 10_000)], now: Date())
+        XCTAssertEqual([same.unchanged, same.refused.count], [1, 0])
+    }
+
     /// The staged path (new customers and invoices gathered, then written set-based) must leave exactly the
     /// tables the row-by-row path leaves: random batches over few phones and references, against a
     /// database that already has some of those customers and invoices.

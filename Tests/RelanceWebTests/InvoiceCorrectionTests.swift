@@ -44,7 +44,11 @@ final class InvoiceCorrectionTests: XCTestCase {
                 ("amount=abc&issued_on=2026-02-11&due_on=2026-03-13", "Not corrected: Amount"),
                 ("amount=120&issued_on=2026-03-20&due_on=2026-03-13", "Not corrected: Due on: must not be before"),
                 ("amount=120&issued_on=2026-02-11&due_on=2026-02-30", "Not corrected: Due on: must be a calendar date"),
-                ("amount=120&issued_on=2026-02-11&due_on=2026-03-13&payment_url=javascript%3Aalert(1)", "Payment"),
+                (
+                    "amount=120&issued_on=2026-02-11&due_on=2026-03-13&payment_url=javascript%3Aalert(1)",
+                    "Not corrected: Payment"
+                ),
+                ("amount=100&issued_on=2026-02-11&due_on=2026-03-13", "Nothing to correct"),
             ] {
                 let answer = try await DashboardTests.post(
                     client, path + "/correct", "csrf=\(csrf)&" + body, cookie: cookie)
@@ -68,6 +72,8 @@ final class InvoiceCorrectionTests: XCTestCase {
             XCTAssertEqual(saved.status, .seeOther)
             let corrected = try await Self.stored(harness, invoice.id)
             XCTAssertEqual(corrected, "125050 2026-02-20 2026-03-31 https://pay.example.com/x")
+            let planned = try await harness.store.invoice(id: invoice.id).nextActionAt
+            XCTAssertEqual(planned, harness.clock.now, "the next tick plans its reminders again")
             let audit = try await harness.store.pool.read { db in
                 try String.fetchOne(db, sql: "SELECT detail FROM audit WHERE action = 'invoice.corrected'")
             }
@@ -104,7 +110,7 @@ final class InvoiceCorrectionTests: XCTestCase {
             let latePage = try await client.execute(
                 uri: try XCTUnwrap(late.headers[.location]), method: .get, headers: [.cookie: cookie]
             ).text
-            XCTAssertTrue(latePage.contains("a reminder has gone out in the meantime"))
+            XCTAssertTrue(latePage.contains("Not corrected: Locked since the first reminder"), latePage)
             let final = try await Self.stored(harness, invoice.id)
             XCTAssertEqual(final, corrected)
         }

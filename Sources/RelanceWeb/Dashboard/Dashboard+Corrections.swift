@@ -15,14 +15,16 @@ extension Dashboard {
                 "payment_url": try await store.paymentURL(invoiceID: invoice.id) ?? "",
             ]
         }
-        let reason =
-            switch lock {
-            case .reminded(let at):
-                t("dash.correct.locked_reminded", t.date(CalendarDate(instant: at, timeZone: zone)))
-            case .plan: t("dash.correct.locked_plan")
-            case .paid, .void: t("dash.correct.locked_closed")
-            }
-        return ["locked": reason]
+        return ["locked": lockReason(lock, t: t, zone: zone)]
+    }
+
+    /// Why an invoice's details can no longer be corrected, in the person's language.
+    func lockReason(_ lock: CorrectionLock, t: Words, zone: TimeZone) -> String {
+        switch lock {
+        case .reminded(let at): t("dash.correct.locked_reminded", t.date(CalendarDate(instant: at, timeZone: zone)))
+        case .plan: t("dash.correct.locked_plan")
+        case .paid, .void: t("dash.correct.locked_closed")
+        }
     }
 
     /// `POST /dashboard/invoices/:id/correct` — `amount` (as typed), `issued_on`, `due_on`, `payment_url`.
@@ -63,8 +65,12 @@ extension Dashboard {
                     amount: checked.amount.minorUnits, issuedOn: checked.issuedOn, dueOn: checked.dueOn,
                     paymentURL: checked.paymentURL),
                 now: now, audit: session.audit("invoice.corrected", invoiceID: id, at: now))
-        } catch CorrectionError.locked {
-            return redirect(back, notice: t("dash.correct.too_late"))
+        } catch CorrectionError.locked(let lock) {
+            // Locked since the page was shown (a reminder went out meanwhile): the reason, as the page gives it.
+            return redirect(
+                back, notice: t("dash.correct.not_saved", lockReason(lock, t: t, zone: try await businessZone())))
+        } catch CorrectionError.unchanged {
+            return redirect(back, notice: t("dash.correct.unchanged"))
         } catch CorrectionError.belowPaid(let paid) {
             return redirect(
                 back,

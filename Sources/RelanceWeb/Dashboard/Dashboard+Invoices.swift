@@ -243,7 +243,7 @@ extension Dashboard {
                 }
                 values["preview"] =
                     [
-                        "stage": Dashboard.timelineStageName(preview.stage, t: t), "body": preview.body,
+                        "stage": Dashboard.stageName(preview.stage, t), "body": preview.body,
                         "lead": lead, "tail": Dashboard.invoicePageColon(t) + " " + after,
                         "segments": t("dash.invoice.preview.segments", String(preview.segments)),
                         "email": alsoByEmail ?? "", "by_email": byEmail,
@@ -448,7 +448,7 @@ extension Dashboard {
                 invoiceID: id, now: now, links: linkSettings, emailEnabled: settings.emailConfigured,
                 audit: session.audit("reminder.sent_now", invoiceID: id, at: now))
             let t = session.t
-            let stage = Dashboard.timelineStageName(queued.stage, t: t)
+            let stage = Dashboard.stageName(queued.stage, t)
             let notice =
                 queued.email.map {
                     t("dash.invoice.notice.reminder_queued_email", stage, queued.recipient, $0.recipient)

@@ -12,7 +12,7 @@ extension Dashboard {
         // What the message was, lowercase: every French noun here is masculine, for the participles below.
         let what: String = {
             if facts["message_kind"] == "reminder", let stage = facts["stage"] {
-                return t("dash.timeline.what.reminder", Dashboard.timelineStageName(stage, t: t))
+                return t("dash.timeline.what.reminder", Dashboard.stageName(stage, t))
             }
             if let stage = facts["stage"], stage.hasPrefix("plan") { return t("dash.timeline.what.instalment") }
             switch facts["message_kind"] {
@@ -104,6 +104,8 @@ extension Dashboard {
         case "links.revoked": return t("dash.timeline.action.links_revoked")
         case "invoice.voided": return t("dash.timeline.action.invoice_voided")
         case "invoice.created": return t("dash.timeline.action.invoice_created")
+        case "invoice.corrected": return t("dash.timeline.action.invoice_corrected")
+        case "invoices.imported": return t("dash.timeline.action.invoices_imported")
         default:
             if action.hasPrefix("api ") { return t("dash.timeline.action.api", spaced(String(action.dropFirst(4)))) }
             return spaced(action).capitalizedFirst
@@ -121,18 +123,6 @@ extension Dashboard {
         case "check": t("dash.timeline.method.check")
         case "other": ""
         default: nil
-        }
-    }
-
-    /// A reminder stage's name: the default policy's four in the person's language, a business's own as
-    /// it named it.
-    static func timelineStageName(_ stage: String, t: Words) -> String {
-        switch stage {
-        case "courtesy": t("dash.timeline.stage.courtesy")
-        case "due": t("dash.timeline.stage.due")
-        case "late": t("dash.timeline.stage.late")
-        case "final": t("dash.timeline.stage.final")
-        default: stage
         }
     }
 

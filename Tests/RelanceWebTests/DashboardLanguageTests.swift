@@ -67,12 +67,19 @@ final class DashboardLanguageTests: XCTestCase {
             XCTAssertTrue(english.text.contains(">Invoices</a>"))
             XCTAssertTrue(english.text.contains("lang=\"fr\">Français</button>"))
 
-            // A page elsewhere named as the referrer is never where the switch sends the browser.
-            headers[.referer] = "https://evil.example/steal"
-            let away = try await client.execute(
-                uri: "/dashboard/language", method: .post, headers: headers,
-                body: ByteBuffer(string: "csrf=\(csrf)&language=fr"))
-            XCTAssertEqual(away.headers[.location], "/dashboard")
+            // Whatever the referrer names, the switch only ever sends the browser to a dashboard path here.
+            for (referer, expected) in [
+                ("https://evil.example/steal", "/dashboard"),
+                ("https://evil.example/dashboard/invoices", "/dashboard/invoices"),
+                ("https://evil.example//evil.example/dashboard", "/dashboard"),
+                ("http://localhost/dashboard%5C%5Cevil.example", "/dashboard"),
+            ] {
+                headers[.referer] = referer
+                let away = try await client.execute(
+                    uri: "/dashboard/language", method: .post, headers: headers,
+                    body: ByteBuffer(string: "csrf=\(csrf)&language=en"))
+                XCTAssertEqual(away.headers[.location], expected, referer)
+            }
         }
     }
 
@@ -110,5 +117,16 @@ final class DashboardLanguageTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("dash.nope"))
         }
         XCTAssertEqual(try DashboardViews.translated("<b>{{t.dash.nav.home}}</b>", catalogues[.fr]!), "<b>Accueil</b>")
+        // A phrase that shows a tag stays text, never becomes one.
+        XCTAssertEqual(
+            try DashboardViews.translated("{{t.x}}", ["x": "no {{link}} <b>"]),
+            "no &#123;&#123;link&#125;&#125; &lt;b&gt;")
+        // Each phrase takes as many values in both languages, so neither drops one (a count or an amount).
+        for (key, english) in catalogues[.en]! {
+            let french = catalogues[.fr]![key] ?? ""
+            XCTAssertEqual(
+                english.components(separatedBy: "%@").count, french.components(separatedBy: "%@").count,
+                "\(key): “\(english)” / “\(french)”")
+        }
     }
 }

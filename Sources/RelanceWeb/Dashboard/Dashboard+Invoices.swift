@@ -396,7 +396,10 @@ extension Dashboard {
             switch error {
             case .invoiceVoided: notice = t("dash.invoice.notice.payment_void")
             case .invoicePaid: notice = t("dash.invoice.notice.payment_paid")
-            case .overpayment(let balance): notice = t("dash.invoice.notice.payment_over", String(balance))
+            case .overpayment(let balance):
+                notice = t(
+                    "dash.invoice.notice.payment_over",
+                    t.amount(Money(minorUnits: balance, currency: invoice.amount.currency)))
             case .duplicatePaymentReference(let paymentID):
                 notice = t("dash.invoice.notice.payment_duplicate", String(paymentID))
             default: notice = t("dash.invoice.notice.payment_refused", Problem(error).detail)

@@ -60,7 +60,9 @@ struct DashboardViews: Sendable {
             }
             let key = String(rest[open.upperBound..<close.lowerBound])
             guard let phrase = catalogue[key] else { throw MissingPhrase(key: key) }
-            out += HTML.escaped(phrase)
+            // Braces too: the phrase goes into the template before Mustache reads it, and must stay text.
+            out += HTML.escaped(phrase).replacingOccurrences(of: "{", with: "&#123;")
+                .replacingOccurrences(of: "}", with: "&#125;")
             rest = rest[close.upperBound...]
         }
         return out + rest

@@ -195,7 +195,7 @@ H1 = {
     "fr": {
         "home": "Aujourd’hui", "invoices": "Factures", "invoice": "Facture", "invoice-new": "Nouvelle facture",
         "import": "Importer des factures", "customers": "Clients", "requests": "Demandes", "templates": "Messages",
-        "template": "Texte pour", "results": "Ce qui marche", "settings": "Réglages", "users": "Utilisateurs",
+        "template": "Texte pour", "results": "Efficacité des relances", "settings": "Réglages", "users": "Utilisateurs",
     },
 }
 

@@ -260,7 +260,8 @@ extension Dashboard {
             ]
         }
         if invoice.status == .open { values["correction"] = try await correctionValues(invoice, t: t, zone: zone) }
-        values["methods"] = API.paymentMethods.sorted().map { method -> [String: Any] in
+        // "check" is the API's other spelling of "cheque": one choice on the form.
+        values["methods"] = API.paymentMethods.subtracting(["check"]).sorted().map { method -> [String: Any] in
             ["value": method, "label": Dashboard.paymentMethodLabel(method, t: t), "selected": method == "transfer"]
         }
         return views.page("invoice", values, session: session)

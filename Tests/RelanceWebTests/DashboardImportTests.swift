@@ -155,7 +155,7 @@ final class DashboardImportTests: XCTestCase {
             let path = try XCTUnwrap(first.headers[.location])
             let review = try await Self.page(client, path, cookie: cookie).text
             XCTAssertTrue(review.contains("Some fields have no column"), review)
-            XCTAssertTrue(review.contains("no column for number"))
+            XCTAssertTrue(review.contains("No column holds “Invoice number”: choose one below."), review)
             XCTAssertFalse(review.contains("/confirm\""))
 
             // Two columns for one field: refused, said plainly, nothing remembered.

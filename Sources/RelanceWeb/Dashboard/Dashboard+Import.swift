@@ -269,7 +269,10 @@ extension Dashboard {
         }
         var values: [String: Any] = [
             "review": true, "id": id, "file_name": upload.name, "columns": columns,
-            "column_problems": check.columnProblems.map { ["text": $0] },
+            // The fields no column holds, named in the reader's language (the CLI's wording speaks of --map).
+            "column_problems": InvoiceImport.required.filter { check.columns[$0] == nil }.map {
+                ["text": t("dash.import.no_column", fieldName($0.rawValue, t))]
+            },
             "has_column_problems": !check.columnProblems.isEmpty,
             "problems": check.rowProblems.map { ["text": problemText($0, t)] },
             "has_problems": check.problemCount > 0,

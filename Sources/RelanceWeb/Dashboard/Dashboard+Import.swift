@@ -28,20 +28,9 @@ extension Dashboard {
             return response
         }
         defer { uploads.doneReceiving() }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: ImportUploads.maximumBytes + 16 * 1024)
-        } catch {
+        guard let parts = try await multipartForm(request, context, limit: ImportUploads.maximumBytes) else {
             return importPage(
                 session, ["upload": true, "error": t("dash.import.too_large", megabytes)], status: .contentTooLarge)
-        }
-        guard
-            let parts = MultipartForm.parse(
-                Array(body.readableBytesView), contentType: request.headers[.contentType] ?? ""),
-            let csrf = parts["csrf"].map({ String(decoding: $0.bytes, as: UTF8.self) }),
-            Crypto.constantTimeEqual(Array(csrf.utf8), Array(dashboardSession.csrf.utf8))
-        else {
-            throw HTTPError(.forbidden, message: t("dash.form.token"))
         }
         guard let file = parts["file"], !file.bytes.isEmpty else {
             return importPage(

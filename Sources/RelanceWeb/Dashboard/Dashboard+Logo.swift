@@ -19,20 +19,8 @@ extension Dashboard {
 
     /// `POST /dashboard/settings/logo` — `multipart/form-data` with `csrf` and a `logo` file, or `remove`.
     @Sendable func uploadLogo(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let dashboardSession = context.dashboardSession else { throw HTTPError(.unauthorized) }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Store.logoLimit + 16 * 1024)
-        } catch {
+        guard let parts = try await multipartForm(request, context, limit: Store.logoLimit) else {
             throw HTTPError(.contentTooLarge, message: try await self.session(context).t("dash.logo.limit"))
-        }
-        guard
-            let parts = MultipartForm.parse(
-                Array(body.readableBytesView), contentType: request.headers[.contentType] ?? ""),
-            let csrf = parts["csrf"].map({ String(decoding: $0.bytes, as: UTF8.self) }),
-            Crypto.constantTimeEqual(Array(csrf.utf8), Array(dashboardSession.csrf.utf8))
-        else {
-            throw HTTPError(.forbidden, message: try await self.session(context).t("dash.form.token"))
         }
         let session = try await self.session(context)
         try requireOwner(session)

@@ -326,6 +326,29 @@ struct Dashboard: Sendable {
         return fields
     }
 
+    /// A file upload's parts (`multipart/form-data`), after checking its CSRF token; nil when the body is
+    /// larger than `limit` (and its multipart framing).
+    func multipartForm(_ request: Request, _ context: AppRequestContext, limit: Int) async throws
+        -> [String: MultipartForm.Part]?
+    {
+        guard let session = context.dashboardSession else { throw HTTPError(.unauthorized) }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit + 16 * 1024)
+        } catch {
+            return nil
+        }
+        guard
+            let parts = MultipartForm.parse(
+                Array(body.readableBytesView), contentType: request.headers[.contentType] ?? ""),
+            let csrf = parts["csrf"].map({ String(decoding: $0.bytes, as: UTF8.self) }),
+            Crypto.constantTimeEqual(Array(csrf.utf8), Array(session.csrf.utf8))
+        else {
+            throw HTTPError(.forbidden, message: try await self.session(context).t("dash.form.token"))
+        }
+        return parts
+    }
+
     func today() async throws -> CalendarDate {
         let zone = try await businessZone()
         return CalendarDate(instant: settings.clock.now(), timeZone: zone)

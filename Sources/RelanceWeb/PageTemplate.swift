@@ -112,8 +112,8 @@ public struct PageValues: Sendable {
 public struct PageLibrary: Sendable {
     let templates: [Language: [String: PageTemplate]]
     let strings: [Language: [String: String]]
-    /// Each phrase cut at its `%@` placeholders once, so filling one in is a few appends.
-    let phraseParts: [Language: [String: [String]]]
+    /// Each language's phrases, cut at their `%@` placeholders once, so filling one in is a few appends.
+    let words: [Language: Words]
 
     public static let pageNames = [
         "invoice", "statement", "link-problem", "renewal-sent", "neutral", "error", "plan", "question", "request-sent",
@@ -150,9 +150,7 @@ public struct PageLibrary: Sendable {
         }
         self.templates = templates
         self.strings = strings
-        phraseParts = strings.mapValues { table in
-            table.mapValues { $0.components(separatedBy: "%@") }
-        }
+        words = Dictionary(uniqueKeysWithValues: strings.map { ($0.key, Words(language: $0.key, catalogue: $0.value)) })
     }
 
     /// `key = text` lines; `#` starts a comment line.
@@ -174,11 +172,6 @@ public struct PageLibrary: Sendable {
 
     /// A translated phrase with `%@` replaced by `argument`, in order.
     func phrase(_ key: String, _ language: Language, _ arguments: String...) -> String {
-        guard let parts = phraseParts[language]?[key] else { return key }
-        var text = parts[0]
-        for index in 1..<max(parts.count, 1) {
-            text += (index - 1 < arguments.count ? arguments[index - 1] : "") + parts[index]
-        }
-        return text
+        words[language]?.phrase(key, arguments) ?? key
     }
 }

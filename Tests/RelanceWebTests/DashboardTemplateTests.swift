@@ -322,6 +322,11 @@ extension DashboardTemplateTests {
             var response = try await DashboardTests.post(
                 client, "/dashboard/policy", base + "&offset_0=-7&offset_1=0&offset_2=-1&offset_3=30", cookie: cookie)
             XCTAssertTrue(response.headers[.location]?.contains("Not%20saved") ?? false, "\(response.headers)")
+            let refusal = try await client.execute(
+                uri: try XCTUnwrap(response.headers[.location]), method: .get, headers: [.cookie: cookie]
+            ).text
+            XCTAssertTrue(
+                refusal.contains("the stage “late” must come after the one before it (days must increase)"), refusal)
             response = try await DashboardTests.post(
                 client, "/dashboard/policy",
                 base + "&offset_0=-5&repeat_0=2&offset_1=0&offset_2=10&offset_3=45&email_3=on",

@@ -98,6 +98,20 @@ extension Dashboard {
         return who
     }
 
+    /// What is wrong with the stages, in the person's language (the API keeps ReminderPolicy's English).
+    static func policyProblem(_ problem: ReminderPolicy.Problem, _ t: Words) -> String {
+        switch problem {
+        case .empty: t("dash.templates.policy.empty")
+        case .badKey(let key): t("dash.templates.policy.bad_key", key)
+        case .duplicateKey(let key): t("dash.templates.policy.duplicate_key", stageName(key, t))
+        case .notIncreasing(let key): t("dash.templates.policy.not_increasing", stageName(key, t))
+        case .offsetOutOfRange(let key): t("dash.templates.policy.offset", stageName(key, t))
+        case .badRepeat(let key): t("dash.templates.policy.repeat", stageName(key, t))
+        case .noChannel(let key): t("dash.templates.policy.no_channel", stageName(key, t))
+        case .duplicateChannel(let key): t("dash.templates.policy.duplicate_channel", stageName(key, t))
+        }
+    }
+
     /// A stage's name for staff: the standard stages and the instalments' wordings in the person's language,
     /// a stage the business named itself by its key.
     static func stageName(_ key: String, _ t: Words) -> String {
@@ -173,7 +187,8 @@ extension Dashboard {
             return redirect("/dashboard/templates", notice: t("dash.templates.stages_saved"))
         } catch let problem as ReminderPolicy.Problem {
             // The policy's own words, in English (RelanceCore).
-            return redirect("/dashboard/templates", notice: t("dash.templates.not_saved", problem.description))
+            return redirect(
+                "/dashboard/templates", notice: t("dash.templates.not_saved", Dashboard.policyProblem(problem, t)))
         }
     }
 

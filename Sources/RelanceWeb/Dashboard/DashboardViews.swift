@@ -136,7 +136,9 @@ struct Words: Sendable {
     }
 
     /// The phrase, or its key when the catalogue lacks it (a test finds every key the code names).
-    func callAsFunction(_ key: String, _ arguments: String...) -> String {
+    func callAsFunction(_ key: String, _ arguments: String...) -> String { phrase(key, arguments) }
+
+    func phrase(_ key: String, _ arguments: [String]) -> String {
         guard let parts = parts[key] else { return key }
         var text = parts[0]
         for index in parts.indices.dropFirst() {

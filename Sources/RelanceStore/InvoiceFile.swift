@@ -110,10 +110,9 @@ public struct InvoiceFile: Sendable {
                 guard headerRead else {
                     headerRead = true
                     result.header = record.fields
-                    switch InvoiceImport.columns(header: record.fields, overrides: overrides) {
-                    case .success(let found): result.columns = found
-                    case .failure(let problems): result.columnProblems = problems.messages
-                    }
+                    // The columns found are kept even when one is missing: the page shows them to correct.
+                    (result.columns, result.columnProblems) = InvoiceImport.matched(
+                        header: record.fields, overrides: overrides)
                     continue
                 }
                 if result.preview.count < InvoiceFile.previewRows {

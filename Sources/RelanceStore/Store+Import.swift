@@ -119,6 +119,15 @@ public enum InvoiceImport {
     /// Which column holds each field: the header's titles, then `overrides` (column title → field name, or
     /// "" for a column to leave out).
     public static func columns(header: [String], overrides: [String: String]) -> Result<[Field: Int], ImportProblems> {
+        let (found, errors) = matched(header: header, overrides: overrides)
+        return errors.isEmpty ? .success(found) : .failure(ImportProblems(errors))
+    }
+
+    /// The columns the titles and `overrides` name, and what is wrong (an unknown field or column, a
+    /// required field no column holds): the matches are kept either way, for a page to show them.
+    public static func matched(header: [String], overrides: [String: String]) -> (
+        columns: [Field: Int], problems: [String]
+    ) {
         var errors: [String] = []
         var found: [Field: Int] = [:]
         let titles = header.map(title)
@@ -148,7 +157,7 @@ public enum InvoiceImport {
         for field in required where found[field] == nil {
             errors.append("no column for \(field.rawValue); name one with --map 'COLUMN=\(field.rawValue)'")
         }
-        return errors.isEmpty ? .success(found) : .failure(ImportProblems(errors))
+        return (found, errors)
     }
 
     /// A column's title as it is matched: without the space around it, in lower case.

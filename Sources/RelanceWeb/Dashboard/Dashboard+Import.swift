@@ -46,11 +46,8 @@ extension Dashboard {
             id = try uploads.add(
                 file.bytes, name: name.isEmpty ? "invoices.csv" : name, userID: dashboardSession.user.id,
                 store: store, now: settings.clock.now())
-        } catch let full as ImportUploads.Full {
-            let error =
-                full == .person
-                ? t("dash.import.full_person", String(ImportUploads.perPerson)) : t("dash.import.full_all")
-            return importPage(session, ["upload": true, "error": error], status: .tooManyRequests)
+        } catch is ImportUploads.Full {
+            return importPage(session, ["upload": true, "error": t("dash.import.full_all")], status: .tooManyRequests)
         }
         return redirect("/dashboard/import/\(id)")
     }
@@ -94,8 +91,11 @@ extension Dashboard {
                 ])
         case .failed(let failure, let done, let counts):
             let why =
-                failure?.kind == .changed
-                ? session.t("dash.import.failed_changed") : session.t("dash.import.failed_database")
+                switch failure?.kind {
+                case .changed: session.t("dash.import.failed_changed")
+                case nil: session.t("dash.import.failed_database")
+                default: session.t("dash.import.failed_unreadable")
+                }
             return importPage(
                 session,
                 [
@@ -222,7 +222,10 @@ extension Dashboard {
             let probe = InvoiceFile(url: upload.file, today: today)
             let titles = Set((try await probe.header() ?? []).map(InvoiceImport.title))
             overrides = try await store.importColumns().filter { titles.contains(InvoiceImport.title($0.key)) }
-            uploads.update(id) { $0.overrides = overrides }
+            uploads.update(id) { upload in
+                // Unless the columns form saved some meanwhile (another tab).
+                if upload.overrides == nil { upload.overrides = overrides }
+            }
         }
         if let review = upload.review, review.overrides == overrides, review.today == today { return review }
         let file = InvoiceFile(url: upload.file, overrides: overrides, today: today)

@@ -13,6 +13,8 @@ final class ImportUploads: Sendable {
         var name: String
         var userID: Int64
         var uploadedAt: Date
+        /// Which came first among uploads made in the same instant.
+        var sequence = 0
         /// The last check, the column choices it was made with, and how many of its invoices exist.
         var review: Review?
         /// The columns chosen for this upload (title → field, "" left out); nil until first checked.
@@ -43,7 +45,8 @@ final class ImportUploads: Sendable {
     /// The largest file the dashboard takes; larger ones go through `relance import` on the server.
     static let maximumBytes = 16 * 1024 * 1024
 
-    /// Uploads kept at once, per person and in all: each is a file on disk and a little memory.
+    /// Uploads waiting at once, per person (the oldest gives way) and in all: each is a file on disk and a
+    /// little memory.
     static let perPerson = 5
     static let inAll = 50
 
@@ -68,18 +71,36 @@ final class ImportUploads: Sendable {
 
     func doneReceiving() { receiving.withLock { $0 = false } }
 
-    /// Why a new upload cannot be kept now, if it cannot: too many waiting for this person, or in all.
-    enum Full: Error { case person, all }
+    /// Why a new upload cannot be kept now: too many being looked at or imported, in all.
+    enum Full: Error { case all }
 
     /// Keeps `bytes` as a new upload: its id.
     func add(_ bytes: [UInt8], name: String, userID: Int64, store: Store, now: Date) throws -> String {
         guard !bytes.isEmpty else { throw CocoaError(.fileWriteUnknown) }
         forgetOld(now: now)
-        try uploads.withLock { all in
-            let waiting = all.values.filter { if case .waiting = $0.state { true } else { false } }
-            if waiting.filter({ $0.userID == userID }).count >= ImportUploads.perPerson { throw Full.person }
-            if all.count >= ImportUploads.inAll { throw Full.all }
+        // (`add` runs inside the one-at-a-time receiving section, so no other upload slips in between.)
+        let replaced = try uploads.withLock { all -> URL? in
+            func pending(_ upload: Upload) -> Bool {
+                switch upload.state {
+                case .waiting, .writing: true
+                case .finished, .failed: false
+                }
+            }
+            if all.values.filter(pending).count >= ImportUploads.inAll { throw Full.all }
+            // A person at their limit (a file uploaded again and again while it is being fixed) lets go of
+            // their oldest file waiting, rather than being turned away for a day.
+            let mine = all.filter {
+                $0.value.userID == userID && { if case .waiting = $0.state { true } else { false } }($0.value)
+            }
+            guard mine.count >= ImportUploads.perPerson,
+                let oldest = mine.min(by: {
+                    ($0.value.uploadedAt, $0.value.sequence) < ($1.value.uploadedAt, $1.value.sequence)
+                })
+            else { return nil }
+            all[oldest.key] = nil
+            return oldest.value.file
         }
+        if let replaced { try? FileManager.default.removeItem(at: replaced) }
         let directory = ImportUploads.directory(for: store)
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -104,8 +125,11 @@ final class ImportUploads: Sendable {
                 attributes: [.posixPermissions: 0o600])
         }
         guard written else { throw CocoaError(.fileWriteUnknown) }
-        let upload = Upload(file: file, name: String(name.prefix(120)), userID: userID, uploadedAt: now)
-        uploads.withLock { $0[id] = upload }
+        var upload = Upload(file: file, name: String(name.prefix(120)), userID: userID, uploadedAt: now)
+        uploads.withLock { all in
+            upload.sequence = (all.values.map(\.sequence).max() ?? 0) + 1
+            all[id] = upload
+        }
         return id
     }
 

@@ -53,9 +53,15 @@ extension Store {
                 """)
     }
 
-    /// Why the invoice's details cannot be corrected now, or nil when they can.
-    public func correctionLock(invoiceID: Int64) async throws -> CorrectionLock? {
-        try await pool.read { db in try Store.correctionLock(db, invoiceID: invoiceID) }
+    /// Why the invoice's details cannot be corrected now (nil when they can), and its own payment link
+    /// for the form: one read for the invoice page.
+    public func correctionState(invoiceID: Int64) async throws -> (lock: CorrectionLock?, paymentURL: String?) {
+        try await pool.read { db in
+            (
+                try Store.correctionLock(db, invoiceID: invoiceID),
+                try String.fetchOne(db, sql: "SELECT payment_url FROM invoice WHERE id = ?", arguments: [invoiceID])
+            )
+        }
     }
 
     static func correctionLock(_ db: Database, invoiceID: Int64) throws -> CorrectionLock? {
@@ -128,14 +134,5 @@ extension Store {
     struct Correction: Sendable {
         var invoice: InvoiceSummary
         var detail: String
-    }
-}
-
-extension Store {
-    /// The invoice's own payment link, if it has one.
-    public func paymentURL(invoiceID: Int64) async throws -> String? {
-        try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT payment_url FROM invoice WHERE id = ?", arguments: [invoiceID])
-        }
     }
 }

@@ -8,11 +8,11 @@ import RelanceStore
 extension Dashboard {
     /// What the invoice page shows about corrections: the form with the current values, or why it is locked.
     func correctionValues(_ invoice: InvoiceSummary, t: Words, zone: TimeZone) async throws -> [String: Any] {
-        guard let lock = try await store.correctionLock(invoiceID: invoice.id) else {
-            let amount = Format.typedAmount(invoice.amount, t.language)
+        let state = try await store.correctionState(invoiceID: invoice.id)
+        guard let lock = state.lock else {
             return [
-                "amount": amount, "issued_on": invoice.issuedOn.iso, "due_on": invoice.dueOn.iso,
-                "payment_url": try await store.paymentURL(invoiceID: invoice.id) ?? "",
+                "amount": Format.typedAmount(invoice.amount, t.language), "issued_on": invoice.issuedOn.iso,
+                "due_on": invoice.dueOn.iso, "payment_url": state.paymentURL ?? "",
             ]
         }
         return ["locked": lockReason(lock, t: t, zone: zone)]

@@ -37,16 +37,28 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // Adapters to outside services (SMS gateways, SMTP, Stripe Checkout, outbound HTTP): they speak
+        // Core's message types and never see the database.
         .target(
-            name: "RelanceMessaging",
+            name: "RelanceProviders",
             dependencies: [
                 "RelanceCore",
-                "RelanceStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 // Email: our SMTP client speaks over NIO, with TLS (implicit or STARTTLS) from NIOSSL.
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "RelanceMessaging",
+            dependencies: [
+                "RelanceCore",
+                "RelanceStore",
+                "RelanceProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -57,8 +69,8 @@ let package = Package(
             dependencies: [
                 "RelanceCore",
                 "RelanceStore",
+                "RelanceProviders",
                 "RelanceMessaging",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -74,6 +86,7 @@ let package = Package(
             dependencies: [
                 "RelanceCore",
                 "RelanceStore",
+                "RelanceProviders",
                 "RelanceMessaging",
                 "RelanceWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,13 +104,16 @@ let package = Package(
         ),
         .testTarget(
             name: "RelanceMessagingTests",
-            dependencies: ["RelanceMessaging", "RelanceStore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "RelanceMessaging", "RelanceProviders", "RelanceStore", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "RelanceWebTests",
             dependencies: [
                 "RelanceWeb",
                 "RelanceStore",
+                "RelanceProviders",
                 "RelanceMessaging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

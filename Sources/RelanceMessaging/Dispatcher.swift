@@ -1,32 +1,8 @@
 import Foundation
 import Logging
 import RelanceCore
+import RelanceProviders
 import RelanceStore
-
-/// Something that can hand a message to a network: an SMS gateway, or an SMTP server for email.
-public protocol MessageProvider: Sendable {
-    var name: String { get }
-    func send(_ message: ClaimedMessage) async -> SendResult
-}
-
-/// Writes each SMS as a phone would show it, instead of sending it: the demo's and the default provider.
-public struct ConsoleSMSProvider: MessageProvider {
-    public let name = "console"
-    let write: @Sendable (String) -> Void
-
-    public init(
-        write: @escaping @Sendable (String) -> Void = { line in
-            print(line); fflush(nil)
-        }
-    ) {
-        self.write = write
-    }
-
-    public func send(_ message: ClaimedMessage) async -> SendResult {
-        write("[console sms] to \(message.recipient): \(message.body)")
-        return .accepted(provider: name, providerID: "console-\(message.id)")
-    }
-}
 
 /// Takes queued messages of one channel — claim (committed as `sending`), call the provider, record the outcome —
 /// with a few in flight at once, so a crash between the call and the record leaves `sending` rows that

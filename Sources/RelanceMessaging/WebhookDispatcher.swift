@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import RelanceCore
+import RelanceProviders
 import RelanceStore
 import ServiceLifecycle
 

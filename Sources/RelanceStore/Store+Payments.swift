@@ -13,6 +13,20 @@ public struct StoredResponse: Sendable, Equatable {
     }
 }
 
+/// Who asked and what they sent, for an idempotent write: the API key, the `Idempotency-Key` header, and a
+/// hash of the request it guards.
+public struct IdempotencyKey: Sendable, Equatable {
+    public var apiKeyID: Int64
+    public var key: String
+    public var requestHash: String
+
+    public init(apiKeyID: Int64, key: String, requestHash: String) {
+        self.apiKeyID = apiKeyID
+        self.key = key
+        self.requestHash = requestHash
+    }
+}
+
 extension Store {
     /// Records a payment; a balance reaching zero marks the invoice paid and cancels its queued messages.
     public func recordPayment(invoiceID: Int64, _ payment: NewPayment, now: Date, audit: AuditNote? = nil) async throws
@@ -24,32 +38,44 @@ extension Store {
         }
     }
 
-    /// Runs `operation` once per (API key, idempotency key): a retry with the same request body gets the
-    /// first response back, one with another body is refused. Only successful results are remembered.
-    public func idempotentWrite(
-        apiKeyID: Int64, key: String, requestHash: String, now: Date,
-        _ operation: @escaping @Sendable (Database) throws -> StoredResponse
+    /// Records a payment and the answer made of it in one transaction. Under an idempotency key, a retry
+    /// with the same request gets the first answer back and records nothing again; one with another body
+    /// is refused. Only successful answers are remembered.
+    public func recordPayment(
+        invoiceID: Int64, _ payment: NewPayment, now: Date, audit: AuditNote?, idempotency: IdempotencyKey?,
+        answer: @escaping @Sendable (PaymentRecord, InvoiceSummary) throws -> StoredResponse
     ) async throws -> (response: StoredResponse, replayed: Bool) {
         try await pool.write { db in
+            guard let idempotency else {
+                let (record, invoice) = try Store.recordPayment(
+                    db, invoiceID: invoiceID, payment, now: now, audit: audit)
+                return (try answer(record, invoice), false)
+            }
             if let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM idempotency WHERE api_key_id = ? AND key = ?", arguments: [apiKeyID, key])
+                db, sql: "SELECT * FROM idempotency WHERE api_key_id = ? AND key = ?",
+                arguments: [idempotency.apiKeyID, idempotency.key])
             {
-                guard row["request_hash"] as String == requestHash else { throw StoreError.idempotencyKeyReused }
+                guard row["request_hash"] as String == idempotency.requestHash else {
+                    throw StoreError.idempotencyKeyReused
+                }
                 return (StoredResponse(status: row["response_status"], body: row["response_body"]), true)
             }
-            let response = try operation(db)
+            let (record, invoice) = try Store.recordPayment(db, invoiceID: invoiceID, payment, now: now, audit: audit)
+            let response = try answer(record, invoice)
             try db.execute(
                 sql: """
                     INSERT INTO idempotency (api_key_id, key, request_hash, response_status, response_body, created_at)
                     VALUES (?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [apiKeyID, key, requestHash, response.status, response.body, now])
+                arguments: [
+                    idempotency.apiKeyID, idempotency.key, idempotency.requestHash, response.status, response.body, now,
+                ])
             return (response, false)
         }
     }
 
-    /// The same inside a transaction the caller runs (an idempotent API write), with its audit line.
-    public static func recordPayment(
+    /// The same inside a transaction already open, with its audit line.
+    static func recordPayment(
         _ db: Database, invoiceID: Int64, _ payment: NewPayment, now: Date, audit: AuditNote? = nil
     ) throws -> (PaymentRecord, InvoiceSummary) {
         if let audit { try Store.audit(db, audit) }

@@ -1,9 +1,6 @@
 import Foundation
-import GRDB
 import RelanceCore
 import RelanceStore
-
-typealias GRDBDatabase = GRDB.Database
 
 /// The invoice as the API shows it.
 struct InvoiceResource: Encodable, Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 
 /// Outgoing webhooks: a business subscribes a URL to events and receives each one signed

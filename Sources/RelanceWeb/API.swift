@@ -142,30 +142,26 @@ struct API: Sendable {
         let payment = try validate(body, now: now)
         let apiKeyID = context.apiKeyID ?? 0
         let encoder = API.encoder
-        let store = self.store
         let timeZones = self.timeZones
         let fallbackZone = try await businessZone()
         // Audited with the payment itself: a replayed answer records nothing again.
         let note = audit(request, context)
-        @Sendable func perform(_ db: GRDBDatabase) throws -> StoredResponse {
-            let (record, invoice) = try Store.recordPayment(db, invoiceID: id, payment, now: now, audit: note)
-            let zone = timeZones.zone(invoice.customerTimeZone) ?? fallbackZone
-            let resource = PaymentResult(
-                payment: PaymentResource(record),
-                invoice: InvoiceResource(invoice, today: CalendarDate(instant: now, timeZone: zone)))
-            return StoredResponse(status: 201, body: try encoder.encode(resource))
-        }
-        let response: StoredResponse
-        var replayed = false
+        var idempotency: IdempotencyKey?
         if let key = request.headers[.idempotencyKey] {
             guard !key.isEmpty, key.utf8.count <= 255 else {
                 throw Problem.field("Idempotency-Key", "must be 1 to 255 characters", status: 400)
             }
             let hash = Crypto.hex(Crypto.sha256(Array(raw.readableBytesView)) + Array("/\(id)".utf8))
-            (response, replayed) = try await store.idempotentWrite(
-                apiKeyID: apiKeyID, key: key, requestHash: hash, now: now, perform)
-        } else {
-            response = try await store.pool.write { db in try perform(db) }
+            idempotency = IdempotencyKey(apiKeyID: apiKeyID, key: key, requestHash: hash)
+        }
+        let (response, replayed) = try await store.recordPayment(
+            invoiceID: id, payment, now: now, audit: note, idempotency: idempotency
+        ) { record, invoice in
+            let zone = timeZones.zone(invoice.customerTimeZone) ?? fallbackZone
+            let resource = PaymentResult(
+                payment: PaymentResource(record),
+                invoice: InvoiceResource(invoice, today: CalendarDate(instant: now, timeZone: zone)))
+            return StoredResponse(status: 201, body: try encoder.encode(resource))
         }
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         if replayed { headers[.idempotentReplayed] = "true" }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 
 /// "Pay by card": a Stripe Checkout Session for the balance, then Stripe's hosted page. The payment

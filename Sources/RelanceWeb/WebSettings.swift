@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 
 /// What the web layer needs to know about its surroundings; nothing more.

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 
 /// Callbacks from SMS gateways: delivery reports and customers' replies. Each one is authenticated

@@ -6,6 +6,7 @@ import Metrics
 import Prometheus
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 import RelanceWeb
 import ServiceLifecycle

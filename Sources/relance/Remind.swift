@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 
 /// One dispatcher per channel: SMS through the provider `RELANCE_SMS_PROVIDER` names, email through

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import RelanceCore
+import RelanceProviders
 import XCTest
 
 @testable import RelanceMessaging

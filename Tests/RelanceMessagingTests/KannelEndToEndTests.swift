@@ -1,4 +1,5 @@
 import Foundation
+import RelanceProviders
 import XCTest
 
 /// Drives the real thing: bearerbox, smsbox and the fake SMSC from Debian's `kannel` packages, the

@@ -168,26 +168,34 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try count("payment"), 0)
     }
 
-    func testIdempotentWriteReplaysTheSameBodyAndRefusesAnother() async throws {
-        let store = self.store!, now = self.now, keyring = self.keyring
-        _ = keyring
+    func testIdempotentPaymentReplaysTheSameBodyAndRefusesAnother() async throws {
+        let store = self.store!, now = self.now
         let (key, _) = try await store.createAPIKey(name: "billing", now: now)
-        let first = try await store.idempotentWrite(apiKeyID: key.id, key: "k1", requestHash: "h1", now: now) { db in
-            try db.execute(sql: "INSERT INTO customer (name, created_at) VALUES ('x', 'now')")
-            return StoredResponse(status: 201, body: Data("one".utf8))
-        }
-        let again = try await store.idempotentWrite(apiKeyID: key.id, key: "k1", requestHash: "h1", now: now) { db in
-            try db.execute(sql: "INSERT INTO customer (name, created_at) VALUES ('x', 'now')")
-            return StoredResponse(status: 201, body: Data("two".utf8))
-        }
+        let invoice = try await store.createInvoice(newInvoice(), now: now)
+        let payment = NewPayment(amount: 100, method: "cash", reference: nil, receivedAt: now)
+        let first = try await store.recordPayment(
+            invoiceID: invoice.id, payment, now: now, audit: nil,
+            idempotency: IdempotencyKey(apiKeyID: key.id, key: "k1", requestHash: "h1")
+        ) { _, _ in StoredResponse(status: 201, body: Data("one".utf8)) }
+        let again = try await store.recordPayment(
+            invoiceID: invoice.id, payment, now: now, audit: nil,
+            idempotency: IdempotencyKey(apiKeyID: key.id, key: "k1", requestHash: "h1")
+        ) { _, _ in StoredResponse(status: 201, body: Data("two".utf8)) }
         XCTAssertFalse(first.replayed)
         XCTAssertTrue(again.replayed)
         XCTAssertEqual(again.response.body, Data("one".utf8))
-        XCTAssertEqual(try count("customer"), 1)
+        XCTAssertEqual(try count("payment"), 1)
         await XCTAssertThrowsErrorAsync(
-            try await store.idempotentWrite(apiKeyID: key.id, key: "k1", requestHash: "h2", now: now) { _ in
-                StoredResponse(status: 201, body: Data())
-            }, .idempotencyKeyReused)
+            try await store.recordPayment(
+                invoiceID: invoice.id, payment, now: now, audit: nil,
+                idempotency: IdempotencyKey(apiKeyID: key.id, key: "k1", requestHash: "h2")
+            ) { _, _ in StoredResponse(status: 201, body: Data()) }, .idempotencyKeyReused)
+        XCTAssertEqual(try count("payment"), 1)
+        // Without a key every call is its own payment.
+        _ = try await store.recordPayment(invoiceID: invoice.id, payment, now: now, audit: nil, idempotency: nil) {
+            _, _ in StoredResponse(status: 201, body: Data())
+        }
+        XCTAssertEqual(try count("payment"), 2)
     }
 
     func testLinksCarryTheirRowAndDefaultExpiry() async throws {

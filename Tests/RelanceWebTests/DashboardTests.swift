@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
+import RelanceProviders
 import XCTest
 
 @testable import RelanceStore

@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 import XCTest
 

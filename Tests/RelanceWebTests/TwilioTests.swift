@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 import XCTest
 

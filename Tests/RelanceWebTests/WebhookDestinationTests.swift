@@ -6,6 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 import XCTest
 

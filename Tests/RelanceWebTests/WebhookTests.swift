@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import RelanceCore
 import RelanceMessaging
+import RelanceProviders
 import RelanceStore
 import XCTest
 

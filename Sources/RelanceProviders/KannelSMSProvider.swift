@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import NIOCore
 import RelanceCore
-import RelanceStore
 
 /// How to reach Kannel's smsbox, and where its delivery reports should come back.
 public struct KannelConfiguration: Sendable {

@@ -3,7 +3,6 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RelanceCore
-import RelanceStore
 
 /// Where and how email is submitted: `RELANCE_SMTP_URL`.
 ///

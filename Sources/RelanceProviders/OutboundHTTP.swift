@@ -20,6 +20,7 @@ public enum OutboundHTTP {
     /// The deadline passed before the answer's head arrived.
     public struct TimedOut: Error, CustomStringConvertible {
         public var description: String { "no answer within the time allowed" }
+        public init() {}
     }
 
     /// Sends `request` and reads at most `bodyLimit` bytes of the answer, all within `deadline`.
@@ -276,11 +277,12 @@ public struct DestinationPolicy: Sendable {
 public struct DestinationRefused: Error, CustomStringConvertible {
     public var reason: String
     public var description: String { reason }
+    public init(reason: String) { self.reason = reason }
 }
 
 extension Duration {
     /// The same span as NIO counts it.
-    var timeAmount: TimeAmount {
+    public var timeAmount: TimeAmount {
         let (seconds, attoseconds) = components
         return .nanoseconds(
             seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue + attoseconds / 1_000_000_000)

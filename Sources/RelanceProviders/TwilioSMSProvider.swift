@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import RelanceStore
+import RelanceCore
 
 /// How to reach Twilio's Messages resource, and where its status callbacks should go.
 public struct TwilioConfiguration: Sendable {

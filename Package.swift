@@ -97,15 +97,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What every test target shares: one clock, temporary stores, the repository's folders, process runners.
+        .target(
+            name: "RelanceTestSupport",
+            dependencies: ["RelanceCore", "RelanceStore"],
+            path: "Tests/RelanceTestSupport"
+        ),
         .testTarget(name: "RelanceCoreTests", dependencies: ["RelanceCore"]),
         .testTarget(
             name: "RelanceStoreTests",
-            dependencies: ["RelanceStore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["RelanceStore", "RelanceTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "RelanceMessagingTests",
             dependencies: [
-                "RelanceMessaging", "RelanceProviders", "RelanceStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "RelanceMessaging", "RelanceProviders", "RelanceStore", "RelanceTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
@@ -115,6 +122,7 @@ let package = Package(
                 "RelanceStore",
                 "RelanceProviders",
                 "RelanceMessaging",
+                "RelanceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -6,7 +6,7 @@ import RelanceCore
 /// The SQLite database of one Relance instance: a WAL pool with foreign keys on, migrated at open.
 /// Writes are named transactions (`createInvoice`, `recordPayment`…); reads go through the pool.
 public final class Store: Sendable {
-    public let pool: DatabasePool
+    let pool: DatabasePool
     public let path: String
     let pageReader: PageReader
     /// A read-only connection of its own for the few reads made on the caller's thread (customer pages,

@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import RelanceCore
 import RelanceProviders
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceMessaging
@@ -23,8 +24,7 @@ final class SMTPTestServer {
             let python = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map({ "\($0)/python3" })
                 .first(where: FileManager.default.isExecutableFile(atPath:))
         else { throw XCTSkip("python3 is needed") }
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
+        let repository = Repository.root
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [repository.appendingPathComponent("Tests/e2e/smtp_server.py").path, directory.path]
         let stdout = Pipe()
@@ -77,9 +77,8 @@ final class EmailTests: XCTestCase {
     var links: LinkSettings { LinkSettings(baseURL: "https://pay.example.com", keyring: keyring) }
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-email-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("test.sqlite").path)
+        let temporary = try TemporaryStore("email")
+        (directory, store) = (temporary.directory, temporary.store)
         server = try SMTPTestServer()
     }
 

@@ -1,13 +1,13 @@
 import Foundation
 import RelanceProviders
+import RelanceTestSupport
 import XCTest
 
 /// Drives the real thing: bearerbox, smsbox and the fake SMSC from Debian's `kannel` packages, the
 /// `relance` binary serving webhooks, and `relance remind --once --at …` across an invoice's life
 /// (Tests/e2e/kannel_e2e.py holds the scenario).
 final class KannelEndToEndTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let repository = Repository.root
 
     func testRemindersTravelThroughKannelAndStopWhenTheyShould() throws {
         try run("kannel_e2e.py")

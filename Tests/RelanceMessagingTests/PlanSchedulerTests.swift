@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceStore

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import RelanceCore
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceMessaging
@@ -33,9 +34,8 @@ final class SchedulerTests: XCTestCase {
     let paris = TimeZone(identifier: "Europe/Paris")!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-sched-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("test.sqlite").path)
+        let temporary = try TemporaryStore("sched")
+        (directory, store) = (temporary.directory, temporary.store)
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
@@ -238,7 +238,7 @@ final class SchedulerTests: XCTestCase {
             now: at("2026-03-18T09:00:30Z"))
         let provider = RecordingProvider()
         provider.results = [.transientFailure(provider: "test", reason: "HTTP 503")]
-        let clock = MovingClock(at("2026-03-18T09:01:00Z"))
+        let clock = TestClock(at("2026-03-18T09:01:00Z"))
         let dispatcher = Dispatcher(
             store: store, provider: provider, clock: clock.clock, logger: Logger(label: "test"), ratePerSecond: 1000)
         let firstRound = try await dispatcher.drain()
@@ -282,17 +282,6 @@ final class SchedulerTests: XCTestCase {
             try Date.fetchOne(db, sql: "SELECT next_action_at FROM invoice WHERE id = ?", arguments: [id])
         }.map(Instant.format)
     }
-}
-
-final class MovingClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var instant: Date
-    init(_ instant: Date) { self.instant = instant }
-    var now: Date {
-        get { lock.withLock { instant } }
-        set { lock.withLock { instant = newValue } }
-    }
-    var clock: Clock { Clock { self.now } }
 }
 
 final class DeliveryRaceTests: XCTestCase {

@@ -1,14 +1,14 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceStore
 
 /// CSV as spreadsheets write it, rows checked before anything is written, and imports that update.
 final class ImportTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let repository = Repository.root
     var directory: URL!
 
     override func setUpWithError() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceStore
@@ -13,9 +14,8 @@ final class StoreTests: XCTestCase {
     let eur = Currency(code: "EUR")!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("test.sqlite").path)
+        let temporary = try TemporaryStore("store")
+        (directory, store) = (temporary.directory, temporary.store)
     }
 
     override func tearDownWithError() throws {
@@ -314,19 +314,5 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(summary.personClicks, 200)
         let at = try await store.pool.read { db in try Date.fetchOne(db, sql: "SELECT at FROM click LIMIT 1") }
         XCTAssertEqual(at, now)
-    }
-}
-
-func XCTAssertThrowsErrorAsync<T>(
-    _ expression: @autoclosure () async throws -> T, _ expected: StoreError, file: StaticString = #filePath,
-    line: UInt = #line
-) async {
-    do {
-        _ = try await expression()
-        XCTFail("expected \(expected)", file: file, line: line)
-    } catch let error as StoreError {
-        XCTAssertEqual(error, expected, file: file, line: line)
-    } catch {
-        XCTFail("unexpected \(error)", file: file, line: line)
     }
 }

@@ -3,9 +3,10 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 /// Requests schemathesis and a read of the handlers found answering 500, crashing the server or

@@ -1,4 +1,5 @@
 import Foundation
+import RelanceTestSupport
 import XCTest
 
 /// schemathesis against a live `relance serve --demo`: every operation of `Public/openapi.yaml` with

@@ -3,9 +3,10 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 final class APITests: XCTestCase {

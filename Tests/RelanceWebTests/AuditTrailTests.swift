@@ -4,9 +4,10 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 /// A change and its audit line are one transaction: neither is ever kept without the other.

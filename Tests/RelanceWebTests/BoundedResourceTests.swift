@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceWeb

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceWeb

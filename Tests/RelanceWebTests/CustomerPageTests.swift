@@ -5,9 +5,10 @@ import HummingbirdTesting
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 final class CustomerPageTests: XCTestCase {

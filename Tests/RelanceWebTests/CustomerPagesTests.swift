@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import Hummingbird
 import HummingbirdTesting
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 /// The dashboard's customers: search, a page each, corrections with their audit row, and consent that

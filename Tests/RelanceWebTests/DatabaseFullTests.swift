@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import Hummingbird
 import HummingbirdTesting
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 /// A disk that fills up: SQLite's `max_page_count` on the writing connection makes the database full at

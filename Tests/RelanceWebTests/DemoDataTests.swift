@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import RelanceCore
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 /// `serve --demo` seeds six months lived through the real scheduler: every dashboard page has something

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import RelanceCore
 import RelanceStore
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceWeb

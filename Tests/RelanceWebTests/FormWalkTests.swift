@@ -1,4 +1,5 @@
 import Foundation
+import RelanceTestSupport
 import XCTest
 
 /// A hostile walk through every form a customer, a signed-in owner and a stranger at the sign-in page can

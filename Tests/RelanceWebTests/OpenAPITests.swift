@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceWeb

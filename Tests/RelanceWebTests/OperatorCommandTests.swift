@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import RelanceCore
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 /// What an operator does from a shell, run through the real `relance` binary: files created for the

@@ -9,9 +9,10 @@ import NIOCore
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 /// A business's webhook receiver on loopback: records each POST, and answers with the statuses it is

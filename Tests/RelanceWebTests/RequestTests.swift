@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceStore

@@ -6,6 +6,7 @@ import RelanceCore
 import RelanceMessaging
 import RelanceProviders
 import RelanceStore
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceWeb

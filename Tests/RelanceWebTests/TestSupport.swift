@@ -6,24 +6,10 @@ import RelanceCore
 import RelanceMessaging
 import RelanceProviders
 import RelanceStore
+import RelanceTestSupport
 import XCTest
 
 @testable import RelanceWeb
-
-/// A clock a test can move.
-final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var instant: Date
-
-    init(_ instant: Date) { self.instant = instant }
-
-    var now: Date {
-        get { lock.withLock { instant } }
-        set { lock.withLock { instant = newValue } }
-    }
-
-    var clock: Clock { Clock { self.now } }
-}
 
 /// Every log line, to check that nothing secret is written.
 final class LogCapture: @unchecked Sendable {
@@ -65,8 +51,7 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
     let logs: LogCapture
     let eur = Currency(code: "EUR")!
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let repository = Repository.root
     static let start = Instant.parse("2026-03-03T08:59:00Z")!
     static let iPhone =
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
@@ -130,17 +115,6 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
     }
 }
 
-func awaitSync(_ body: @escaping @Sendable () async throws -> Void) throws {
-    let semaphore = DispatchSemaphore(value: 0)
-    nonisolated(unsafe) var failure: Error?
-    Task {
-        do { try await body() } catch { failure = error }
-        semaphore.signal()
-    }
-    semaphore.wait()
-    if let failure { throw failure }
-}
-
 extension TestResponse {
     var text: String { String(buffer: body) }
 }
@@ -150,73 +124,6 @@ extension String {
     var plainSpaces: String {
         replacingOccurrences(of: "\u{202F}", with: " ").replacingOccurrences(of: "\u{00A0}", with: " ")
     }
-}
-
-/// Runs a helper of Tests/e2e with `input` on stdin and returns what it printed, or nil when it exits
-/// with an error. A Python package it needs that is not installed is a skip, or a failure when CI
-/// requires the tools (`pip install` names them in `needs`).
-func runPythonHelper(_ script: String, input: Data, needs packages: String) throws -> String? {
-    let environment = ProcessInfo.processInfo.environment
-    let python = (environment["PATH"] ?? "/usr/bin").split(separator: ":").map { "\($0)/python3" }
-        .first(where: FileManager.default.isExecutableFile(atPath:))
-    guard let python else { throw XCTSkip("python3 is needed") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [Harness.repository.appendingPathComponent("Tests/e2e/\(script)").path]
-    let stdin = Pipe()
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    stdin.fileHandleForWriting.write(input)
-    try stdin.fileHandleForWriting.close()
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    if errors.contains("ModuleNotFoundError") {
-        if environment["RELANCE_REQUIRE_TOOLS"] == "1" { XCTFail("pip install \(packages): \(script) needs it") }
-        throw XCTSkip("pip install \(packages) to run \(script)")
-    }
-    return process.terminationStatus == 0 ? String(decoding: output, as: UTF8.self) : nil
-}
-
-/// The `relance` binary `make test` builds; a skip without it, or a failure when CI requires the tools.
-func relanceBinary() throws -> String {
-    let binary = Harness.repository.appendingPathComponent(".build/debug/relance").path
-    guard FileManager.default.isExecutableFile(atPath: binary) else {
-        if ProcessInfo.processInfo.environment["RELANCE_REQUIRE_TOOLS"] == "1" {
-            XCTFail("needs .build/debug/relance (make test builds it)")
-        }
-        throw XCTSkip("needs .build/debug/relance (make test builds it)")
-    }
-    return binary
-}
-
-/// Runs `arguments` (the first is looked up on PATH by /usr/bin/env) and waits: its status, standard
-/// output and standard error.
-func runCommand(_ arguments: [String], environment: [String: String]? = nil) throws -> (
-    status: Int32, output: String, errors: String
-) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    // Both pipes are read at once, so neither can fill up and stall the child.
-    final class Box: @unchecked Sendable { var data = Data() }
-    let errorData = Box()
-    let group = DispatchGroup()
-    DispatchQueue.global().async(group: group) { errorData.data = errors.fileHandleForReading.readDataToEndOfFile() }
-    let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    group.wait()
-    process.waitUntilExit()
-    return (process.terminationStatus, out, String(decoding: errorData.data, as: UTF8.self))
 }
 
 extension Words {

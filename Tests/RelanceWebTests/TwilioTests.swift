@@ -6,9 +6,10 @@ import Logging
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 /// Signatures made by PyPI twilio's RequestValidator, the provider's own code.

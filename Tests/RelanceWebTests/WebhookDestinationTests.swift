@@ -7,9 +7,10 @@ import NIOCore
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
-import RelanceStore
+import RelanceTestSupport
 import XCTest
 
+@testable import RelanceStore
 @testable import RelanceWeb
 
 /// Webhook URLs are chosen by whoever holds an API key: they must not reach inside, follow a

@@ -1,6 +1,8 @@
 import Foundation
 
-/// The checks an address must pass before it is written into a header or an SMTP command.
+/// The one rule for an email address, wherever Relance takes one (the API, the dashboard's forms and
+/// accounts, the import, the business profile) and before it sends to one: an address taken anywhere is
+/// one the SMTP client will send to, so no reminder is skipped later for an address accepted earlier.
 public enum EmailAddress {
     /// A plain `local@domain.tld` address: printable ASCII without spaces, quotes, angle brackets or
     /// line breaks (nothing that could end a header or a command), at most 254 characters.

@@ -133,7 +133,7 @@ public enum CustomerRules {
             if phone == nil { fail("phone", .phone, "must be in E.164 form, such as +33612345678") }
         }
         let email = text(draft.email, "email", max: 254, required: false)
-        if let email, !InvoiceRules.looksLikeEmail(email) { fail("email", .email, "is not an email address") }
+        if let email, !EmailAddress.isValid(email) { fail("email", .email, "is not an email address") }
         let locale = text(draft.locale, "locale", max: 35, required: false)
         if let locale, !InvoiceRules.looksLikeLocale(locale) {
             fail("locale", .locale, "must be a language tag such as fr or en-GB")
@@ -246,13 +246,6 @@ public enum InvoiceRules {
             number: number, customerName: name, customerPhone: phone, customerEmail: email, customerLocale: locale,
             customerTimeZone: zone, customerRef: customerRef, amount: Money(minorUnits: amount, currency: currency),
             issuedOn: issuedOn, dueOn: dueOn, externalRef: externalRef, paymentURL: paymentURL)
-    }
-
-    /// `local@domain.tld`, loosely: what a billing system's customer record may hold.
-    public static func looksLikeEmail(_ value: String) -> Bool {
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !value.contains(where: \.isWhitespace)
-            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
     }
 
     public static func looksLikeLocale(_ value: String) -> Bool {

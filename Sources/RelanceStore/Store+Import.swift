@@ -208,9 +208,7 @@ public enum InvoiceImport {
             }
         }
         let email = value(.customer_email)
-        if let email, !email.utf8.contains(UInt8(ascii: "@")) || email.unicodeScalars.count > 254 {
-            fail(.customer_email, .email, email)
-        }
+        if let email, !EmailAddress.isValid(email) { fail(.customer_email, .email, email) }
         let locale = value(.customer_locale).map { String($0.prefix(2)).lowercased() }
         if let locale, Language(rawValue: locale) == nil { fail(.customer_locale, .locale) }
         let currency = Currency(code: (value(.currency) ?? "EUR").uppercased())

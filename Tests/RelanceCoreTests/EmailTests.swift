@@ -32,7 +32,10 @@ final class EmailFormatTests: XCTestCase {
             draft.dueOn = "2026-03-31"
             return draft
         }
-        for once in ["jean..dupont@example.com", "léa@example.fr", "a@exämple.fr", "a<b>@example.com", "a@-b.example"] {
+        let takenThenSkipped = [
+            "jean..dupont@example.com", "léa@example.fr", "a@exämple.fr", "a<b>@example.com", "a@-b.example",
+        ]
+        for once in takenThenSkipped {
             XCTAssertFalse(EmailAddress.isValid(once), once)
             XCTAssertThrowsError(try InvoiceRules.check(draft(once)), once) { error in
                 XCTAssertEqual((error as? FieldProblems)?.list.map(\.field), ["customer.email"], once)

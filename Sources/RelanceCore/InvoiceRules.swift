@@ -129,6 +129,8 @@ public enum CustomerRules {
         let name = text(draft.name, "name", max: 200, required: true)
         var phone: PhoneNumber?
         if let raw = text(draft.phone, "phone", max: 16, required: false) {
+            // Strict: the API documents E.164, and the dashboard's forms hand over `PhoneNumber.compact` of
+            // what was typed.
             phone = PhoneNumber(raw)
             if phone == nil { fail("phone", .phone, "must be in E.164 form, such as +33612345678") }
         }

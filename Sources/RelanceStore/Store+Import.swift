@@ -201,8 +201,7 @@ public enum InvoiceImport {
         }
         var phone: PhoneNumber?
         if let raw = value(.customer_phone) {
-            let punctuation = raw.utf8.contains { byte in Self.phonePunctuation.contains(byte) }
-            phone = PhoneNumber(punctuation ? PhoneNumber.compact(raw) : raw)
+            phone = PhoneNumber(typed: raw)
             if phone == nil {
                 fail(.customer_phone, .phone, raw)
             }
@@ -241,9 +240,6 @@ public enum InvoiceImport {
                 amount: Money(minorUnits: amount, currency: currency), issuedOn: issued, dueOn: due,
                 externalRef: value(.external_ref), paymentURL: url))
     }
-
-    /// Space, dot, dash and brackets, as people write phone numbers.
-    static let phonePunctuation: Set<UInt8> = [32, 46, 45, 40, 41]
 
     /// Without the white space around it. Most cells have none: they are returned as they are, without
     /// Foundation's (slow, on Linux) trimming, which a 100,000-row import would otherwise spend a

@@ -121,6 +121,19 @@ final class DomainTests: XCTestCase {
         XCTAssertEqual(PhoneNumber("+33612345678")?.masked, "+336••••••78")
     }
 
+    func testATypedNumberLosesItsPunctuationThenMeetsTheSameE164Rule() {
+        XCTAssertEqual(PhoneNumber(typed: "+33 6 12-34 (56) 78")?.e164, "+33612345678")
+        XCTAssertEqual(PhoneNumber(typed: " +33.6.12.34.56.78 ")?.e164, "+33612345678")
+        XCTAssertEqual(PhoneNumber(typed: "+33612345678")?.e164, "+33612345678")
+        for bad in ["06 12 34 56 78", "+33 6 12 34 56 7x", "", "()"] {
+            XCTAssertNil(PhoneNumber(typed: bad), bad)
+        }
+        // The API's numbers stay strict: typed punctuation is for people's forms only.
+        XCTAssertNil(PhoneNumber("+33 6 12 34 56 78"))
+        XCTAssertEqual(PhoneNumber.compact("+33612345678"), "+33612345678")
+        XCTAssertEqual(PhoneNumber.compact("+33 (0)6-12"), "+330612")
+    }
+
     func testLanguageComesFromTheCustomerThenTheBrowser() {
         XCTAssertEqual(Language.resolve(customerLocale: "en-GB", acceptLanguage: "fr", fallback: .fr), .en)
         XCTAssertEqual(

@@ -134,6 +134,16 @@ final class DomainTests: XCTestCase {
         XCTAssertEqual(PhoneNumber.compact("+33 (0)6-12"), "+330612")
     }
 
+    func testPaymentMethodsAreOneListWithCheckAcceptedButNotOffered() {
+        XCTAssertEqual(PaymentMethod(typed: " Direct_Debit "), .directDebit)
+        XCTAssertEqual(PaymentMethod(typed: "check"), .check)
+        for bad in ["", " ", "bitcoin", "virement", "card,cash"] {
+            XCTAssertNil(PaymentMethod(typed: bad), bad)
+        }
+        XCTAssertEqual(PaymentMethod.listing, "card, cash, check, cheque, direct_debit, other, transfer")
+        XCTAssertEqual(PaymentMethod.offered, [.card, .cash, .cheque, .directDebit, .other, .transfer])
+    }
+
     func testLanguageComesFromTheCustomerThenTheBrowser() {
         XCTAssertEqual(Language.resolve(customerLocale: "en-GB", acceptLanguage: "fr", fallback: .fr), .en)
         XCTAssertEqual(

@@ -215,7 +215,8 @@ public enum InvoiceImport {
         var amount: Int64?
         if let raw = value(.amount), let currency {
             amount = TypedAmount.parse(raw, currency: currency)
-            if amount == nil || amount == 0 { fail(.amount, .amount, raw, currency.code) }
+            if let parsed = amount, !Money.acceptedMinorUnits.contains(parsed) { amount = nil }
+            if amount == nil { fail(.amount, .amount, raw, currency.code) }
         } else if value(.amount) == nil {
             fail(.amount, .empty)
         }

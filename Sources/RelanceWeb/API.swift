@@ -259,11 +259,12 @@ struct API: Sendable {
             fail("amount", "must be an integer count of minor units (12345 for 123.45 EUR), not \(value)")
             return nil
         }
-        guard value > 0 else {
+        // Core's bounds, compared as Decimal: a JSON number may be far outside Int64.
+        guard value >= Decimal(Money.acceptedMinorUnits.lowerBound) else {
             fail("amount", "must be a positive integer count of minor units")
             return nil
         }
-        guard value <= Decimal(Money.maximumMinorUnits) else {
+        guard value <= Decimal(Money.acceptedMinorUnits.upperBound) else {
             fail("amount", "must be at most \(Money.maximumMinorUnits)")
             return nil
         }

@@ -144,6 +144,16 @@ final class DomainTests: XCTestCase {
         XCTAssertEqual(PaymentMethod.offered, [.card, .cash, .cheque, .directDebit, .other, .transfer])
     }
 
+    func testTypedAmountsMeetTheSameBoundsAsTheAPIs() throws {
+        let eur = try XCTUnwrap(Currency(code: "EUR"))
+        XCTAssertEqual(Money.acceptedMinorUnits, 1...Money.maximumMinorUnits)
+        // Zero reads as an amount, but no invoice or payment is of nothing.
+        XCTAssertEqual(TypedAmount.parse("0,00", currency: eur), 0)
+        XCTAssertFalse(Money.acceptedMinorUnits.contains(0))
+        let largest = try XCTUnwrap(TypedAmount.parse("10 000 000 000 000,00", currency: eur))
+        XCTAssertTrue(Money.acceptedMinorUnits.contains(largest))
+    }
+
     func testLanguageComesFromTheCustomerThenTheBrowser() {
         XCTAssertEqual(Language.resolve(customerLocale: "en-GB", acceptLanguage: "fr", fallback: .fr), .en)
         XCTAssertEqual(

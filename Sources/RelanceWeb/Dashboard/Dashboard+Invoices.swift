@@ -362,7 +362,8 @@ extension Dashboard {
         let invoice = try await store.invoice(id: id)
         let now = settings.clock.now()
         let t = session.t
-        guard let amount = TypedAmount.parse(fields["amount"] ?? "", currency: invoice.amount.currency), amount > 0
+        guard let amount = TypedAmount.parse(fields["amount"] ?? "", currency: invoice.amount.currency),
+            Money.acceptedMinorUnits.contains(amount)
         else {
             return redirect(back, notice: t("dash.invoice.notice.payment_amount", invoice.amount.currency.code))
         }

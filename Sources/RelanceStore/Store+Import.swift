@@ -188,14 +188,14 @@ public enum InvoiceImport {
             cells[field.position] = nil
         }
         let number = value(.number)
-        if let number, number.unicodeScalars.count > 64 {
-            fail(.number, .tooLong, "64")
+        if let number, number.unicodeScalars.count > InvoiceRules.Limit.number {
+            fail(.number, .tooLong, String(InvoiceRules.Limit.number))
         } else if number == nil {
             fail(.number, .empty)
         }
         let name = value(.customer_name)
-        if let name, name.unicodeScalars.count > 200 {
-            fail(.customer_name, .tooLong, "200")
+        if let name, name.unicodeScalars.count > InvoiceRules.Limit.customerName {
+            fail(.customer_name, .tooLong, String(InvoiceRules.Limit.customerName))
         } else if name == nil {
             fail(.customer_name, .empty)
         }
@@ -210,6 +210,11 @@ public enum InvoiceImport {
         if let email, !EmailAddress.isValid(email) { fail(.customer_email, .email, email) }
         let locale = value(.customer_locale).map { String($0.prefix(2)).lowercased() }
         if let locale, Language(rawValue: locale) == nil { fail(.customer_locale, .locale) }
+        func bounded(_ field: Field, _ limit: Int) {
+            if let text = value(field), text.unicodeScalars.count > limit { fail(field, .tooLong, String(limit)) }
+        }
+        bounded(.customer_ref, InvoiceRules.Limit.externalRef)
+        bounded(.external_ref, InvoiceRules.Limit.externalRef)
         let currency = Currency(code: (value(.currency) ?? "EUR").uppercased())
         if currency == nil { fail(.currency, .currency, value(.currency) ?? "") }
         var amount: Int64?
@@ -228,8 +233,13 @@ public enum InvoiceImport {
             if issued == nil { fail(.issued_on, .issuedDate, raw) }
         }
         if let issued, let due, issued > due { fail(.issued_on, .issuedAfterDue) }
+        // The API's rules for a payment page, so an imported invoice is one the API would have taken.
         let url = value(.payment_url)
-        if let url, !(url.hasPrefix("https://") || url.hasPrefix("http://")) { fail(.payment_url, .url) }
+        if let url, url.unicodeScalars.count > InvoiceRules.Limit.paymentURL {
+            fail(.payment_url, .tooLong, String(InvoiceRules.Limit.paymentURL))
+        } else if let url, !WebAddress.isHTTP(url) {
+            fail(.payment_url, .url)
+        }
         guard errors.isEmpty, let number, let name, let currency, let amount, let issued, let due else {
             return .failure(ImportProblems(rows: errors))
         }

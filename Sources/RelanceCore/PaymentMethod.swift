@@ -20,3 +20,28 @@ public enum PaymentMethod: String, CaseIterable, Sendable {
     /// What a person picks from, in alphabetical order of the names: every method but `check`.
     public static let offered = allCases.filter { $0 != .check }.sorted { $0.rawValue < $1.rawValue }
 }
+
+/// A payment's reference (a transfer's label, a card payment's id), as the API and the dashboard's
+/// payment form both take it; each words a problem its own way.
+public enum PaymentReference {
+    /// The longest reference, in Unicode scalars.
+    public static let maximumLength = 200
+
+    public enum Problem: Sendable, Equatable {
+        case tooLong, controlCharacters
+    }
+
+    /// Without the white space around it; nil when nothing is left.
+    public static func trimmed(_ raw: String?) -> String? {
+        guard let trimmed = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        return trimmed
+    }
+
+    /// Everything wrong with a trimmed reference, in that order; empty when it may be recorded.
+    public static func problems(_ reference: String) -> [Problem] {
+        var problems: [Problem] = []
+        if reference.unicodeScalars.count > maximumLength { problems.append(.tooLong) }
+        if PlainText.hasControlCharacters(reference) { problems.append(.controlCharacters) }
+        return problems
+    }
+}

@@ -225,11 +225,12 @@ struct API: Sendable {
         } else if method == nil {
             fail("method", "must be one of \(PaymentMethod.listing)")
         }
-        var reference = body.reference?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if reference?.isEmpty == true { reference = nil }
-        if let reference, reference.unicodeScalars.count > 200 { fail("reference", "must be at most 200 characters") }
-        if let reference, PlainText.hasControlCharacters(reference) {
-            fail("reference", "must not contain control characters")
+        let reference = PaymentReference.trimmed(body.reference)
+        for problem in reference.map(PaymentReference.problems) ?? [] {
+            switch problem {
+            case .tooLong: fail("reference", "must be at most \(PaymentReference.maximumLength) characters")
+            case .controlCharacters: fail("reference", "must not contain control characters")
+            }
         }
         var receivedAt = now
         if let raw = body.received_at {

@@ -144,6 +144,15 @@ final class DomainTests: XCTestCase {
         XCTAssertEqual(PaymentMethod.offered, [.card, .cash, .cheque, .directDebit, .other, .transfer])
     }
 
+    func testAPaymentReferenceIsTrimmedAndBounded() {
+        XCTAssertNil(PaymentReference.trimmed(nil))
+        XCTAssertNil(PaymentReference.trimmed(" \n "))
+        XCTAssertEqual(PaymentReference.trimmed(" VIR-42\n"), "VIR-42")
+        XCTAssertEqual(PaymentReference.problems(String(repeating: "x", count: 200)), [])
+        XCTAssertEqual(PaymentReference.problems(String(repeating: "x", count: 201)), [.tooLong])
+        XCTAssertEqual(PaymentReference.problems("VIR\u{0007}42"), [.controlCharacters])
+    }
+
     func testTypedAmountsMeetTheSameBoundsAsTheAPIs() throws {
         let eur = try XCTUnwrap(Currency(code: "EUR"))
         XCTAssertEqual(Money.acceptedMinorUnits, 1...Money.maximumMinorUnits)

@@ -370,12 +370,11 @@ extension Dashboard {
         guard let method = PaymentMethod(typed: fields["method"] ?? PaymentMethod.transfer.rawValue) else {
             return redirect(back, notice: t("dash.invoice.notice.payment_method"))
         }
-        let reference = (fields["reference"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard reference.unicodeScalars.count <= 200 else {
-            return redirect(back, notice: t("dash.invoice.notice.payment_reference_long"))
-        }
-        guard !PlainText.hasControlCharacters(reference) else {
-            return redirect(back, notice: t("dash.invoice.notice.payment_reference_control"))
+        let reference = PaymentReference.trimmed(fields["reference"])
+        switch reference.map(PaymentReference.problems)?.first {
+        case .tooLong: return redirect(back, notice: t("dash.invoice.notice.payment_reference_long"))
+        case .controlCharacters: return redirect(back, notice: t("dash.invoice.notice.payment_reference_control"))
+        case nil: break
         }
         var received = now
         if let raw = fields["received_on"], !raw.isEmpty {
@@ -391,8 +390,7 @@ extension Dashboard {
             _ = try await store.recordPayment(
                 invoiceID: id,
                 NewPayment(
-                    amount: amount, method: method, reference: reference.isEmpty ? nil : reference, receivedAt: received
-                ),
+                    amount: amount, method: method, reference: reference, receivedAt: received),
                 now: now,
                 audit: session.audit(
                     "payment.recorded", invoiceID: id, detail: "\(audited) by \(method.rawValue)", at: now))

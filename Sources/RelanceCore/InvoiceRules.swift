@@ -126,25 +126,25 @@ public enum CustomerRules {
         func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
             InvoiceRules.text(value, field, max: max, required: required, fail: fail)
         }
-        let name = text(draft.name, "name", max: Limit.customerName, required: true)
+        let name = text(draft.name, "name", max: InvoiceRules.Limit.customerName, required: true)
         var phone: PhoneNumber?
-        if let raw = text(draft.phone, "phone", max: Limit.phone, required: false) {
+        if let raw = text(draft.phone, "phone", max: InvoiceRules.Limit.phone, required: false) {
             // Strict: the API documents E.164, and the dashboard's forms hand over `PhoneNumber.compact` of
             // what was typed.
             phone = PhoneNumber(raw)
             if phone == nil { fail("phone", .phone, "must be in E.164 form, such as +33612345678") }
         }
-        let email = text(draft.email, "email", max: Limit.email, required: false)
+        let email = text(draft.email, "email", max: InvoiceRules.Limit.email, required: false)
         if let email, !EmailAddress.isValid(email) { fail("email", .email, "is not an email address") }
-        let locale = text(draft.locale, "locale", max: Limit.locale, required: false)
+        let locale = text(draft.locale, "locale", max: InvoiceRules.Limit.locale, required: false)
         if let locale, !InvoiceRules.looksLikeLocale(locale) {
             fail("locale", .locale, "must be a language tag such as fr or en-GB")
         }
-        let zone = text(draft.timeZone, "time_zone", max: Limit.timeZone, required: false)
+        let zone = text(draft.timeZone, "time_zone", max: InvoiceRules.Limit.timeZone, required: false)
         if let zone, TimeZoneName.zone(zone) == nil {
             fail("time_zone", .timeZone, "must be an IANA time zone such as Europe/Paris")
         }
-        let ref = text(draft.ref, "external_ref", max: Limit.externalRef, required: false)
+        let ref = text(draft.ref, "external_ref", max: InvoiceRules.Limit.externalRef, required: false)
         guard problems.isEmpty, let name else { throw FieldProblems(problems) }
         return CheckedCustomer(name: name, phone: phone, email: email, locale: locale, timeZone: zone, ref: ref)
     }

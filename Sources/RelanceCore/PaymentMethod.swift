@@ -27,6 +27,7 @@ public enum PaymentReference {
     /// The longest reference, in Unicode scalars.
     public static let maximumLength = 200
 
+    /// What keeps a reference from being recorded.
     public enum Problem: Sendable, Equatable {
         case tooLong, controlCharacters
     }

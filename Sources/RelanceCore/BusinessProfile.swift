@@ -80,8 +80,7 @@ public struct BusinessProfile: Sendable, Equatable {
         if name == nil, !problems.contains(where: { $0.field == .name }) { problems.append((.name, "required")) }
         var phone: String?
         if let raw = text(.phone, draft.phone) {
-            // People write numbers with spaces, dots and dashes; the number is the digits.
-            phone = PhoneNumber(PhoneNumber.compact(raw))?.e164
+            phone = PhoneNumber(typed: raw)?.e164
             if phone == nil { problems.append((.phone, "an international number such as +33 1 23 45 67 89")) }
         }
         let email = text(.email, draft.email)

@@ -63,6 +63,11 @@ public struct Money: Hashable, Sendable {
     /// any real invoice and far enough from Int64's limit that sums of many payments cannot overflow.
     public static let maximumMinorUnits: Int64 = 1_000_000_000_000_000
 
+    /// The amounts an invoice or a payment may have: something, and at most `maximumMinorUnits`. One
+    /// bound for the API's JSON numbers and for amounts people type (forms, import), each only wording
+    /// a refusal its own way.
+    public static let acceptedMinorUnits: ClosedRange<Int64> = 1...Money.maximumMinorUnits
+
     /// The sum of many amounts, held at Int64's limit instead of trapping. Each amount is at most
     /// `maximumMinorUnits`, so reaching the limit takes more than 9,000 of them at that maximum: no
     /// business has such a total, and a capped figure is only ever shown to whoever built it on purpose.

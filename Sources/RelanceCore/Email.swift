@@ -1,6 +1,8 @@
 import Foundation
 
-/// The checks an address must pass before it is written into a header or an SMTP command.
+/// The one rule for an email address, wherever Relance takes one (the API, the dashboard's forms and
+/// accounts, the import, the business profile) and before it sends to one: an address taken anywhere is
+/// one the SMTP client will send to, so no reminder is skipped later for an address accepted earlier.
 public enum EmailAddress {
     /// A plain `local@domain.tld` address: printable ASCII without spaces, quotes, angle brackets or
     /// line breaks (nothing that could end a header or a command), at most 254 characters.
@@ -11,7 +13,6 @@ public enum EmailAddress {
         guard (1...64).contains(local.utf8.count), !local.hasPrefix("."), !local.hasSuffix("."),
             !local.contains("..")
         else { return false }
-        let forbidden = Set("()<>[]\\,;:\"@ ".utf8)
         guard local.utf8.allSatisfy({ $0 > 32 && $0 < 127 && !forbidden.contains($0) }) else { return false }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2 else { return false }
@@ -20,6 +21,9 @@ public enum EmailAddress {
                 && label.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 < 128 && isalnum(Int32($0)) != 0) }
         }
     }
+
+    // Built once: the import checks an address on each of 100,000 rows.
+    private static let forbidden = Set("()<>[]\\,;:\"@ ".utf8)
 }
 
 /// One email as it goes on the wire: RFC 5322 headers and a `multipart/alternative` body with a

@@ -126,29 +126,46 @@ public enum CustomerRules {
         func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
             InvoiceRules.text(value, field, max: max, required: required, fail: fail)
         }
-        let name = text(draft.name, "name", max: 200, required: true)
+        let name = text(draft.name, "name", max: InvoiceRules.Limit.customerName, required: true)
         var phone: PhoneNumber?
-        if let raw = text(draft.phone, "phone", max: 16, required: false) {
+        if let raw = text(draft.phone, "phone", max: InvoiceRules.Limit.phone, required: false) {
+            // Strict: the API documents E.164, and the dashboard's forms hand over `PhoneNumber.compact` of
+            // what was typed.
             phone = PhoneNumber(raw)
             if phone == nil { fail("phone", .phone, "must be in E.164 form, such as +33612345678") }
         }
-        let email = text(draft.email, "email", max: 254, required: false)
-        if let email, !InvoiceRules.looksLikeEmail(email) { fail("email", .email, "is not an email address") }
-        let locale = text(draft.locale, "locale", max: 35, required: false)
+        let email = text(draft.email, "email", max: InvoiceRules.Limit.email, required: false)
+        if let email, !EmailAddress.isValid(email) { fail("email", .email, "is not an email address") }
+        let locale = text(draft.locale, "locale", max: InvoiceRules.Limit.locale, required: false)
         if let locale, !InvoiceRules.looksLikeLocale(locale) {
             fail("locale", .locale, "must be a language tag such as fr or en-GB")
         }
-        let zone = text(draft.timeZone, "time_zone", max: 64, required: false)
+        let zone = text(draft.timeZone, "time_zone", max: InvoiceRules.Limit.timeZone, required: false)
         if let zone, TimeZoneName.zone(zone) == nil {
             fail("time_zone", .timeZone, "must be an IANA time zone such as Europe/Paris")
         }
-        let ref = text(draft.ref, "external_ref", max: 100, required: false)
+        let ref = text(draft.ref, "external_ref", max: InvoiceRules.Limit.externalRef, required: false)
         guard problems.isEmpty, let name else { throw FieldProblems(problems) }
         return CheckedCustomer(name: name, phone: phone, email: email, locale: locale, timeZone: zone, ref: ref)
     }
 }
 
 public enum InvoiceRules {
+    /// The longest text each field takes, in Unicode scalars: the same for the API, the dashboard's forms
+    /// and the import (which words a refusal its own way).
+    public enum Limit {
+        public static let number = 64
+        public static let customerName = 200
+        /// E.164 at its longest, `+` and 15 digits (a form's spaces are gone by then).
+        public static let phone = 16
+        public static let email = 254
+        public static let locale = 35
+        public static let timeZone = 64
+        /// An invoice's and a customer's reference in the billing system.
+        public static let externalRef = 100
+        public static let paymentURL = 2000
+    }
+
     /// Trimmed; nil when absent or blank (a problem when `required`); too long or with control characters
     /// is a problem.
     static func text(
@@ -182,7 +199,7 @@ public enum InvoiceRules {
         func text(_ value: String?, _ field: String, max: Int, required: Bool) -> String? {
             InvoiceRules.text(value, field, max: max, required: required, fail: fail)
         }
-        let number = text(draft.number, "number", max: 64, required: true)
+        let number = text(draft.number, "number", max: Limit.number, required: true)
         var name: String?
         var phone: PhoneNumber?
         var email: String?
@@ -230,8 +247,8 @@ public enum InvoiceRules {
         if let issuedOn, let dueOn, dueOn < issuedOn {
             fail("due_on", .dueBeforeIssued, "must not be before issued_on")
         }
-        let externalRef = text(draft.externalRef, "external_ref", max: 100, required: false)
-        let paymentURL = text(draft.paymentURL, "payment_url", max: 2000, required: false)
+        let externalRef = text(draft.externalRef, "external_ref", max: Limit.externalRef, required: false)
+        let paymentURL = text(draft.paymentURL, "payment_url", max: Limit.paymentURL, required: false)
         if let paymentURL, !WebAddress.isHTTP(paymentURL) {
             fail("payment_url", .url, "must be an absolute http(s) URL")
         }
@@ -246,13 +263,6 @@ public enum InvoiceRules {
             number: number, customerName: name, customerPhone: phone, customerEmail: email, customerLocale: locale,
             customerTimeZone: zone, customerRef: customerRef, amount: Money(minorUnits: amount, currency: currency),
             issuedOn: issuedOn, dueOn: dueOn, externalRef: externalRef, paymentURL: paymentURL)
-    }
-
-    /// `local@domain.tld`, loosely: what a billing system's customer record may hold.
-    public static func looksLikeEmail(_ value: String) -> Bool {
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !value.contains(where: \.isWhitespace)
-            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
     }
 
     public static func looksLikeLocale(_ value: String) -> Bool {

@@ -228,12 +228,14 @@ public struct PaymentRecord: Sendable, Equatable {
 /// A payment to record, already validated.
 public struct NewPayment: Sendable, Equatable {
     public var amount: Int64
-    public var method: String
+    public var method: PaymentMethod
     public var reference: String?
     public var receivedAt: Date
     public var allowOverpayment: Bool
 
-    public init(amount: Int64, method: String, reference: String?, receivedAt: Date, allowOverpayment: Bool = false) {
+    public init(
+        amount: Int64, method: PaymentMethod, reference: String?, receivedAt: Date, allowOverpayment: Bool = false
+    ) {
         self.amount = amount
         self.method = method
         self.reference = reference

@@ -116,9 +116,8 @@ extension Store {
         language: Language? = nil
     ) async throws -> DashboardUser {
         let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard email.count >= 3, email.count <= 254, email.contains("@"), !email.contains(" ") else {
-            throw AccountError.invalidEmail
-        }
+        // The rule every address Relance takes meets, not a looser one of the accounts' own.
+        guard EmailAddress.isValid(email) else { throw AccountError.invalidEmail }
         guard password.count >= 10 else { throw AccountError.weakPassword }
         guard let hash = await PasswordWork.shared.hash(password) else { throw AccountError.busy }
         return try await pool.write { db in

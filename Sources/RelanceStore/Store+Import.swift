@@ -188,37 +188,40 @@ public enum InvoiceImport {
             cells[field.position] = nil
         }
         let number = value(.number)
-        if let number, number.unicodeScalars.count > 64 {
-            fail(.number, .tooLong, "64")
+        if let number, number.unicodeScalars.count > InvoiceRules.Limit.number {
+            fail(.number, .tooLong, String(InvoiceRules.Limit.number))
         } else if number == nil {
             fail(.number, .empty)
         }
         let name = value(.customer_name)
-        if let name, name.unicodeScalars.count > 200 {
-            fail(.customer_name, .tooLong, "200")
+        if let name, name.unicodeScalars.count > InvoiceRules.Limit.customerName {
+            fail(.customer_name, .tooLong, String(InvoiceRules.Limit.customerName))
         } else if name == nil {
             fail(.customer_name, .empty)
         }
         var phone: PhoneNumber?
         if let raw = value(.customer_phone) {
-            let punctuation = raw.utf8.contains { byte in Self.phonePunctuation.contains(byte) }
-            phone = PhoneNumber(punctuation ? PhoneNumber.compact(raw) : raw)
+            phone = PhoneNumber(typed: raw)
             if phone == nil {
                 fail(.customer_phone, .phone, raw)
             }
         }
         let email = value(.customer_email)
-        if let email, !email.utf8.contains(UInt8(ascii: "@")) || email.unicodeScalars.count > 254 {
-            fail(.customer_email, .email, email)
-        }
+        if let email, !EmailAddress.isValid(email) { fail(.customer_email, .email, email) }
         let locale = value(.customer_locale).map { String($0.prefix(2)).lowercased() }
         if let locale, Language(rawValue: locale) == nil { fail(.customer_locale, .locale) }
+        func bounded(_ field: Field, _ limit: Int) {
+            if let text = value(field), text.unicodeScalars.count > limit { fail(field, .tooLong, String(limit)) }
+        }
+        bounded(.customer_ref, InvoiceRules.Limit.externalRef)
+        bounded(.external_ref, InvoiceRules.Limit.externalRef)
         let currency = Currency(code: (value(.currency) ?? "EUR").uppercased())
         if currency == nil { fail(.currency, .currency, value(.currency) ?? "") }
         var amount: Int64?
         if let raw = value(.amount), let currency {
             amount = TypedAmount.parse(raw, currency: currency)
-            if amount == nil || amount == 0 { fail(.amount, .amount, raw, currency.code) }
+            if let parsed = amount, !Money.acceptedMinorUnits.contains(parsed) { amount = nil }
+            if amount == nil { fail(.amount, .amount, raw, currency.code) }
         } else if value(.amount) == nil {
             fail(.amount, .empty)
         }
@@ -230,8 +233,13 @@ public enum InvoiceImport {
             if issued == nil { fail(.issued_on, .issuedDate, raw) }
         }
         if let issued, let due, issued > due { fail(.issued_on, .issuedAfterDue) }
+        // The API's rules for a payment page, so an imported invoice is one the API would have taken.
         let url = value(.payment_url)
-        if let url, !(url.hasPrefix("https://") || url.hasPrefix("http://")) { fail(.payment_url, .url) }
+        if let url, url.unicodeScalars.count > InvoiceRules.Limit.paymentURL {
+            fail(.payment_url, .tooLong, String(InvoiceRules.Limit.paymentURL))
+        } else if let url, !WebAddress.isHTTP(url) {
+            fail(.payment_url, .url)
+        }
         guard errors.isEmpty, let number, let name, let currency, let amount, let issued, let due else {
             return .failure(ImportProblems(rows: errors))
         }
@@ -243,9 +251,6 @@ public enum InvoiceImport {
                 amount: Money(minorUnits: amount, currency: currency), issuedOn: issued, dueOn: due,
                 externalRef: value(.external_ref), paymentURL: url))
     }
-
-    /// Space, dot, dash and brackets, as people write phone numbers.
-    static let phonePunctuation: Set<UInt8> = [32, 46, 45, 40, 41]
 
     /// Without the white space around it. Most cells have none: they are returned as they are, without
     /// Foundation's (slow, on Linux) trimming, which a 100,000-row import would otherwise spend a

@@ -98,11 +98,11 @@ extension Store {
                 INSERT INTO payment (invoice_id, amount, method, reference, received_at, recorded_at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [invoiceID, payment.amount, payment.method, payment.reference, payment.receivedAt, now])
+            arguments: [invoiceID, payment.amount, payment.method.rawValue, payment.reference, payment.receivedAt, now])
         let paymentID = db.lastInsertedRowID
         let paymentData: [String: Any] = [
             "payment": [
-                "id": paymentID, "amount": payment.amount, "method": payment.method,
+                "id": paymentID, "amount": payment.amount, "method": payment.method.rawValue,
                 "reference": payment.reference as Any? ?? NSNull(), "received_at": Instant.format(payment.receivedAt),
             ] as [String: Any]
         ]

@@ -65,8 +65,6 @@ struct API: Sendable {
         var allow_overpayment: Bool?
     }
 
-    static let paymentMethods: Set<String> = ["card", "transfer", "direct_debit", "cash", "cheque", "check", "other"]
-
     // MARK: - Handlers
 
     /// `POST /api/v1/invoices`
@@ -217,17 +215,18 @@ struct API: Sendable {
         var errors: [Problem.FieldError] = []
         func fail(_ field: String, _ message: String) { errors.append(.init(field: field, message: message)) }
         let amount = API.minorUnits(body.amount, required: "an integer count of minor units", fail: fail)
-        let method = body.method?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-        if method.isEmpty {
-            fail("method", "is required: one of \(API.paymentMethods.sorted().joined(separator: ", "))")
-        } else if !API.paymentMethods.contains(method) {
-            fail("method", "must be one of \(API.paymentMethods.sorted().joined(separator: ", "))")
+        let method = body.method.flatMap(PaymentMethod.init(typed:))
+        if (body.method ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            fail("method", "is required: one of \(PaymentMethod.listing)")
+        } else if method == nil {
+            fail("method", "must be one of \(PaymentMethod.listing)")
         }
-        var reference = body.reference?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if reference?.isEmpty == true { reference = nil }
-        if let reference, reference.unicodeScalars.count > 200 { fail("reference", "must be at most 200 characters") }
-        if let reference, PlainText.hasControlCharacters(reference) {
-            fail("reference", "must not contain control characters")
+        let reference = PaymentReference.trimmed(body.reference)
+        for problem in reference.map(PaymentReference.problems) ?? [] {
+            switch problem {
+            case .tooLong: fail("reference", "must be at most \(PaymentReference.maximumLength) characters")
+            case .controlCharacters: fail("reference", "must not contain control characters")
+            }
         }
         var receivedAt = now
         if let raw = body.received_at {
@@ -238,7 +237,7 @@ struct API: Sendable {
                 fail("received_at", "must be an ISO 8601 instant such as 2026-03-31T14:05:00Z")
             }
         }
-        guard errors.isEmpty, let amount else { throw Problem.validation(errors) }
+        guard errors.isEmpty, let amount, let method else { throw Problem.validation(errors) }
         return NewPayment(
             amount: amount, method: method, reference: reference, receivedAt: receivedAt,
             allowOverpayment: body.allow_overpayment ?? false)
@@ -257,11 +256,12 @@ struct API: Sendable {
             fail("amount", "must be an integer count of minor units (12345 for 123.45 EUR), not \(value)")
             return nil
         }
-        guard value > 0 else {
+        // Core's bounds, compared as Decimal: a JSON number may be far outside Int64.
+        guard value >= Decimal(Money.acceptedMinorUnits.lowerBound) else {
             fail("amount", "must be a positive integer count of minor units")
             return nil
         }
-        guard value <= Decimal(Money.maximumMinorUnits) else {
+        guard value <= Decimal(Money.acceptedMinorUnits.upperBound) else {
             fail("amount", "must be at most \(Money.maximumMinorUnits)")
             return nil
         }

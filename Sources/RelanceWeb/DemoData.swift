@@ -74,7 +74,7 @@ public enum DemoData {
                 _ = try await store.recordPayment(
                     invoiceID: invoice.id,
                     NewPayment(
-                        amount: sample.paid, method: "transfer", reference: "VIR-\(sample.number)", receivedAt: now),
+                        amount: sample.paid, method: .transfer, reference: "VIR-\(sample.number)", receivedAt: now),
                     now: now)
             }
             if sample.void { _ = try await store.voidInvoice(id: invoice.id, now: now) }
@@ -155,7 +155,7 @@ public enum DemoData {
         }
         _ = try await store.recordPayment(
             invoiceID: onPlan.id,
-            NewPayment(amount: 20_000, method: "transfer", reference: "VIR-F-2026-0108-1", receivedAt: started),
+            NewPayment(amount: 20_000, method: .transfer, reference: "VIR-F-2026-0108-1", receivedAt: started),
             now: now.addingTimeInterval(-25 * day))
         let planLink = try await store.createLink(
             invoiceID: onPlan.id, expiresAt: nil, purpose: .demo, keyring: settings.keyring, now: now)

@@ -45,7 +45,7 @@ enum DemoHistory {
 
     enum Action {
         case open(linkID: Int64, preview: Bool)
-        case pay(invoiceID: Int64, amount: Int64?, method: String)
+        case pay(invoiceID: Int64, amount: Int64?, method: PaymentMethod)
         case reply(phone: String, body: String, invoiceID: Int64?)
         case askPlan(invoiceID: Int64, linkID: Int64)
     }
@@ -123,7 +123,7 @@ enum DemoHistory {
                         invoiceID: invoiceID,
                         NewPayment(
                             amount: paying, method: method,
-                            reference: method == "transfer" ? "VIR-\(String(format: "%05d", transfers))" : nil,
+                            reference: method == .transfer ? "VIR-\(String(format: "%05d", transfers))" : nil,
                             receivedAt: event.at),
                         now: event.at)
                 case .reply(let phone, let body, let invoiceID):
@@ -161,7 +161,7 @@ enum DemoHistory {
                     for (position, instalment) in accepted.schedule.enumerated()
                     where position < 2 || random.chance(0.7) {
                         schedule(
-                            .pay(invoiceID: invoiceID, amount: instalment.amount, method: "transfer"),
+                            .pay(invoiceID: invoiceID, amount: instalment.amount, method: .transfer),
                             at: at(instalment.dueOn, 11 + random.double(in: 0...30)))
                     }
                 }
@@ -189,7 +189,7 @@ enum DemoHistory {
                     if random.chance(0.15) {
                         schedule(
                             .pay(
-                                invoiceID: invoice.id, amount: nil, method: random.chance(0.7) ? "transfer" : "cheque"),
+                                invoiceID: invoice.id, amount: nil, method: random.chance(0.7) ? .transfer : .cheque),
                             at: issued.addingTimeInterval(random.double(in: 2...20) * 86_400))
                     }
                 }
@@ -272,18 +272,18 @@ enum DemoHistory {
         // Most customers pay in the end, weeks after the last reminder.
         if stage == "final", random.chance(0.6) {
             schedule(
-                .pay(invoiceID: page.invoiceID, amount: nil, method: "transfer"),
+                .pay(invoiceID: page.invoiceID, amount: nil, method: .transfer),
                 handed.addingTimeInterval(random.double(in: 10...40) * 86_400))
         }
         // The B wording of the late reminder gets paid more often: the verdict "What works" shows.
         let wording = stage != "late" ? 1.0 : friendly ? 1.9 : 0.5
         let chance = min(0.95, customer.diligence * wording * (stage == "final" ? 1.2 : stage == "courtesy" ? 0.5 : 1))
         guard random.chance(chance) else { return }
-        let method = random.chance(0.55) ? "card" : "transfer"
+        let method: PaymentMethod = random.chance(0.55) ? .card : .transfer
         schedule(
             .pay(invoiceID: page.invoiceID, amount: nil, method: method),
             opened.addingTimeInterval(
-                method == "card" ? random.double(in: 1...20) * 60 : random.double(in: 3...60) * 3600))
+                method == .card ? random.double(in: 1...20) * 60 : random.double(in: 3...60) * 3600))
     }
 }
 

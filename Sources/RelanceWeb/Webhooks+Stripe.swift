@@ -89,7 +89,7 @@ extension Webhooks {
             _ = try await store.recordPayment(
                 invoiceID: invoiceID,
                 NewPayment(
-                    amount: amount, method: "card", reference: reference, receivedAt: now, allowOverpayment: true),
+                    amount: amount, method: .card, reference: reference, receivedAt: now, allowOverpayment: true),
                 now: now)
             logger.info("card payment recorded", metadata: ["invoice": "\(invoiceID)", "event": "\(event.id ?? "?")"])
         } catch StoreError.duplicatePaymentReference {

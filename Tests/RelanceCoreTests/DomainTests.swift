@@ -121,6 +121,48 @@ final class DomainTests: XCTestCase {
         XCTAssertEqual(PhoneNumber("+33612345678")?.masked, "+336••••••78")
     }
 
+    func testATypedNumberLosesItsPunctuationThenMeetsTheSameE164Rule() {
+        XCTAssertEqual(PhoneNumber(typed: "+33 6 12-34 (56) 78")?.e164, "+33612345678")
+        XCTAssertEqual(PhoneNumber(typed: " +33.6.12.34.56.78 ")?.e164, "+33612345678")
+        XCTAssertEqual(PhoneNumber(typed: "+33612345678")?.e164, "+33612345678")
+        for bad in ["06 12 34 56 78", "+33 6 12 34 56 7x", "", "()"] {
+            XCTAssertNil(PhoneNumber(typed: bad), bad)
+        }
+        // The API's numbers stay strict: typed punctuation is for people's forms only.
+        XCTAssertNil(PhoneNumber("+33 6 12 34 56 78"))
+        XCTAssertEqual(PhoneNumber.compact("+33612345678"), "+33612345678")
+        XCTAssertEqual(PhoneNumber.compact("+33 (0)6-12"), "+330612")
+    }
+
+    func testPaymentMethodsAreOneListWithCheckAcceptedButNotOffered() {
+        XCTAssertEqual(PaymentMethod(typed: " Direct_Debit "), .directDebit)
+        XCTAssertEqual(PaymentMethod(typed: "check"), .check)
+        for bad in ["", " ", "bitcoin", "virement", "card,cash"] {
+            XCTAssertNil(PaymentMethod(typed: bad), bad)
+        }
+        XCTAssertEqual(PaymentMethod.listing, "card, cash, check, cheque, direct_debit, other, transfer")
+        XCTAssertEqual(PaymentMethod.offered, [.card, .cash, .cheque, .directDebit, .other, .transfer])
+    }
+
+    func testAPaymentReferenceIsTrimmedAndBounded() {
+        XCTAssertNil(PaymentReference.trimmed(nil))
+        XCTAssertNil(PaymentReference.trimmed(" \n "))
+        XCTAssertEqual(PaymentReference.trimmed(" VIR-42\n"), "VIR-42")
+        XCTAssertEqual(PaymentReference.problems(String(repeating: "x", count: 200)), [])
+        XCTAssertEqual(PaymentReference.problems(String(repeating: "x", count: 201)), [.tooLong])
+        XCTAssertEqual(PaymentReference.problems("VIR\u{0007}42"), [.controlCharacters])
+    }
+
+    func testTypedAmountsMeetTheSameBoundsAsTheAPIs() throws {
+        let eur = try XCTUnwrap(Currency(code: "EUR"))
+        XCTAssertEqual(Money.acceptedMinorUnits, 1...Money.maximumMinorUnits)
+        // Zero reads as an amount, but no invoice or payment is of nothing.
+        XCTAssertEqual(TypedAmount.parse("0,00", currency: eur), 0)
+        XCTAssertFalse(Money.acceptedMinorUnits.contains(0))
+        let largest = try XCTUnwrap(TypedAmount.parse("10 000 000 000 000,00", currency: eur))
+        XCTAssertTrue(Money.acceptedMinorUnits.contains(largest))
+    }
+
     func testLanguageComesFromTheCustomerThenTheBrowser() {
         XCTAssertEqual(Language.resolve(customerLocale: "en-GB", acceptLanguage: "fr", fallback: .fr), .en)
         XCTAssertEqual(

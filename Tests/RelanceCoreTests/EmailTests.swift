@@ -17,6 +17,43 @@ final class EmailFormatTests: XCTestCase {
         }
     }
 
+    /// The API once took an address with the loose `looksLikeEmail` and the reminder was then skipped at
+    /// send time (`EmailAddress.isValid`); each address here is one it took and sending refused. Now the
+    /// one rule gives one answer for an invoice's customer, the business profile and the send path.
+    func testTheAPIAndTheSendPathGiveOneAnswerForAnAddress() throws {
+        func draft(_ email: String) -> InvoiceDraft {
+            var draft = InvoiceDraft()
+            draft.number = "F-1"
+            draft.customerName = "Camille Durand"
+            draft.customerEmail = email
+            draft.currency = "EUR"
+            draft.amount = 12_000
+            draft.issuedOn = "2026-03-01"
+            draft.dueOn = "2026-03-31"
+            return draft
+        }
+        let takenThenSkipped = [
+            "jean..dupont@example.com", "léa@example.fr", "a@exämple.fr", "a<b>@example.com", "a@-b.example",
+        ]
+        for once in takenThenSkipped {
+            XCTAssertFalse(EmailAddress.isValid(once), once)
+            XCTAssertThrowsError(try InvoiceRules.check(draft(once)), once) { error in
+                XCTAssertEqual((error as? FieldProblems)?.list.map(\.field), ["customer.email"], once)
+                XCTAssertEqual((error as? FieldProblems)?.list.map(\.code), [.email], once)
+            }
+            var business = BusinessProfile.Draft()
+            business.name = "Atelier Martin"
+            business.email = once
+            business.defaultLocale = "fr"
+            business.timeZone = "Europe/Paris"
+            business.linkLifetimeDays = 30
+            XCTAssertThrowsError(try BusinessProfile(checking: business), once)
+        }
+        let good = "camille.durand+factures@example.co.uk"
+        XCTAssertTrue(EmailAddress.isValid(good))
+        XCTAssertEqual(try InvoiceRules.check(draft(good)).customerEmail, good)
+    }
+
     func testQuotedPrintableKeepsLinesShortAndEncodesWhatIsNotPlainASCII() {
         XCTAssertEqual(MIME.quotedPrintable("échéance = 10 €"), "=C3=A9ch=C3=A9ance =3D 10 =E2=82=AC")
         // Trailing white space is encoded, since gateways strip it.

@@ -38,7 +38,7 @@ extension SchedulerTests {
     func pay(_ invoiceID: Int64, _ amount: Int64, at instant: String) async throws {
         _ = try await store.recordPayment(
             invoiceID: invoiceID,
-            NewPayment(amount: amount, method: "transfer", reference: nil, receivedAt: at(instant)),
+            NewPayment(amount: amount, method: .transfer, reference: nil, receivedAt: at(instant)),
             now: at(instant))
     }
 

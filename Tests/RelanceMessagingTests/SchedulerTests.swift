@@ -194,7 +194,7 @@ final class SchedulerTests: XCTestCase {
         let paused = try await invoice("F-3", due: "2026-03-18", phone: "+33633333333")
         _ = try await store.recordPayment(
             invoiceID: paid.id,
-            NewPayment(amount: 12_345, method: "card", reference: nil, receivedAt: at("2026-03-02T00:00:00Z")),
+            NewPayment(amount: 12_345, method: .card, reference: nil, receivedAt: at("2026-03-02T00:00:00Z")),
             now: at("2026-03-02T00:00:00Z"))
         _ = try await store.voidInvoice(id: void.id, now: at("2026-03-02T00:00:00Z"))
         try await store.pool.write { db in
@@ -234,7 +234,7 @@ final class SchedulerTests: XCTestCase {
         // F-1 is paid between queueing and sending: its message is cancelled at claim time.
         _ = try await store.recordPayment(
             invoiceID: first.id,
-            NewPayment(amount: 12_345, method: "card", reference: nil, receivedAt: at("2026-03-18T09:00:30Z")),
+            NewPayment(amount: 12_345, method: .card, reference: nil, receivedAt: at("2026-03-18T09:00:30Z")),
             now: at("2026-03-18T09:00:30Z"))
         let provider = RecordingProvider()
         provider.results = [.transientFailure(provider: "test", reason: "HTTP 503")]

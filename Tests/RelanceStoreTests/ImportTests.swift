@@ -334,7 +334,7 @@ final class ImportTests: XCTestCase {
         }
         _ = try await store.recordPayment(
             invoiceID: try XCTUnwrap(paid),
-            NewPayment(amount: 6_000, method: "transfer", reference: "V-1", receivedAt: Date()),
+            NewPayment(amount: 6_000, method: .transfer, reference: "V-1", receivedAt: Date()),
             now: Date())
         let counts = try await store.importInvoices([row(2, "A", 5_000), row(3, "B", 4_000)], now: Date())
         XCTAssertEqual(counts.updated, 1)

@@ -119,14 +119,14 @@ final class StoreTests: XCTestCase {
                     """, arguments: [invoice.customerID, invoice.id, now])
         }
         let (_, partial) = try await store.recordPayment(
-            invoiceID: invoice.id, NewPayment(amount: 4_000, method: "card", reference: "ch_1", receivedAt: now),
+            invoiceID: invoice.id, NewPayment(amount: 4_000, method: .card, reference: "ch_1", receivedAt: now),
             now: now)
         XCTAssertEqual(partial.balance.minorUnits, 6_000)
         XCTAssertEqual(partial.status, .open)
 
         do {
             _ = try await store.recordPayment(
-                invoiceID: invoice.id, NewPayment(amount: 6_001, method: "card", reference: nil, receivedAt: now),
+                invoiceID: invoice.id, NewPayment(amount: 6_001, method: .card, reference: nil, receivedAt: now),
                 now: now)
             XCTFail("overpayment accepted")
         } catch let error as StoreError {
@@ -134,7 +134,7 @@ final class StoreTests: XCTestCase {
         }
         do {
             _ = try await store.recordPayment(
-                invoiceID: invoice.id, NewPayment(amount: 1, method: "card", reference: "ch_1", receivedAt: now),
+                invoiceID: invoice.id, NewPayment(amount: 1, method: .card, reference: "ch_1", receivedAt: now),
                 now: now)
             XCTFail("same provider reference recorded twice")
         } catch let error as StoreError {
@@ -142,7 +142,7 @@ final class StoreTests: XCTestCase {
         }
 
         let (_, paid) = try await store.recordPayment(
-            invoiceID: invoice.id, NewPayment(amount: 6_000, method: "transfer", reference: nil, receivedAt: now),
+            invoiceID: invoice.id, NewPayment(amount: 6_000, method: .transfer, reference: nil, receivedAt: now),
             now: now)
         XCTAssertEqual(paid.status, .paid)
         XCTAssertEqual(paid.balance.minorUnits, 0)
@@ -159,7 +159,7 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(voided.status, .void)
         await XCTAssertThrowsErrorAsync(
             try await store.recordPayment(
-                invoiceID: invoice.id, NewPayment(amount: 1, method: "cash", reference: nil, receivedAt: now),
+                invoiceID: invoice.id, NewPayment(amount: 1, method: .cash, reference: nil, receivedAt: now),
                 now: now), .invoiceVoided)
         await XCTAssertThrowsErrorAsync(
             try await store.createLink(
@@ -259,7 +259,7 @@ final class StoreTests: XCTestCase {
         let paidLink = try await store.createLink(
             invoiceID: paid.id, expiresAt: nil, purpose: .api, keyring: keyring, now: now)
         _ = try await store.recordPayment(
-            invoiceID: paid.id, NewPayment(amount: 10_000, method: "cash", reference: nil, receivedAt: now), now: now)
+            invoiceID: paid.id, NewPayment(amount: 10_000, method: .cash, reference: nil, receivedAt: now), now: now)
         let second = try await store.renewLink(fromLinkID: paidLink.linkID, keyring: keyring, now: now) { _ in "x" }
         XCTAssertEqual(second, .notEligible)
         XCTAssertEqual(try count("message"), 0)

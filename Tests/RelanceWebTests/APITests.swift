@@ -189,7 +189,7 @@ final class APITests: XCTestCase {
         }
         let now = harness.clock.now
         _ = try await harness.store.recordPayment(
-            invoiceID: ids[1], NewPayment(amount: 1_000, method: "cash", reference: nil, receivedAt: now), now: now)
+            invoiceID: ids[1], NewPayment(amount: 1_000, method: .cash, reference: nil, receivedAt: now), now: now)
         _ = try await harness.store.voidInvoice(id: ids[2], now: now)
         try await harness.app.test(.router) { client in
             func numbers(_ path: String) async throws -> ([String], String?) {

@@ -64,7 +64,7 @@ final class BrowserTests: XCTestCase {
             number: "F-2026-0043", name: "Léa Roux", amount: 9_900, dueInDays: 5, phone: "+33698765432")
         _ = try await harness.store.recordPayment(
             invoiceID: invoice.id,
-            NewPayment(amount: 34_567, method: "transfer", reference: "VIR-1", receivedAt: harness.clock.now),
+            NewPayment(amount: 34_567, method: .transfer, reference: "VIR-1", receivedAt: harness.clock.now),
             now: harness.clock.now)
         let today = CalendarDate(instant: harness.clock.now, timeZone: TimeZone(identifier: "Europe/Paris")!)
         _ = try await harness.store.submitRequest(

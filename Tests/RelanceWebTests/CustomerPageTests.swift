@@ -123,13 +123,13 @@ final class CustomerPageTests: XCTestCase {
         let store = harness.store
         let now = harness.clock.now
         _ = try await store.recordPayment(
-            invoiceID: invoice.id, NewPayment(amount: 2_500, method: "card", reference: nil, receivedAt: now), now: now)
+            invoiceID: invoice.id, NewPayment(amount: 2_500, method: .card, reference: nil, receivedAt: now), now: now)
         try await harness.app.test(.router) { client in
             let partial = try await get(client, "/p/" + link.token).text.plainSpaces
             XCTAssertTrue(partial.contains(#"id="amount">75,00 €<"#), partial)
             XCTAssertTrue(partial.contains("25,00 € déjà reçus sur 100,00 €"))
             _ = try await store.recordPayment(
-                invoiceID: invoice.id, NewPayment(amount: 7_500, method: "card", reference: nil, receivedAt: now),
+                invoiceID: invoice.id, NewPayment(amount: 7_500, method: .card, reference: nil, receivedAt: now),
                 now: now)
             let paid = try await get(client, "/p/" + link.token).text.plainSpaces
             XCTAssertTrue(paid.contains("Réglée en totalité"))
@@ -230,7 +230,7 @@ final class CustomerPageTests: XCTestCase {
                 _ = try await store.recordPayment(
                     invoiceID: invoice.id,
                     NewPayment(
-                        amount: invoice.amount.minorUnits, method: "card", reference: nil, receivedAt: harness.clock.now
+                        amount: invoice.amount.minorUnits, method: .card, reference: nil, receivedAt: harness.clock.now
                     ),
                     now: harness.clock.now)
             }
@@ -441,7 +441,7 @@ extension CustomerPageTests {
         let (invoice, link) = try await harness.invoice(amount: 123_456)
         _ = try await harness.store.recordPayment(
             invoiceID: invoice.id,
-            NewPayment(amount: 23_456, method: "cash", reference: nil, receivedAt: harness.clock.now),
+            NewPayment(amount: 23_456, method: .cash, reference: nil, receivedAt: harness.clock.now),
             now: harness.clock.now)
         let reference = try XCTUnwrap(CreditorReference.make("F-2026-0042"))
         try await harness.app.test(.router) { client in

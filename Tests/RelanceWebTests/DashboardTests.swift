@@ -305,7 +305,7 @@ final class DashboardTests: XCTestCase {
         _ = try await harness.invoice(number: "C", amount: 40_000, dueInDays: -45)
         _ = try await harness.store.recordPayment(
             invoiceID: late.id,
-            NewPayment(amount: 10_000, method: "cash", reference: nil, receivedAt: harness.clock.now),
+            NewPayment(amount: 10_000, method: .cash, reference: nil, receivedAt: harness.clock.now),
             now: harness.clock.now)
         let summary = try await harness.store.dashboardSummary(
             today: CalendarDate(iso: "2026-03-03")!)

@@ -86,7 +86,7 @@ final class InvoiceCorrectionTests: XCTestCase {
             // Not below what was already paid.
             _ = try await harness.store.recordPayment(
                 invoiceID: invoice.id,
-                NewPayment(amount: 20_000, method: "transfer", reference: "VIR-9", receivedAt: harness.clock.now),
+                NewPayment(amount: 20_000, method: .transfer, reference: "VIR-9", receivedAt: harness.clock.now),
                 now: harness.clock.now)
             let below = try await DashboardTests.post(
                 client, path + "/correct", "csrf=\(csrf)&amount=150&issued_on=2026-02-20&due_on=2026-03-31",

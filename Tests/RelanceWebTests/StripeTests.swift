@@ -212,7 +212,7 @@ extension StripeTests {
             let (invoice, link) = try await harness.invoice(amount: 123_456)
             _ = try await harness.store.recordPayment(
                 invoiceID: invoice.id,
-                NewPayment(amount: 3_456, method: "cash", reference: nil, receivedAt: harness.clock.now),
+                NewPayment(amount: 3_456, method: .cash, reference: nil, receivedAt: harness.clock.now),
                 now: harness.clock.now)
             try await harness.app.test(.router) { client in
                 let page = try await get(client, "/p/" + link.token).text
@@ -285,7 +285,7 @@ extension StripeTests {
             // 10,000 of the first 30,000 are paid: 20,000 is what the next payment is.
             _ = try await harness.store.recordPayment(
                 invoiceID: invoice.id,
-                NewPayment(amount: 10_000, method: "cash", reference: nil, receivedAt: harness.clock.now),
+                NewPayment(amount: 10_000, method: .cash, reference: nil, receivedAt: harness.clock.now),
                 now: harness.clock.now)
             try await harness.app.test(.router) { client in
                 let page = try await get(client, "/p/" + link.token).text

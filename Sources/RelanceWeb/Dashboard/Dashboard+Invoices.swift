@@ -260,9 +260,11 @@ extension Dashboard {
             ]
         }
         if invoice.status == .open { values["correction"] = try await correctionValues(invoice, t: t, zone: zone) }
-        // "check" is the API's other spelling of "cheque": one choice on the form.
-        values["methods"] = API.paymentMethods.subtracting(["check"]).sorted().map { method -> [String: Any] in
-            ["value": method, "label": Dashboard.paymentMethodLabel(method, t: t), "selected": method == "transfer"]
+        values["methods"] = PaymentMethod.offered.map { method -> [String: Any] in
+            [
+                "value": method.rawValue, "label": Dashboard.paymentMethodLabel(method.rawValue, t: t),
+                "selected": method == .transfer,
+            ]
         }
         return views.page("invoice", values, session: session)
     }
@@ -286,15 +288,16 @@ extension Dashboard {
 
     /// A payment method, as the payment form offers it and the payments table shows it.
     static func paymentMethodLabel(_ method: String, t: Words) -> String {
-        switch method {
-        case "card": t("dash.invoice.method.card")
-        case "transfer": t("dash.invoice.method.transfer")
-        case "direct_debit": t("dash.invoice.method.direct_debit")
-        case "cash": t("dash.invoice.method.cash")
-        case "cheque": t("dash.invoice.method.cheque")
-        case "check": t("dash.invoice.method.check")
-        case "other": t("dash.invoice.method.other")
-        default: method
+        // A stored name no longer in the list is shown as stored.
+        guard let known = PaymentMethod(rawValue: method) else { return method }
+        switch known {
+        case .card: return t("dash.invoice.method.card")
+        case .transfer: return t("dash.invoice.method.transfer")
+        case .directDebit: return t("dash.invoice.method.direct_debit")
+        case .cash: return t("dash.invoice.method.cash")
+        case .cheque: return t("dash.invoice.method.cheque")
+        case .check: return t("dash.invoice.method.check")
+        case .other: return t("dash.invoice.method.other")
         }
     }
 
@@ -359,20 +362,19 @@ extension Dashboard {
         let invoice = try await store.invoice(id: id)
         let now = settings.clock.now()
         let t = session.t
-        guard let amount = TypedAmount.parse(fields["amount"] ?? "", currency: invoice.amount.currency), amount > 0
+        guard let amount = TypedAmount.parse(fields["amount"] ?? "", currency: invoice.amount.currency),
+            Money.acceptedMinorUnits.contains(amount)
         else {
             return redirect(back, notice: t("dash.invoice.notice.payment_amount", invoice.amount.currency.code))
         }
-        let method = fields["method"] ?? "transfer"
-        guard API.paymentMethods.contains(method) else {
+        guard let method = PaymentMethod(typed: fields["method"] ?? PaymentMethod.transfer.rawValue) else {
             return redirect(back, notice: t("dash.invoice.notice.payment_method"))
         }
-        let reference = (fields["reference"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard reference.unicodeScalars.count <= 200 else {
-            return redirect(back, notice: t("dash.invoice.notice.payment_reference_long"))
-        }
-        guard !PlainText.hasControlCharacters(reference) else {
-            return redirect(back, notice: t("dash.invoice.notice.payment_reference_control"))
+        let reference = PaymentReference.trimmed(fields["reference"])
+        switch reference.map(PaymentReference.problems)?.first {
+        case .tooLong: return redirect(back, notice: t("dash.invoice.notice.payment_reference_long"))
+        case .controlCharacters: return redirect(back, notice: t("dash.invoice.notice.payment_reference_control"))
+        case nil: break
         }
         var received = now
         if let raw = fields["received_on"], !raw.isEmpty {
@@ -388,10 +390,10 @@ extension Dashboard {
             _ = try await store.recordPayment(
                 invoiceID: id,
                 NewPayment(
-                    amount: amount, method: method, reference: reference.isEmpty ? nil : reference, receivedAt: received
-                ),
+                    amount: amount, method: method, reference: reference, receivedAt: received),
                 now: now,
-                audit: session.audit("payment.recorded", invoiceID: id, detail: "\(audited) by \(method)", at: now))
+                audit: session.audit(
+                    "payment.recorded", invoiceID: id, detail: "\(audited) by \(method.rawValue)", at: now))
         } catch let error as StoreError {
             let notice: String
             switch error {

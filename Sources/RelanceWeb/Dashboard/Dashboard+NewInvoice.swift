@@ -149,7 +149,7 @@ extension Dashboard {
             draft.amountProblem = "is required"
             draft.amountProblemCode = .required
         } else if let currency = Currency(code: (code ?? "").uppercased()) {
-            if let minor = TypedAmount.parse(typed, currency: currency), minor > 0, minor <= Money.maximumMinorUnits {
+            if let minor = TypedAmount.parse(typed, currency: currency), Money.acceptedMinorUnits.contains(minor) {
                 draft.amount = minor
             } else {
                 let shown = String(typed.prefix(30))

@@ -225,8 +225,7 @@ extension Dashboard {
         let fields = try await form(request, context)
         let session = try await session(context)
         try requireOwner(session)
-        let raw = PhoneNumber.compact(fields["phone"] ?? "")
-        guard let phone = PhoneNumber(raw) else {
+        guard let phone = PhoneNumber(typed: fields["phone"] ?? "") else {
             return redirect("/dashboard/settings", notice: session.t("dash.settings.test_sms_phone"))
         }
         let now = settings.clock.now()

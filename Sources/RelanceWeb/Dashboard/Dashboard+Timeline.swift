@@ -114,15 +114,15 @@ extension Dashboard {
 
     /// How a payment came ("by transfer", « par virement »); "" for `other`, nil for a method it does not know.
     static func timelineMethod(_ method: String, t: Words) -> String? {
-        switch method {
-        case "card": t("dash.timeline.method.card")
-        case "transfer": t("dash.timeline.method.transfer")
-        case "direct_debit": t("dash.timeline.method.direct_debit")
-        case "cash": t("dash.timeline.method.cash")
-        case "cheque": t("dash.timeline.method.cheque")
-        case "check": t("dash.timeline.method.check")
-        case "other": ""
-        default: nil
+        guard let known = PaymentMethod(rawValue: method) else { return nil }
+        switch known {
+        case .card: return t("dash.timeline.method.card")
+        case .transfer: return t("dash.timeline.method.transfer")
+        case .directDebit: return t("dash.timeline.method.direct_debit")
+        case .cash: return t("dash.timeline.method.cash")
+        case .cheque: return t("dash.timeline.method.cheque")
+        case .check: return t("dash.timeline.method.check")
+        case .other: return ""
         }
     }
 

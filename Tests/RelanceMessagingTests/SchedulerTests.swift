@@ -52,7 +52,7 @@ final class SchedulerTests: XCTestCase {
             NewInvoice(
                 number: number,
                 customer: CustomerInput(
-                    name: name, phone: phone.flatMap(PhoneNumber.init), locale: locale, timeZone: "Europe/Paris",
+                    name: name, phone: phone.flatMap(PhoneNumber.init(_:)), locale: locale, timeZone: "Europe/Paris",
                     externalRef: ref),
                 amount: Money(minorUnits: amount, currency: eur), issuedOn: CalendarDate(iso: "2026-02-01")!,
                 dueOn: CalendarDate(iso: due)!),

@@ -354,7 +354,7 @@ final class ImportTests: XCTestCase {
     func testStagedBatchesWriteWhatRowByRowWrites() async throws {
         var random = SeededRandom(seed: 20_261_202)
         let eur = try XCTUnwrap(Currency(code: "EUR"))
-        let phones = ["+33611111111", "+33622222222", "+33633333333", "+447700900123"].compactMap(PhoneNumber.init)
+        let phones = ["+33611111111", "+33622222222", "+33633333333", "+447700900123"].compactMap(PhoneNumber.init(_:))
         XCTAssertEqual(phones.count, 4)
         let now = Date(timeIntervalSince1970: 1_790_000_000)
         func batch(_ size: Int, numbers: Range<Int>) -> [(line: Int, invoice: NewInvoice)] {

@@ -30,7 +30,7 @@ final class StoreTests: XCTestCase {
         NewInvoice(
             number: number,
             customer: CustomerInput(
-                name: "Camille Durand", phone: phone.flatMap(PhoneNumber.init), externalRef: customerRef),
+                name: "Camille Durand", phone: phone.flatMap(PhoneNumber.init(_:)), externalRef: customerRef),
             amount: Money(minorUnits: amount, currency: eur),
             issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-01")!)
     }
@@ -172,7 +172,7 @@ final class StoreTests: XCTestCase {
         let store = self.store!, now = self.now
         let (key, _) = try await store.createAPIKey(name: "billing", now: now)
         let invoice = try await store.createInvoice(newInvoice(), now: now)
-        let payment = NewPayment(amount: 100, method: "cash", reference: nil, receivedAt: now)
+        let payment = NewPayment(amount: 100, method: .cash, reference: nil, receivedAt: now)
         let first = try await store.recordPayment(
             invoiceID: invoice.id, payment, now: now, audit: nil,
             idempotency: IdempotencyKey(apiKeyID: key.id, key: "k1", requestHash: "h1")

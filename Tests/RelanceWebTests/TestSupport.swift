@@ -101,7 +101,7 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
         let invoice = try await store.createInvoice(
             NewInvoice(
                 number: number,
-                customer: CustomerInput(name: name, phone: phone.flatMap(PhoneNumber.init), locale: locale),
+                customer: CustomerInput(name: name, phone: phone.flatMap(PhoneNumber.init(_:)), locale: locale),
                 amount: Money(minorUnits: amount, currency: eur), issuedOn: today.adding(days: dueInDays - 30),
                 dueOn: today.adding(days: dueInDays)),
             now: clock.now)

@@ -78,7 +78,9 @@ final class EmailTests: XCTestCase {
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("relance-email-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("test.sqlite").path)
+        store = try Store(
+            path: directory.appendingPathComponent("test.sqlite").path,
+            phrases: try Catalogue(directory: KannelEndToEndTests.repository.appendingPathComponent("templates")))
         server = try SMTPTestServer()
     }
 

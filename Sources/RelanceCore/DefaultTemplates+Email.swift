@@ -260,17 +260,4 @@ extension DefaultTemplates {
             """)
         return table
     }()
-
-    /// The words around an email reminder that are not the business's to edit.
-    public static func emailChrome(_ language: Language, combined: Bool) -> (button: String, unsubscribe: String) {
-        switch language {
-        case .fr:
-            (
-                combined ? "Voir et régler mes factures" : "Voir et régler la facture",
-                "Ne plus recevoir de rappels par e-mail"
-            )
-        case .en:
-            (combined ? "View and pay my invoices" : "View and pay the invoice", "Stop email reminders")
-        }
-    }
 }

@@ -104,7 +104,7 @@ extension Store {
         let currency = items[0].balance.currency
         let total = Money(minorUnits: Money.total(items.map(\.balance.minorUnits)), currency: currency)
         let template = try context.emailTemplate(db, stage: stage, language: language, combined: combined)
-        let url = links.url(token: link.token)
+        let url = links.urls.invoicePage(token: link.token)
         let values: [MessageVariable: String] = [
             .customer_name: customerName, .business_name: business.name,
             .amount: Format.amount(items[0].balance, language), .invoice_number: items[0].number,
@@ -114,18 +114,19 @@ extension Store {
         ]
         let subject = template.subject.render(values)
         let words = template.body.render(values)
-        let unsubscribeURL = links.baseURL + "/u/" + links.keyring.unsubscribeToken(customerID: customerID)
-        let chrome = DefaultTemplates.emailChrome(language, combined: combined)
+        let unsubscribeURL = links.urls.unsubscribe(token: links.keyring.unsubscribeToken(customerID: customerID))
+        // The words around the business's own: not theirs to edit, so from the catalogue.
+        let chrome = try context.phrases.catalogue().words(language)
+        let unsubscribe = chrome("email_unsubscribe")
         let footer = [business.name, business.address ?? "", business.legal ?? ""].filter { !$0.isEmpty }
         let html = EmailHTML.render(
-            text: words, link: url, buttonLabel: chrome.button, businessName: business.name, footer: footer,
-            unsubscribe: (unsubscribeURL, chrome.unsubscribe), language: language,
-            logoURL: business.logoHash.map { links.baseURL + "/logo?v=" + $0 })
+            text: words, link: url, buttonLabel: chrome(combined ? "email_button_many" : "email_button"),
+            businessName: business.name, footer: footer, unsubscribe: (unsubscribeURL, unsubscribe), language: language,
+            logoURL: business.logoHash.map { links.urls.logo(version: $0) })
         // The text part ends as the HTML part does: who writes, and how to stop these emails.
         let text =
             words + "\n\n-- \n"
-            + (footer + [chrome.unsubscribe + (language == .fr ? " : " : ": ") + unsubscribeURL]).joined(
-                separator: "\n")
+            + (footer + [chrome("email_unsubscribe_line", unsubscribe, unsubscribeURL)]).joined(separator: "\n")
         let nowText = context.nowText
         try db.cachedStatement(
             sql: """

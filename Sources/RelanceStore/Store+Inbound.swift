@@ -31,7 +31,9 @@ extension Store {
     public func recordInbound(
         from: String, to: String?, body: String, provider: String, providerMessageID: String? = nil, now: Date
     ) async throws -> InboundOutcome {
-        try await pool.write { db in
+        // Read only when a confirmation is written: an ordinary reply never needs the catalogue.
+        let phrases = phraseSource
+        return try await pool.write { db in
             let keyword = ReplyKeyword(reply: body)
             if let providerMessageID,
                 let known = try Int64.fetchOne(
@@ -82,18 +84,14 @@ extension Store {
                     }
                     try Store.queueNotice(
                         db, customerID: id, phone: from, kind: "opt_out_confirmation",
-                        body: language == .fr
-                            ? "\(business.name): vous ne recevrez plus nos SMS. Pour les recevoir à nouveau, répondez START."
-                            : "\(business.name): you will not get our texts any more. Reply START to receive them again.",
+                        body: try phrases.catalogue().phrase("sms_opt_out_confirmation", language, business.name),
                         now: now)
                     outcome.confirmations += 1
                 case .start where optedOut:
                     try db.execute(sql: "UPDATE customer SET sms_opted_out_at = NULL WHERE id = ?", arguments: [id])
                     try Store.queueNotice(
                         db, customerID: id, phone: from, kind: "opt_in_confirmation",
-                        body: language == .fr
-                            ? "\(business.name): c'est noté, vous recevrez à nouveau nos SMS. Répondez STOP pour arrêter."
-                            : "\(business.name): done, you will get our texts again. Reply STOP to stop them.",
+                        body: try phrases.catalogue().phrase("sms_opt_in_confirmation", language, business.name),
                         now: now)
                     outcome.confirmations += 1
                 case .other:

@@ -48,17 +48,18 @@ public struct TickSummary: Sendable, Equatable {
 
 /// Where links in messages point, and how they are signed.
 public struct LinkSettings: Sendable {
-    public var baseURL: String
+    public var urls: PublicURLs
     public var keyring: LinkKeyring
 
-    public init(baseURL: String, keyring: LinkKeyring) {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        self.baseURL = base
+    public init(urls: PublicURLs, keyring: LinkKeyring) {
+        self.urls = urls
         self.keyring = keyring
     }
 
-    public func url(token: String) -> String { baseURL + "/p/" + token }
+    /// For callers holding the origin as text (tests, the web layer's `settings.baseURL`).
+    public init(baseURL: String, keyring: LinkKeyring) {
+        self.init(urls: PublicURLs(base: baseURL), keyring: keyring)
+    }
 }
 
 extension Store {
@@ -215,11 +216,12 @@ extension Store {
     public func runScheduler(
         now: Date, links: LinkSettings, dryRun: Bool = false, batchSize: Int = 10_000, emailEnabled: Bool = true
     ) async throws -> TickSummary {
-        try await pool.writeWithoutTransaction { db in
+        let phrases = phraseSource
+        return try await pool.writeWithoutTransaction { db in
             var summary = TickSummary()
             try db.inTransaction {
                 summary = try Store.tick(
-                    db, now: now, links: links, batchSize: batchSize, emailEnabled: emailEnabled)
+                    db, now: now, links: links, phrases: phrases, batchSize: batchSize, emailEnabled: emailEnabled)
                 return dryRun ? .rollback : .commit
             }
             return summary
@@ -245,17 +247,21 @@ extension Store {
         let business: Business
         let planSettings: PlanSettings
         let links: LinkSettings
+        /// Read when an email is written (its button and footer), not before: a tick of texts only
+        /// runs without `templates/`.
+        let phrases: PhraseSource
         let now: Date
         let nowText: String
         private var templates: [String: MessageTemplate] = [:]
         private var zones: [String: TimeZone] = [:]
 
-        init(_ db: Database, links: LinkSettings, now: Date) throws {
+        init(_ db: Database, links: LinkSettings, phrases: PhraseSource, now: Date) throws {
             policy = try Store.policy(db)
             rules = try Store.sendingRules(db)
             business = try Store.business(db)
             planSettings = try Store.planSettings(db)
             self.links = links
+            self.phrases = phrases
             self.now = now
             nowText = Store.timestamp(now)
         }
@@ -303,11 +309,11 @@ extension Store {
         }
     }
 
-    static func tick(_ db: Database, now: Date, links: LinkSettings, batchSize: Int, emailEnabled: Bool = true)
-        throws -> TickSummary
-    {
+    static func tick(
+        _ db: Database, now: Date, links: LinkSettings, phrases: PhraseSource, batchSize: Int, emailEnabled: Bool = true
+    ) throws -> TickSummary {
         var summary = TickSummary()
-        let context = try TickContext(db, links: links, now: now)
+        let context = try TickContext(db, links: links, phrases: phrases, now: now)
         let policy = context.policy
         let rules = context.rules
         let business = context.business
@@ -540,7 +546,7 @@ extension Store {
         let text = template.render([
             .customer_name: customerName, .business_name: business.name,
             .amount: Format.amount(items[0].balance, language), .invoice_number: items[0].number,
-            .due_date: Format.shortDate(items[0].dueOn, language), .link: links.url(token: link.token),
+            .due_date: Format.shortDate(items[0].dueOn, language), .link: links.urls.invoicePage(token: link.token),
             .business_phone: business.phone ?? "", .invoice_count: String(items.count),
             .total: Format.amount(total, language),
         ])
@@ -609,8 +615,12 @@ extension Store {
     ) async throws
         -> QueuedReminder
     {
-        try await write(audit: audit, fill: { note, queued in note.detail = note.detail ?? queued.stage }) { db in
-            try Store.remindNow(db, invoiceID: invoiceID, now: now, links: links, emailEnabled: emailEnabled)
+        let phrases = phraseSource
+        return try await write(
+            audit: audit, fill: { note, queued in note.detail = note.detail ?? queued.stage }
+        ) { db in
+            try Store.remindNow(
+                db, invoiceID: invoiceID, now: now, links: links, phrases: phrases, emailEnabled: emailEnabled)
         }
     }
 
@@ -618,11 +628,12 @@ extension Store {
     public func previewReminder(invoiceID: Int64, now: Date, links: LinkSettings, emailEnabled: Bool = false)
         async throws -> QueuedReminder
     {
-        try await pool.writeWithoutTransaction { db in
+        let phrases = phraseSource
+        return try await pool.writeWithoutTransaction { db in
             var preview: QueuedReminder?
             try db.inTransaction {
                 preview = try Store.remindNow(
-                    db, invoiceID: invoiceID, now: now, links: links, emailEnabled: emailEnabled)
+                    db, invoiceID: invoiceID, now: now, links: links, phrases: phrases, emailEnabled: emailEnabled)
                 return .rollback
             }
             guard let preview else { throw RemindRefusal.nothingLeft }
@@ -633,9 +644,9 @@ extension Store {
     /// The text of the stage due now (or the next one), and its email too when the stage goes by
     /// email, email is set up and the customer has an address and has not unsubscribed: the slot is
     /// used once sent, so an email left out here would never go.
-    static func remindNow(_ db: Database, invoiceID: Int64, now: Date, links: LinkSettings, emailEnabled: Bool)
-        throws -> QueuedReminder
-    {
+    static func remindNow(
+        _ db: Database, invoiceID: Int64, now: Date, links: LinkSettings, phrases: PhraseSource, emailEnabled: Bool
+    ) throws -> QueuedReminder {
         guard
             let row = try Row.fetchOne(
                 db,
@@ -656,7 +667,7 @@ extension Store {
             throw RemindRefusal.onPlan
         }
         // Policy, rules, business and templates, read once for the whole call.
-        let context = try TickContext(db, links: links, now: now)
+        let context = try TickContext(db, links: links, phrases: phrases, now: now)
         let policy = context.policy
         let business = context.business
         let zone =

@@ -561,7 +561,7 @@ extension Store {
         let notice = RequestNotice(
             event: event, kind: request.kind, business: try Store.business(db), invoiceNumber: request.invoiceNumber,
             customerLocale: customer["locale"], schedule: request.schedule, currency: request.currency,
-            answer: request.answer, link: link.flatMap { link in links.map { $0.url(token: link.token) } })
+            answer: request.answer, link: link.flatMap { link in links.map { $0.urls.invoicePage(token: link.token) } })
         let analysis = SMSText.analyze(compose(notice))
         try db.execute(
             sql: """

@@ -16,10 +16,15 @@ public final class Store: Sendable {
     /// Seals the secrets the store must be able to read back (webhook signing secrets); without it,
     /// nothing that needs one can be created or sent.
     let secrets: SecretBox?
+    let phraseSource: PhraseSource
 
     /// Opens (creating if needed) the database file at `path` and applies pending migrations. With
-    /// `secrets`, any secret still stored in clear by an older version is sealed now.
-    public init(path: String, secrets: SecretBox? = nil) throws {
+    /// `secrets`, any secret still stored in clear by an older version is sealed now. `phrases` are the
+    /// words of the texts the store writes itself; without them, `templates/` is read the first time
+    /// one is written (see `PhraseSource`).
+    public init(path: String, secrets: SecretBox? = nil, phrases: Catalogue? = nil) throws {
+        if let phrases { try Store.requirePhrases(phrases) }
+        phraseSource = PhraseSource(phrases)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
@@ -39,6 +44,29 @@ public final class Store: Sendable {
         syncReader = try DatabaseQueue(path: path, configuration: readOnly)
         self.secrets = secrets
         if let secrets { try Store.sealClearSecrets(pool, secrets) }
+    }
+
+    /// The catalogue the store writes its own texts with (STOP and START confirmations, an email's
+    /// button and footer): the web layer compiles its pages from this same value.
+    public func phrases() throws -> Catalogue { try phraseSource.catalogue() }
+
+    /// The phrases the store writes with; a catalogue without one would send its key as a text.
+    static let phraseKeys = [
+        "sms_opt_out_confirmation", "sms_opt_in_confirmation", "email_button", "email_button_many",
+        "email_unsubscribe", "email_unsubscribe_line",
+    ]
+
+    static func requirePhrases(_ catalogue: Catalogue) throws {
+        let missing = catalogue.missing(phraseKeys)
+        guard missing.isEmpty else { throw MissingPhrases(keys: missing) }
+    }
+
+    /// The catalogue lacks a phrase the store writes.
+    public struct MissingPhrases: Error, CustomStringConvertible {
+        public let keys: [String]
+        public var description: String {
+            "templates/strings.*.txt lack phrases the store writes: \(keys.joined(separator: ", "))"
+        }
     }
 
     /// Bytes SQLite has allocated in this process, all connections together.
@@ -74,6 +102,34 @@ public final class Store: Sendable {
         try syncReader.read { db in try Store.migrator.appliedIdentifiers(db) }
             .symmetricDifference(Store.migrator.migrations)
             .sorted()
+    }
+}
+
+/// Where a store's phrases come from: the catalogue given at open, else `templates/` under
+/// `RELANCE_RESOURCES` or the working directory (where `relance serve` finds its pages), read on first
+/// use and kept. Lazily, because most commands (backup, apikey, link…) never write a text and must
+/// still run from a folder without `templates/`.
+final class PhraseSource: @unchecked Sendable {
+    // Guards `loaded`; a load is rare (once per process) and short.
+    private let lock = NSLock()
+    private var loaded: Catalogue?
+
+    init(_ given: Catalogue?) { loaded = given }
+
+    func catalogue() throws -> Catalogue {
+        lock.lock()
+        defer { lock.unlock() }
+        if let loaded { return loaded }
+        let catalogue = try Catalogue(directory: PhraseSource.defaultDirectory())
+        try Store.requirePhrases(catalogue)
+        loaded = catalogue
+        return catalogue
+    }
+
+    static func defaultDirectory() -> URL {
+        let resources =
+            ProcessInfo.processInfo.environment["RELANCE_RESOURCES"] ?? FileManager.default.currentDirectoryPath
+        return URL(fileURLWithPath: resources).appendingPathComponent("templates")
     }
 }
 

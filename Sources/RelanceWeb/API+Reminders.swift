@@ -69,7 +69,7 @@ extension API {
         do {
             let queued = try await store.remindNow(
                 invoiceID: id, now: settings.clock.now(),
-                links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring),
+                links: settings.linkSettings,
                 emailEnabled: settings.emailConfigured, audit: audit(request, context))
             let sms = queued.channel == .sms
             return try json(
@@ -378,7 +378,7 @@ struct TemplateCheck {
             .customer_name: "Marie-Claude Dubois-", .business_name: business.name, .amount: amount, .total: amount,
             .invoice_number: "F-2026-00042", .invoice_count: "12",
             .due_date: Format.shortDate(CalendarDate(daysSinceEpoch: 20_724), language),
-            .link: settings.linkURL(token: String(repeating: "x", count: SignedLink.tokenLength)),
+            .link: settings.urls.invoicePage(token: String(repeating: "x", count: SignedLink.tokenLength)),
             .business_phone: business.phone ?? "",
         ]
     }

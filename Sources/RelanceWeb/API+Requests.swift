@@ -235,7 +235,7 @@ extension API {
         do {
             let answered = try await store.answerRequest(
                 id: id, answer, message: message, now: settings.clock.now(), today: today,
-                links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring),
+                links: settings.linkSettings,
                 audit: audit(request, context)
             ) { notice in library.requestNotice(notice) }
             logger.info(

@@ -126,7 +126,7 @@ struct API: Sendable {
             audit: audit(request, context))
         return try json(
             LinkResource(
-                id: link.linkID, url: settings.linkURL(token: link.token), token: link.token,
+                id: link.linkID, url: settings.urls.invoicePage(token: link.token), token: link.token,
                 expires_at: Instant.format(link.expiresAt)), status: .created)
     }
 

@@ -28,7 +28,10 @@ public func buildApplication(
 public func buildRouter(store: Store, settings: WebSettings, logger: Logger) throws -> (
     router: Router<AppRequestContext>, clicks: ClickRecorder
 ) {
-    let library = try PageLibrary(directory: settings.resourcesDirectory.appendingPathComponent("templates"))
+    // The store's catalogue: pages, the dashboard and the texts the store writes share one set of phrases.
+    let catalogue = try store.phrases()
+    let library = try PageLibrary(
+        directory: settings.resourcesDirectory.appendingPathComponent("templates"), catalogue: catalogue)
     let assets = try StaticAssets(directory: settings.resourcesDirectory.appendingPathComponent("Public"))
     let clicks = ClickRecorder(store: store, logger: logger)
     let pages = CustomerPages(
@@ -100,7 +103,7 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
     Webhooks(store: store, settings: settings, logger: logger).addRoutes(to: router)
     let views = try DashboardViews(
         directory: settings.resourcesDirectory.appendingPathComponent("templates/dashboard"),
-        cssHref: assets.dashboardStylesheetHref)
+        cssHref: assets.dashboardStylesheetHref, catalogue: catalogue)
     Dashboard(store: store, settings: settings, views: views, library: library, logger: logger).addRoutes(to: router)
     // Last, so it wraps only the router's "not found", with every route known.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))

@@ -21,8 +21,8 @@ extension CustomerPages {
         }
         let order = StripeCheckout.Order(
             invoiceID: invoice.invoiceID, invoiceNumber: invoice.number, amount: amount,
-            successURL: settings.baseURL + "/p/\(target.token)/paid",
-            cancelURL: settings.baseURL + "/p/\(target.token)",
+            successURL: settings.urls.cardPaid(token: target.token),
+            cancelURL: settings.urls.invoicePage(token: target.token),
             locale: target.language.rawValue)
         do {
             let url = try await stripe.createSession(order, now: settings.clock.now())
@@ -34,7 +34,7 @@ extension CustomerPages {
             var values = baseValues(target.business)
             values[.heading] = library.phrase("card_unavailable_heading", target.language)
             values[.text] = library.phrase("card_unavailable_text", target.language)
-            values[.back_href] = "/p/" + target.token
+            values[.back_href] = PublicURLs.Page.invoice.path(target.token)
             return page("request-sent", target.language, values, status: .serviceUnavailable)
         }
     }
@@ -46,7 +46,7 @@ extension CustomerPages {
         var values = baseValues(target.business)
         values[.heading] = library.phrase("card_thanks_heading", target.language)
         values[.text] = library.phrase("card_thanks_text", target.language)
-        values[.back_href] = "/p/" + target.token
+        values[.back_href] = PublicURLs.Page.invoice.path(target.token)
         return page("request-sent", target.language, values, status: .ok)
     }
 }

@@ -8,10 +8,10 @@ import RelanceStore
 /// schedule the customer has seen can be sent.
 extension CustomerPages {
     func addRequestRoutes(to router: Router<AppRequestContext>) {
-        router.get("/p/:token/plan", use: planForm)
-        router.post("/p/:token/plan", use: submitPlan)
-        router.get("/p/:token/question", use: questionForm)
-        router.post("/p/:token/question", use: submitQuestion)
+        router.get(RouterPath(PublicURLs.Page.plan.route), use: planForm)
+        router.post(RouterPath(PublicURLs.Page.plan.route), use: submitPlan)
+        router.get(RouterPath(PublicURLs.Page.question.route), use: questionForm)
+        router.post(RouterPath(PublicURLs.Page.question.route), use: submitQuestion)
     }
 
     /// Form bodies are small; anything bigger is not a person typing.
@@ -41,10 +41,10 @@ extension CustomerPages {
 
     /// A valid link to something still open, or the response that explains why not.
     func resolveTarget(_ request: Request, context: AppRequestContext) async throws -> Resolution {
-        let token = context.parameters.get("token") ?? ""
+        let token = context.parameters.get(PublicURLs.tokenParameter) ?? ""
         let now = settings.clock.now()
         let acceptLanguage = request.headers[.acceptLanguage]
-        let backToPage = Response(status: .seeOther, headers: [.location: "/p/" + token])
+        let backToPage = Response(status: .seeOther, headers: [.location: PublicURLs.Page.invoice.path(token)])
         let link: SignedLink
         switch SignedLink.verify(token, keyring: settings.keyring, now: now) {
         case .invalid:
@@ -180,14 +180,14 @@ extension CustomerPages {
             values[.heading] = library.phrase(accepted ? "plan_accepted_heading" : "plan_sent_heading", language)
             values[.text] = library.phrase(accepted ? "plan_accepted_text" : "plan_sent_text", language)
             values[.schedule_rows] = readOnlyRows(stored.schedule, currency: currency, language)
-            values[.back_href] = "/p/" + target.token
+            values[.back_href] = PublicURLs.Page.invoice.path(target.token)
             return page("request-sent", language, values, status: .ok)
         case .invalid(let problems):
             return planPage(
                 target, invoice, plans, input, errors: problems.map { problemText($0, currency: currency, language) },
                 notice: nil, status: .unprocessableContent)
         case .notOpen:
-            return Response(status: .seeOther, headers: [.location: "/p/" + target.token])
+            return Response(status: .seeOther, headers: [.location: PublicURLs.Page.invoice.path(target.token)])
         case .rateLimited:
             return limitedPage(target)
         }
@@ -230,10 +230,10 @@ extension CustomerPages {
             values[.heading] = library.phrase("question_sent_heading", language)
             values[.text] = library.phrase("question_sent_text", language)
             values[.reply_time] = plans.replyTime[language] ?? library.phrase("reply_time_default", language)
-            values[.back_href] = "/p/" + target.token
+            values[.back_href] = PublicURLs.Page.invoice.path(target.token)
             return page("request-sent", language, values, status: .ok)
         case .invalid, .notOpen:
-            return Response(status: .seeOther, headers: [.location: "/p/" + target.token])
+            return Response(status: .seeOther, headers: [.location: PublicURLs.Page.invoice.path(target.token)])
         case .rateLimited:
             return limitedPage(target)
         }
@@ -288,7 +288,7 @@ extension CustomerPages {
         let library = self.library
         let outcome = try await store.submitRequest(
             new, now: settings.clock.now(), today: target.today,
-            links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring)
+            links: settings.linkSettings
         ) { notice in library.requestNotice(notice) }
         switch outcome {
         case .created(let stored):
@@ -334,7 +334,7 @@ extension CustomerPages {
     ) -> Response {
         let language = target.language
         let currency = invoice.balance.currency
-        var values = formValues(target, invoice, purpose: "plan")
+        var values = formValues(target, invoice, purpose: "plan", action: .plan)
         values[.errors] = errorItems(errors)
         values[.notice] = notice
         values[.f_basis] = input.basis
@@ -387,7 +387,7 @@ extension CustomerPages {
         callback: CallbackTime?, errors: [String], status: HTTPResponse.Status
     ) -> Response {
         let language = target.language
-        var values = formValues(target, invoice, purpose: "question")
+        var values = formValues(target, invoice, purpose: "question", action: .question)
         values[.errors] = errorItems(errors)
         values[.f_message] = message
         values[.callback_options] = options(
@@ -399,12 +399,14 @@ extension CustomerPages {
     }
 
     /// Values both forms show: the invoice, the form's target and token, the invoice picker of a statement.
-    func formValues(_ target: FormTarget, _ invoice: StatementData.Line, purpose: String) -> PageValues {
+    func formValues(_ target: FormTarget, _ invoice: StatementData.Line, purpose: String, action: PublicURLs.Page)
+        -> PageValues
+    {
         var values = baseValues(target.business)
         values[.number] = invoice.number
         values[.balance] = Format.amount(invoice.balance, target.language)
-        values[.form_action] = "/p/\(target.token)/\(purpose)"
-        values[.back_href] = "/p/" + target.token
+        values[.form_action] = action.path(target.token)
+        values[.back_href] = PublicURLs.Page.invoice.path(target.token)
         values[.csrf] = formToken(token: target.token, now: settings.clock.now(), purpose: purpose)
         if target.isStatement {
             values[.invoice_options] = options(
@@ -467,7 +469,8 @@ extension CustomerPages.FormAcceptance {
     var response: Response {
         switch self {
         case .refused(let response): return response
-        case .accepted(let target, _): return Response(status: .seeOther, headers: [.location: "/p/" + target.token])
+        case .accepted(let target, _):
+            return Response(status: .seeOther, headers: [.location: PublicURLs.Page.invoice.path(target.token)])
         }
     }
 }
@@ -477,7 +480,8 @@ extension CustomerPages.Resolution {
     var response: Response {
         switch self {
         case .answer(let response): return response
-        case .target(let target): return Response(status: .seeOther, headers: [.location: "/p/" + target.token])
+        case .target(let target):
+            return Response(status: .seeOther, headers: [.location: PublicURLs.Page.invoice.path(target.token)])
         }
     }
 }

@@ -23,7 +23,7 @@ extension CustomerPages {
         -> Response
     {
         let now = settings.clock.now()
-        let token = context.parameters.get("token") ?? ""
+        let token = context.parameters.get(PublicURLs.tokenParameter) ?? ""
         let business = try await store.business()
         let acceptLanguage = request.headers[.acceptLanguage]
         let fallback = Language(locale: business.defaultLocale) ?? .fr
@@ -47,7 +47,7 @@ extension CustomerPages {
             var values = baseValues(business)
             values[.heading] = library.phrase("unsubscribe_heading", language)
             values[.text] = library.phrase("unsubscribe_text", language)
-            values[.form_action] = "/u/" + token
+            values[.form_action] = PublicURLs.Page.unsubscribe.path(token)
             return page("unsubscribe", language, values, status: .ok)
         }
         return messagePage(

@@ -40,13 +40,13 @@ struct CustomerPages: Sendable {
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/p/:token", use: show)
-        router.post("/p/:token/renew", use: renew)
+        router.get(RouterPath(PublicURLs.Page.invoice.route), use: show)
+        router.post(RouterPath(PublicURLs.Page.renew.route), use: renew)
         addRequestRoutes(to: router)
-        router.post("/p/:token/checkout", use: checkout)
-        router.get("/p/:token/paid", use: cardThanks)
-        router.get("/u/:token", use: unsubscribePage)
-        router.post("/u/:token", use: unsubscribe)
+        router.post(RouterPath(PublicURLs.Page.checkout.route), use: checkout)
+        router.get(RouterPath(PublicURLs.Page.cardPaid.route), use: cardThanks)
+        router.get(RouterPath(PublicURLs.Page.unsubscribe.route), use: unsubscribePage)
+        router.post(RouterPath(PublicURLs.Page.unsubscribe.route), use: unsubscribe)
     }
 
     // Strict by default: the page needs its own stylesheet and its own form target, nothing else.
@@ -64,13 +64,15 @@ struct CustomerPages: Sendable {
     /// `GET /p/{token}`: the invoice page for a person, a neutral page for link-preview fetchers.
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let response = try showInvoice(request, context: context)
-        guard response.status == .notFound, let token = context.parameters.get("token") else { return response }
+        guard response.status == .notFound, let token = context.parameters.get(PublicURLs.tokenParameter) else {
+            return response
+        }
         // Not an invoice link: perhaps a customer's statement, sent with a message about several invoices.
         return try await showStatement(token: token, request: request, context: context) ?? response
     }
 
     func showInvoice(_ request: Request, context: AppRequestContext) throws -> Response {
-        let token = context.parameters.get("token") ?? ""
+        let token = context.parameters.get(PublicURLs.tokenParameter) ?? ""
         let now = settings.clock.now()
         let acceptLanguage = request.headers[.acceptLanguage]
         switch SignedLink.verify(token, keyring: settings.keyring, now: now) {
@@ -109,7 +111,7 @@ struct CustomerPages: Sendable {
 
     /// `POST /p/{token}/renew`: "text me a new link", sent to the number on file, never to one typed in.
     @Sendable func renew(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let token = context.parameters.get("token") ?? ""
+        let token = context.parameters.get(PublicURLs.tokenParameter) ?? ""
         let now = settings.clock.now()
         let acceptLanguage = request.headers[.acceptLanguage]
         let business = try await store.business()
@@ -134,7 +136,7 @@ struct CustomerPages: Sendable {
             return messagePage(
                 "link-problem", business, language, heading: "unknown_heading", text: "unknown_text", status: .notFound)
         case .valid:
-            return Response(status: .seeOther, headers: [.location: "/p/" + token])
+            return Response(status: .seeOther, headers: [.location: PublicURLs.Page.invoice.path(token)])
         case .expired(let expired):
             guard let data = try store.pageData(linkID: expired.linkID), data.expiresAt == expired.expiresAt else {
                 return messagePage(
@@ -156,7 +158,7 @@ struct CustomerPages: Sendable {
                 ?? Language(locale: context.business.defaultLocale) ?? .fr
             return library.phrase(
                 "sms_renewal", smsLanguage, context.business.name, context.invoiceNumber,
-                settings.linkURL(token: context.link.token))
+                settings.urls.invoicePage(token: context.link.token))
         }
         switch outcome {
         case .queued(let fresh):
@@ -226,8 +228,8 @@ struct CustomerPages: Sendable {
             values[.balance_plain] = Format.plainAmount(total, language)
             values[.number] = data.lines.map(\.number).joined(separator: ", ")
             addWaysToPay(&values, business: data.business, paymentURL: data.business.paymentURL)
-            values[.plan_href] = "/p/\(token)/plan"
-            values[.question_href] = "/p/\(token)/question"
+            values[.plan_href] = PublicURLs.Page.plan.path(token)
+            values[.question_href] = PublicURLs.Page.question.path(token)
         }
         return page("statement", language, values, status: .ok)
     }
@@ -279,7 +281,7 @@ struct CustomerPages: Sendable {
         } else {
             values[.heading] = library.phrase("expired_heading", language)
             values[.text] = library.phrase("expired_text", language)
-            values[.renew_action] = "/p/" + token + "/renew"
+            values[.renew_action] = PublicURLs.Page.renew.path(token)
             values[.csrf] = formToken(token: token, now: now, purpose: "renew")
         }
         return page("link-problem", language, values, status: .gone)
@@ -307,7 +309,7 @@ struct CustomerPages: Sendable {
         values[.css_href] = cssHref
         values[.business_name] = business.name
         values[.business_legal] = business.legal
-        values[.logo_src] = business.logoHash.map { "/logo?v=" + $0 }
+        values[.logo_src] = business.logoHash.map { PublicURLs.logoPath(version: $0) }
         values.set(.secure)
         if let phone = business.phone {
             values[.business_phone] = phone
@@ -384,11 +386,11 @@ struct CustomerPages: Sendable {
             }
         }
         if settings.stripeCheckout != nil, data.status == .open, balance.minorUnits > 0 {
-            values[.card_action] = "/p/\(token)/checkout"
+            values[.card_action] = PublicURLs.Page.checkout.path(token)
             values[.card_csrf] = formToken(token: token, now: now, purpose: "checkout")
         }
-        values[.plan_href] = "/p/\(token)/plan"
-        values[.question_href] = "/p/\(token)/question"
+        values[.plan_href] = PublicURLs.Page.plan.path(token)
+        values[.question_href] = PublicURLs.Page.question.path(token)
         values.set(.plan_pending, data.pendingPlan)
         values.set(.question_pending, data.pendingQuestion)
         if let plan { addPlan(&values, plan, currency: data.amount.currency, today: today, language) }

@@ -78,7 +78,7 @@ public enum DemoData {
                     now: now)
             }
             if sample.void { _ = try await store.voidInvoice(id: invoice.id, now: now) }
-            links.append((sample.label, settings.linkURL(token: link.token)))
+            links.append((sample.label, settings.urls.invoicePage(token: link.token)))
         }
         // An expired and a revoked link, to see what a customer sees then.
         let old = try await store.invoice(number: "F-2026-0104")
@@ -86,11 +86,11 @@ public enum DemoData {
         let expired = try await store.createLink(
             invoiceID: old.id, expiresAt: now.addingTimeInterval(-86_400 * 10), purpose: .demo,
             keyring: settings.keyring, now: now.addingTimeInterval(-86_400 * 70))
-        links.append(("expired link (offers a new one)", settings.linkURL(token: expired.token)))
+        links.append(("expired link (offers a new one)", settings.urls.invoicePage(token: expired.token)))
         let revoked = try await store.createLink(
             invoiceID: old.id, expiresAt: nil, purpose: .demo, keyring: settings.keyring, now: now)
         try await store.revokeLink(id: revoked.linkID, now: now)
-        links.append(("revoked link", settings.linkURL(token: revoked.token)))
+        links.append(("revoked link", settings.urls.invoicePage(token: revoked.token)))
 
         links += try await seedPlans(store: store, settings: settings, now: now, today: today, eur: eur)
 
@@ -105,9 +105,10 @@ public enum DemoData {
     static func seedPlans(store: Store, settings: WebSettings, now: Date, today: CalendarDate, eur: Currency)
         async throws -> [(String, String)]
     {
-        let library = try PageLibrary(directory: settings.resourcesDirectory.appendingPathComponent("templates"))
+        let library = try PageLibrary(
+            directory: settings.resourcesDirectory.appendingPathComponent("templates"), catalogue: try store.phrases())
         let compose: @Sendable (RequestNotice) -> String = { library.requestNotice($0) }
-        let links = LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring)
+        let links = settings.linkSettings
         let day: TimeInterval = 86_400
         var seeded: [(String, String)] = []
 
@@ -128,7 +129,7 @@ public enum DemoData {
             now: now.addingTimeInterval(-3600), today: today, links: links, compose: compose)
         let waitingLink = try await store.createLink(
             invoiceID: waiting.id, expiresAt: nil, purpose: .demo, keyring: settings.keyring, now: now)
-        seeded.append(("plan proposed (fr)", settings.linkURL(token: waitingLink.token)))
+        seeded.append(("plan proposed (fr)", settings.urls.invoicePage(token: waitingLink.token)))
 
         // Proposed and accepted a month ago; the first of three payments came in on time.
         let started = now.addingTimeInterval(-30 * day)
@@ -159,7 +160,7 @@ public enum DemoData {
             now: now.addingTimeInterval(-25 * day))
         let planLink = try await store.createLink(
             invoiceID: onPlan.id, expiresAt: nil, purpose: .demo, keyring: settings.keyring, now: now)
-        seeded.append(("on a plan, 1 of 3 paid (fr)", settings.linkURL(token: planLink.token)))
+        seeded.append(("on a plan, 1 of 3 paid (fr)", settings.urls.invoicePage(token: planLink.token)))
         return seeded
     }
 }

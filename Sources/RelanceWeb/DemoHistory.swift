@@ -58,8 +58,9 @@ enum DemoHistory {
     static func seed(store: Store, settings: WebSettings, now: Date, eur: Currency) async throws {
         var random = SeededRandom(seed: 0x5EED_2026)
         let zone = TimeZone(identifier: "Europe/Paris") ?? .gmt
-        let links = LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring)
-        let library = try PageLibrary(directory: settings.resourcesDirectory.appendingPathComponent("templates"))
+        let links = settings.linkSettings
+        let library = try PageLibrary(
+            directory: settings.resourcesDirectory.appendingPathComponent("templates"), catalogue: try store.phrases())
         let compose: @Sendable (RequestNotice) -> String = { library.requestNotice($0) }
         let today = CalendarDate(instant: now, timeZone: zone)
         let first = today.adding(days: -days)

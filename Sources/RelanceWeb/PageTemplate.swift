@@ -107,62 +107,41 @@ public struct PageValues: Sendable {
     }
 }
 
-/// The customer pages' templates for every language, and the translated phrases code needs, loaded
-/// from `templates/` once; a missing file, phrase or broken tag stops the start-up.
+/// The customer pages' templates for every language, compiled once from `templates/` with the phrases
+/// of the one catalogue; a missing file, phrase or broken tag stops the start-up.
 public struct PageLibrary: Sendable {
     let templates: [Language: [String: PageTemplate]]
-    let strings: [Language: [String: String]]
-    /// Each language's phrases, cut at their `%@` placeholders once, so filling one in is a few appends.
-    let words: [Language: Words]
+    /// The phrases code fills in (errors, texts to customers), the same value the templates were compiled with.
+    let catalogue: Catalogue
 
     public static let pageNames = [
         "invoice", "statement", "link-problem", "renewal-sent", "neutral", "error", "plan", "question", "request-sent",
         "unsubscribe",
     ]
 
-    public init(directory: URL) throws {
+    /// `catalogue` is the store's, so pages and the texts the store writes read the same phrases;
+    /// without one, it is read from `directory`.
+    public init(directory: URL, catalogue: Catalogue? = nil) throws {
+        let phrases = try catalogue ?? Catalogue(directory: directory)
         var templates: [Language: [String: PageTemplate]] = [:]
-        var strings: [Language: [String: String]] = [:]
         let layout = try String(contentsOf: directory.appendingPathComponent("layout.html"), encoding: .utf8)
         // Shared blocks, pasted in before compiling (the template subset has no partials).
         let waysToPay = try String(contentsOf: directory.appendingPathComponent("ways-to-pay.html"), encoding: .utf8)
         let help = try String(contentsOf: directory.appendingPathComponent("help.html"), encoding: .utf8)
         for language in Language.allCases {
-            let catalog = try PageLibrary.loadStrings(
-                directory.appendingPathComponent("strings.\(language.rawValue).txt"))
-            strings[language] = catalog
+            let table = phrases.tables[language] ?? [:]
             var pages: [String: PageTemplate] = [:]
             for name in PageLibrary.pageNames {
                 let body = try String(contentsOf: directory.appendingPathComponent("\(name).html"), encoding: .utf8)
                 let source = layout.replacingOccurrences(of: "{{{content}}}", with: body)
                     .replacingOccurrences(of: "{{{ways_to_pay}}}", with: waysToPay)
                     .replacingOccurrences(of: "{{{help_block}}}", with: help)
-                pages[name] = try PageTemplate(name: "\(name).html", source: source, strings: catalog)
+                pages[name] = try PageTemplate(name: "\(name).html", source: source, strings: table)
             }
             templates[language] = pages
         }
-        let keys = Set(strings[.fr]?.keys ?? [:].keys)
-        for language in Language.allCases where Set(strings[language]?.keys ?? [:].keys) != keys {
-            let missing = keys.symmetricDifference(Set(strings[language]?.keys ?? [:].keys)).sorted()
-            throw PageTemplate.SyntaxError(
-                template: "strings.\(language.rawValue).txt",
-                problem: "phrases differ between languages: \(missing.joined(separator: ", "))")
-        }
         self.templates = templates
-        self.strings = strings
-        words = Dictionary(uniqueKeysWithValues: strings.map { ($0.key, Words(language: $0.key, catalogue: $0.value)) })
-    }
-
-    /// `key = text` lines; `#` starts a comment line.
-    static func loadStrings(_ url: URL) throws -> [String: String] {
-        var table: [String: String] = [:]
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.isEmpty, !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
-            let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
-            table[key] = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-        }
-        return table
+        self.catalogue = phrases
     }
 
     func page(_ name: String, _ language: Language) -> PageTemplate {
@@ -172,6 +151,6 @@ public struct PageLibrary: Sendable {
 
     /// A translated phrase with `%@` replaced by `argument`, in order.
     func phrase(_ key: String, _ language: Language, _ arguments: String...) -> String {
-        words[language]?.phrase(key, arguments) ?? key
+        catalogue.words(language).phrase(key, arguments)
     }
 }

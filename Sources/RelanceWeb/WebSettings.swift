@@ -9,8 +9,10 @@ import RelanceStore
 
 /// What the web layer needs to know about its surroundings; nothing more.
 public struct WebSettings: Sendable {
-    /// Public origin the links are printed with, e.g. `https://pay.example.com` (no trailing slash).
-    public var baseURL: String
+    /// Every public address customers are given, from the origin the links are printed with.
+    public var urls: PublicURLs
+    /// The public origin, e.g. `https://pay.example.com` (no trailing slash).
+    public var baseURL: String { urls.base }
     public var keyring: LinkKeyring
     /// Instance secret; the IP-hash salt and the form-token key are derived from it.
     public var instanceSecret: [UInt8]
@@ -47,9 +49,7 @@ public struct WebSettings: Sendable {
     ) {
         self.twilioAuthToken = twilioAuthToken.flatMap { $0.isEmpty ? nil : $0 }
         self.stripeWebhookSecret = stripeWebhookSecret.flatMap { $0.isEmpty ? nil : $0 }
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        self.baseURL = base
+        urls = PublicURLs(base: baseURL)
         self.keyring =
             keyring.unsubscribeKey == nil ? keyring.withUnsubscribeKey(instanceSecret: instanceSecret) : keyring
         self.instanceSecret = instanceSecret
@@ -71,7 +71,11 @@ public struct WebSettings: Sendable {
 
     var secureCookies: Bool { baseURL.hasPrefix("https://") }
 
-    func linkURL(token: String) -> String { baseURL + "/p/" + token }
+    /// Kept for Dashboard+Invoices until it reads `urls` itself.
+    func linkURL(token: String) -> String { urls.invoicePage(token: token) }
+
+    /// What the store needs to print and sign links in the texts it writes.
+    var linkSettings: LinkSettings { LinkSettings(urls: urls, keyring: keyring) }
 
     func derivedKey(_ purpose: String) -> [UInt8] {
         Crypto.hmacSHA256(key: instanceSecret, message: Array(purpose.utf8))

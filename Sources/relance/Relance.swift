@@ -59,15 +59,18 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Opens the database, refusing one that others can read (as the key files are refused); its
-    /// webhook secrets are sealed under a key derived from the instance secret.
-    func openStore() throws -> Store {
+    /// webhook secrets are sealed under a key derived from the instance secret. Without `phrases`, the
+    /// store reads `templates/` only if it writes a text itself, so most commands run anywhere.
+    func openStore(phrases: Catalogue? = nil) throws -> Store {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         for file in [database, database + "-wal", database + "-shm"] {
             try SecretFiles.requireOwnerOnly(file)
         }
-        return try Store(path: database, secrets: SecretBox(instanceSecret: try instanceSecret(), purpose: "store"))
+        return try Store(
+            path: database, secrets: SecretBox(instanceSecret: try instanceSecret(), purpose: "store"),
+            phrases: phrases)
     }
 
     func keyring() throws -> LinkKeyring {
@@ -108,6 +111,16 @@ func environmentInteger(_ name: String, default fallback: Int, range: ClosedRang
 /// Where `templates/` and `Public/` are: `RELANCE_RESOURCES`, else the working directory.
 func resourcesDirectory() -> URL {
     URL(fileURLWithPath: environment("RELANCE_RESOURCES") ?? FileManager.default.currentDirectoryPath)
+}
+
+/// The public URL links are printed with, checked once where an operator gives it: a typo here
+/// would break the link in every text sent, and nothing else would notice.
+func publicURLs(_ text: String) throws -> PublicURLs {
+    do {
+        return try PublicURLs.validated(text)
+    } catch {
+        throw ValidationError("--base-url / RELANCE_BASE_URL: \(error)")
+    }
 }
 
 /// Log lines go to standard error through a buffer written off the request path (`LogSink`).
@@ -152,11 +165,13 @@ struct Serve: AsyncParsableCommand {
                 try? FileManager.default.removeItem(atPath: ".relance/" + file)
             }
         }
-        let store = try storage.openStore()
-        let base =
-            baseURL ?? environment("RELANCE_BASE_URL") ?? "http://\(host == "0.0.0.0" ? "localhost" : host):\(port)"
+        let urls = try publicURLs(
+            baseURL ?? environment("RELANCE_BASE_URL") ?? "http://\(host == "0.0.0.0" ? "localhost" : host):\(port)")
+        // Read here, not on first use: a server cannot start without its pages' phrases anyway.
+        let store = try storage.openStore(
+            phrases: try Catalogue(directory: resourcesDirectory().appendingPathComponent("templates")))
         var settings = WebSettings(
-            baseURL: base, keyring: try storage.keyring(), instanceSecret: try storage.instanceSecret(),
+            baseURL: urls.base, keyring: try storage.keyring(), instanceSecret: try storage.instanceSecret(),
             trustForwardedFor: trustProxy || environment("RELANCE_TRUST_PROXY") == "1",
             resourcesDirectory: resourcesDirectory(), kannelInboundSecret: environment("RELANCE_KANNEL_INBOUND_SECRET"),
             stripeWebhookSecret: environment("RELANCE_STRIPE_WEBHOOK_SECRET"),
@@ -192,7 +207,7 @@ struct Serve: AsyncParsableCommand {
             dispatchers: try makeDispatchers(
                 store: store, logger: logger, callbackBaseURL: settings.baseURL, callbackKey: settings.callbackKey,
                 demo: demo),
-            links: LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring), logger: logger,
+            links: LinkSettings(urls: settings.urls, keyring: settings.keyring), logger: logger,
             interval: .seconds(try environmentInteger("RELANCE_TICK_SECONDS", default: 60, range: 1...86_400)),
             schedules: environment("RELANCE_SCHEDULER") != "off")
         let app = try buildApplication(
@@ -258,6 +273,7 @@ struct LinkCommand: AsyncParsableCommand {
     @OptionGroup var storage: DatabaseOptions
 
     func run() async throws {
+        let urls = try publicURLs(baseURL)
         let store = try storage.openStore()
         var expiry: Date?
         if let expiresAt {
@@ -270,9 +286,7 @@ struct LinkCommand: AsyncParsableCommand {
             let invoice = try await store.invoice(number: invoiceNumber)
             let link = try await store.createLink(
                 invoiceID: invoice.id, expiresAt: expiry, purpose: .cli, keyring: try storage.keyring(), now: Date())
-            var base = baseURL
-            while base.hasSuffix("/") { base.removeLast() }
-            print(base + "/p/" + link.token)
+            print(urls.invoicePage(token: link.token))
             printError("expires \(Instant.format(link.expiresAt))")
         } catch let error as StoreError {
             throw CommandFailure(Relance.describe(error))

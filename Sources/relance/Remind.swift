@@ -118,7 +118,7 @@ struct Remind: AsyncParsableCommand {
             now = parsed
         }
         let store = try storage.openStore()
-        let links = LinkSettings(baseURL: baseURL, keyring: try storage.keyring())
+        let links = LinkSettings(urls: try publicURLs(baseURL), keyring: try storage.keyring())
         let logger = makeLogger()
         if dryRun {
             let summary = try await store.runScheduler(
@@ -183,7 +183,7 @@ struct TemplatesCommand: AsyncParsableCommand {
             let business = try await store.business()
             let policy = try await store.policy()
             let currency = Currency(code: "EUR")
-            let link = baseURL + "/p/" + String(repeating: "x", count: SignedLink.tokenLength)
+            let link = try publicURLs(baseURL).invoicePage(token: String(repeating: "x", count: SignedLink.tokenLength))
             var problems = 0
             // The invoice's stages, then the wording of instalment reminders (always about one invoice).
             let wordings =

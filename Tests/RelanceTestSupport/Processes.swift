@@ -1,10 +1,20 @@
 import Foundation
+import RelanceCore
 import XCTest
 
 /// The repository's root, to find templates/, Public/ and Tests/e2e from any test.
 public enum Repository {
     public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
+
+    /// The repository's catalogues, read once: what a store needs to word texts to customers.
+    public static let phrases: Catalogue = {
+        do {
+            return try Catalogue(directory: root.appendingPathComponent("templates"))
+        } catch {
+            fatalError("templates/strings.*.txt: \(error)")
+        }
+    }()
 }
 
 /// Runs async work to its end from a synchronous context (an initialiser, a `setUp`).

@@ -12,7 +12,8 @@ public struct TemporaryStore: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "relance-\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("test.sqlite").path, secrets: secrets)
+        store = try Store(
+            path: directory.appendingPathComponent("test.sqlite").path, secrets: secrets, phrases: Repository.phrases)
     }
 
     /// Another file in the same folder.

@@ -65,7 +65,8 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
         let instanceSecret = Crypto.randomBytes(32)
         store = try Store(
             path: directory.appendingPathComponent("test.sqlite").path,
-            secrets: SecretBox(instanceSecret: instanceSecret, purpose: "store"))
+            secrets: SecretBox(instanceSecret: instanceSecret, purpose: "store"),
+            phrases: try Catalogue(directory: Harness.repository.appendingPathComponent("templates")))
         clock = TestClock(Harness.start)
         logs = LogCapture()
         var settings = WebSettings(
@@ -131,7 +132,7 @@ extension Words {
     static func english() throws -> Words {
         Words(
             language: .en,
-            catalogue: try PageLibrary.loadStrings(
+            catalogue: try Catalogue.load(
                 Harness.repository.appendingPathComponent("templates/strings.en.txt")))
     }
 }

@@ -104,6 +104,10 @@ final class WebhookTests: XCTestCase {
         }
         XCTAssertEqual(confirmations.count, 1, "one confirmation, then silence")
         XCTAssertTrue(confirmations.first?.contains("répondez START") == true)
+        // Worded by the catalogue (strings.fr.txt), as the store wrote it before.
+        XCTAssertEqual(
+            confirmations,
+            ["Atelier Martin: vous ne recevrez plus nos SMS. Pour les recevoir à nouveau, répondez START."])
         // The confirmation still goes out; nothing else does.
         let provider = ConsoleSMSProvider(write: { _ in })
         let dispatcher = Dispatcher(
@@ -129,6 +133,11 @@ final class WebhookTests: XCTestCase {
             try String.fetchOne(db, sql: "SELECT sms_opted_out_at FROM customer")
         }
         XCTAssertNil(optedOut)
+        let optIn = try await harness.store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT body FROM message WHERE kind = 'opt_in_confirmation'")
+        }
+        XCTAssertEqual(
+            optIn, ["Atelier Martin: c'est noté, vous recevrez à nouveau nos SMS. Répondez STOP pour arrêter."])
     }
 
     func testAnyOtherReplyIsKeptAndPausesThatCustomersReminders() async throws {

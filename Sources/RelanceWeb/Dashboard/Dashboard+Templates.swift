@@ -336,7 +336,7 @@ extension Dashboard {
                 "segments_text": t("dash.template.segments", String(check.analysis.segments)),
             ]
             if let sample {
-                let link = settings.linkURL(token: String(repeating: "x", count: SignedLink.tokenLength))
+                let link = settings.urls.invoicePage(token: String(repeating: "x", count: SignedLink.tokenLength))
                 let real = template.render([
                     .customer_name: sample.customerName, .business_name: business.name,
                     .amount: Format.amount(sample.balance, target.language),

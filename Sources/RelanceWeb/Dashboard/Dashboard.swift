@@ -102,7 +102,7 @@ struct Dashboard: Sendable {
         router.get("/login", use: loginForm)
         router.post("/login", use: login)
         router.post("/logout", use: logout)
-        router.get("/logo", use: logo)
+        router.get(RouterPath(PublicURLs.logoRoute), use: logo)
         let group = router.group("dashboard").add(middleware: DashboardAuthMiddleware(store: store, settings: settings))
         for route in routes() {
             group.on(RouterPath(route.path), method: route.method, use: route.handler)
@@ -288,7 +288,7 @@ struct Dashboard: Sendable {
 
     /// The catalogue's phrases in `language`.
     func words(_ language: Language) -> Words {
-        views.words[language] ?? Words(language: language, catalogue: [:])
+        views.catalogue.words(language)
     }
 
     /// The language of a page no one is signed in to: the browser's, else the business's.

@@ -10,7 +10,7 @@ import RelanceStore
 /// customer pages use too (`templates/strings.LANG.txt`), put in when the template is loaded.
 struct DashboardViews: Sendable {
     let libraries: [Language: MustacheLibrary]
-    let words: [Language: Words]
+    let catalogue: Catalogue
     let cssHref: String
 
     static let names = [
@@ -18,19 +18,19 @@ struct DashboardViews: Sendable {
         "users", "email-template", "invoice-new", "customers", "customer", "import",
     ]
 
-    init(directory: URL, cssHref: String) throws {
+    /// `catalogue` is the one the customer pages and the store use; without one, it is read from the
+    /// folder above `directory` (`templates/`).
+    init(directory: URL, cssHref: String, catalogue: Catalogue? = nil) throws {
+        let phrases = try catalogue ?? Catalogue(directory: directory.deletingLastPathComponent())
         var libraries: [Language: MustacheLibrary] = [:]
-        var words: [Language: Words] = [:]
         for language in Language.allCases {
-            let catalogue = try PageLibrary.loadStrings(
-                directory.deletingLastPathComponent().appendingPathComponent("strings.\(language.rawValue).txt"))
-            words[language] = Words(language: language, catalogue: catalogue)
+            let table = phrases.tables[language] ?? [:]
             var library = MustacheLibrary()
             for name in DashboardViews.names {
                 let source = try String(
                     contentsOf: directory.appendingPathComponent("\(name).mustache"), encoding: .utf8)
                 do {
-                    try library.register(try DashboardViews.translated(source, catalogue), named: name)
+                    try library.register(try DashboardViews.translated(source, table), named: name)
                 } catch {
                     throw PageTemplate.SyntaxError(
                         template: "dashboard/\(name).mustache (\(language.rawValue))", problem: "\(error)")
@@ -39,7 +39,7 @@ struct DashboardViews: Sendable {
             libraries[language] = library
         }
         self.libraries = libraries
-        self.words = words
+        self.catalogue = phrases
         self.cssHref = cssHref
     }
 
@@ -95,7 +95,7 @@ struct DashboardViews: Sendable {
             let other: Language = language == .fr ? .en : .fr
             context["user"] = [
                 "email": session.session.user.email, "owner": session.session.user.role == .owner,
-                "other_language": other.rawValue, "other_language_name": words[other]?("language_name") ?? "",
+                "other_language": other.rawValue, "other_language_name": catalogue.words(other)("language_name"),
             ]
             context["csrf"] = session.session.csrf
             context["business"] = session.businessName
@@ -122,39 +122,6 @@ extension DashboardViews {
         if let array = value as? [[String: Any]] { return array.map { withoutEmptyStrings($0) } }
         return value
     }
-}
-
-/// The catalogue's phrases in one language, for text the code writes (`t("key", argument…)`); each
-/// `%@` in a phrase takes the next argument.
-struct Words: Sendable {
-    let language: Language
-    let parts: [String: [String]]
-
-    init(language: Language, catalogue: [String: String]) {
-        self.language = language
-        parts = catalogue.mapValues { $0.components(separatedBy: "%@") }
-    }
-
-    /// The phrase, or its key when the catalogue lacks it (a test finds every key the code names).
-    func callAsFunction(_ key: String, _ arguments: String...) -> String { phrase(key, arguments) }
-
-    func phrase(_ key: String, _ arguments: [String]) -> String {
-        guard let parts = parts[key] else { return key }
-        var text = parts[0]
-        for index in parts.indices.dropFirst() {
-            text += (index - 1 < arguments.count ? arguments[index - 1] : "") + parts[index]
-        }
-        return text
-    }
-
-    /// Whether `count` takes the singular: one in English; zero or one in French ("0 demande").
-    func isOne(_ count: Int) -> Bool { count == 1 || (language == .fr && count == 0) }
-
-    /// A date as this language writes it.
-    func date(_ date: CalendarDate) -> String { Format.date(date, language) }
-
-    /// An amount as this language writes it.
-    func amount(_ money: Money) -> String { Format.amount(money, language) }
 }
 
 /// The signed-in person behind a dashboard request, and the name to show in the header.

@@ -25,6 +25,19 @@ public struct SendingRules: Equatable, Sendable {
 
     public static let standard = SendingRules()
 
+    /// What each rule may be, for every surface that edits them (the API, the dashboard).
+    public enum Bounds {
+        public static let windowStartHour = 0...23
+        public static let windowEndHour = 1...24
+        public static let weekday = 1...7
+        public static let holidays = 400
+        /// The SMS frequency cap, in hours: up to 90 days.
+        public static let smsIntervalHours = 0...2160
+    }
+
+    /// Whether the window opens before it closes (both hours already within bounds).
+    public static func windowIsOrdered(start: Int, end: Int) -> Bool { start < end }
+
     /// The first instant at or after `instant` inside the sending window, in `timeZone`'s local time.
     /// Found by walking local days, so daylight-saving changes shift nothing: 09:00 stays 09:00.
     public func nextOpening(atOrAfter instant: Date, in timeZone: TimeZone) -> Date {

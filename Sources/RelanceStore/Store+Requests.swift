@@ -22,42 +22,6 @@ public enum CallbackTime: String, Sendable, Codable, CaseIterable {
     case morning, midday, afternoon, evening
 }
 
-/// The business's rules for plans; see the `plan_settings` table.
-public struct PlanSettings: Sendable, Equatable {
-    public var limits: PlanLimits
-    /// Proposals within these are accepted at once; off unless the business turns it on.
-    public var autoAccept: Bool
-    public var autoAcceptMaximumInstalments: Int
-    public var autoAcceptMaximumSpanDays: Int
-    /// Days from each instalment's date on which it is reminded.
-    public var reminderOffsets: [Int]
-    /// An instalment unpaid this many days after its date breaks the plan.
-    public var breakAfterDays: Int
-    /// The business's own words for "we usually answer within…", by language; absent ones use Relance's.
-    public var replyTime: [Language: String]
-
-    public init(
-        limits: PlanLimits = PlanLimits(), autoAccept: Bool = false, autoAcceptMaximumInstalments: Int = 3,
-        autoAcceptMaximumSpanDays: Int = 90, reminderOffsets: [Int] = [-3, 0, 3], breakAfterDays: Int = 10,
-        replyTime: [Language: String] = [:]
-    ) {
-        self.limits = limits
-        self.autoAccept = autoAccept
-        self.autoAcceptMaximumInstalments = autoAcceptMaximumInstalments
-        self.autoAcceptMaximumSpanDays = autoAcceptMaximumSpanDays
-        self.reminderOffsets = reminderOffsets
-        self.breakAfterDays = breakAfterDays
-        self.replyTime = replyTime
-    }
-
-    /// Whether a proposal (already within the limits) may be accepted without the business looking.
-    public func acceptsAtOnce(_ schedule: [Instalment], today: CalendarDate) -> Bool {
-        guard autoAccept, let last = schedule.last else { return false }
-        return schedule.count <= autoAcceptMaximumInstalments
-            && last.dueOn <= today.adding(days: autoAcceptMaximumSpanDays)
-    }
-}
-
 /// A plan proposal or question as the customer sent it.
 public struct NewRequest: Sendable {
     public var kind: RequestKind

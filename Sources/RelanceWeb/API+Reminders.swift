@@ -200,12 +200,13 @@ extension API {
         var errors: [Problem.FieldError] = []
         if let start = body.window_start_hour { rules.windowStartHour = start }
         if let end = body.window_end_hour { rules.windowEndHour = end }
-        if !(0...23).contains(rules.windowStartHour) {
+        if !SendingRules.Bounds.windowStartHour.contains(rules.windowStartHour) {
             errors.append(.init(field: "window_start_hour", message: "must be an hour from 0 to 23"))
         }
-        if !(1...24).contains(rules.windowEndHour) {
+        if !SendingRules.Bounds.windowEndHour.contains(rules.windowEndHour) {
             errors.append(.init(field: "window_end_hour", message: "must be an hour from 1 to 24"))
-        } else if rules.windowEndHour <= rules.windowStartHour, errors.isEmpty {
+        } else if !SendingRules.windowIsOrdered(start: rules.windowStartHour, end: rules.windowEndHour), errors.isEmpty
+        {
             guard body.window_start_hour != nil, body.window_end_hour != nil else {
                 // Well formed alone; it is the hour already stored that it clashes with.
                 throw Problem(
@@ -216,20 +217,20 @@ extension API {
             errors.append(.init(field: "window_end_hour", message: "must be after window_start_hour"))
         }
         if let weekdays = body.weekdays {
-            if weekdays.isEmpty || !weekdays.allSatisfy({ (1...7).contains($0) }) {
+            if weekdays.isEmpty || !weekdays.allSatisfy(SendingRules.Bounds.weekday.contains) {
                 errors.append(.init(field: "weekdays", message: "must list ISO weekdays, 1 (Monday) to 7 (Sunday)"))
             }
             rules.weekdays = Set(weekdays)
         }
         if let holidays = body.holidays {
             let parsed = holidays.compactMap(CalendarDate.init(iso:))
-            if parsed.count != holidays.count || holidays.count > 400 {
+            if parsed.count != holidays.count || holidays.count > SendingRules.Bounds.holidays {
                 errors.append(.init(field: "holidays", message: "must be at most 400 dates YYYY-MM-DD"))
             }
             rules.holidays = Set(parsed)
         }
         if let hours = body.sms_minimum_interval_hours {
-            if !(0...2160).contains(hours) {
+            if !SendingRules.Bounds.smsIntervalHours.contains(hours) {
                 errors.append(.init(field: "sms_minimum_interval_hours", message: "must be from 0 to 2160 (90 days)"))
             }
             rules.smsMinimumInterval = TimeInterval(hours) * 3600

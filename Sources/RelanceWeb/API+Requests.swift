@@ -338,26 +338,32 @@ extension API {
                 errors.append(.init(field: field, message: "must be from \(range.lowerBound) to \(range.upperBound)"))
             }
         }
-        check(body.maximum_instalments, "maximum_instalments", 2...60) { plans.limits.maximumInstalments = $0 }
-        check(body.maximum_span_days, "maximum_span_days", 7...1095) { plans.limits.maximumSpanDays = $0 }
-        check(body.minimum_instalment, "minimum_instalment", 0...Money.maximumMinorUnits) {
+        check(body.maximum_instalments, "maximum_instalments", PlanSettings.Bounds.instalments) {
+            plans.limits.maximumInstalments = $0
+        }
+        check(body.maximum_span_days, "maximum_span_days", PlanSettings.Bounds.spanDays) {
+            plans.limits.maximumSpanDays = $0
+        }
+        check(body.minimum_instalment, "minimum_instalment", PlanSettings.Bounds.minimumInstalment) {
             plans.limits.minimumInstalment = $0
         }
         if let value = body.auto_accept { plans.autoAccept = value }
-        check(body.auto_accept_maximum_instalments, "auto_accept_maximum_instalments", 2...60) {
+        check(
+            body.auto_accept_maximum_instalments, "auto_accept_maximum_instalments", PlanSettings.Bounds.instalments
+        ) {
             plans.autoAcceptMaximumInstalments = $0
         }
-        check(body.auto_accept_maximum_span_days, "auto_accept_maximum_span_days", 7...1095) {
+        check(body.auto_accept_maximum_span_days, "auto_accept_maximum_span_days", PlanSettings.Bounds.spanDays) {
             plans.autoAcceptMaximumSpanDays = $0
         }
-        check(body.break_after_days, "break_after_days", 1...90) { plans.breakAfterDays = $0 }
+        check(body.break_after_days, "break_after_days", PlanSettings.Bounds.breakAfterDays) {
+            plans.breakAfterDays = $0
+        }
         if let offsets = body.reminder_offsets {
-            if offsets.count > 6 || Set(offsets).count != offsets.count
-                || offsets.contains(where: { !(-30...30).contains($0) })
-            {
+            if !PlanSettings.validReminderOffsets(offsets) {
                 errors.append(
                     .init(field: "reminder_offsets", message: "at most 6 different days, each from -30 to 30"))
-            } else if offsets.contains(where: { $0 >= plans.breakAfterDays }) {
+            } else if !PlanSettings.remindersComeBeforeBreak(offsets, breakAfterDays: plans.breakAfterDays) {
                 errors.append(
                     .init(field: "reminder_offsets", message: "every reminder must come before the plan breaks"))
             } else {
@@ -365,7 +371,7 @@ extension API {
             }
         }
         if body.reminder_offsets == nil, errors.isEmpty,
-            plans.reminderOffsets.contains(where: { $0 >= plans.breakAfterDays })
+            !PlanSettings.remindersComeBeforeBreak(plans.reminderOffsets, breakAfterDays: plans.breakAfterDays)
         {
             // The stored reminder days, not this request, clash with the new break_after_days.
             throw Problem(
@@ -381,7 +387,7 @@ extension API {
                     continue
                 }
                 let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                if trimmed.unicodeScalars.count > 200 {
+                if trimmed.unicodeScalars.count > PlanSettings.Bounds.replyTime {
                     errors.append(.init(field: "reply_time.\(key)", message: "at most 200 characters"))
                 } else if PlainText.hasControlCharacters(trimmed) {
                     errors.append(.init(field: "reply_time.\(key)", message: "must not contain control characters"))

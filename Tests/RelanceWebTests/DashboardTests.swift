@@ -601,6 +601,16 @@ extension DashboardTests {
             }
             let unchanged = try await harness.store.business()
             XCTAssertEqual(unchanged.name, "Atelier Martin")
+            // The API's cap on holidays holds here too: 401 days are refused, none saved.
+            let first = CalendarDate(iso: "2027-01-01")!
+            let many = (0...400).map { first.adding(days: $0).iso }.joined(separator: "%0D%0A")
+            let tooMany = good.map { $0.hasPrefix("holidays=") ? "holidays=" + many : $0 }
+            response = try await Self.post(
+                client, "/dashboard/settings", "csrf=\(csrf)&" + tooMany.joined(separator: "&"), cookie: cookie)
+            XCTAssertEqual(response.status, .unprocessableContent)
+            XCTAssertTrue(response.text.contains("holidays: at most 400 days"), response.text)
+            let rulesAfterRefusal = try await harness.store.sendingRules()
+            XCTAssertEqual(rulesAfterRefusal.holidays, [])
 
             response = try await Self.post(
                 client, "/dashboard/settings", "csrf=\(csrf)&" + good.joined(separator: "&"), cookie: cookie)

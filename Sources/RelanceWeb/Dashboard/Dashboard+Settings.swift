@@ -155,13 +155,15 @@ extension Dashboard {
         var rules = try await store.sendingRules()
         let start = Int(fields["start_hour"] ?? "")
         let end = Int(fields["end_hour"] ?? "")
-        if let start, let end, (0...23).contains(start), (1...24).contains(end), start < end {
+        if let start, let end, SendingRules.Bounds.windowStartHour.contains(start),
+            SendingRules.Bounds.windowEndHour.contains(end), SendingRules.windowIsOrdered(start: start, end: end)
+        {
             rules.windowStartHour = start
             rules.windowEndHour = end
         } else {
             errors.append(session.t("dash.settings.problem.sending_hours"))
         }
-        let days = Set(fields.all("weekday").compactMap { Int($0) }.filter { (1...7).contains($0) })
+        let days = Set(fields.all("weekday").compactMap { Int($0) }.filter(SendingRules.Bounds.weekday.contains))
         if days.isEmpty {
             errors.append(session.t("dash.settings.problem.sending_days"))
         } else {
@@ -177,32 +179,37 @@ extension Dashboard {
                 errors.append(session.t("dash.settings.problem.holiday", String(trimmed.prefix(20))))
             }
         }
+        if holidays.count > SendingRules.Bounds.holidays {
+            errors.append(session.t("dash.settings.problem.holiday_count", String(SendingRules.Bounds.holidays)))
+        }
         rules.holidays = holidays
-        if let cap = Int(fields["cap_hours"] ?? ""), (0...2160).contains(cap) {
+        if let cap = Int(fields["cap_hours"] ?? ""), SendingRules.Bounds.smsIntervalHours.contains(cap) {
             rules.smsMinimumInterval = TimeInterval(cap) * 3600
         } else {
             errors.append(session.t("dash.settings.problem.frequency_cap"))
         }
 
         var plans = try await store.planSettings()
-        if let count = Int(fields["max_instalments"] ?? ""), (2...60).contains(count) {
+        if let count = Int(fields["max_instalments"] ?? ""), PlanSettings.Bounds.instalments.contains(count) {
             plans.limits.maximumInstalments = count
         } else {
             errors.append(session.t("dash.settings.problem.most_payments"))
         }
-        if let span = Int(fields["max_span"] ?? ""), (7...1095).contains(span) {
+        if let span = Int(fields["max_span"] ?? ""), PlanSettings.Bounds.spanDays.contains(span) {
             plans.limits.maximumSpanDays = span
         } else {
             errors.append(session.t("dash.settings.problem.longest_span"))
         }
-        if let minimum = TypedAmount.parse(fields["min_instalment"] ?? "", currency: euro) {
+        if let minimum = TypedAmount.parse(fields["min_instalment"] ?? "", currency: euro),
+            PlanSettings.Bounds.minimumInstalment.contains(minimum)
+        {
             plans.limits.minimumInstalment = minimum
         } else {
             errors.append(session.t("dash.settings.problem.smallest_payment"))
         }
         plans.autoAccept = fields["auto_accept"] == "on"
-        if let days = Int(fields["break_after"] ?? ""), (1...90).contains(days),
-            plans.reminderOffsets.allSatisfy({ $0 < days })
+        if let days = Int(fields["break_after"] ?? ""), PlanSettings.Bounds.breakAfterDays.contains(days),
+            PlanSettings.remindersComeBeforeBreak(plans.reminderOffsets, breakAfterDays: days)
         {
             plans.breakAfterDays = days
         } else {

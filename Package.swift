@@ -29,10 +29,16 @@ let package = Package(
             name: "RelanceCore",
             dependencies: ["COpenSSL"]
         ),
+        // The workflows and the storage interfaces they reach the database through; no database here.
+        .target(
+            name: "RelanceServices",
+            dependencies: ["RelanceCore"]
+        ),
         .target(
             name: "RelanceStore",
             dependencies: [
                 "RelanceCore",
+                "RelanceServices",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
@@ -55,7 +61,7 @@ let package = Package(
             name: "RelanceMessaging",
             dependencies: [
                 "RelanceCore",
-                "RelanceStore",
+                "RelanceServices",
                 "RelanceProviders",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -68,6 +74,7 @@ let package = Package(
             name: "RelanceWeb",
             dependencies: [
                 "RelanceCore",
+                "RelanceServices",
                 "RelanceStore",
                 "RelanceProviders",
                 "RelanceMessaging",
@@ -85,6 +92,7 @@ let package = Package(
             name: "relance",
             dependencies: [
                 "RelanceCore",
+                "RelanceServices",
                 "RelanceStore",
                 "RelanceProviders",
                 "RelanceMessaging",
@@ -100,18 +108,20 @@ let package = Package(
         // What every test target shares: one clock, temporary stores, the repository's folders, process runners.
         .target(
             name: "RelanceTestSupport",
-            dependencies: ["RelanceCore", "RelanceStore"],
+            dependencies: ["RelanceCore", "RelanceServices", "RelanceStore"],
             path: "Tests/RelanceTestSupport"
         ),
         .testTarget(name: "RelanceCoreTests", dependencies: ["RelanceCore"]),
         .testTarget(
             name: "RelanceStoreTests",
-            dependencies: ["RelanceStore", "RelanceTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "RelanceServices", "RelanceStore", "RelanceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "RelanceMessagingTests",
             dependencies: [
-                "RelanceMessaging", "RelanceProviders", "RelanceStore", "RelanceTestSupport",
+                "RelanceMessaging", "RelanceProviders", "RelanceServices", "RelanceStore", "RelanceTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -119,6 +129,7 @@ let package = Package(
             name: "RelanceWebTests",
             dependencies: [
                 "RelanceWeb",
+                "RelanceServices",
                 "RelanceStore",
                 "RelanceProviders",
                 "RelanceMessaging",

@@ -2,13 +2,13 @@ import Foundation
 import Logging
 import RelanceCore
 import RelanceProviders
-import RelanceStore
+import RelanceServices
 
 /// Takes queued messages of one channel — claim (committed as `sending`), call the provider, record the outcome —
 /// with a few in flight at once, so a crash between the call and the record leaves `sending` rows that
 /// become `unknown` at the next start, never a second copy on the customer's phone.
 public struct Dispatcher: Sendable {
-    let store: Store
+    let store: any OutboxStorage
     let provider: any MessageProvider
     /// The channel whose queue this dispatcher drains: one dispatcher per channel.
     let channel: Channel
@@ -22,7 +22,8 @@ public struct Dispatcher: Sendable {
     let concurrency: Int
 
     public init(
-        store: Store, provider: any MessageProvider, channel: Channel = .sms, clock: Clock = .system, logger: Logger,
+        store: any OutboxStorage, provider: any MessageProvider, channel: Channel = .sms, clock: Clock = .system,
+        logger: Logger,
         ratePerSecond: Double = 10, concurrency: Int = 4
     ) {
         self.store = store

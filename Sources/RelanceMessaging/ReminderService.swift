@@ -1,16 +1,16 @@
 import Foundation
 import Logging
 import RelanceCore
-import RelanceStore
+import RelanceServices
 import ServiceLifecycle
 
 /// The reminder engine inside `relance serve`: every interval, one scheduler tick then a dispatch of
 /// what is queued (reminders and "send me a new link" messages alike). Stops with the server.
 public struct ReminderService: Service {
-    let store: Store
+    let scheduler: ReminderScheduler
+    let outbox: any OutboxStorage
     /// One per channel: SMS first, then email.
     let dispatchers: [Dispatcher]
-    let links: LinkSettings
     let clock: Clock
     let logger: Logger
     let interval: Duration
@@ -18,13 +18,13 @@ public struct ReminderService: Service {
     let schedules: Bool
 
     public init(
-        store: Store, dispatchers: [Dispatcher], links: LinkSettings, clock: Clock = .system, logger: Logger,
-        interval: Duration = .seconds(60), schedules: Bool = true
+        store: any SchedulerStorage & OutboxStorage, dispatchers: [Dispatcher], links: LinkSettings,
+        clock: Clock = .system, logger: Logger, interval: Duration = .seconds(60), schedules: Bool = true
     ) {
         self.schedules = schedules
-        self.store = store
+        self.scheduler = ReminderScheduler(storage: store, links: links, clock: clock)
+        self.outbox = store
         self.dispatchers = dispatchers
-        self.links = links
         self.clock = clock
         self.logger = logger
         self.interval = interval
@@ -43,7 +43,7 @@ public struct ReminderService: Service {
 
     func tick() async throws -> TickSummary {
         let started = ContinuousClock.now
-        let summary = try await store.runScheduler(now: clock.now(), links: links, emailEnabled: emailEnabled)
+        let summary = try await scheduler.tick(emailEnabled: emailEnabled)
         OperationalMetrics.tick(ContinuousClock.now - started)
         if summary.examined > 0 {
             logger.info(
@@ -80,7 +80,7 @@ public struct ReminderService: Service {
                                 _ = try await tick()
                             } catch {
                                 if Task.isCancelled { return }
-                                if Store.isDatabaseError(error) { OperationalMetrics.databaseError(where: "scheduler") }
+                                if outbox.isStorageError(error) { OperationalMetrics.databaseError(where: "scheduler") }
                                 logger.error("reminder tick failed", metadata: ["error": "\(error)"])
                             }
                             try? await Task.sleep(for: interval)
@@ -90,12 +90,12 @@ public struct ReminderService: Service {
                 // The outbox's depth and the age of its oldest message, for the metrics, every 15 s.
                 group.addTask {
                     while !Task.isCancelled {
-                        if let depth = try? await store.outboxDepth() {
+                        if let depth = try? await outbox.outboxDepth() {
                             OperationalMetrics.outbox(
                                 queued: depth.queued,
                                 oldestAge: depth.oldest.map { max(0, clock.now().timeIntervalSince($0)) } ?? 0)
                         }
-                        OperationalMetrics.sqliteMemory(Store.sqliteMemoryUsed())
+                        if let used = outbox.engineMemoryUsed() { OperationalMetrics.sqliteMemory(used) }
                         try? await Task.sleep(for: .seconds(15))
                     }
                 }
@@ -107,7 +107,7 @@ public struct ReminderService: Service {
                                 try await dispatcher.drain()
                             } catch {
                                 if Task.isCancelled { return }
-                                if Store.isDatabaseError(error) {
+                                if outbox.isStorageError(error) {
                                     OperationalMetrics.databaseError(where: "dispatcher")
                                 }
                                 logger.error(

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import RelanceCore
 import RelanceProviders
-import RelanceStore
+import RelanceServices
 import ServiceLifecycle
 
 /// How a delivery is signed, so a receiver can check it came from us and is recent:
@@ -34,14 +34,14 @@ public enum WebhookSignature {
 /// endpoint has at most one delivery in flight, and endpoints are served side by side, so a slow
 /// receiver delays only its own events.
 public struct WebhookDispatcher: Sendable {
-    let store: Store
+    let store: any WebhookDeliveryStorage
     let clock: Clock
     let logger: Logger
     let timeout: Duration
     let destinations: DestinationPolicy
 
     public init(
-        store: Store, clock: Clock = .system, logger: Logger, timeout: Duration = .seconds(10),
+        store: any WebhookDeliveryStorage, clock: Clock = .system, logger: Logger, timeout: Duration = .seconds(10),
         destinations: DestinationPolicy = DestinationPolicy()
     ) {
         self.store = store
@@ -184,7 +184,7 @@ public struct WebhookService: Service {
                 } catch is CancellationError {
                     return
                 } catch {
-                    if Store.isDatabaseError(error) { OperationalMetrics.databaseError(where: "webhooks") }
+                    if dispatcher.store.isStorageError(error) { OperationalMetrics.databaseError(where: "webhooks") }
                     logger.error("webhook dispatch failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: .seconds(1))

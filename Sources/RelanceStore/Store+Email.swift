@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// An email template parsed: its subject and its text, from which the HTML part is made.
 public struct EmailTemplate: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// An invoice's payment plan with what each instalment has received.
 public struct PlanView: Sendable, Equatable {

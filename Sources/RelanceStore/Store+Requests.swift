@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// What a customer asks from the invoice page.
 public enum RequestKind: String, Sendable, Codable, CaseIterable {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// What a business can subscribe to.
 public enum WebhookEventType: String, CaseIterable, Sendable {
@@ -76,19 +77,6 @@ public struct WebhookDelivery: Sendable, Equatable {
 /// A delivery being posted right now cannot be replayed until its answer is recorded.
 public enum WebhookReplayError: Error, Equatable, Sendable {
     case inFlight
-}
-
-/// A delivery claimed for sending: the exact bytes to sign and post.
-public struct ClaimedDelivery: Sendable, Equatable {
-    public var id: Int64
-    public var endpointID: Int64
-    public var eventID: Int64
-    public var url: String
-    public var secret: String
-    /// The secret before a rotation, while it still signs (a day).
-    public var previousSecret: String?
-    public var payload: String
-    public var attempts: Int
 }
 
 extension Store {

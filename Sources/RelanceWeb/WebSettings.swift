@@ -5,6 +5,7 @@ import NIOCore
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
+import RelanceServices
 import RelanceStore
 
 /// What the web layer needs to know about its surroundings; nothing more.

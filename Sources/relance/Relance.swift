@@ -7,6 +7,7 @@ import Prometheus
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
+import RelanceServices
 import RelanceStore
 import RelanceWeb
 import ServiceLifecycle

@@ -4,6 +4,7 @@ import Logging
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
+import RelanceServices
 import RelanceStore
 
 /// One dispatcher per channel: SMS through the provider `RELANCE_SMS_PROVIDER` names, email through
@@ -121,8 +122,9 @@ struct Remind: AsyncParsableCommand {
         let links = LinkSettings(urls: try publicURLs(baseURL), keyring: try storage.keyring())
         let logger = makeLogger()
         if dryRun {
-            let summary = try await store.runScheduler(
-                now: now, links: links, dryRun: true, emailEnabled: !(environment("RELANCE_SMTP_URL") ?? "").isEmpty)
+            let scheduler = ReminderScheduler(storage: store, links: links, clock: .fixed(now))
+            let summary = try await scheduler.tick(
+                emailEnabled: !(environment("RELANCE_SMTP_URL") ?? "").isEmpty, dryRun: true)
             printSummary(summary) { _ in "would send" }
             return
         }

@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import RelanceCore
 import RelanceProviders
+import RelanceServices
 import RelanceTestSupport
 import XCTest
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import RelanceCore
+import RelanceServices
 import RelanceTestSupport
 import XCTest
 

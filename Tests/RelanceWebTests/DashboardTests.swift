@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import RelanceCore
 import RelanceProviders
+import RelanceServices
 import RelanceTestSupport
 import XCTest
 

@@ -6,6 +6,7 @@ import Logging
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
+import RelanceServices
 import RelanceTestSupport
 import XCTest
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// The invoice list (filters, sort, keyset pages, CSV) and one invoice's page: its money, its plan,

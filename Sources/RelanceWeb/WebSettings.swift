@@ -72,9 +72,6 @@ public struct WebSettings: Sendable {
 
     var secureCookies: Bool { baseURL.hasPrefix("https://") }
 
-    /// Kept for Dashboard+Invoices until it reads `urls` itself.
-    func linkURL(token: String) -> String { urls.invoicePage(token: token) }
-
     /// What the store needs to print and sign links in the texts it writes.
     var linkSettings: LinkSettings { LinkSettings(urls: urls, keyring: keyring) }
 

@@ -270,7 +270,7 @@ extension Dashboard {
         return views.page("invoice", values, session: session)
     }
 
-    var linkSettings: LinkSettings { LinkSettings(baseURL: settings.baseURL, keyring: settings.keyring) }
+    var linkSettings: LinkSettings { settings.linkSettings }
 
     static func describe(_ refusal: Store.RemindRefusal, t: Words) -> String {
         switch refusal {
@@ -479,7 +479,7 @@ extension Dashboard {
             audit: session.audit("link.created", invoiceID: id, at: now))
         return redirect(
             "/dashboard/invoices/\(id)",
-            notice: session.t("dash.invoice.notice.new_link", settings.linkURL(token: link.token)))
+            notice: session.t("dash.invoice.notice.new_link", settings.urls.invoicePage(token: link.token)))
     }
 
     /// `POST /dashboard/invoices/{id}/revoke-links` — every link to the invoice stops working.

@@ -63,7 +63,7 @@ extension Dashboard {
                 "has_errors": !errors.isEmpty, "notice": notice ?? "",
                 "name": business.name, "phone": business.phone ?? "", "email": business.email ?? "",
                 "address": business.address ?? "", "payment_url": business.paymentURL ?? "",
-                "legal": business.legal ?? "", "logo_src": business.logoHash.map { "/logo?v=" + $0 } ?? "",
+                "legal": business.legal ?? "", "logo_src": business.logoHash.map(PublicURLs.logoPath(version:)) ?? "",
                 "beneficiary": business.bankBeneficiary ?? "", "iban": business.bankIBAN ?? "",
                 "bic": business.bankBIC ?? "", "fr": business.defaultLocale == "fr",
                 "en": business.defaultLocale == "en",

@@ -47,11 +47,6 @@ struct LinkRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersist
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
-    /// An invoice's links, oldest first.
-    static func of(invoiceID: Int64) -> QueryInterfaceRequest<LinkRecord> {
-        LinkRecord.filter(Columns.invoiceID == invoiceID).order(Columns.createdAt, Columns.id)
-    }
 }
 
 /// Why a link row exists, kept for attribution ("which message got paid").

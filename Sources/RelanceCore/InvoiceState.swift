@@ -31,7 +31,7 @@ public enum DueState: Equatable, Sendable {
 }
 
 /// Who fetched a link: a person, or a program that unfurls links in a chat or indexes the web.
-public enum UserAgentClass: String, Sendable {
+public enum UserAgentClass: String, Sendable, Codable, CaseIterable {
     case person
     case preview
 

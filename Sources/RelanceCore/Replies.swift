@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a customer's text message asks for.
-public enum ReplyKeyword: String, Sendable, Equatable {
+public enum ReplyKeyword: String, Sendable, Equatable, Codable, CaseIterable {
     /// Stop all text messages.
     case stop
     /// Start them again after a stop.

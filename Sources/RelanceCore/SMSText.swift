@@ -1,7 +1,7 @@
 import Foundation
 
 /// How an SMS body travels: 7-bit GSM 03.38 when every character is in its alphabet, UCS-2 otherwise.
-public enum SMSEncoding: String, Sendable, Codable {
+public enum SMSEncoding: String, Sendable, Codable, CaseIterable {
     case gsm7
     case ucs2
 }

@@ -68,41 +68,44 @@ final class PageReader: @unchecked Sendable {
         case SQLITE_DONE: return nil
         default: throw PageReaderError.step(String(cString: sqlite3_errmsg(connection.handle)))
         }
-        func text(_ column: Int32) -> String? {
-            guard let bytes = sqlite3_column_text(statement, column) else { return nil }
+        func text(_ column: PageColumn) -> String? {
+            guard let bytes = sqlite3_column_text(statement, column.rawValue) else { return nil }
             return String(cString: bytes)
         }
-        func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
-        func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+        func int(_ column: PageColumn) -> Int64 { sqlite3_column_int64(statement, column.rawValue) }
+        func isNull(_ column: PageColumn) -> Bool { sqlite3_column_type(statement, column.rawValue) == SQLITE_NULL }
 
-        guard let expiresText = text(1), let expiresAt = PageReader.parseTimestamp(expiresText),
-            let currencyCode = text(4), let currency = Currency(code: currencyCode),
-            let dueText = text(6), let dueOn = CalendarDate(iso: dueText)
+        guard let expiresText = text(.linkExpiresAt), let expiresAt = PageReader.parseTimestamp(expiresText),
+            let currencyCode = text(.invoiceCurrency), let currency = Currency(code: currencyCode),
+            let dueText = text(.invoiceDueOn), let dueOn = CalendarDate(iso: dueText)
         else { throw PageReaderError.corrupt("link \(linkID)") }
         var business = Business(
-            name: text(14) ?? "", phone: text(15), email: text(16), address: text(17), paymentURL: text(18),
-            bankBeneficiary: text(19), bankIBAN: text(20), bankBIC: text(21), defaultLocale: text(22) ?? "fr",
-            timeZone: text(23) ?? "UTC", linkLifetimeDays: Int(int(24)), legal: text(27))
-        business.logoHash = text(28)
-        let pending = text(26) ?? ""
+            name: text(.businessName) ?? "", phone: text(.businessPhone), email: text(.businessEmail),
+            address: text(.businessAddress), paymentURL: text(.businessPaymentURL),
+            bankBeneficiary: text(.businessBankBeneficiary), bankIBAN: text(.businessBankIBAN),
+            bankBIC: text(.businessBankBIC), defaultLocale: text(.businessDefaultLocale) ?? "fr",
+            timeZone: text(.businessTimeZone) ?? "UTC", linkLifetimeDays: Int(int(.businessLinkLifetimeDays)),
+            legal: text(.businessLegal))
+        business.logoHash = text(.businessLogoHash)
+        let pending = text(.pendingRequestKinds) ?? ""
         var data = InvoicePageData(
             linkID: linkID,
             expiresAt: expiresAt,
-            revoked: !isNull(0),
-            invoiceID: int(2),
-            number: text(3) ?? "",
-            amount: Money(minorUnits: int(5), currency: currency),
-            paid: int(13),
+            revoked: !isNull(.linkRevokedAt),
+            invoiceID: int(.invoiceID),
+            number: text(.invoiceNumber) ?? "",
+            amount: Money(minorUnits: int(.invoiceAmount), currency: currency),
+            paid: int(.paid),
             dueOn: dueOn,
-            status: !isNull(8) ? .void : !isNull(7) ? .paid : .open,
-            paymentURL: text(9) ?? business.paymentURL,
-            customerName: text(10) ?? "",
-            customerLocale: text(11),
-            customerTimeZone: text(12),
+            status: !isNull(.invoiceVoidedAt) ? .void : !isNull(.invoicePaidAt) ? .paid : .open,
+            paymentURL: text(.invoicePaymentURL) ?? business.paymentURL,
+            customerName: text(.customerName) ?? "",
+            customerLocale: text(.customerLocale),
+            customerTimeZone: text(.customerTimeZone),
             business: business)
-        data.hasActivePlan = !isNull(25)
-        data.pendingPlan = pending.contains("plan")
-        data.pendingQuestion = pending.contains("question")
+        data.hasActivePlan = !isNull(.activePlan)
+        data.pendingPlan = pending.contains(RequestKind.plan.rawValue)
+        data.pendingQuestion = pending.contains(RequestKind.question.rawValue)
         return data
     }
 
@@ -113,7 +116,7 @@ final class PageReader: @unchecked Sendable {
             return connection
         }
         lock.unlock()
-        return try Connection(path: path, sql: Store.pageSQL)
+        return try Connection(path: path, sql: PageReader.sql)
     }
 
     private func checkIn(_ connection: Connection) {
@@ -121,6 +124,93 @@ final class PageReader: @unchecked Sendable {
         if idle.count < keep { idle.append(connection) }
         lock.unlock()
     }
+
+    /// The columns of the page's one SELECT, in the order SQLite returns them. The decoder reads each by
+    /// its position and `sql` lists them from this enum, so the two cannot drift apart; RecordTests reads
+    /// a page both ways and compares.
+    enum PageColumn: Int32, CaseIterable {
+        case linkRevokedAt
+        case linkExpiresAt
+        case invoiceID
+        case invoiceNumber
+        case invoiceCurrency
+        case invoiceAmount
+        case invoiceDueOn
+        case invoicePaidAt
+        case invoiceVoidedAt
+        case invoicePaymentURL
+        case customerName
+        case customerLocale
+        case customerTimeZone
+        /// Everything the invoice has received, in minor units.
+        case paid
+        case businessName
+        case businessPhone
+        case businessEmail
+        case businessAddress
+        case businessPaymentURL
+        case businessBankBeneficiary
+        case businessBankIBAN
+        case businessBankBIC
+        case businessDefaultLocale
+        case businessTimeZone
+        case businessLinkLifetimeDays
+        /// 1 while a plan runs, else NULL.
+        case activePlan
+        /// The kinds of the invoice's pending requests, separated by commas; NULL without any.
+        case pendingRequestKinds
+        case businessLegal
+        case businessLogoHash
+
+        var expression: String {
+            switch self {
+            case .linkRevokedAt: "l.revoked_at"
+            case .linkExpiresAt: "l.expires_at"
+            case .invoiceID: "i.id"
+            case .invoiceNumber: "i.number"
+            case .invoiceCurrency: "i.currency"
+            case .invoiceAmount: "i.amount"
+            case .invoiceDueOn: "i.due_on"
+            case .invoicePaidAt: "i.paid_at"
+            case .invoiceVoidedAt: "i.voided_at"
+            case .invoicePaymentURL: "i.payment_url"
+            case .customerName: "c.name"
+            case .customerLocale: "c.locale"
+            case .customerTimeZone: "c.time_zone"
+            case .paid: "(SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id)"
+            case .businessName: "b.name"
+            case .businessPhone: "b.phone"
+            case .businessEmail: "b.email"
+            case .businessAddress: "b.address"
+            case .businessPaymentURL: "b.payment_url"
+            case .businessBankBeneficiary: "b.bank_beneficiary"
+            case .businessBankIBAN: "b.bank_iban"
+            case .businessBankBIC: "b.bank_bic"
+            case .businessDefaultLocale: "b.default_locale"
+            case .businessTimeZone: "b.time_zone"
+            case .businessLinkLifetimeDays: "b.link_lifetime_days"
+            // The statuses stay literals: SQLite answers them from the partial indexes `plan_active` and
+            // `request_pending` only when it can match them as the statement is prepared.
+            case .activePlan: "(SELECT 1 FROM plan WHERE invoice_id = i.id AND status = 'active')"
+            case .pendingRequestKinds:
+                "(SELECT group_concat(kind) FROM request WHERE invoice_id = i.id AND status = 'pending')"
+            case .businessLegal: "b.legal"
+            case .businessLogoHash: "b.logo_hash"
+            }
+        }
+    }
+
+    /// The page's SELECT; its one parameter is the link's id.
+    static let sql =
+        "SELECT " + PageColumn.allCases.map(\.expression).joined(separator: ", ")
+            + """
+
+            FROM link l
+            JOIN invoice i ON i.id = l.invoice_id
+            JOIN customer c ON c.id = i.customer_id
+            JOIN business b ON b.id = 1
+            WHERE l.id = ?
+            """
 
     /// GRDB's stored form of a `Date`: `YYYY-MM-DD HH:MM:SS.SSS`, UTC.
     static func parseTimestamp(_ text: String) -> Date? {

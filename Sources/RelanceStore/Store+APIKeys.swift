@@ -9,6 +9,13 @@ public struct APIKey: Sendable, Equatable {
     public var prefix: String
 }
 
+extension APIKey {
+    /// The key as the API knows it, without its hash.
+    init(_ record: APIKeyRecord) throws {
+        try self.init(id: record.storedID(), name: record.name, prefix: record.prefix)
+    }
+}
+
 extension Store {
     /// Creates an API key and returns it with the only copy of its secret.
     public func createAPIKey(name: String, now: Date, audit: AuditNote? = nil) async throws -> (APIKey, secret: String)
@@ -16,10 +23,9 @@ extension Store {
         let secret = "rlk_" + Base64URL.encode(Crypto.randomBytes(32))
         let prefix = String(secret.prefix(12))
         let id = try await write(audit: audit) { db in
-            try db.execute(
-                sql: "INSERT INTO api_key (name, prefix, hash, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [name, prefix, Crypto.sha256Hex(secret), now])
-            return db.lastInsertedRowID
+            var key = APIKeyRecord(name: name, prefix: prefix, hash: Crypto.sha256Hex(secret), createdAt: now)
+            try key.insert(db)
+            return try key.storedID()
         }
         return (APIKey(id: id, name: name, prefix: prefix), secret)
     }
@@ -30,9 +36,9 @@ extension Store {
         guard secret.hasPrefix("rlk_"), secret.utf8.count < 100 else { return nil }
         let hash = Crypto.sha256Hex(secret)
         return try await pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT id, name, prefix FROM api_key WHERE hash = ? AND revoked_at IS NULL", arguments: [hash]
-            ).map { APIKey(id: $0["id"], name: $0["name"], prefix: $0["prefix"]) }
+            try APIKeyRecord.filter(APIKeyRecord.Columns.hash == hash && APIKeyRecord.Columns.revokedAt == nil)
+                .fetchOne(db)
+                .map { try APIKey($0) }
         }
     }
 
@@ -52,18 +58,36 @@ extension Store {
     /// Every key, live or revoked, with when it last changed something (from the audit trail).
     public func apiKeys() async throws -> [APIKeyListing] {
         try await pool.read { db in
-            try Row.fetchAll(
+            try KeyRow.fetchAll(
                 db,
                 sql: """
-                    SELECT k.id, k.name, k.prefix, k.created_at, k.revoked_at,
-                        (SELECT MAX(a.at) FROM audit a WHERE a.api_key_id = k.id) AS last_used_at
+                    SELECT k.*, (SELECT MAX(a.at) FROM audit a WHERE a.api_key_id = k.id) AS last_used_at
                     FROM api_key k ORDER BY k.id
                     """
-            ).map {
-                APIKeyListing(
-                    key: APIKey(id: $0["id"], name: $0["name"], prefix: $0["prefix"]), createdAt: $0["created_at"],
-                    revokedAt: $0["revoked_at"], lastUsedAt: $0["last_used_at"])
+            ).map { row in
+                try APIKeyListing(
+                    key: APIKey(row.key), createdAt: row.key.createdAt, revokedAt: row.key.revokedAt,
+                    lastUsedAt: row.use.lastUsedAt)
             }
+        }
+    }
+
+    /// A row of `apiKeys`'s SELECT: the key, and the last change made with it.
+    struct KeyRow: FetchableRecord {
+        struct Use: Decodable, FetchableRecord {
+            var lastUsedAt: Date?
+
+            enum CodingKeys: String, CodingKey {
+                case lastUsedAt = "last_used_at"
+            }
+        }
+
+        var key: APIKeyRecord
+        var use: Use
+
+        init(row: Row) throws {
+            key = try APIKeyRecord(row: row)
+            use = try Use(row: row)
         }
     }
 }

@@ -124,10 +124,10 @@ extension Store {
             if try Int.fetchOne(db, sql: "SELECT 1 FROM user WHERE email = ?", arguments: [email]) != nil {
                 throw AccountError.duplicateEmail
             }
-            try db.execute(
-                sql: "INSERT INTO user (email, password_hash, role, created_at, language) VALUES (?, ?, ?, ?, ?)",
-                arguments: [email, hash, role.rawValue, now, language?.rawValue])
-            let id = db.lastInsertedRowID
+            var user = UserRecord(
+                email: email, passwordHash: hash, role: role, failedSignIns: 0, createdAt: now, language: language)
+            try user.insert(db)
+            let id = try user.storedID()
             try Store.audit(db, AuditNote(actor: actor, "user.added", detail: "\(email) as \(role.rawValue)", at: now))
             return DashboardUser(id: id, email: email, role: role, language: language)
         }
@@ -136,9 +136,11 @@ extension Store {
     /// Every dashboard account.
     public func users() async throws -> [DashboardUser] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, email, role FROM user WHERE disabled_at IS NULL ORDER BY id").map {
-                DashboardUser(id: $0["id"], email: $0["email"], role: UserRole(rawValue: $0["role"]) ?? .staff)
-            }
+            // Without their language, as this list has always been read.
+            try UserRecord.filter(UserRecord.Columns.disabledAt == nil)
+                .order(UserRecord.Columns.id)
+                .fetchAll(db)
+                .map { user in try DashboardUser(id: user.storedID(), email: user.email, role: user.role) }
         }
     }
 
@@ -154,26 +156,16 @@ extension Store {
         // Sendable) makes Swift choose the blocking `read`, which holds a thread of the task pool while
         // it waits for a reader: with the pool's threads all waiting so, nothing ran any more (the soak
         // found the whole server stopped, SIGTERM included, under 200 dashboard connections).
-        let found = try await pool.read {
-            db -> (id: Int64, email: String, role: String, hash: String?, language: String?)? in
-            try Row.fetchOne(
-                db,
-                sql:
-                    "SELECT id, email, role, password_hash, language FROM user WHERE email = ? AND disabled_at IS NULL",
-                arguments: [email.trimmingCharacters(in: .whitespacesAndNewlines)]
-            ).map {
-                (
-                    id: $0["id"], email: $0["email"], role: $0["role"], hash: $0["password_hash"],
-                    language: $0["language"]
-                )
-            }
+        let found = try await pool.read { db -> UserRecord? in
+            try UserRecord.filter(
+                UserRecord.Columns.email == email.trimmingCharacters(in: .whitespacesAndNewlines)
+                    && UserRecord.Columns.disabledAt == nil
+            ).fetchOne(db)
         }
-        guard let matches = await passwords.verify(password, against: found?.hash) else { return .busy }
+        guard let matches = await passwords.verify(password, against: found?.passwordHash) else { return .busy }
         guard let found else { return .refused }
-        let userID = found.id
-        let user = DashboardUser(
-            id: userID, email: found.email, role: UserRole(rawValue: found.role) ?? .staff,
-            language: found.language.flatMap(Language.init(rawValue:)))
+        let userID = try found.storedID()
+        let user = DashboardUser(id: userID, email: found.email, role: found.role, language: found.language)
         return try await pool.write { db in
             guard matches else {
                 try Store.audit(db, AuditNote(actor: .user(userID), "sign_in.failed", at: now))
@@ -197,8 +189,7 @@ extension Store {
     /// Sets the language this person reads the dashboard in.
     public func setLanguage(_ language: Language, userID: Int64) async throws {
         try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE user SET language = ? WHERE id = ?", arguments: [language.rawValue, userID])
+            try db.execute(sql: "UPDATE user SET language = ? WHERE id = ?", arguments: [language, userID])
         }
     }
 
@@ -213,15 +204,14 @@ extension Store {
         // Sendable values out of the closure, so the async `read` is the one called (see `signIn`).
         guard
             let row = try await pool.read({ db -> SessionRow? in
-                try Row.fetchOne(
+                try SessionRow.fetchOne(
                     db,
                     sql: """
                         SELECT s.id, s.csrf, s.expires_at, s.last_seen_at, u.id AS user_id, u.email, u.role,
                             u.language
                         FROM session s JOIN user u ON u.id = s.user_id
                         WHERE s.token_hash = ? AND s.ended_at IS NULL AND u.disabled_at IS NULL
-                        """, arguments: [hash]
-                ).map(SessionRow.init(row:))
+                        """, arguments: [hash])
             })
         else { return nil }
         let expires = row.expiresAt
@@ -235,32 +225,30 @@ extension Store {
         }
         return DashboardSession(
             id: sessionID,
-            user: DashboardUser(
-                id: row.userID, email: row.email, role: UserRole(rawValue: row.role) ?? .staff,
-                language: row.language.flatMap(Language.init(rawValue:))),
+            user: DashboardUser(id: row.userID, email: row.email, role: row.role, language: row.language),
             csrf: row.csrf, expiresAt: expires)
     }
 
-    /// A session row as read, in values that may cross tasks.
-    struct SessionRow: Sendable {
+    /// A row of `session`'s SELECT: the session and its account, in values that may cross tasks.
+    struct SessionRow: Sendable, Decodable, FetchableRecord {
         var id: Int64
         var csrf: String
         var expiresAt: Date
         var lastSeenAt: Date
         var userID: Int64
         var email: String
-        var role: String
-        var language: String?
+        var role: UserRole
+        var language: Language?
 
-        init(row: Row) {
-            id = row["id"]
-            csrf = row["csrf"]
-            expiresAt = row["expires_at"]
-            lastSeenAt = row["last_seen_at"]
-            userID = row["user_id"]
-            email = row["email"]
-            role = row["role"]
-            language = row["language"]
+        enum CodingKeys: String, CodingKey {
+            case id
+            case csrf
+            case expiresAt = "expires_at"
+            case lastSeenAt = "last_seen_at"
+            case userID = "user_id"
+            case email
+            case role
+            case language
         }
     }
 
@@ -309,9 +297,10 @@ extension Store {
         case .apiKey(let id): apiKeyID = id
         case .operator: break
         }
-        try db.execute(
-            sql: "INSERT INTO audit (at, user_id, api_key_id, action, invoice_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [note.at, userID, apiKeyID, note.action, invoice, note.detail])
+        var line = AuditRecord(
+            at: note.at, userID: userID, apiKeyID: apiKeyID, action: note.action, invoiceID: invoice,
+            detail: note.detail)
+        try line.insert(db)
     }
 
 }
@@ -331,7 +320,7 @@ extension Store {
     public func wordingChanges(limit: Int) async throws -> [WordingChange] {
         let list = Store.wordingActions.map { "'" + $0 + "'" }.joined(separator: ", ")
         return try await pool.read { db in
-            try Row.fetchAll(
+            try WordingRow.fetchAll(
                 db,
                 sql: """
                     SELECT a.at, a.action, a.detail, u.email, k.name AS key_name
@@ -340,11 +329,9 @@ extension Store {
                     ORDER BY a.id DESC LIMIT ?
                     """, arguments: [limit]
             ).map { row in
-                let action: String = row["action"]
-                let who =
-                    (row["email"] as String?) ?? (row["key_name"] as String?).map { "API key “\($0)”" }
-                    ?? "the operator"
-                var detail: String? = row["detail"]
+                let action = row.action
+                let who = row.email ?? row.keyName.map { "API key “\($0)”" } ?? "the operator"
+                var detail = row.detail
                 var what =
                     switch action {
                     case "template.saved": "text wording"
@@ -356,11 +343,28 @@ extension Store {
                     }
                 // The API's line says `STAGE CHANNEL LOCALE`; shown as the dashboard's are.
                 if let parts = detail?.split(separator: " "), parts.count == 3, what == "wording" {
-                    what = parts[1] == "email" ? "email wording" : "text wording"
+                    what = Channel(rawValue: String(parts[1])) == .email ? "email wording" : "text wording"
                     detail = "\(parts[0]) \(parts[2])"
                 }
-                return WordingChange(at: row["at"], who: who, what: what, detail: detail)
+                return WordingChange(at: row.at, who: who, what: what, detail: detail)
             }
+        }
+    }
+
+    /// A row of `wordingChanges`'s SELECT: the audit line and who made it (an account, or an API key).
+    struct WordingRow: Decodable, FetchableRecord {
+        var at: Date
+        var action: String
+        var detail: String?
+        var email: String?
+        var keyName: String?
+
+        enum CodingKeys: String, CodingKey {
+            case at
+            case action
+            case detail
+            case email
+            case keyName = "key_name"
         }
     }
 }
@@ -397,13 +401,13 @@ extension Store {
     public func disableUser(id: Int64, now: Date, audit: AuditNote? = nil) async throws {
         try await write(audit: audit) { db in
             guard
-                let role = try String.fetchOne(
+                let role = try UserRole.fetchOne(
                     db, sql: "SELECT role FROM user WHERE id = ? AND disabled_at IS NULL", arguments: [id])
             else { throw StoreError.notFound("user \(id)") }
-            if role == UserRole.owner.rawValue {
-                let owners =
-                    try Int.fetchOne(
-                        db, sql: "SELECT COUNT(*) FROM user WHERE role = 'owner' AND disabled_at IS NULL") ?? 0
+            if role == .owner {
+                let owners = try UserRecord.filter(
+                    UserRecord.Columns.role == UserRole.owner && UserRecord.Columns.disabledAt == nil
+                ).fetchCount(db)
                 guard owners > 1 else { throw AccountError.lastOwner }
             }
             try db.execute(sql: "UPDATE user SET disabled_at = ? WHERE id = ?", arguments: [now, id])

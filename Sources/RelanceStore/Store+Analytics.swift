@@ -55,19 +55,22 @@ extension Store {
     /// Every reminder sent since `since`, grouped by stage, channel and variant, in the policy's order.
     public func reminderOutcomes(since: Date) async throws -> [ReminderOutcome] {
         try await pool.read { db in
-            let rows = try Row.fetchAll(
+            let rows = try SentReminder.fetchAll(
                 db,
                 sql: """
                     SELECT m.id, m.stage, m.channel, COALESCE(m.variant, '') AS variant, m.status, m.created_at,
                         EXISTS (SELECT 1 FROM link l JOIN click k ON k.link_id = l.id
-                            WHERE l.message_id = m.id AND k.agent = 'person') AS clicked,
+                            WHERE l.message_id = m.id AND k.agent = ?) AS clicked,
                         (SELECT MIN(i.paid_at) FROM invoice i
                             WHERE i.id = m.invoice_id OR i.id IN (SELECT invoice_id FROM reminder WHERE message_id = m.id))
                             AS paid_at
                     FROM message m
-                    WHERE m.kind = 'reminder' AND m.created_at >= ?
-                        AND m.status IN ('sent', 'delivered', 'unknown')
-                    """, arguments: [since])
+                    WHERE m.kind = ? AND m.created_at >= ? AND m.status IN (?, ?, ?)
+                    """,
+                arguments: [
+                    UserAgentClass.person, MessageKind.reminder, since, MessageStatus.sent, MessageStatus.delivered,
+                    MessageStatus.unknown,
+                ])
             struct Key: Hashable {
                 var stage: String
                 var channel: String
@@ -75,7 +78,7 @@ extension Store {
             }
             var groups: [Key: (outcome: ReminderOutcome, hours: [Double])] = [:]
             for row in rows {
-                let key = Key(stage: row["stage"] ?? "", channel: row["channel"], variant: row["variant"])
+                let key = Key(stage: row.stage ?? "", channel: row.channel.rawValue, variant: row.variant)
                 var entry =
                     groups[key]
                     ?? (
@@ -84,9 +87,10 @@ extension Store {
                             clicked: 0, paidWithin7Days: 0, medianHoursToPayment: nil), []
                     )
                 entry.outcome.sent += 1
-                if row["status"] as String == "delivered" { entry.outcome.delivered += 1 }
-                if row["clicked"] as Bool { entry.outcome.clicked += 1 }
-                if let paid = row["paid_at"] as Date?, let sent = row["created_at"] as Date? {
+                if row.status == .delivered { entry.outcome.delivered += 1 }
+                if row.clicked { entry.outcome.clicked += 1 }
+                if let paid = row.paidAt {
+                    let sent = row.createdAt
                     let hours = paid.timeIntervalSince(sent) / 3600
                     if hours >= 0 {
                         entry.hours.append(hours)
@@ -105,6 +109,31 @@ extension Store {
                 let right = order.firstIndex(of: $1.stage) ?? order.count
                 return (left, $0.stage, $0.channel, $0.variant) < (right, $1.stage, $1.channel, $1.variant)
             }
+        }
+    }
+
+    /// A row of `reminderOutcomes`'s SELECT: one reminder that left, whether a person opened its link,
+    /// and when its invoice was paid.
+    struct SentReminder: Decodable, FetchableRecord {
+        var id: Int64
+        var stage: String?
+        var channel: Channel
+        /// "" where the stage had one wording.
+        var variant: String
+        var status: MessageStatus
+        var createdAt: Date
+        var clicked: Bool
+        var paidAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case stage
+            case channel
+            case variant
+            case status
+            case createdAt = "created_at"
+            case clicked
+            case paidAt = "paid_at"
         }
     }
 

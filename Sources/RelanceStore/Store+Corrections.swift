@@ -65,26 +65,20 @@ extension Store {
     }
 
     static func correctionLock(_ db: Database, invoiceID: Int64) throws -> CorrectionLock? {
-        guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT paid_at, voided_at FROM invoice WHERE id = ?", arguments: [invoiceID])
-        else { throw StoreError.notFound("invoice \(invoiceID)") }
-        if row["voided_at"] as String? != nil { return .void }
-        if row["paid_at"] as String? != nil { return .paid }
-        if try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM plan WHERE invoice_id = ? AND status = 'active' LIMIT 1", arguments: [invoiceID])
-            == true
-        {
-            return .plan
+        guard let invoice = try InvoiceRecord.fetchOne(db, key: invoiceID) else {
+            throw StoreError.notFound("invoice \(invoiceID)")
         }
+        if invoice.voidedAt != nil { return .void }
+        if invoice.paidAt != nil { return .paid }
+        if try PlanRecord.active(invoiceID: invoiceID).fetchCount(db) > 0 { return .plan }
         // A reminder counts from the moment it is queued: its text already holds the amount and the date.
         // One cancelled before it left, or that the provider could not take, told the customer nothing.
         let first = try Date.fetchOne(
             db,
             sql: """
                 SELECT MIN(m.created_at) FROM reminder r JOIN message m ON m.id = r.message_id
-                WHERE r.invoice_id = ? AND m.status NOT IN ('cancelled', 'failed')
-                """, arguments: [invoiceID])
+                WHERE r.invoice_id = ? AND m.status NOT IN (?, ?)
+                """, arguments: [invoiceID, MessageStatus.cancelled, MessageStatus.failed])
         return first.map { .reminded($0) }
     }
 

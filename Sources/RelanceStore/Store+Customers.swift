@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import RelanceCore
 
-/// A customer as the dashboard shows and edits them.
-public struct CustomerRecord: Sendable, Equatable {
+/// A customer as the dashboard shows and edits them: a row of `Store.customerColumns`.
+public struct CustomerRecord: Sendable, Equatable, Decodable, FetchableRecord {
     public var id: Int64
     public var name: String
     public var phone: String?
@@ -18,18 +18,18 @@ public struct CustomerRecord: Sendable, Equatable {
     /// Open invoices and what they still owe, summed per currency elsewhere; here the count.
     public var openInvoices: Int
 
-    init(row: Row) {
-        id = row["id"]
-        name = row["name"]
-        phone = row["phone"]
-        email = row["email"]
-        locale = row["locale"]
-        timeZone = row["time_zone"]
-        externalRef = row["external_ref"]
-        smsOptedOutAt = row["sms_opted_out_at"]
-        emailOptedOutAt = row["email_opted_out_at"]
-        createdAt = row["created_at"]
-        openInvoices = row["open_invoices"] ?? 0
+    enum CodingKeys: String, CodingKey {
+        case id
+        case name
+        case phone
+        case email
+        case locale
+        case timeZone = "time_zone"
+        case externalRef = "external_ref"
+        case smsOptedOutAt = "sms_opted_out_at"
+        case emailOptedOutAt = "email_opted_out_at"
+        case createdAt = "created_at"
+        case openInvoices = "open_invoices"
     }
 }
 
@@ -82,33 +82,31 @@ extension Store {
                 arguments += [after.name, after.id]
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(
+            return try CustomerRecord.fetchAll(
                 db,
                 sql: """
                     SELECT \(Store.customerColumns) FROM customer c \(filter)
                     ORDER BY c.name COLLATE NOCASE, c.id LIMIT ?
-                    """, arguments: StatementArguments(arguments + [limit])
-            ).map(CustomerRecord.init(row:))
+                    """, arguments: StatementArguments(arguments + [limit]))
         }
     }
 
     public func customer(id: Int64) async throws -> CustomerRecord {
         try await pool.read { db in
             guard
-                let row = try Row.fetchOne(
+                let customer = try CustomerRecord.fetchOne(
                     db, sql: "SELECT \(Store.customerColumns) FROM customer c WHERE c.id = ?", arguments: [id])
             else { throw StoreError.notFound("customer \(id)") }
-            return CustomerRecord(row: row)
+            return customer
         }
     }
 
     /// The first customer with this phone number (E.164), if any: the one an invoice for it would go to.
     public func customer(phone: String) async throws -> CustomerRecord? {
         try await pool.read { db in
-            try Row.fetchOne(
+            try CustomerRecord.fetchOne(
                 db, sql: "SELECT \(Store.customerColumns) FROM customer c WHERE c.phone = ? ORDER BY c.id LIMIT 1",
-                arguments: [phone]
-            ).map(CustomerRecord.init(row:))
+                arguments: [phone])
         }
     }
 
@@ -149,10 +147,11 @@ extension Store {
     /// A customer's messages, newest first: (id, invoice, stage, channel, status, body, sent or created).
     public func messages(customerID: Int64, limit: Int) async throws -> [OutboxMessage] {
         try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM message WHERE customer_id = ? ORDER BY id DESC LIMIT ?",
-                arguments: [customerID, limit]
-            ).map(OutboxMessage.init(row:))
+            try MessageRecord.filter(MessageRecord.Columns.customerID == customerID)
+                .order(MessageRecord.Columns.id.desc)
+                .limit(limit)
+                .fetchAll(db)
+                .map { try OutboxMessage($0) }
         }
     }
 }

@@ -29,7 +29,7 @@ extension Store {
     /// The home page's figures as of `today` (the business's calendar day).
     public func dashboardSummary(today: CalendarDate, weeks: Int = 12) async throws -> DashboardSummary {
         try await pool.read { db in
-            let rows = try Row.fetchAll(
+            let rows = try Outstanding.fetchAll(
                 db,
                 sql: """
                     SELECT currency, SUM(balance) AS outstanding,
@@ -57,18 +57,15 @@ extension Store {
             var byCurrency: [String: DashboardSummary.CurrencyTotals] = [:]
             var order: [String] = []
             for row in rows {
-                let code: String = row["currency"]
+                let code = row.currency
                 guard let currency = Currency(code: code) else { continue }
                 order.append(code)
-                var aging: [Int64] = []
-                for column in ["b0", "b1", "b2", "b3", "b4"] { aging.append(row[column] as Int64? ?? 0) }
-                let outstanding: Int64 = row["outstanding"] ?? 0
-                let overdue: Int64 = row["overdue"] ?? 0
+                let aging = [row.b0, row.b1, row.b2, row.b3, row.b4].map { $0 ?? 0 }
                 byCurrency[code] = .init(
-                    currency: currency, outstanding: outstanding, overdue: overdue, collectedThisMonth: 0,
-                    aging: aging, weekly: Array(repeating: 0, count: weeks))
+                    currency: currency, outstanding: row.outstanding ?? 0, overdue: row.overdue ?? 0,
+                    collectedThisMonth: 0, aging: aging, weekly: Array(repeating: 0, count: weeks))
             }
-            let payments = try Row.fetchAll(
+            let payments = try Received.fetchAll(
                 db,
                 sql: """
                     SELECT i.currency, date(p.received_at) AS day, SUM(p.amount) AS amount
@@ -77,15 +74,17 @@ extension Store {
                     GROUP BY i.currency, day
                     """, arguments: [min(starts[0], monthStart).iso])
             for row in payments {
-                let code: String = row["currency"]
-                guard let day = CalendarDate(iso: row["day"]), let currency = Currency(code: code) else { continue }
+                let code = row.currency
+                guard let day = row.day.flatMap(CalendarDate.init(iso:)), let currency = Currency(code: code) else {
+                    continue
+                }
                 if byCurrency[code] == nil {
                     order.append(code)
                     byCurrency[code] = .init(
                         currency: currency, outstanding: 0, overdue: 0, collectedThisMonth: 0,
                         aging: [0, 0, 0, 0, 0], weekly: Array(repeating: 0, count: weeks))
                 }
-                let amount: Int64 = row["amount"]
+                let amount = row.amount
                 if day >= monthStart && day <= today, let sum = byCurrency[code]?.collectedThisMonth {
                     byCurrency[code]?.collectedThisMonth = Money.total([sum, amount])
                 }
@@ -94,12 +93,35 @@ extension Store {
                     byCurrency[code]?.weekly[index] = Money.total([sum, amount])
                 }
             }
-            func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
             return DashboardSummary(
                 currencies: order.compactMap { byCurrency[$0] }, weekStarts: starts,
-                pendingRequests: try count("SELECT COUNT(*) FROM request WHERE status = 'pending'"),
-                unreadReplies: try count("SELECT COUNT(*) FROM inbound WHERE keyword = 'other' AND read_at IS NULL"),
-                failedMessages: try count("SELECT COUNT(*) FROM message WHERE status = 'failed'"))
+                pendingRequests: try RequestRecord.filter(RequestRecord.Columns.status == RequestStatus.pending)
+                    .fetchCount(db),
+                unreadReplies: try InboundRecord.filter(
+                    InboundRecord.Columns.keyword == ReplyKeyword.other && InboundRecord.Columns.readAt == nil
+                ).fetchCount(db),
+                failedMessages: try MessageRecord.filter(MessageRecord.Columns.status == MessageStatus.failed)
+                    .fetchCount(db))
         }
+    }
+
+    /// A line of the summary's balances: one currency's open money, by how late it is. The currency stays
+    /// as stored, so one Relance does not know is left out rather than failing the page.
+    struct Outstanding: Decodable, FetchableRecord {
+        var currency: String
+        var outstanding: Int64?
+        var overdue: Int64?
+        var b0: Int64?
+        var b1: Int64?
+        var b2: Int64?
+        var b3: Int64?
+        var b4: Int64?
+    }
+
+    /// A line of the summary's receipts: what came in, in one currency, on one day.
+    struct Received: Decodable, FetchableRecord {
+        var currency: String
+        var day: String?
+        var amount: Int64
     }
 }

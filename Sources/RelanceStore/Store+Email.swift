@@ -24,14 +24,11 @@ extension Store {
     static func emailTemplate(_ db: Database, stage: String, language: Language, combined: Bool) throws
         -> EmailTemplate
     {
-        if let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT subject, body FROM message_template
-                WHERE stage = ? AND channel = 'email' AND locale = ? AND combined = ?
-                """, arguments: [stage, language.rawValue, combined]), let subject = row["subject"] as String?
+        if let own = try MessageTemplateRecord.fetchOne(
+            db, key: ["stage": stage, "channel": Channel.email, "locale": language, "combined": combined]),
+            let subject = own.subject
         {
-            return EmailTemplate(subject: try MessageTemplate(subject), body: try MessageTemplate(row["body"]))
+            return EmailTemplate(subject: try MessageTemplate(subject), body: try MessageTemplate(own.body))
         }
         var key = DefaultTemplates.Key(stage: stage, channel: .email, language: language, combined: combined)
         if DefaultTemplates.email[key] == nil { key.stage = try nearestStandardStage(db, stage) }
@@ -52,10 +49,10 @@ extension Store {
             try db.execute(
                 sql: """
                     INSERT INTO message_template (stage, channel, locale, combined, subject, body, updated_at)
-                    VALUES (?, 'email', ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (stage, channel, locale, combined) DO UPDATE SET subject = excluded.subject,
                         body = excluded.body, updated_at = excluded.updated_at
-                    """, arguments: [stage, language.rawValue, combined, subject, body, now])
+                    """, arguments: [stage, Channel.email, language, combined, subject, body, now])
         }
     }
 
@@ -74,22 +71,16 @@ extension Store {
     }
 
     static func cancelQueuedEmails(_ db: Database, customerID: Int64, now: Date) throws {
-        let ids = try Int64.fetchAll(
-            db, sql: "SELECT id FROM message WHERE customer_id = ? AND channel = 'email' AND status = 'queued'",
-            arguments: [customerID])
-        for id in ids {
-            try db.execute(
-                sql: "UPDATE message SET status = 'cancelled', updated_at = ? WHERE id = ?", arguments: [now, id])
-            try Store.recordEvent(db, messageID: id, status: "cancelled", at: now, detail: "customer opted out")
-        }
+        let ids = try MessageRecord.queued(customerID: customerID, channel: .email)
+            .select(MessageRecord.Columns.id, as: Int64.self)
+            .fetchAll(db)
+        try cancelMessages(db, ids: ids, now: now, reason: "customer opted out")
     }
 
     /// A customer's locale and whether they still get email reminders, for the unsubscribe page.
     public func emailConsent(customerID: Int64) async throws -> (locale: String?, optedOut: Bool)? {
         try await pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT locale, email_opted_out_at FROM customer WHERE id = ?", arguments: [customerID]
-            ).map { ($0["locale"], $0["email_opted_out_at"] as String? != nil) }
+            try CustomerTableRecord.fetchOne(db, key: customerID).map { ($0.locale, $0.emailOptedOutAt != nil) }
         }
     }
 

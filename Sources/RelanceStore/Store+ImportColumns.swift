@@ -20,9 +20,7 @@ extension Store {
     public func importColumns() async throws -> [String: String] {
         try await pool.read { db in
             var mapping: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT title, field FROM import_column") {
-                mapping[row["title"]] = row["field"]
-            }
+            for column in try ImportColumnRecord.fetchAll(db) { mapping[column.title] = column.field }
             return mapping
         }
     }

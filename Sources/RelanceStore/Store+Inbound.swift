@@ -44,10 +44,10 @@ extension Store {
                     inboundID: known, keyword: keyword, customerIDs: [], confirmations: 0, pausedInvoices: 0,
                     duplicate: true)
             }
-            let customers = try Row.fetchAll(
-                db, sql: "SELECT id, name, locale, sms_opted_out_at FROM customer WHERE phone = ? ORDER BY id",
-                arguments: [from])
-            let firstCustomer = customers.first.map { $0["id"] as Int64 }
+            let customers = try CustomerTableRecord.filter(CustomerTableRecord.Columns.phone == from)
+                .order(CustomerTableRecord.Columns.id)
+                .fetchAll(db)
+            let customerIDs = try customers.map { try $0.storedID() }
             try db.execute(
                 sql: """
                     INSERT INTO inbound (
@@ -55,48 +55,37 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    firstCustomer, from, to, String(body.prefix(2000)), keyword.rawValue, provider, providerMessageID,
-                    now,
+                    customerIDs.first, from, to, String(body.prefix(2000)), keyword, provider, providerMessageID, now,
                 ])
             var outcome = InboundOutcome(
-                inboundID: db.lastInsertedRowID, keyword: keyword, customerIDs: customers.map { $0["id"] },
-                confirmations: 0,
+                inboundID: db.lastInsertedRowID, keyword: keyword, customerIDs: customerIDs, confirmations: 0,
                 pausedInvoices: 0)
             let business = try Store.business(db)
-            for customer in customers {
-                let id: Int64 = customer["id"]
-                let optedOut = customer["sms_opted_out_at"] as String? != nil
-                let language = Language(locale: customer["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+            for (customer, id) in zip(customers, customerIDs) {
+                let optedOut = customer.smsOptedOutAt != nil
+                let language = Language(locale: customer.locale) ?? Language(locale: business.defaultLocale) ?? .fr
                 switch keyword {
                 case .stop where !optedOut:
                     try db.execute(sql: "UPDATE customer SET sms_opted_out_at = ? WHERE id = ?", arguments: [now, id])
                     try Store.emitOptedOut(db, customerID: id, channel: .sms, now: now)
-                    let queued = try Int64.fetchAll(
-                        db,
-                        sql: "SELECT id FROM message WHERE customer_id = ? AND channel = 'sms' AND status = 'queued'",
-                        arguments: [id])
-                    for message in queued {
-                        try db.execute(
-                            sql: "UPDATE message SET status = 'cancelled', updated_at = ? WHERE id = ?",
-                            arguments: [now, message])
-                        try Store.recordEvent(
-                            db, messageID: message, status: "cancelled", at: now, detail: "customer opted out")
-                    }
+                    let queued = try MessageRecord.queued(customerID: id, channel: .sms)
+                        .select(MessageRecord.Columns.id, as: Int64.self)
+                        .fetchAll(db)
+                    try Store.cancelMessages(db, ids: queued, now: now, reason: "customer opted out")
                     try Store.queueNotice(
-                        db, customerID: id, phone: from, kind: "opt_out_confirmation",
+                        db, customerID: id, phone: from, kind: .optOutConfirmation,
                         body: try phrases.catalogue().phrase("sms_opt_out_confirmation", language, business.name),
                         now: now)
                     outcome.confirmations += 1
                 case .start where optedOut:
                     try db.execute(sql: "UPDATE customer SET sms_opted_out_at = NULL WHERE id = ?", arguments: [id])
                     try Store.queueNotice(
-                        db, customerID: id, phone: from, kind: "opt_in_confirmation",
+                        db, customerID: id, phone: from, kind: .optInConfirmation,
                         body: try phrases.catalogue().phrase("sms_opt_in_confirmation", language, business.name),
                         now: now)
                     outcome.confirmations += 1
                 case .other:
-                    let pause =
-                        try Bool.fetchOne(db, sql: "SELECT pause_on_reply FROM sending_rules WHERE id = 1") ?? true
+                    let pause = try SendingRulesRecord.fetchOne(db, key: 1)?.pauseOnReply ?? true
                     if pause {
                         try db.execute(
                             sql: """
@@ -115,21 +104,16 @@ extension Store {
     }
 
     @discardableResult
-    static func queueNotice(_ db: Database, customerID: Int64, phone: String, kind: String, body: String, now: Date)
-        throws -> Int64
-    {
+    static func queueNotice(
+        _ db: Database, customerID: Int64, phone: String, kind: MessageKind, body: String, now: Date
+    ) throws -> Int64 {
         let analysis = SMSText.analyze(body)
-        try db.execute(
-            sql: """
-                INSERT INTO message (customer_id, kind, channel, recipient, body, status, encoding, segments, created_at,
-                    updated_at)
-                VALUES (?, ?, 'sms', ?, ?, 'queued', ?, ?, ?, ?)
-                """,
-            arguments: [
-                customerID, kind, phone, analysis.text, analysis.encoding.rawValue, analysis.segments, now, now,
-            ])
-        let messageID = db.lastInsertedRowID
-        try Store.recordEvent(db, messageID: messageID, status: "queued", at: now, detail: nil)
+        var message = MessageRecord(
+            customerID: customerID, kind: kind, channel: .sms, recipient: phone, body: analysis.text, status: .queued,
+            createdAt: now, encoding: analysis.encoding, segments: analysis.segments, attempts: 0, updatedAt: now)
+        try message.insert(db)
+        let messageID = try message.storedID()
+        try Store.recordEvent(db, messageID: messageID, status: .queued, at: now, detail: nil)
         return messageID
     }
 
@@ -158,23 +142,21 @@ extension Store {
             switch status {
             case .delivered:
                 try db.execute(
-                    sql:
-                        "UPDATE message SET status = 'delivered', updated_at = ? WHERE id = ? AND status != 'delivered'",
-                    arguments: [now, messageID])
-                try Store.recordEvent(db, messageID: messageID, status: "delivered", at: now, detail: nil)
+                    sql: "UPDATE message SET status = ?, updated_at = ? WHERE id = ? AND status != ?",
+                    arguments: [MessageStatus.delivered, now, messageID, MessageStatus.delivered])
+                try Store.recordEvent(db, messageID: messageID, status: .delivered, at: now, detail: nil)
             case .failed(let reason):
-                let before = try String.fetchOne(
+                let before = try MessageStatus.fetchOne(
                     db, sql: "SELECT status FROM message WHERE id = ?", arguments: [messageID])
-                if before != "failed" && before != "delivered" {
+                if before != .failed && before != .delivered {
                     try Store.emitMessageFailed(db, messageID: messageID, reason: reason, now: now)
                 }
                 try db.execute(
-                    sql:
-                        "UPDATE message SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status != 'delivered'",
-                    arguments: [reason, now, messageID])
-                try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: reason)
+                    sql: "UPDATE message SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status != ?",
+                    arguments: [MessageStatus.failed, reason, now, messageID, MessageStatus.delivered])
+                try Store.recordEvent(db, messageID: messageID, status: .failed, at: now, detail: reason)
             case .progress(let detail):
-                try Store.recordEvent(db, messageID: messageID, status: "report", at: now, detail: detail)
+                try Store.recordEvent(db, messageID: messageID, status: .report, at: now, detail: detail)
             }
             return true
         }
@@ -201,18 +183,38 @@ extension Store {
 
     /// Replies newest first: everyone's, or one customer's.
     static func replies(_ db: Database, customerID: Int64?, limit: Int) throws -> [InboundReply] {
-        try Row.fetchAll(
+        try ReplyRow.fetchAll(
             db,
             sql: """
-                SELECT n.id, n.from_number, n.body, n.keyword, n.received_at, n.read_at, c.name
+                SELECT n.*, c.name AS customer_name
                 FROM inbound n LEFT JOIN customer c ON c.id = n.customer_id
                 \(customerID == nil ? "" : "WHERE n.customer_id = ?")
                 ORDER BY n.id DESC LIMIT ?
                 """, arguments: StatementArguments((customerID.map { [$0] } ?? []) + [Int64(limit)])
-        ).map {
-            InboundReply(
-                id: $0["id"], from: $0["from_number"], customerName: $0["name"], body: $0["body"],
-                keyword: $0["keyword"], receivedAt: $0["received_at"], read: $0["read_at"] as String? != nil)
+        ).map { reply in
+            try InboundReply(
+                id: reply.inbound.storedID(), from: reply.inbound.fromNumber, customerName: reply.customer.name,
+                body: reply.inbound.body, keyword: reply.inbound.keyword.rawValue, receivedAt: reply.inbound.receivedAt,
+                read: reply.inbound.readAt != nil)
+        }
+    }
+
+    /// A row of `replies`: the reply, and the name of the customer it was matched to, if any.
+    struct ReplyRow: FetchableRecord {
+        struct Customer: Decodable, FetchableRecord {
+            var name: String?
+
+            enum CodingKeys: String, CodingKey {
+                case name = "customer_name"
+            }
+        }
+
+        var inbound: InboundRecord
+        var customer: Customer
+
+        init(row: Row) throws {
+            inbound = try InboundRecord(row: row)
+            customer = try Customer(row: row)
         }
     }
 }

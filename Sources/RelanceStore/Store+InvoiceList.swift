@@ -54,6 +54,17 @@ public struct InvoiceListItem: Sendable, Equatable {
     public var balance: Money { Money(minorUnits: amount.minorUnits - paid, currency: amount.currency) }
 }
 
+extension InvoiceListItem {
+    init(_ row: Store.ListedInvoice) {
+        self.init(
+            id: row.id, number: row.number, customerID: row.customerID, customerName: row.name,
+            customerPhone: row.phone, amount: Money(minorUnits: row.amount, currency: row.currency), paid: row.paid,
+            issuedOn: row.issuedOn, dueOn: row.dueOn,
+            status: row.voidedAt != nil ? .void : row.paidAt != nil ? .paid : .open,
+            remindersPaused: row.remindersPausedAt != nil, hasActivePlan: row.onPlan)
+    }
+}
+
 /// A page of the list and the cursor of the next page (nil on the last).
 public struct InvoicePage: Sendable {
     public var items: [InvoiceListItem]
@@ -79,8 +90,8 @@ extension Store {
             let direction = descending ? "DESC" : "ASC"
             sql += " ORDER BY \(column) \(direction), i.id \(direction) LIMIT ?"
             arguments += [limit + 1]
-            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
-            let items = try rows.prefix(limit).map(Store.listItem)
+            let rows = try ListedInvoice.fetchAll(db, sql: sql, arguments: arguments)
+            let items = rows.prefix(limit).map { InvoiceListItem($0) }
             var next: String?
             if rows.count > limit, let last = items.last {
                 let value: String =
@@ -103,7 +114,7 @@ extension Store {
             let direction = descending ? "DESC" : "ASC"
             sql += " ORDER BY \(column) \(direction), i.id \(direction)"
             arguments += []
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Store.listItem)
+            return try ListedInvoice.fetchAll(db, sql: sql, arguments: arguments).map { InvoiceListItem($0) }
         }
     }
 
@@ -164,14 +175,41 @@ extension Store {
         return (sql, arguments)
     }
 
-    static func listItem(_ row: Row) throws -> InvoiceListItem {
-        InvoiceListItem(
-            id: row["id"], number: row["number"], customerID: row["customer_id"], customerName: row["name"],
-            customerPhone: row["phone"],
-            amount: Money(minorUnits: row["amount"], currency: try Store.currency(row["currency"])), paid: row["paid"],
-            issuedOn: try Store.date(row["issued_on"]), dueOn: try Store.date(row["due_on"]),
-            status: row["voided_at"] as String? != nil ? .void : row["paid_at"] as String? != nil ? .paid : .open,
-            remindersPaused: row["reminders_paused_at"] as String? != nil, hasActivePlan: row["on_plan"])
+    /// A row of `listQuery`: the invoice's columns the list shows, its customer's name and phone, what it
+    /// has received, and whether a plan runs.
+    struct ListedInvoice: Decodable, FetchableRecord {
+        var id: Int64
+        var number: String
+        var customerID: Int64
+        var currency: Currency
+        var amount: Int64
+        var issuedOn: CalendarDate
+        var dueOn: CalendarDate
+        var paidAt: Date?
+        var voidedAt: Date?
+        var remindersPausedAt: Date?
+        /// The customer's.
+        var name: String
+        var phone: String?
+        var paid: Int64
+        var onPlan: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case number
+            case customerID = "customer_id"
+            case currency
+            case amount
+            case issuedOn = "issued_on"
+            case dueOn = "due_on"
+            case paidAt = "paid_at"
+            case voidedAt = "voided_at"
+            case remindersPausedAt = "reminders_paused_at"
+            case name
+            case phone
+            case paid
+            case onPlan = "on_plan"
+        }
     }
 
     static func encodeCursor(_ value: String, _ id: Int64) -> String {

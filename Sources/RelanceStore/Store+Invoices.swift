@@ -9,10 +9,9 @@ extension Store {
     }
 
     static func business(_ db: Database) throws -> Business {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM business WHERE id = 1")) else {
-            throw DatabaseError(message: "business row missing")
-        }
-        return Business(row: row)
+        guard let record = try BusinessRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM business WHERE id = 1"))
+        else { throw DatabaseError(message: "business row missing") }
+        return Business(record)
     }
 
     /// Replaces the business profile, the sending rules and the plan rules together: the dashboard's
@@ -132,13 +131,13 @@ extension Store {
     /// Customers to pick from when an invoice is typed in: the most recent `limit`, by name.
     public func customerChoices(limit: Int = 500) async throws -> [(id: Int64, name: String, phone: String?)] {
         try await pool.read { db in
-            try Row.fetchAll(
+            try CustomerTableRecord.fetchAll(
                 db,
                 sql: """
-                    SELECT id, name, phone FROM (SELECT id, name, phone FROM customer ORDER BY id DESC LIMIT ?)
+                    SELECT * FROM (SELECT * FROM customer ORDER BY id DESC LIMIT ?)
                     ORDER BY name COLLATE NOCASE, id
                     """, arguments: [limit]
-            ).map { (id: $0["id"], name: $0["name"], phone: $0["phone"]) }
+            ).map { customer in try (id: customer.storedID(), name: customer.name, phone: customer.phone) }
         }
     }
 
@@ -157,10 +156,11 @@ extension Store {
     }
 
     static func invoice(_ db: Database, id: Int64) throws -> InvoiceSummary {
-        guard let row = try Row.fetchOne(db, sql: InvoiceSummary.selectSQL + " WHERE i.id = ?", arguments: [id]) else {
-            throw StoreError.notFound("invoice \(id)")
-        }
-        return try InvoiceSummary(row: row)
+        guard
+            let invoice = try InvoiceSummary.fetchOne(
+                db, sql: InvoiceSummary.selectSQL + " WHERE i.id = ?", arguments: [id])
+        else { throw StoreError.notFound("invoice \(id)") }
+        return invoice
     }
 
     /// A page of invoices in id order, optionally of one status, starting after `afterID` (keyset).
@@ -173,10 +173,9 @@ extension Store {
                 case .paid?: " AND i.paid_at IS NOT NULL AND i.voided_at IS NULL"
                 case .void?: " AND i.voided_at IS NOT NULL"
                 }
-            return try Row.fetchAll(
+            return try InvoiceSummary.fetchAll(
                 db, sql: InvoiceSummary.selectSQL + " WHERE i.id > ?" + filter + " ORDER BY i.id LIMIT ?",
-                arguments: [afterID, limit]
-            ).map(InvoiceSummary.init(row:))
+                arguments: [afterID, limit])
         }
     }
 
@@ -232,8 +231,8 @@ extension Store {
     /// The logo, if any.
     public func logo() async throws -> Logo? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT logo, logo_type FROM business WHERE id = 1"),
-                let data = row["logo"] as Data?, let type = row["logo_type"] as String?
+            guard let business = try BusinessRecord.fetchOne(db, key: 1), let data = business.logo,
+                let type = business.logoType
             else { return nil }
             return Logo(bytes: Array(data), mediaType: type)
         }

@@ -80,11 +80,10 @@ extension Store {
         _ db: Database, invoiceID: Int64, expiresAt: Date?, purpose: LinkPurpose, renewedFrom: Int64?,
         keyring: LinkKeyring, now: Date
     ) throws -> IssuedLink {
-        guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT due_on, voided_at FROM invoice WHERE id = ?", arguments: [invoiceID])
-        else { throw StoreError.notFound("invoice \(invoiceID)") }
-        if row["voided_at"] as Date? != nil { throw StoreError.invoiceVoided }
+        guard let invoice = try InvoiceRecord.fetchOne(db, key: invoiceID) else {
+            throw StoreError.notFound("invoice \(invoiceID)")
+        }
+        if invoice.voidedAt != nil { throw StoreError.invoiceVoided }
         let expiry: Date
         if let expiresAt {
             guard expiresAt > now else { throw StoreError.linkExpiryInPast }
@@ -93,8 +92,7 @@ extension Store {
             }
             expiry = expiresAt
         } else {
-            expiry = Store.defaultExpiry(
-                dueOn: try Store.date(row["due_on"]), business: try Store.business(db), now: now)
+            expiry = Store.defaultExpiry(dueOn: invoice.dueOn, business: try Store.business(db), now: now)
         }
         return try insertLink(
             db, invoiceID: invoiceID, expiresAt: expiry, purpose: purpose, renewedFrom: renewedFrom,
@@ -146,23 +144,6 @@ extension Store {
             return db.changesCount
         }
     }
-
-    // Columns are read by position below: keep this list and `pageData` in step.
-    static let pageSQL = """
-        SELECT l.revoked_at, l.expires_at, i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at,
-            i.voided_at, i.payment_url, c.name, c.locale, c.time_zone,
-            (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id),
-            b.name, b.phone, b.email, b.address, b.payment_url, b.bank_beneficiary, b.bank_iban, b.bank_bic,
-            b.default_locale, b.time_zone, b.link_lifetime_days,
-            (SELECT 1 FROM plan WHERE invoice_id = i.id AND status = 'active'),
-            (SELECT group_concat(kind) FROM request WHERE invoice_id = i.id AND status = 'pending'),
-            b.legal, b.logo_hash
-        FROM link l
-        JOIN invoice i ON i.id = l.invoice_id
-        JOIN customer c ON c.id = i.customer_id
-        JOIN business b ON b.id = 1
-        WHERE l.id = ?
-        """
 
     /// The invoice page's data for a link, read on the caller's thread through a dedicated
     /// read-only connection (see `PageReader`): this is the hot path.
@@ -229,14 +210,12 @@ extension Store {
     /// Page views of a link by kind, for tests and the API.
     public func clickCounts(linkID: Int64) async throws -> (person: Int, preview: Int) {
         try await pool.read { db in
-            let person =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM click WHERE link_id = ? AND agent = 'person'", arguments: [linkID])
-                ?? 0
-            let preview =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM click WHERE link_id = ? AND agent = 'preview'", arguments: [linkID])
-                ?? 0
+            func count(_ agent: UserAgentClass) throws -> Int {
+                try ClickRecord.filter(ClickRecord.Columns.linkID == linkID && ClickRecord.Columns.agent == agent)
+                    .fetchCount(db)
+            }
+            let person = try count(.person)
+            let preview = try count(.preview)
             return (person, preview)
         }
     }
@@ -249,7 +228,7 @@ extension Store {
     ) async throws -> RenewalOutcome {
         try await pool.write { db in
             guard
-                let row = try Row.fetchOne(
+                let row = try RenewalRow.fetchOne(
                     db,
                     sql: """
                         SELECT l.revoked_at, i.id AS invoice_id, i.number, i.paid_at, i.voided_at,
@@ -258,29 +237,55 @@ extension Store {
                         WHERE l.id = ?
                         """, arguments: [linkID])
             else { return .notEligible }
-            guard row["revoked_at"] as Date? == nil, row["paid_at"] as Date? == nil, row["voided_at"] as Date? == nil,
-                row["sms_opted_out_at"] as Date? == nil, let phone = row["phone"] as String?
+            guard row.revokedAt == nil, row.paidAt == nil, row.voidedAt == nil, row.smsOptedOutAt == nil,
+                let phone = row.phone
             else { return .notEligible }
-            let invoiceID: Int64 = row["invoice_id"]
-            let recent =
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT COUNT(*) FROM link WHERE invoice_id = ? AND purpose = 'renewal' AND created_at > ?",
-                    arguments: [invoiceID, now.addingTimeInterval(-86_400)]) ?? 0
+            let invoiceID = row.invoiceID
+            let recent = try LinkRecord.filter(
+                LinkRecord.Columns.invoiceID == invoiceID && LinkRecord.Columns.purpose == LinkPurpose.renewal
+                    && LinkRecord.Columns.createdAt > now.addingTimeInterval(-86_400)
+            ).fetchCount(db)
             guard recent < Store.renewalsPerDay else { return .rateLimited }
             let link = try Store.createLink(
                 db, invoiceID: invoiceID, expiresAt: nil, purpose: .renewal, renewedFrom: linkID, keyring: keyring,
                 now: now)
             let context = RenewalContext(
-                link: link, invoiceNumber: row["number"], customerName: row["name"], customerLocale: row["locale"],
+                link: link, invoiceNumber: row.number, customerName: row.name, customerLocale: row.locale,
                 business: try Store.business(db))
-            try db.execute(
-                sql: """
-                    INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, created_at)
-                    VALUES (?, ?, ?, 'link_renewal', 'sms', ?, ?, ?)
-                    """,
-                arguments: [row["customer_id"], invoiceID, link.linkID, phone, compose(context), now])
+            // Without an event or an encoding, as a renewal has always been queued (the claim works the
+            // encoding out from the text).
+            var message = MessageRecord(
+                customerID: row.customerID, invoiceID: invoiceID, linkID: link.linkID, kind: .linkRenewal,
+                channel: .sms, recipient: phone, body: compose(context), status: .queued, createdAt: now, attempts: 0)
+            try message.insert(db)
             return .queued(link)
+        }
+    }
+
+    /// A row of `renewLink`'s SELECT: whether the link, its invoice and its customer still allow a renewal.
+    struct RenewalRow: Decodable, FetchableRecord {
+        var revokedAt: Date?
+        var invoiceID: Int64
+        var number: String
+        var paidAt: Date?
+        var voidedAt: Date?
+        var customerID: Int64
+        var name: String
+        var phone: String?
+        var locale: String?
+        var smsOptedOutAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case revokedAt = "revoked_at"
+            case invoiceID = "invoice_id"
+            case number
+            case paidAt = "paid_at"
+            case voidedAt = "voided_at"
+            case customerID = "customer_id"
+            case name
+            case phone
+            case locale
+            case smsOptedOutAt = "sms_opted_out_at"
         }
     }
 }
@@ -315,15 +320,10 @@ extension Store {
     /// The statement behind a customer link, or nil when the link is not a statement link.
     public func statementData(linkID: Int64) async throws -> StatementData? {
         try await pool.read { db in
-            guard
-                let link = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT l.expires_at, l.revoked_at, c.id AS customer_id, c.name, c.locale, c.time_zone
-                        FROM link l JOIN customer c ON c.id = l.customer_id WHERE l.id = ?
-                        """, arguments: [linkID])
+            guard let link = try LinkRecord.fetchOne(db, key: linkID), let customerID = link.customerID,
+                let customer = try CustomerTableRecord.fetchOne(db, key: customerID)
             else { return nil }
-            let lines = try Row.fetchAll(
+            let lines = try OpenInvoice.fetchAll(
                 db,
                 sql: """
                     SELECT i.id, i.number, i.currency, i.amount, i.due_on,
@@ -331,19 +331,35 @@ extension Store {
                     FROM invoice i
                     WHERE i.customer_id = ? AND i.paid_at IS NULL AND i.voided_at IS NULL
                     ORDER BY i.due_on, i.id
-                    """, arguments: [link["customer_id"] as Int64]
-            ).map { row in
+                    """, arguments: [customerID]
+            ).map { line in
                 StatementData.Line(
-                    invoiceID: row["id"], number: row["number"],
-                    balance: Money(
-                        minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64),
-                        currency: try Store.currency(row["currency"])),
-                    dueOn: try Store.date(row["due_on"]))
+                    invoiceID: line.id, number: line.number,
+                    balance: Money(minorUnits: line.amount - line.paid, currency: line.currency), dueOn: line.dueOn)
             }
             return StatementData(
-                linkID: linkID, expiresAt: link["expires_at"], revoked: link["revoked_at"] as Date? != nil,
-                customerName: link["name"], customerLocale: link["locale"], customerTimeZone: link["time_zone"],
-                lines: lines, business: try Store.business(db))
+                linkID: linkID, expiresAt: link.expiresAt, revoked: link.revokedAt != nil, customerName: customer.name,
+                customerLocale: customer.locale, customerTimeZone: customer.timeZone, lines: lines,
+                business: try Store.business(db))
+        }
+    }
+
+    /// A line of a statement's SELECT: an open invoice and what it has received.
+    struct OpenInvoice: Decodable, FetchableRecord {
+        var id: Int64
+        var number: String
+        var currency: Currency
+        var amount: Int64
+        var dueOn: CalendarDate
+        var paid: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case number
+            case currency
+            case amount
+            case dueOn = "due_on"
+            case paid
         }
     }
 }

@@ -6,10 +6,19 @@ extension Store {
     /// How many messages wait in the outbox, and since when the oldest has.
     public func outboxDepth() async throws -> (queued: Int, oldest: Date?) {
         try await pool.read { db in
-            let row = try Row.fetchOne(
+            // 'queued' stays a literal here and in the other counts of the outbox: SQLite takes the partial
+            // index `message_queued` only for a WHERE it can match when the statement is prepared, not for
+            // a bound value.
+            let depth = try Depth.fetchOne(
                 db, sql: "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM message WHERE status = 'queued'")
-            return (row?["n"] ?? 0, row?["oldest"])
+            return (depth?.n ?? 0, depth?.oldest)
         }
+    }
+
+    /// The outbox's size and age, as `outboxDepth` reads them.
+    struct Depth: Decodable, FetchableRecord {
+        var n: Int
+        var oldest: Date?
     }
 
     /// After this many attempts a message that keeps failing transiently is marked failed.
@@ -20,24 +29,24 @@ extension Store {
     /// Every message about an invoice, oldest first, including messages that covered it with others.
     public func messages(invoiceID: Int64) async throws -> [OutboxMessage] {
         try await pool.read { db in
-            try Row.fetchAll(
+            try MessageRecord.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM message
                     WHERE invoice_id = ? OR id IN (SELECT message_id FROM reminder WHERE invoice_id = ?)
                     ORDER BY id
                     """, arguments: [invoiceID, invoiceID]
-            ).map(OutboxMessage.init(row:))
+            ).map { try OutboxMessage($0) }
         }
     }
 
     /// The statuses a message went through, oldest first.
     public func messageEvents(messageID: Int64) async throws -> [(status: String, at: Date, detail: String?)] {
         try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT status, at, detail FROM message_event WHERE message_id = ? ORDER BY id",
-                arguments: [messageID]
-            ).map { ($0["status"], $0["at"], $0["detail"]) }
+            try MessageEventRecord.filter(MessageEventRecord.Columns.messageID == messageID)
+                .order(MessageEventRecord.Columns.id)
+                .fetchAll(db)
+                .map { (status: $0.status.rawValue, at: $0.at, detail: $0.detail) }
         }
     }
 
@@ -46,12 +55,14 @@ extension Store {
     @discardableResult
     public func markInterruptedSendsUnknown(now: Date) async throws -> Int {
         try await pool.write { db in
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM message WHERE status = 'sending'")
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM message WHERE status = ?", arguments: [MessageStatus.sending])
             for id in ids {
                 try db.execute(
-                    sql: "UPDATE message SET status = 'unknown', updated_at = ? WHERE id = ?", arguments: [now, id])
+                    sql: "UPDATE message SET status = ?, updated_at = ? WHERE id = ?",
+                    arguments: [MessageStatus.unknown, now, id])
                 try Store.recordEvent(
-                    db, messageID: id, status: "unknown", at: now,
+                    db, messageID: id, status: .unknown, at: now,
                     detail: "interrupted while sending; not retried automatically")
             }
             return ids.count
@@ -63,7 +74,7 @@ extension Store {
     /// instead, and so is an SMS to a customer who has opted out since it was queued.
     public func claimNextMessage(now: Date, channel: Channel = .sms) async throws -> ClaimedMessage? {
         try await pool.write { db in
-            while let row = try Row.fetchOne(
+            while let claim = try OutboxClaim.fetchOne(
                 db,
                 sql: """
                     SELECT m.*, c.sms_opted_out_at, c.email_opted_out_at FROM message m
@@ -73,40 +84,62 @@ extension Store {
                     ORDER BY m.id LIMIT 1
                     """, arguments: [channel.rawValue, now])
             {
-                let id: Int64 = row["id"]
-                if let reason = try Store.reasonToCancel(db, message: row) {
+                let message = claim.message
+                let id = try message.storedID()
+                if let reason = try Store.reasonToCancel(db, claim) {
                     try db.execute(
                         sql: "UPDATE message SET status = 'cancelled', updated_at = ? WHERE id = ?",
                         arguments: [now, id])
-                    try Store.recordEvent(db, messageID: id, status: "cancelled", at: now, detail: reason)
+                    try Store.recordEvent(db, messageID: id, status: .cancelled, at: now, detail: reason)
                     continue
                 }
                 try db.execute(
                     sql: "UPDATE message SET status = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?",
                     arguments: [now, id])
-                try Store.recordEvent(db, messageID: id, status: "sending", at: now, detail: nil)
+                try Store.recordEvent(db, messageID: id, status: .sending, at: now, detail: nil)
                 return ClaimedMessage(
-                    id: id, channel: row["channel"], recipient: row["recipient"], body: row["body"],
-                    encoding: SMSEncoding(rawValue: row["encoding"] ?? "") ?? SMSText.analyze(row["body"]).encoding,
-                    attempts: (row["attempts"] as Int) + 1, subject: row["subject"], html: row["html"],
-                    unsubscribeURL: row["unsubscribe_url"])
+                    id: id, channel: message.channel.rawValue, recipient: message.recipient, body: message.body,
+                    encoding: message.encoding ?? SMSText.analyze(message.body).encoding,
+                    attempts: message.attempts + 1, subject: message.subject, html: message.html,
+                    unsubscribeURL: message.unsubscribeURL)
             }
             return nil
         }
     }
 
-    static func reasonToCancel(_ db: Database, message row: Row) throws -> String? {
+    /// A row of the claim's SELECT: the message, and its customer's opt-outs, which may have come since
+    /// it was queued.
+    struct OutboxClaim: FetchableRecord {
+        struct OptOuts: Decodable, FetchableRecord {
+            var smsOptedOutAt: Date?
+            var emailOptedOutAt: Date?
+
+            enum CodingKeys: String, CodingKey {
+                case smsOptedOutAt = "sms_opted_out_at"
+                case emailOptedOutAt = "email_opted_out_at"
+            }
+        }
+
+        var message: MessageRecord
+        var optOuts: OptOuts
+
+        init(row: Row) throws {
+            message = try MessageRecord(row: row)
+            optOuts = try OptOuts(row: row)
+        }
+    }
+
+    static func reasonToCancel(_ db: Database, _ claim: OutboxClaim) throws -> String? {
+        let message = claim.message
         // The one confirmation of a STOP goes out even though the customer has just opted out.
-        if row["channel"] as String == "sms", row["sms_opted_out_at"] as String? != nil,
-            row["kind"] as String != "opt_out_confirmation"
-        {
+        if message.channel == .sms, claim.optOuts.smsOptedOutAt != nil, message.kind != .optOutConfirmation {
             return "customer opted out"
         }
-        if row["channel"] as String == "email", row["email_opted_out_at"] as String? != nil {
+        if message.channel == .email, claim.optOuts.emailOptedOutAt != nil {
             return "customer opted out of email"
         }
-        guard row["kind"] as String == "reminder" else { return nil }
-        let id: Int64 = row["id"]
+        guard message.kind == .reminder else { return nil }
+        let id = try message.storedID()
         let open =
             try Int.fetchOne(
                 db,
@@ -114,7 +147,7 @@ extension Store {
                     SELECT COUNT(*) FROM invoice
                     WHERE (id = ? OR id IN (SELECT invoice_id FROM reminder WHERE message_id = ?))
                         AND paid_at IS NULL AND voided_at IS NULL AND reminders_paused_at IS NULL
-                    """, arguments: [row["invoice_id"] as Int64?, id]) ?? 0
+                    """, arguments: [message.invoiceID, id]) ?? 0
         return open == 0 ? "nothing left to ask for: paid, void or paused" : nil
     }
 
@@ -129,10 +162,11 @@ extension Store {
                 try db.execute(
                     sql: """
                         UPDATE message SET provider = ?, provider_id = ?, sent_at = ?, updated_at = ?, error = NULL,
-                            status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END
+                            status = CASE WHEN status = ? THEN ? ELSE status END
                         WHERE id = ?
-                        """, arguments: [provider, providerID, now, now, messageID])
-                try Store.recordEvent(db, messageID: messageID, status: "sent", at: now, detail: providerID)
+                        """,
+                    arguments: [provider, providerID, now, now, MessageStatus.sending, MessageStatus.sent, messageID])
+                try Store.recordEvent(db, messageID: messageID, status: .sent, at: now, detail: providerID)
             case .permanentFailure(let provider, let reason):
                 try Store.markFailed(
                     db, messageID: messageID, provider: provider, error: reason, detail: reason, now: now)
@@ -140,16 +174,17 @@ extension Store {
                 try db.execute(
                     sql: """
                         UPDATE message SET provider = ?, error = ?, updated_at = ?,
-                            status = CASE WHEN status = 'sending' THEN 'unknown' ELSE status END
+                            status = CASE WHEN status = ? THEN ? ELSE status END
                         WHERE id = ?
-                        """, arguments: [provider, reason, now, messageID])
-                try Store.recordEvent(db, messageID: messageID, status: "unknown", at: now, detail: reason)
+                        """,
+                    arguments: [provider, reason, now, MessageStatus.sending, MessageStatus.unknown, messageID])
+                try Store.recordEvent(db, messageID: messageID, status: .unknown, at: now, detail: reason)
             case .transientFailure(let provider, let reason):
                 // Mail servers may be down for hours (RFC 5321 asks senders to keep trying for days):
                 // email gets more attempts than a text, about two days in all.
-                let channel = try String.fetchOne(
+                let channel = try Channel.fetchOne(
                     db, sql: "SELECT channel FROM message WHERE id = ?", arguments: [messageID])
-                let limit = channel == "email" ? Store.maximumEmailAttempts : Store.maximumAttempts
+                let limit = channel == .email ? Store.maximumEmailAttempts : Store.maximumAttempts
                 if attempts >= limit {
                     try Store.markFailed(
                         db, messageID: messageID, provider: provider,
@@ -159,11 +194,14 @@ extension Store {
                     let delay = 30 * pow(4, Double(attempts - 1))
                     try db.execute(
                         sql: """
-                            UPDATE message SET status = 'queued', provider = ?, error = ?, next_attempt_at = ?,
-                                updated_at = ?
-                            WHERE id = ? AND status = 'sending'
-                            """, arguments: [provider, reason, now.addingTimeInterval(delay), now, messageID])
-                    try Store.recordEvent(db, messageID: messageID, status: "retry", at: now, detail: reason)
+                            UPDATE message SET status = ?, provider = ?, error = ?, next_attempt_at = ?, updated_at = ?
+                            WHERE id = ? AND status = ?
+                            """,
+                        arguments: [
+                            MessageStatus.queued, provider, reason, now.addingTimeInterval(delay), now, messageID,
+                            MessageStatus.sending,
+                        ])
+                    try Store.recordEvent(db, messageID: messageID, status: .retry, at: now, detail: reason)
                 }
             }
         }
@@ -173,17 +211,18 @@ extension Store {
     static func markFailed(_ db: Database, messageID: Int64, provider: String, error: String, detail: String, now: Date)
         throws
     {
-        if try String.fetchOne(db, sql: "SELECT status FROM message WHERE id = ?", arguments: [messageID]) == "sending"
+        if try MessageStatus.fetchOne(db, sql: "SELECT status FROM message WHERE id = ?", arguments: [messageID])
+            == .sending
         {
             try Store.emitMessageFailed(db, messageID: messageID, reason: error, now: now)
         }
         try db.execute(
             sql: """
                 UPDATE message SET provider = ?, error = ?, updated_at = ?,
-                    status = CASE WHEN status = 'sending' THEN 'failed' ELSE status END
+                    status = CASE WHEN status = ? THEN ? ELSE status END
                 WHERE id = ?
-                """, arguments: [provider, error, now, messageID])
-        try Store.recordEvent(db, messageID: messageID, status: "failed", at: now, detail: detail)
+                """, arguments: [provider, error, now, MessageStatus.sending, MessageStatus.failed, messageID])
+        try Store.recordEvent(db, messageID: messageID, status: .failed, at: now, detail: detail)
     }
 
     /// The current status of some messages, by id.
@@ -191,7 +230,9 @@ extension Store {
         try await pool.read { db in
             var statuses: [Int64: String] = [:]
             for id in ids {
-                statuses[id] = try String.fetchOne(db, sql: "SELECT status FROM message WHERE id = ?", arguments: [id])
+                statuses[id] = try MessageStatus.fetchOne(
+                    db, sql: "SELECT status FROM message WHERE id = ?", arguments: [id]
+                )?.rawValue
             }
             return statuses
         }
@@ -200,14 +241,19 @@ extension Store {
     static func cancelQueuedMessages(
         _ db: Database, invoiceID: Int64, now: Date, reason: String = "invoice settled", remindersOnly: Bool = false
     ) throws {
-        let ids = try Int64.fetchAll(
-            db,
-            sql: "SELECT id FROM message WHERE invoice_id = ? AND status = 'queued'"
-                + (remindersOnly ? " AND kind = 'reminder'" : ""), arguments: [invoiceID])
+        var queued = MessageRecord.queued(invoiceID: invoiceID)
+        if remindersOnly { queued = queued.filter(MessageRecord.Columns.kind == MessageKind.reminder) }
+        let ids = try queued.select(MessageRecord.Columns.id, as: Int64.self).fetchAll(db)
+        try cancelMessages(db, ids: ids, now: now, reason: reason)
+    }
+
+    /// Cancels messages that have not left, each with its event saying why.
+    static func cancelMessages(_ db: Database, ids: [Int64], now: Date, reason: String) throws {
         for id in ids {
             try db.execute(
-                sql: "UPDATE message SET status = 'cancelled', updated_at = ? WHERE id = ?", arguments: [now, id])
-            try Store.recordEvent(db, messageID: id, status: "cancelled", at: now, detail: reason)
+                sql: "UPDATE message SET status = ?, updated_at = ? WHERE id = ?",
+                arguments: [MessageStatus.cancelled, now, id])
+            try Store.recordEvent(db, messageID: id, status: .cancelled, at: now, detail: reason)
         }
     }
 }
@@ -229,30 +275,45 @@ extension Store {
     /// Texts since `since` by provider and status, the latest failure, and what is queued now.
     public func providerStatus(since: Date) async throws -> ProviderStatus {
         try await pool.read { db in
-            let counts = try Row.fetchAll(
+            let counts = try ProviderCount.fetchAll(
                 db,
                 sql: """
                     SELECT channel, COALESCE(provider, '—') AS provider, status, COUNT(*) AS count FROM message
-                    WHERE created_at >= ? AND status NOT IN ('queued', 'cancelled')
+                    WHERE created_at >= ? AND status NOT IN (?, ?)
                     GROUP BY channel, provider, status ORDER BY channel DESC, provider, status
-                    """, arguments: [since]
-            ).map {
-                (
-                    channel: $0["channel"] as String, provider: $0["provider"] as String,
-                    status: $0["status"] as String, count: $0["count"] as Int
-                )
-            }
-            let failure = try Row.fetchOne(
+                    """, arguments: [since, MessageStatus.queued, MessageStatus.cancelled]
+            ).map { (channel: $0.channel.rawValue, provider: $0.provider, status: $0.status.rawValue, count: $0.count) }
+            let failure = try LastFailure.fetchOne(
                 db,
                 sql: """
                     SELECT provider, error, updated_at FROM message
-                    WHERE status = 'failed' AND error IS NOT NULL ORDER BY updated_at DESC LIMIT 1
-                    """
-            ).map {
-                (provider: $0["provider"] as String? ?? "—", error: $0["error"] as String, at: $0["updated_at"] as Date)
-            }
+                    WHERE status = ? AND error IS NOT NULL ORDER BY updated_at DESC LIMIT 1
+                    """, arguments: [MessageStatus.failed]
+            ).map { (provider: $0.provider ?? "—", error: $0.error, at: $0.updatedAt) }
             let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE status = 'queued'") ?? 0
             return ProviderStatus(counts: counts, lastFailure: failure, queued: queued)
+        }
+    }
+
+    /// One line of `providerStatus`'s counts.
+    struct ProviderCount: Decodable, FetchableRecord {
+        var channel: Channel
+        /// The provider's name, or "—" for messages no provider saw.
+        var provider: String
+        var status: MessageStatus
+        var count: Int
+    }
+
+    /// The latest failure `providerStatus` shows.
+    struct LastFailure: Decodable, FetchableRecord {
+        var provider: String?
+        var error: String
+        var updatedAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case provider
+            case error
+            case updatedAt = "updated_at"
         }
     }
 
@@ -260,7 +321,8 @@ extension Store {
     public func testTextWentOut() async throws -> Bool {
         try await pool.read { db in
             try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM message WHERE kind = 'test' AND status IN ('sent', 'delivered') LIMIT 1")
+                db, sql: "SELECT 1 FROM message WHERE kind = ? AND status IN (?, ?) LIMIT 1",
+                arguments: [MessageKind.test, MessageStatus.sent, MessageStatus.delivered])
                 == true
         }
     }
@@ -284,7 +346,7 @@ extension Store {
                 customerID = db.lastInsertedRowID
             }
             return try Store.queueNotice(
-                db, customerID: customerID, phone: phone.e164, kind: "test", body: body, now: now)
+                db, customerID: customerID, phone: phone.e164, kind: .test, body: body, now: now)
         }
     }
 }

@@ -51,25 +51,19 @@ extension Store {
                     db, invoiceID: invoiceID, payment, now: now, audit: audit)
                 return (try answer(record, invoice), false)
             }
-            if let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM idempotency WHERE api_key_id = ? AND key = ?",
-                arguments: [idempotency.apiKeyID, idempotency.key])
-            {
-                guard row["request_hash"] as String == idempotency.requestHash else {
-                    throw StoreError.idempotencyKeyReused
-                }
-                return (StoredResponse(status: row["response_status"], body: row["response_body"]), true)
+            if let stored = try IdempotencyRecord.filter(
+                IdempotencyRecord.Columns.apiKeyID == idempotency.apiKeyID
+                    && IdempotencyRecord.Columns.key == idempotency.key
+            ).fetchOne(db) {
+                guard stored.requestHash == idempotency.requestHash else { throw StoreError.idempotencyKeyReused }
+                return (StoredResponse(status: stored.responseStatus, body: stored.responseBody), true)
             }
             let (record, invoice) = try Store.recordPayment(db, invoiceID: invoiceID, payment, now: now, audit: audit)
             let response = try answer(record, invoice)
-            try db.execute(
-                sql: """
-                    INSERT INTO idempotency (api_key_id, key, request_hash, response_status, response_body, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    idempotency.apiKeyID, idempotency.key, idempotency.requestHash, response.status, response.body, now,
-                ])
+            var stored = IdempotencyRecord(
+                apiKeyID: idempotency.apiKeyID, key: idempotency.key, requestHash: idempotency.requestHash,
+                responseStatus: response.status, responseBody: response.body, createdAt: now)
+            try stored.insert(db)
             return (response, false)
         }
     }
@@ -130,18 +124,18 @@ extension Store {
                     WHERE id = ?
                     """, arguments: [now, now, invoiceID])
         }
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM payment WHERE id = ?", arguments: [paymentID]) else {
+        guard let record = try PaymentRecord.fetchOne(db, key: paymentID) else {
             throw StoreError.notFound("payment \(paymentID)")
         }
-        return (PaymentRecord(row: row), try Store.invoice(db, id: invoiceID))
+        return (record, try Store.invoice(db, id: invoiceID))
     }
 
     /// The payments of an invoice, oldest first.
     public func payments(invoiceID: Int64) async throws -> [PaymentRecord] {
         try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM payment WHERE invoice_id = ? ORDER BY received_at, id", arguments: [invoiceID]
-            ).map(PaymentRecord.init(row:))
+            try PaymentRecord.filter(PaymentRecord.Columns.invoiceID == invoiceID)
+                .order(PaymentRecord.Columns.receivedAt, PaymentRecord.Columns.id)
+                .fetchAll(db)
         }
     }
 }

@@ -61,23 +61,37 @@ extension Store {
 
     static func planView(_ db: Database, invoiceID: Int64) throws -> PlanView? {
         guard
-            let row = try Row.fetchOne(
+            let row = try PlanRow.fetchOne(
                 db,
                 sql: """
                     SELECT p.*, (SELECT COALESCE(SUM(amount), 0) FROM payment WHERE invoice_id = p.invoice_id) AS total
                     FROM plan p WHERE p.invoice_id = ? ORDER BY p.status = 'active' DESC, p.id DESC LIMIT 1
                     """, arguments: [invoiceID])
         else { return nil }
-        let planID: Int64 = row["id"]
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT id, due_on, amount FROM installment WHERE plan_id = ? ORDER BY position",
-            arguments: [planID])
-        let instalments = try rows.map { Instalment(dueOn: try Store.date($0["due_on"]), amount: $0["amount"]) }
+        let plan = row.plan
+        let planID = try plan.storedID()
+        let installments = try InstallmentRecord.of(planID: planID).fetchAll(db)
+        let instalments = installments.map { Instalment(dueOn: $0.dueOn, amount: $0.amount) }
         return PlanView(
-            id: planID, invoiceID: invoiceID, status: row["status"], createdAt: row["created_at"],
-            endedAt: row["ended_at"], endReason: row["end_reason"], instalments: instalments,
-            instalmentIDs: rows.map { $0["id"] },
-            paid: PaymentPlan.allocate(instalments, paid: (row["total"] as Int64) - (row["paid_before"] as Int64)))
+            id: planID, invoiceID: invoiceID, status: plan.status.rawValue, createdAt: plan.createdAt,
+            endedAt: plan.endedAt, endReason: plan.endReason, instalments: instalments,
+            instalmentIDs: try installments.map { try $0.storedID() },
+            paid: PaymentPlan.allocate(instalments, paid: row.received.total - plan.paidBefore))
+    }
+
+    /// A row of `planView`'s SELECT: the plan, and everything its invoice has received.
+    struct PlanRow: FetchableRecord {
+        struct Received: Decodable, FetchableRecord {
+            var total: Int64
+        }
+
+        var plan: PlanRecord
+        var received: Received
+
+        init(row: Row) throws {
+            plan = try PlanRecord(row: row)
+            received = try Received(row: row)
+        }
     }
 
     // MARK: - The scheduler's part
@@ -93,25 +107,27 @@ extension Store {
     /// send the late stage at once), else send the instalment reminder that is due, then say when to look
     /// again. Same sending window, frequency cap and opt-outs as every reminder.
     static func remindInstalments(
-        _ db: Database, row: Row, context: TickContext, zone: TimeZone, opening: Date, capUntil: inout Date?,
-        summary: inout TickSummary
+        _ db: Database, row: InvoiceToRemind, context: TickContext, zone: TimeZone, opening: Date,
+        capUntil: inout Date?, summary: inout TickSummary
     ) throws {
-        let id: Int64 = row["id"]
+        let id = row.id
         let now = context.now
         let rules = context.rules
         let settings = context.planSettings
         let today = CalendarDate(instant: now, timeZone: zone)
-        guard let plan = try planView(db, invoiceID: id), plan.status == "active" else { return }
+        guard let plan = try planView(db, invoiceID: id), plan.status == PlanStatus.active.rawValue else { return }
         let setNextAction = try db.cachedStatement(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?")
-        let phone = row["phone"] as String?
+        let phone = row.phone
         let unreachable: String? =
-            phone == nil ? "no phone number" : row["sms_opted_out_at"] as String? != nil ? "opted out of SMS" : nil
+            phone == nil ? "no phone number" : row.smsOptedOutAt != nil ? "opted out of SMS" : nil
         let sent = Set(
-            try Row.fetchAll(db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [id])
-                .map { SlotKey(stage: $0["stage"], occurrence: $0["occurrence"]) })
-        let language = Language(locale: row["locale"]) ?? Language(locale: context.business.defaultLocale) ?? .fr
-        let dueOn = try Store.date(row["due_on"])
-        let currency = try Store.currency(row["currency"])
+            try ReminderRecord.Slot.fetchAll(
+                db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [id]
+            )
+            .map(\.key))
+        let language = Language(locale: row.locale) ?? Language(locale: context.business.defaultLocale) ?? .fr
+        let dueOn = try Store.date(row.dueOn)
+        let currency = try Store.currency(row.currency)
         let capped = capUntil.map { $0 > now } ?? false
 
         func wait(until instant: Date) throws {
@@ -125,7 +141,7 @@ extension Store {
                 summary.skipped.append((id, item.planned.stage.key, unreachable))
             } else if let phone {
                 let queued = try queueMessage(
-                    db, customerID: row["customer_id"], customerName: row["name"], phone: phone, items: [item],
+                    db, customerID: row.customerID, customerName: row.name, phone: phone, items: [item],
                     language: language, context: context, templateStage: templateStage)
                 summary.queued.append(queued)
                 capUntil = now.addingTimeInterval(rules.smsMinimumInterval)
@@ -142,7 +158,7 @@ extension Store {
             }
             let instalment = plan.instalments[missed]
             try endPlan(
-                db, planID: plan.id, invoiceID: id, status: "broken",
+                db, planID: plan.id, invoiceID: id, status: .broken,
                 reason:
                     "instalment \(missed + 1) of \(instalment.dueOn.iso) unpaid \(settings.breakAfterDays) days after its date",
                 now: now)
@@ -161,9 +177,9 @@ extension Store {
                 db, sql: "SELECT MAX(occurrence) FROM reminder WHERE invoice_id = ? AND stage = ?",
                 arguments: [id, late.key])
             let planned = PlannedReminder(stage: late, occurrence: (used ?? 0) + 1, day: today)
-            let balance = Money(minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64), currency: currency)
+            let balance = Money(minorUnits: row.amount - row.paid, currency: currency)
             let item = DueInvoice(
-                id: id, number: row["number"], balance: balance, dueOn: dueOn, baseOn: rebased, planned: planned)
+                id: id, number: row.number, balance: balance, dueOn: dueOn, baseOn: rebased, planned: planned)
             try send(item, templateStage: nil)
             let next = ReminderPlanner.nextAction(
                 policy: context.policy, dueOn: rebased, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
@@ -182,7 +198,7 @@ extension Store {
             let instalment = plan.instalments[slot.index]
             let stage = ReminderStage(key: slot.key.stage, offsetDays: slot.offsetDays, channels: [.sms])
             let item = DueInvoice(
-                id: id, number: row["number"],
+                id: id, number: row.number,
                 balance: Money(minorUnits: instalment.amount - plan.paid[slot.index], currency: currency),
                 dueOn: instalment.dueOn, baseOn: instalment.dueOn,
                 planned: PlannedReminder(stage: stage, occurrence: slot.key.occurrence, day: slot.day))
@@ -212,7 +228,7 @@ extension Store {
         try await pool.read { db in
             let invoice = try Store.invoice(db, id: invoiceID)
             var items = [HistoryItem(at: invoice.createdAt, kind: "invoice.created", detail: nil)]
-            let messageRows = try Row.fetchAll(
+            let messageRows = try MessageHistoryRow.fetchAll(
                 db,
                 sql: """
                     SELECT e.at, e.status, e.detail, m.id, m.kind, m.body, m.segments, m.encoding, m.request_id,
@@ -222,78 +238,126 @@ extension Store {
                     ORDER BY e.id
                     """, arguments: [invoiceID, invoiceID])
             for row in messageRows {
-                let status: String = row["status"]
                 // The queued event carries the message itself: what, to whom, how long, which wording.
-                var detail: String? = row["detail"]
-                if status == "queued" {
-                    let what =
-                        (row["stage"] as String?).map { "\(row["kind"] as String) \($0)" } ?? (row["kind"] as String)
-                    let variant = (row["variant"] as String?).map { ", wording \($0)" } ?? ""
-                    let size =
-                        (row["segments"] as Int?).map { ", \($0) segment(s) \(row["encoding"] as String? ?? "")" } ?? ""
-                    detail =
-                        "\(what) by \(row["channel"] as String) to \(row["recipient"] as String)\(size)\(variant): "
-                        + (row["body"] as String)
+                var detail = row.detail
+                if row.status == .queued {
+                    let what = row.stage.map { "\(row.kind.rawValue) \($0)" } ?? row.kind.rawValue
+                    let variant = row.variant.map { ", wording \($0.rawValue)" } ?? ""
+                    let size = row.segments.map { ", \($0) segment(s) \(row.encoding?.rawValue ?? "")" } ?? ""
+                    detail = "\(what) by \(row.channel.rawValue) to \(row.recipient)\(size)\(variant): " + row.body
                 }
-                var facts = ["channel": row["channel"] as String, "message_kind": row["kind"] as String]
-                facts["stage"] = row["stage"]
-                facts["recipient"] = row["recipient"]
-                facts["segments"] = (row["segments"] as Int?).map(String.init)
-                facts["variant"] = row["variant"]
+                var facts = ["channel": row.channel.rawValue, "message_kind": row.kind.rawValue]
+                facts["stage"] = row.stage
+                facts["recipient"] = row.recipient
+                facts["segments"] = row.segments.map(String.init)
+                facts["variant"] = row.variant?.rawValue
                 items.append(
                     HistoryItem(
-                        at: row["at"], kind: "message.\(status)", detail: detail, messageID: row["id"],
-                        requestID: row["request_id"], facts: facts))
+                        at: row.at, kind: "message.\(row.status.rawValue)", detail: detail, messageID: row.id,
+                        requestID: row.requestID, facts: facts))
             }
-            for row in try Row.fetchAll(
+            for click in try ClickRecord.fetchAll(
                 db,
                 sql: """
-                    SELECT k.at, k.agent FROM click k JOIN link l ON l.id = k.link_id
+                    SELECT k.* FROM click k JOIN link l ON l.id = k.link_id
                     WHERE l.invoice_id = ? ORDER BY k.id
                     """, arguments: [invoiceID])
             {
                 items.append(
-                    HistoryItem(at: row["at"], kind: row["agent"] == "preview" ? "link.previewed" : "link.opened"))
+                    HistoryItem(at: click.at, kind: click.agent == .preview ? "link.previewed" : "link.opened"))
             }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT * FROM payment WHERE invoice_id = ? ORDER BY id", arguments: [invoiceID])
+            for payment in try PaymentRecord.filter(PaymentRecord.Columns.invoiceID == invoiceID)
+                .order(PaymentRecord.Columns.id)
+                .fetchAll(db)
             {
-                let amount = Format.amount(Money(minorUnits: row["amount"], currency: invoice.amount.currency), .en)
-                let reference = (row["reference"] as String?).map { ", reference \($0)" } ?? ""
+                let amount = Format.amount(Money(minorUnits: payment.amount, currency: invoice.amount.currency), .en)
+                let reference = payment.reference.map { ", reference \($0)" } ?? ""
                 var facts = [
-                    "amount": String(row["amount"] as Int64), "currency": invoice.amount.currency.code,
-                    "method": row["method"] as String,
+                    "amount": String(payment.amount), "currency": invoice.amount.currency.code,
+                    "method": payment.method,
                 ]
-                facts["reference"] = row["reference"]
+                facts["reference"] = payment.reference
                 items.append(
                     HistoryItem(
-                        at: row["recorded_at"], kind: "payment.received",
-                        detail: "\(amount) by \(row["method"] as String)\(reference)", facts: facts))
+                        at: payment.recordedAt, kind: "payment.received",
+                        detail: "\(amount) by \(payment.method)\(reference)", facts: facts))
             }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT * FROM invoice_event WHERE invoice_id = ? ORDER BY id", arguments: [invoiceID])
+            for event in try InvoiceEventRecord.filter(InvoiceEventRecord.Columns.invoiceID == invoiceID)
+                .order(InvoiceEventRecord.Columns.id)
+                .fetchAll(db)
             {
                 items.append(
                     HistoryItem(
-                        at: row["at"], kind: row["kind"], detail: row["detail"], requestID: row["request_id"]))
+                        at: event.at, kind: event.kind.rawValue, detail: event.detail, requestID: event.requestID))
             }
-            for row in try Row.fetchAll(
+            for row in try ActionRow.fetchAll(
                 db,
                 sql: """
-                    SELECT a.at, a.action, a.detail, u.email FROM audit a LEFT JOIN user u ON u.id = a.user_id
+                    SELECT a.*, u.email FROM audit a LEFT JOIN user u ON u.id = a.user_id
                     WHERE a.invoice_id = ? ORDER BY a.id
                     """, arguments: [invoiceID])
             {
-                let who = (row["email"] as String?).map { "by \($0)" } ?? "by the API"
-                let detail = (row["detail"] as String?).map { "\(who): \($0)" } ?? who
+                let who = row.user.email.map { "by \($0)" } ?? "by the API"
+                let detail = row.audit.detail.map { "\(who): \($0)" } ?? who
                 items.append(
                     HistoryItem(
-                        at: row["at"], kind: "action.\(row["action"] as String)", detail: detail,
-                        facts: ["who": row["email"] as String? ?? "the API"]))
+                        at: row.audit.at, kind: "action.\(row.audit.action)", detail: detail,
+                        facts: ["who": row.user.email ?? "the API"]))
             }
             if let voided = invoice.voidedAt { items.append(HistoryItem(at: voided, kind: "invoice.voided")) }
             // Stable: events of the same instant keep the order they were written in.
             return items.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
+        }
+    }
+}
+
+extension Store {
+    /// A row of the history's message events: the event, and the message it is about.
+    struct MessageHistoryRow: Decodable, FetchableRecord {
+        var at: Date
+        var status: MessageEventStatus
+        var detail: String?
+        /// The message's.
+        var id: Int64
+        var kind: MessageKind
+        var body: String
+        var segments: Int?
+        var encoding: SMSEncoding?
+        var requestID: Int64?
+        var channel: Channel
+        var stage: String?
+        var variant: WordingVariant?
+        var recipient: String
+
+        enum CodingKeys: String, CodingKey {
+            case at
+            case status
+            case detail
+            case id
+            case kind
+            case body
+            case segments
+            case encoding
+            case requestID = "request_id"
+            case channel
+            case stage
+            case variant
+            case recipient
+        }
+    }
+
+    /// A row of the history's actions: the audit line, and the account that acted, if any.
+    struct ActionRow: FetchableRecord {
+        struct User: Decodable, FetchableRecord {
+            var email: String?
+        }
+
+        var audit: AuditRecord
+        var user: User
+
+        init(row: Row) throws {
+            audit = try AuditRecord(row: row)
+            user = try User(row: row)
         }
     }
 }

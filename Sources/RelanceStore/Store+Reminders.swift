@@ -12,15 +12,11 @@ extension Store {
     }
 
     static func policy(_ db: Database) throws -> ReminderPolicy {
-        let stages = try Row.fetchAll(
-            db,
-            sql: "SELECT key, offset_days, repeat_every_days, enabled, channels FROM reminder_stage ORDER BY position"
-        ).map { row in
+        let stages = try ReminderStageRecord.order(ReminderStageRecord.Columns.position).fetchAll(db).map { stage in
             ReminderStage(
-                key: row["key"], offsetDays: row["offset_days"], repeatEveryDays: row["repeat_every_days"],
-                enabled: row["enabled"],
-                channels: (row["channels"] as String).split(separator: ",").compactMap { Channel(rawValue: String($0)) }
-            )
+                key: stage.key, offsetDays: stage.offsetDays, repeatEveryDays: stage.repeatEveryDays,
+                enabled: stage.enabled,
+                channels: stage.channels.split(separator: ",").compactMap { Channel(rawValue: String($0)) })
         }
         return try ReminderPolicy(stages: stages)
     }
@@ -30,15 +26,11 @@ extension Store {
         try await write(audit: audit) { db in
             try db.execute(sql: "DELETE FROM reminder_stage")
             for (index, stage) in policy.stages.enumerated() {
-                try db.execute(
-                    sql: """
-                        INSERT INTO reminder_stage (key, position, offset_days, repeat_every_days, enabled, channels)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        stage.key, index + 1, stage.offsetDays, stage.repeatEveryDays, stage.enabled,
-                        stage.channels.map(\.rawValue).sorted().reversed().joined(separator: ","),
-                    ])
+                try ReminderStageRecord(
+                    key: stage.key, position: index + 1, offsetDays: stage.offsetDays,
+                    repeatEveryDays: stage.repeatEveryDays, enabled: stage.enabled,
+                    channels: stage.channels.map(\.rawValue).sorted().reversed().joined(separator: ",")
+                ).insert(db)
             }
             try db.execute(
                 sql: """
@@ -84,17 +76,16 @@ extension Store {
 
     /// Whether any reply other than STOP/START pauses the customer's reminders.
     public func pausesOnReply() async throws -> Bool {
-        try await pool.read { db in try Bool.fetchOne(db, sql: "SELECT pause_on_reply FROM sending_rules") ?? true }
+        try await pool.read { db in try SendingRulesRecord.fetchOne(db, key: 1)?.pauseOnReply ?? true }
     }
 
     static func sendingRules(_ db: Database) throws -> SendingRules {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sending_rules WHERE id = 1") else { return .standard }
-        let weekdays = Set((row["weekdays"] as String).split(separator: ",").compactMap { Int($0) })
-        let holidays = Set(
-            (row["holidays"] as String).split(separator: ",").compactMap { CalendarDate(iso: String($0)) })
+        guard let stored = try SendingRulesRecord.fetchOne(db, key: 1) else { return .standard }
+        let weekdays = Set(stored.weekdays.split(separator: ",").compactMap { Int($0) })
+        let holidays = Set(stored.holidays.split(separator: ",").compactMap { CalendarDate(iso: String($0)) })
         return SendingRules(
-            windowStartHour: row["window_start_hour"], windowEndHour: row["window_end_hour"], weekdays: weekdays,
-            holidays: holidays, smsMinimumInterval: TimeInterval(row["sms_minimum_interval_hours"] as Int) * 3600)
+            windowStartHour: stored.windowStartHour, windowEndHour: stored.windowEndHour, weekdays: weekdays,
+            holidays: holidays, smsMinimumInterval: TimeInterval(stored.smsMinimumIntervalHours) * 3600)
     }
 
     /// The template for a stage, channel, language and kind: the business's own, else the default.
@@ -109,12 +100,10 @@ extension Store {
     static func messageTemplate(_ db: Database, stage: String, channel: Channel, language: Language, combined: Bool)
         throws -> MessageTemplate
     {
-        if let body = try String.fetchOne(
-            db,
-            sql: "SELECT body FROM message_template WHERE stage = ? AND channel = ? AND locale = ? AND combined = ?",
-            arguments: [stage, channel.rawValue, language.rawValue, combined])
+        if let own = try MessageTemplateRecord.fetchOne(
+            db, key: ["stage": stage, "channel": channel, "locale": language, "combined": combined])
         {
-            return try MessageTemplate(body)
+            return try MessageTemplate(own.body)
         }
         let key = DefaultTemplates.Key(stage: stage, channel: channel, language: language, combined: combined)
         if let source = DefaultTemplates.sms[key] { return try MessageTemplate(source) }
@@ -126,8 +115,7 @@ extension Store {
     /// A stage the business added has no default wording: it borrows that of the standard stage
     /// nearest to its day.
     static func nearestStandardStage(_ db: Database, _ stage: String) throws -> String {
-        let offset =
-            try Int.fetchOne(db, sql: "SELECT offset_days FROM reminder_stage WHERE key = ?", arguments: [stage]) ?? 0
+        let offset = try ReminderStageRecord.fetchOne(db, key: stage)?.offsetDays ?? 0
         return offset < 0 ? "courtesy" : offset == 0 ? "due" : offset < 30 ? "late" : "final"
     }
 
@@ -144,7 +132,7 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (stage, channel, locale, combined) DO UPDATE SET body = excluded.body,
                         updated_at = excluded.updated_at
-                    """, arguments: [stage, channel.rawValue, language.rawValue, combined, body, now])
+                    """, arguments: [stage, channel, language, combined, body, now])
         }
     }
 
@@ -178,6 +166,56 @@ extension Store {
         /// The date the stages count from: the due date, or where a broken plan restarted them.
         var baseOn: CalendarDate
         var planned: PlannedReminder
+    }
+
+    /// A row of the tick's SELECT, and of "send now"'s (which leaves out the pause and the plan: nil
+    /// here): an invoice, what it has received, and how its customer can be reached. The dates and the
+    /// currency stay as stored, so the tick sets aside an invoice it cannot read instead of failing.
+    struct InvoiceToRemind: Decodable, FetchableRecord {
+        var id: Int64
+        var number: String
+        var currency: String
+        var amount: Int64
+        var dueOn: String
+        var paidAt: Date?
+        var voidedAt: Date?
+        var remindersPausedAt: Date?
+        var customerID: Int64
+        /// The customer's.
+        var name: String
+        var phone: String?
+        var locale: String?
+        var timeZone: String?
+        var smsOptedOutAt: Date?
+        var email: String?
+        var emailOptedOutAt: Date?
+        /// Everything received, in minor units.
+        var paid: Int64
+        var remindersRebasedOn: String?
+        /// The active plan, if any.
+        var planID: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case number
+            case currency
+            case amount
+            case dueOn = "due_on"
+            case paidAt = "paid_at"
+            case voidedAt = "voided_at"
+            case remindersPausedAt = "reminders_paused_at"
+            case customerID = "customer_id"
+            case name
+            case phone
+            case locale
+            case timeZone = "time_zone"
+            case smsOptedOutAt = "sms_opted_out_at"
+            case email
+            case emailOptedOutAt = "email_opted_out_at"
+            case paid
+            case remindersRebasedOn = "reminders_rebased_on"
+            case planID = "plan_id"
+        }
     }
 
     /// What a tick reads once and reuses for every invoice: parsing a template or preparing a statement
@@ -258,7 +296,7 @@ extension Store {
         let policy = context.policy
         let rules = context.rules
         let business = context.business
-        let rows = try Row.fetchAll(
+        let rows = try InvoiceToRemind.fetchAll(
             db,
             sql: """
                 SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.reminders_paused_at,
@@ -274,10 +312,10 @@ extension Store {
         summary.examined = rows.count
         let setNextAction = try db.cachedStatement(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?")
 
-        var byCustomer: [(customerID: Int64, rows: [Row])] = []
+        var byCustomer: [(customerID: Int64, rows: [InvoiceToRemind])] = []
         var position: [Int64: Int] = [:]
         for row in rows {
-            let customerID: Int64 = row["customer_id"]
+            let customerID = row.customerID
             if let index = position[customerID] {
                 byCustomer[index].rows.append(row)
             } else {
@@ -288,7 +326,7 @@ extension Store {
 
         for (customerID, group) in byCustomer {
             let first = group[0]
-            let zone = context.zone(first["time_zone"])
+            let zone = context.zone(first.timeZone)
             let today = CalendarDate(instant: now, timeZone: zone)
             let opening = rules.nextOpening(atOrAfter: now, in: zone)
             let lastSMS = try Date.fetchOne(
@@ -303,26 +341,25 @@ extension Store {
             var sentByInvoice: [Int64: Set<SlotKey>] = [:]
 
             for row in group {
-                let id: Int64 = row["id"]
-                guard row["paid_at"] as String? == nil, row["voided_at"] as String? == nil,
-                    row["reminders_paused_at"] as String? == nil, let dueOn = CalendarDate(iso: row["due_on"]),
-                    let currency = Currency(code: row["currency"])
+                let id = row.id
+                guard row.paidAt == nil, row.voidedAt == nil, row.remindersPausedAt == nil,
+                    let dueOn = CalendarDate(iso: row.dueOn), let currency = Currency(code: row.currency)
                 else {
                     try setNextAction.execute(arguments: [nil as Date?, id])
                     continue
                 }
-                if row["plan_id"] as Int64? != nil {
+                if row.planID != nil {
                     try Store.remindInstalments(
                         db, row: row, context: context, zone: zone, opening: opening, capUntil: &capUntil,
                         summary: &summary)
                     continue
                 }
-                let baseOn = (row["reminders_rebased_on"] as String?).flatMap(CalendarDate.init(iso:)) ?? dueOn
+                let baseOn = row.remindersRebasedOn.flatMap(CalendarDate.init(iso:)) ?? dueOn
                 let sent = Set(
-                    try Row.fetchAll(
+                    try ReminderRecord.Slot.fetchAll(
                         db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [id]
                     )
-                    .map { SlotKey(stage: $0["stage"], occurrence: $0["occurrence"]) })
+                    .map(\.key))
                 sentByInvoice[id] = sent
                 guard let planned = ReminderPlanner.due(policy: policy, dueOn: baseOn, today: today, sent: sent) else {
                     let next = ReminderPlanner.nextAction(
@@ -336,19 +373,18 @@ extension Store {
                     summary.deferred += 1
                     continue
                 }
-                let balance = Money(minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64), currency: currency)
+                let balance = Money(minorUnits: row.amount - row.paid, currency: currency)
                 due.append(
                     DueInvoice(
-                        id: id, number: row["number"], balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
-                )
+                        id: id, number: row.number, balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned))
             }
             if due.isEmpty { continue }
 
             // SMS: one message per customer and currency, unless nothing can reach them.
             let smsDue = due.filter { $0.planned.stage.channels.contains(.sms) }
-            let phone = first["phone"] as String?
+            let phone = first.phone
             var handled: [Int64: [SlotKey]] = [:]
-            let language = Language(locale: first["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+            let language = Language(locale: first.locale) ?? Language(locale: business.defaultLocale) ?? .fr
             /// One message per currency (amounts are never added across currencies).
             func queueByCurrency(_ items: [DueInvoice], _ queue: ([DueInvoice]) throws -> QueuedReminder) throws {
                 for batch in Dictionary(grouping: items, by: { $0.balance.currency.code }).values {
@@ -365,7 +401,7 @@ extension Store {
                 }
             }
             if !smsDue.isEmpty {
-                if phone == nil || first["sms_opted_out_at"] as String? != nil {
+                if phone == nil || first.smsOptedOutAt != nil {
                     let reason = phone == nil ? "no phone number" : "opted out of SMS"
                     try skip(smsDue, .sms, reason)
                 } else if let capUntil, capUntil > now {
@@ -376,7 +412,7 @@ extension Store {
                 } else if let phone {
                     try queueByCurrency(smsDue) { batch in
                         try Store.queueMessage(
-                            db, customerID: customerID, customerName: first["name"], phone: phone, items: batch,
+                            db, customerID: customerID, customerName: first.name, phone: phone, items: batch,
                             language: language, context: context)
                     }
                 }
@@ -384,13 +420,15 @@ extension Store {
             // Email: one message per customer and currency, like the SMS, with its own link.
             let emailDue = due.filter { $0.planned.stage.channels.contains(.email) }
             if !emailDue.isEmpty {
-                switch Store.emailRecipient(first, emailEnabled: emailEnabled) {
+                switch Store.emailRecipient(
+                    first.email, optedOut: first.emailOptedOutAt != nil, emailEnabled: emailEnabled)
+                {
                 case .failure(let reason):
                     try skip(emailDue, .email, reason.text)
                 case .success(let address):
                     try queueByCurrency(emailDue) { batch in
                         try Store.queueEmail(
-                            db, customerID: customerID, customerName: first["name"], address: address, items: batch,
+                            db, customerID: customerID, customerName: first.name, address: address, items: batch,
                             language: language, context: context)
                     }
                 }
@@ -475,13 +513,13 @@ extension Store {
         let total = Money(minorUnits: Money.total(items.map(\.balance.minorUnits)), currency: currency)
         var template = try context.template(db, stage: templateStage ?? stage, language: language, combined: combined)
         // An A/B test on this wording: a stable share of customers gets B, and the message says which.
-        var variant: String?
+        var variant: WordingVariant?
         if let other = try context.variant(db, stage: templateStage ?? stage, language: language, combined: combined) {
             if Store.getsVariantB(customerID: customerID, stage: templateStage ?? stage, share: other.share) {
                 template = other.template
-                variant = "B"
+                variant = .b
             } else {
-                variant = "A"
+                variant = .a
             }
         }
         let text = template.render([
@@ -510,7 +548,9 @@ extension Store {
             recipient: phone, body: analysis.text, encoding: analysis.encoding, segments: analysis.segments)
     }
 
-    static func recordEvent(_ db: Database, messageID: Int64, status: String, at: Date, detail: String?) throws {
+    static func recordEvent(_ db: Database, messageID: Int64, status: MessageEventStatus, at: Date, detail: String?)
+        throws
+    {
         try db.execute(
             sql: "INSERT INTO message_event (message_id, status, at, detail) VALUES (?, ?, ?, ?)",
             arguments: [messageID, status, at, detail])
@@ -526,8 +566,8 @@ extension Store {
         try db.execute(
             sql: """
                 INSERT INTO link (customer_id, purpose, key_id, created_at, expires_at)
-                VALUES (?, 'reminder', ?, ?, ?)
-                """, arguments: [customerID, keyring.signingKey.id, now, expiry])
+                VALUES (?, ?, ?, ?, ?)
+                """, arguments: [customerID, LinkPurpose.reminder, keyring.signingKey.id, now, expiry])
         let linkID = db.lastInsertedRowID
         return IssuedLink(
             linkID: linkID, invoiceID: 0, token: SignedLink.token(linkID: linkID, expiresAt: expiry, keyring: keyring),
@@ -589,7 +629,7 @@ extension Store {
         _ db: Database, invoiceID: Int64, now: Date, links: LinkSettings, phrases: PhraseSource, emailEnabled: Bool
     ) throws -> QueuedReminder {
         guard
-            let row = try Row.fetchOne(
+            let row = try InvoiceToRemind.fetchOne(
                 db,
                 sql: """
                     SELECT i.id, i.number, i.currency, i.amount, i.due_on, i.paid_at, i.voided_at, i.customer_id,
@@ -599,47 +639,40 @@ extension Store {
                     FROM invoice i JOIN customer c ON c.id = i.customer_id WHERE i.id = ?
                     """, arguments: [invoiceID])
         else { throw StoreError.notFound("invoice \(invoiceID)") }
-        guard row["paid_at"] as String? == nil, row["voided_at"] as String? == nil else {
-            throw RemindRefusal.settled
-        }
-        if try Int.fetchOne(
-            db, sql: "SELECT 1 FROM plan WHERE invoice_id = ? AND status = 'active'", arguments: [invoiceID]) != nil
-        {
-            throw RemindRefusal.onPlan
-        }
+        guard row.paidAt == nil, row.voidedAt == nil else { throw RemindRefusal.settled }
+        if try PlanRecord.active(invoiceID: invoiceID).fetchCount(db) > 0 { throw RemindRefusal.onPlan }
         // Policy, rules, business and templates, read once for the whole call.
         let context = try TickContext(db, links: links, phrases: phrases, now: now)
         let policy = context.policy
         let business = context.business
-        let zone =
-            (row["time_zone"] as String?).flatMap(TimeZone.init(identifier:))
-            ?? TimeZoneName.zone(business.timeZone) ?? .gmt
+        let zone = row.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZoneName.zone(business.timeZone) ?? .gmt
         let today = CalendarDate(instant: now, timeZone: zone)
-        let dueOn = try Store.date(row["due_on"])
-        let baseOn = (row["reminders_rebased_on"] as String?).flatMap(CalendarDate.init(iso:)) ?? dueOn
+        let dueOn = try Store.date(row.dueOn)
+        let baseOn = row.remindersRebasedOn.flatMap(CalendarDate.init(iso:)) ?? dueOn
         let sent = Set(
-            try Row.fetchAll(
+            try ReminderRecord.Slot.fetchAll(
                 db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [invoiceID]
             )
-            .map { SlotKey(stage: $0["stage"], occurrence: $0["occurrence"]) })
+            .map(\.key))
         let all = ReminderPlanner.slots(policy: policy, dueOn: baseOn)
         let afterSent = (all.lastIndex { sent.contains(SlotKey($0)) }).map { $0 + 1 } ?? 0
         let planned =
             ReminderPlanner.due(policy: policy, dueOn: baseOn, today: today, sent: sent)
             ?? all[afterSent...].first
         guard let planned else { throw RemindRefusal.nothingLeft }
-        let balance = Money(
-            minorUnits: (row["amount"] as Int64) - (row["paid"] as Int64),
-            currency: try Store.currency(row["currency"]))
+        let balance = Money(minorUnits: row.amount - row.paid, currency: try Store.currency(row.currency))
         let item = DueInvoice(
-            id: invoiceID, number: row["number"], balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
-        let language = Language(locale: row["locale"]) ?? Language(locale: business.defaultLocale) ?? .fr
+            id: invoiceID, number: row.number, balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
+        let language = Language(locale: row.locale) ?? Language(locale: business.defaultLocale) ?? .fr
         // The stage's own channels, each when the customer can get it.
         let channels = planned.stage.channels
-        let phone = row["phone"] as String?
-        let address = channels.contains(.email) ? try? Store.emailRecipient(row, emailEnabled: emailEnabled).get() : nil
+        let phone = row.phone
+        let address =
+            channels.contains(.email)
+            ? try? Store.emailRecipient(row.email, optedOut: row.emailOptedOutAt != nil, emailEnabled: emailEnabled)
+                .get() : nil
         let byEmail = address != nil
-        let bySMS = channels.contains(.sms) && phone != nil && row["sms_opted_out_at"] as String? == nil
+        let bySMS = channels.contains(.sms) && phone != nil && row.smsOptedOutAt == nil
         guard bySMS || byEmail else {
             if !channels.contains(.sms) { throw RemindRefusal.noEmail }
             throw phone == nil ? RemindRefusal.noPhone : RemindRefusal.optedOut
@@ -647,7 +680,7 @@ extension Store {
         var email: QueuedReminder?
         if byEmail, let address {
             email = try Store.queueEmail(
-                db, customerID: row["customer_id"], customerName: row["name"], address: address, items: [item],
+                db, customerID: row.customerID, customerName: row.name, address: address, items: [item],
                 language: language, context: context)
         }
         guard bySMS, let phone else {
@@ -657,7 +690,7 @@ extension Store {
             return email
         }
         var queued = try Store.queueMessage(
-            db, customerID: row["customer_id"], customerName: row["name"], phone: phone, items: [item],
+            db, customerID: row.customerID, customerName: row.name, phone: phone, items: [item],
             language: language, context: context)
         queued.email = email.map {
             QueuedEmail(messageID: $0.messageID, recipient: $0.recipient, subject: $0.subject ?? "")
@@ -679,17 +712,15 @@ extension Store {
         public var text: String
     }
 
-    /// The address a customer's email reminders go to (from a row with `email` and
-    /// `email_opted_out_at`), or why there is none: one rule for the tick and for "send now".
-    static func emailRecipient(_ row: Row, emailEnabled: Bool) -> Result<String, EmailSkip> {
+    /// The address a customer's email reminders go to, or why there is none: one rule for the tick and
+    /// for "send now".
+    static func emailRecipient(_ email: String?, optedOut: Bool, emailEnabled: Bool) -> Result<String, EmailSkip> {
         guard emailEnabled else { return .failure(EmailSkip(text: "email is not set up (RELANCE_SMTP_URL)")) }
-        guard let address = (row["email"] as String?)?.trimmingCharacters(in: .whitespaces) else {
+        guard let address = email?.trimmingCharacters(in: .whitespaces) else {
             return .failure(EmailSkip(text: "no email address"))
         }
         guard EmailAddress.isValid(address) else { return .failure(EmailSkip(text: "email address is not valid")) }
-        guard row["email_opted_out_at"] as String? == nil else {
-            return .failure(EmailSkip(text: "opted out of email"))
-        }
+        guard !optedOut else { return .failure(EmailSkip(text: "opted out of email")) }
         return .success(address)
     }
 }

@@ -82,23 +82,45 @@ public struct CustomerRequest: Sendable, Equatable {
         FROM request r JOIN invoice i ON i.id = r.invoice_id JOIN customer c ON c.id = r.customer_id
         """
 
-    init(row: Row) throws {
-        id = row["id"]
-        invoiceID = row["invoice_id"]
-        invoiceNumber = row["number"]
-        customerID = row["customer_id"]
-        customerName = row["customer_name"]
-        currency = try Store.currency(row["currency"])
-        kind = RequestKind(rawValue: row["kind"]) ?? .question
-        status = RequestStatus(rawValue: row["status"]) ?? .pending
-        schedule = Store.schedule(fromText: row["schedule"])
-        message = row["message"]
-        contact = (row["contact"] as String?).flatMap(ContactPreference.init(rawValue:))
-        callback = (row["callback"] as String?).flatMap(CallbackTime.init(rawValue:))
-        autoAccepted = row["auto_accepted"]
-        answer = row["answer"]
-        answeredAt = row["answered_at"]
-        createdAt = row["created_at"]
+}
+
+extension CustomerRequest: FetchableRecord {
+    /// The columns `selectSQL` adds to the request's own: its invoice's number and currency, and who
+    /// the customer is.
+    struct Subject: Decodable, FetchableRecord {
+        var number: String
+        var currency: Currency
+        var customerName: String
+
+        enum CodingKeys: String, CodingKey {
+            case number
+            case currency
+            case customerName = "customer_name"
+        }
+    }
+
+    /// A row of `selectSQL`.
+    public init(row: Row) throws {
+        try self.init(RequestRecord(row: row), Subject(row: row))
+    }
+
+    init(_ request: RequestRecord, _ subject: Subject) throws {
+        id = try request.storedID()
+        invoiceID = request.invoiceID
+        invoiceNumber = subject.number
+        customerID = request.customerID
+        customerName = subject.customerName
+        currency = subject.currency
+        kind = request.kind
+        status = request.status
+        schedule = Store.schedule(fromText: request.schedule)
+        message = request.message
+        contact = request.contact
+        callback = request.callback
+        autoAccepted = request.autoAccepted
+        answer = request.answer
+        answeredAt = request.answeredAt
+        createdAt = request.createdAt
     }
 }
 
@@ -163,18 +185,18 @@ extension Store {
     }
 
     static func planSettings(_ db: Database) throws -> PlanSettings {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM plan_settings WHERE id = 1") else { return .init() }
+        guard let stored = try PlanSettingsRecord.fetchOne(db, key: 1) else { return .init() }
         var replyTime: [Language: String] = [:]
-        if let text = row["reply_time_fr"] as String? { replyTime[.fr] = text }
-        if let text = row["reply_time_en"] as String? { replyTime[.en] = text }
+        if let text = stored.replyTimeFr { replyTime[.fr] = text }
+        if let text = stored.replyTimeEn { replyTime[.en] = text }
         return PlanSettings(
             limits: PlanLimits(
-                maximumInstalments: row["maximum_instalments"], maximumSpanDays: row["maximum_span_days"],
-                minimumInstalment: row["minimum_instalment"]),
-            autoAccept: row["auto_accept"], autoAcceptMaximumInstalments: row["auto_accept_maximum_instalments"],
-            autoAcceptMaximumSpanDays: row["auto_accept_maximum_span_days"],
-            reminderOffsets: (row["reminder_offsets"] as String).split(separator: ",").compactMap { Int($0) },
-            breakAfterDays: row["break_after_days"], replyTime: replyTime)
+                maximumInstalments: stored.maximumInstalments, maximumSpanDays: stored.maximumSpanDays,
+                minimumInstalment: stored.minimumInstalment),
+            autoAccept: stored.autoAccept, autoAcceptMaximumInstalments: stored.autoAcceptMaximumInstalments,
+            autoAcceptMaximumSpanDays: stored.autoAcceptMaximumSpanDays,
+            reminderOffsets: stored.reminderOffsets.split(separator: ",").compactMap { Int($0) },
+            breakAfterDays: stored.breakAfterDays, replyTime: replyTime)
     }
 
     /// Replaces the rules for plans; the schema's CHECKs refuse values out of range.
@@ -213,14 +235,14 @@ extension Store {
             let invoice = try Store.invoice(db, id: new.invoiceID)
             guard invoice.status == .open, invoice.balance.minorUnits > 0 else { return .notOpen }
             let fingerprint = new.fingerprint
-            if let row = try Row.fetchOne(
+            if let duplicate = try CustomerRequest.fetchOne(
                 db,
                 sql: CustomerRequest.selectSQL
                     + " WHERE r.invoice_id = ? AND r.kind = ? AND r.fingerprint = ? AND r.created_at > ?"
                     + " ORDER BY r.id DESC LIMIT 1",
-                arguments: [new.invoiceID, new.kind.rawValue, fingerprint, now.addingTimeInterval(-86_400)])
+                arguments: [new.invoiceID, new.kind, fingerprint, now.addingTimeInterval(-86_400)])
             {
-                return .duplicate(try CustomerRequest(row: row))
+                return .duplicate(duplicate)
             }
             let recent =
                 try Int.fetchOne(
@@ -234,14 +256,15 @@ extension Store {
                 guard problems.isEmpty else { return .invalid(problems) }
             }
 
-            if let replaced = try Int64.fetchOne(
-                db, sql: "SELECT id FROM request WHERE invoice_id = ? AND kind = ? AND status = 'pending'",
-                arguments: [new.invoiceID, new.kind.rawValue])
+            if let replaced = try RequestRecord.pending(invoiceID: new.invoiceID)
+                .filter(RequestRecord.Columns.kind == new.kind)
+                .select(RequestRecord.Columns.id, as: Int64.self)
+                .fetchOne(db)
             {
                 try db.execute(
-                    sql: "UPDATE request SET status = 'replaced' WHERE id = ?", arguments: [replaced])
+                    sql: "UPDATE request SET status = ? WHERE id = ?", arguments: [RequestStatus.replaced, replaced])
                 try Store.logEvent(
-                    db, invoiceID: new.invoiceID, "request.replaced", requestID: replaced, detail: nil, at: now)
+                    db, invoiceID: new.invoiceID, .requestReplaced, requestID: replaced, detail: nil, at: now)
             }
             try db.execute(
                 sql: """
@@ -250,9 +273,9 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    new.invoiceID, invoice.customerID, new.linkID, new.kind.rawValue,
-                    new.kind == .plan ? Store.scheduleText(new.schedule) : nil, new.message, new.contact?.rawValue,
-                    new.callback?.rawValue, fingerprint, new.ipHash, now,
+                    new.invoiceID, invoice.customerID, new.linkID, new.kind,
+                    new.kind == .plan ? Store.scheduleText(new.schedule) : nil, new.message, new.contact, new.callback,
+                    fingerprint, new.ipHash, now,
                 ])
             let requestID = db.lastInsertedRowID
             try Store.emitInvoiceEvent(
@@ -266,7 +289,7 @@ extension Store {
                     ] as [String: Any]
                 ], now: now)
             try Store.logEvent(
-                db, invoiceID: new.invoiceID, "request.created", requestID: requestID,
+                db, invoiceID: new.invoiceID, .requestCreated, requestID: requestID,
                 detail: new.kind == .plan ? "\(new.schedule.count) instalments proposed" : "question", at: now)
             try Store.pauseReminders(
                 db, invoiceID: new.invoiceID,
@@ -283,7 +306,7 @@ extension Store {
             }
             let request = try Store.request(db, id: requestID)
             try Store.notifyCustomer(
-                db, request: request, event: event, kind: "request_confirmation", link: nil, now: now,
+                db, request: request, event: event, kind: .requestConfirmation, link: nil, now: now,
                 compose: compose)
             return .created(request)
         }
@@ -298,10 +321,10 @@ extension Store {
             var arguments: StatementArguments = [beforeID ?? Int64.max]
             if let status {
                 sql += " AND r.status = ?"
-                arguments += [status.rawValue]
+                arguments += [status]
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY r.id DESC LIMIT ?", arguments: arguments + [limit])
-                .map(CustomerRequest.init(row:))
+            return try CustomerRequest.fetchAll(
+                db, sql: sql + " ORDER BY r.id DESC LIMIT ?", arguments: arguments + [limit])
         }
     }
 
@@ -311,9 +334,11 @@ extension Store {
     }
 
     static func request(_ db: Database, id: Int64) throws -> CustomerRequest {
-        guard let row = try Row.fetchOne(db, sql: CustomerRequest.selectSQL + " WHERE r.id = ?", arguments: [id])
+        guard
+            let request = try CustomerRequest.fetchOne(
+                db, sql: CustomerRequest.selectSQL + " WHERE r.id = ?", arguments: [id])
         else { throw StoreError.notFound("request \(id)") }
-        return try CustomerRequest(row: row)
+        return request
     }
 
     /// Records the business's answer and tells the customer by text with a fresh link. Accepting turns
@@ -340,6 +365,7 @@ extension Store {
         guard invoice.status == .open, invoice.balance.minorUnits > 0 else { throw RequestAnswerError.invoiceClosed }
         let status: RequestStatus
         let event: RequestNotice.Event
+        let line: InvoiceEventKind
         switch answer {
         case .accept(let modified):
             guard request.kind == .plan else { throw RequestAnswerError.wrongKind(request.kind) }
@@ -357,21 +383,22 @@ extension Store {
             }
             status = .accepted
             event = .accepted
+            line = .requestAccepted
         case .decline:
             guard request.kind == .plan else { throw RequestAnswerError.wrongKind(request.kind) }
             status = .declined
             event = .declined
+            line = .requestDeclined
         case .reply:
             guard request.kind == .question else { throw RequestAnswerError.wrongKind(request.kind) }
             status = .answered
             event = .answered
+            line = .requestAnswered
         }
         try db.execute(
             sql: "UPDATE request SET status = ?, answer = ?, answered_at = ? WHERE id = ?",
-            arguments: [status.rawValue, message, now, requestID])
-        try Store.logEvent(
-            db, invoiceID: request.invoiceID, "request.\(status.rawValue)", requestID: requestID, detail: message,
-            at: now)
+            arguments: [status, message, now, requestID])
+        try Store.logEvent(db, invoiceID: request.invoiceID, line, requestID: requestID, detail: message, at: now)
         try Store.resumeRemindersIfNothingOpen(db, invoiceID: request.invoiceID, now: now)
         let answered = try Store.request(db, id: requestID)
         if let notify {
@@ -385,7 +412,7 @@ extension Store {
                 db, invoiceID: request.invoiceID, expiresAt: expiry, purpose: .reminder, renewedFrom: nil,
                 keyring: links.keyring, now: now)
             try Store.notifyCustomer(
-                db, request: answered, event: event, kind: "request_answer", link: link, now: now,
+                db, request: answered, event: event, kind: .requestAnswer, link: link, now: now,
                 compose: { notify($0) }, links: links)
         }
         return answered
@@ -396,21 +423,19 @@ extension Store {
     static func startPlan(_ db: Database, invoice: InvoiceSummary, requestID: Int64?, schedule: [Instalment], now: Date)
         throws
     {
-        if let previous = try Int64.fetchOne(
-            db, sql: "SELECT id FROM plan WHERE invoice_id = ? AND status = 'active'", arguments: [invoice.id])
-        {
+        if let previous = try PlanRecord.active(invoiceID: invoice.id).fetchOne(db) {
             try endPlan(
-                db, planID: previous, invoiceID: invoice.id, status: "cancelled", reason: "replaced by a new plan",
-                now: now)
+                db, planID: previous.storedID(), invoiceID: invoice.id, status: .cancelled,
+                reason: "replaced by a new plan", now: now)
         }
-        try db.execute(
-            sql: "INSERT INTO plan (invoice_id, request_id, paid_before, created_at) VALUES (?, ?, ?, ?)",
-            arguments: [invoice.id, requestID, invoice.paid, now])
-        let planID = db.lastInsertedRowID
+        var plan = PlanRecord(
+            invoiceID: invoice.id, requestID: requestID, status: .active, paidBefore: invoice.paid, createdAt: now)
+        try plan.insert(db)
+        let planID = try plan.storedID()
         for (index, instalment) in schedule.enumerated() {
-            try db.execute(
-                sql: "INSERT INTO installment (plan_id, position, due_on, amount) VALUES (?, ?, ?, ?)",
-                arguments: [planID, index + 1, instalment.dueOn.iso, instalment.amount])
+            var installment = InstallmentRecord(
+                planID: planID, position: index + 1, dueOn: instalment.dueOn, amount: instalment.amount)
+            try installment.insert(db)
         }
         try logEvent(
             db, invoiceID: invoice.id, "plan.started", requestID: requestID,
@@ -421,30 +446,32 @@ extension Store {
         try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [now, invoice.id])
     }
 
-    static func endPlan(_ db: Database, planID: Int64, invoiceID: Int64, status: String, reason: String, now: Date)
-        throws
-    {
+    static func endPlan(
+        _ db: Database, planID: Int64, invoiceID: Int64, status: PlanStatus, reason: String, now: Date
+    ) throws {
         try db.execute(
-            sql: "UPDATE plan SET status = ?, ended_at = ?, end_reason = ? WHERE id = ? AND status = 'active'",
-            arguments: [status, now, reason, planID])
-        let kind = status == "completed" ? "plan.completed" : status == "broken" ? "plan.broken" : "plan.cancelled"
-        try logEvent(db, invoiceID: invoiceID, kind, requestID: nil, detail: reason, at: now)
+            sql: "UPDATE plan SET status = ?, ended_at = ?, end_reason = ? WHERE id = ? AND status = ?",
+            arguments: [status, now, reason, planID, PlanStatus.active])
+        let line = InvoiceEventKind(planEnded: status) ?? .planCancelled
+        try logEvent(db, invoiceID: invoiceID, line, requestID: nil, detail: reason, at: now)
     }
 
     /// Once an invoice is paid or void, its plan ends and its open requests have nothing left to answer.
     static func closeRequestsAndPlan(_ db: Database, invoiceID: Int64, paid: Bool, now: Date) throws {
-        if let planID = try Int64.fetchOne(
-            db, sql: "SELECT id FROM plan WHERE invoice_id = ? AND status = 'active'", arguments: [invoiceID])
-        {
+        if let plan = try PlanRecord.active(invoiceID: invoiceID).fetchOne(db) {
             try endPlan(
-                db, planID: planID, invoiceID: invoiceID, status: paid ? "completed" : "cancelled",
+                db, planID: plan.storedID(), invoiceID: invoiceID, status: paid ? .completed : .cancelled,
                 reason: paid ? "invoice paid in full" : "invoice cancelled", now: now)
         }
         try db.execute(
             sql: """
-                UPDATE request SET status = 'cancelled', answered_at = ?, answer = ?
-                WHERE invoice_id = ? AND status = 'pending'
-                """, arguments: [now, paid ? "invoice paid" : "invoice cancelled", invoiceID])
+                UPDATE request SET status = ?, answered_at = ?, answer = ?
+                WHERE invoice_id = ? AND status = ?
+                """,
+            arguments: [
+                RequestStatus.cancelled, now, paid ? "invoice paid" : "invoice cancelled", invoiceID,
+                RequestStatus.pending,
+            ])
     }
 
     // MARK: - Pauses and history
@@ -478,15 +505,11 @@ extension Store {
                 WHERE id = ?
                 """, arguments: [now, reason, invoiceID])
         try cancelQueuedMessages(db, invoiceID: invoiceID, now: now, reason: reason, remindersOnly: true)
-        try logEvent(db, invoiceID: invoiceID, "reminders.paused", requestID: requestID, detail: reason, at: now)
+        try logEvent(db, invoiceID: invoiceID, .remindersPaused, requestID: requestID, detail: reason, at: now)
     }
 
     static func resumeRemindersIfNothingOpen(_ db: Database, invoiceID: Int64, now: Date) throws {
-        let open =
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM request WHERE invoice_id = ? AND status = 'pending'",
-                arguments: [invoiceID]) ?? 0
-        guard open == 0 else { return }
+        guard try RequestRecord.pending(invoiceID: invoiceID).fetchCount(db) == 0 else { return }
         try resumeReminders(db, invoiceID: invoiceID, detail: nil, now: now)
     }
 
@@ -498,51 +521,43 @@ extension Store {
                 WHERE id = ? AND reminders_paused_at IS NOT NULL AND paid_at IS NULL AND voided_at IS NULL
                 """, arguments: [now, invoiceID])
         if db.changesCount > 0 {
-            try logEvent(db, invoiceID: invoiceID, "reminders.resumed", requestID: nil, detail: detail, at: now)
+            try logEvent(db, invoiceID: invoiceID, .remindersResumed, requestID: nil, detail: detail, at: now)
         }
     }
 
     /// One line of an invoice's history.
     static func logEvent(
-        _ db: Database, invoiceID: Int64, _ kind: String, requestID: Int64?, detail: String?, at: Date
+        _ db: Database, invoiceID: Int64, _ kind: InvoiceEventKind, requestID: Int64?, detail: String?, at: Date
     ) throws {
-        try db.execute(
-            sql: "INSERT INTO invoice_event (invoice_id, at, kind, request_id, detail) VALUES (?, ?, ?, ?, ?)",
-            arguments: [invoiceID, at, kind, requestID, detail])
+        var event = InvoiceEventRecord(invoiceID: invoiceID, at: at, kind: kind, requestID: requestID, detail: detail)
+        try event.insert(db)
     }
 
     // MARK: - Texts to the customer
 
     static func notifyCustomer(
-        _ db: Database, request: CustomerRequest, event: RequestNotice.Event, kind: String, link: IssuedLink?,
+        _ db: Database, request: CustomerRequest, event: RequestNotice.Event, kind: MessageKind, link: IssuedLink?,
         now: Date, compose: (RequestNotice) -> String, links: LinkSettings? = nil
     ) throws {
-        guard
-            let customer = try Row.fetchOne(
-                db, sql: "SELECT phone, locale, sms_opted_out_at FROM customer WHERE id = ?",
-                arguments: [request.customerID]),
-            let phone = customer["phone"] as String?, customer["sms_opted_out_at"] as String? == nil
+        guard let customer = try CustomerTableRecord.fetchOne(db, key: request.customerID),
+            let phone = customer.phone, customer.smsOptedOutAt == nil
         else { return }
         let notice = RequestNotice(
             event: event, kind: request.kind, business: try Store.business(db), invoiceNumber: request.invoiceNumber,
-            customerLocale: customer["locale"], schedule: request.schedule, currency: request.currency,
+            customerLocale: customer.locale, schedule: request.schedule, currency: request.currency,
             answer: request.answer, link: link.flatMap { link in links.map { $0.urls.invoicePage(token: link.token) } })
         let analysis = SMSText.analyze(compose(notice))
-        try db.execute(
-            sql: """
-                INSERT INTO message (customer_id, invoice_id, link_id, request_id, kind, channel, recipient, body,
-                    status, encoding, segments, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, 'sms', ?, ?, 'queued', ?, ?, ?, ?)
-                """,
-            arguments: [
-                request.customerID, request.invoiceID, link?.linkID, request.id, kind, phone, analysis.text,
-                analysis.encoding.rawValue, analysis.segments, now, now,
-            ])
-        let messageID = db.lastInsertedRowID
+        var message = MessageRecord(
+            customerID: request.customerID, invoiceID: request.invoiceID, linkID: link?.linkID, kind: kind,
+            channel: .sms, recipient: phone, body: analysis.text, status: .queued, createdAt: now,
+            encoding: analysis.encoding, segments: analysis.segments, attempts: 0, updatedAt: now,
+            requestID: request.id)
+        try message.insert(db)
+        let messageID = try message.storedID()
         if let link {
             try db.execute(sql: "UPDATE link SET message_id = ? WHERE id = ?", arguments: [messageID, link.linkID])
         }
-        try recordEvent(db, messageID: messageID, status: "queued", at: now, detail: nil)
+        try recordEvent(db, messageID: messageID, status: .queued, at: now, detail: nil)
     }
 
     // MARK: - Schedules as text

@@ -47,12 +47,12 @@ extension Store {
             try db.execute(
                 sql: """
                     INSERT INTO template_variant (stage, channel, locale, combined, body, share, updated_at)
-                    VALUES (?, 'sms', ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (stage, channel, locale, combined) DO UPDATE SET body = excluded.body,
                         share = excluded.share, updated_at = excluded.updated_at
                     """,
                 arguments: [
-                    variant.stage, variant.language.rawValue, variant.combined, variant.body, variant.share, now,
+                    variant.stage, Channel.sms, variant.language, variant.combined, variant.body, variant.share, now,
                 ])
         }
     }
@@ -60,9 +60,8 @@ extension Store {
     /// Ends a test: every message gets the stage's own wording again.
     public func deleteVariant(stage: String, language: Language, combined: Bool, audit: AuditNote? = nil) async throws {
         try await write(audit: audit) { db in
-            try db.execute(
-                sql: "DELETE FROM template_variant WHERE stage = ? AND channel = 'sms' AND locale = ? AND combined = ?",
-                arguments: [stage, language.rawValue, combined])
+            _ = try TemplateVariantRecord.deleteOne(
+                db, key: ["stage": stage, "channel": Channel.sms, "locale": language, "combined": combined])
         }
     }
 
@@ -73,15 +72,15 @@ extension Store {
 
     static func variant(_ db: Database, stage: String, language: Language, combined: Bool) throws -> TemplateVariant? {
         guard
-            let row = try Row.fetchOne(
+            let stored = try TemplateVariantRecord.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT body, share FROM template_variant
-                        WHERE stage = ? AND channel = 'sms' AND locale = ? AND combined = ?
-                        """), arguments: [stage, language.rawValue, combined])
+                        SELECT * FROM template_variant
+                        WHERE stage = ? AND channel = ? AND locale = ? AND combined = ?
+                        """), arguments: [stage, Channel.sms, language, combined])
         else { return nil }
         return TemplateVariant(
-            stage: stage, language: language, combined: combined, body: row["body"], share: row["share"])
+            stage: stage, language: language, combined: combined, body: stored.body, share: stored.share)
     }
 
     /// Whether a customer gets B for a stage: a stable draw from the customer and the stage, so the same

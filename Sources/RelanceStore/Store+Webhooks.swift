@@ -4,7 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// What a business can subscribe to.
-public enum WebhookEventType: String, CaseIterable, Sendable {
+public enum WebhookEventType: String, CaseIterable, Sendable, Codable {
     case invoicePaid = "invoice.paid"
     case invoiceVoided = "invoice.voided"
     case paymentCreated = "payment.created"
@@ -27,13 +27,14 @@ public struct WebhookEndpoint: Sendable, Equatable {
     /// once; otherwise empty. The database holds it sealed (`SecretBox`).
     public var secret: String
 
-    init(row: Row) {
-        id = row["id"]
-        url = row["url"]
-        events = (row["events"] as String).split(separator: ",").map(String.init)
-        description = row["description"]
-        createdAt = row["created_at"]
-        disabledAt = row["disabled_at"]
+    /// The subscription as the API shows it: never its stored secret.
+    init(_ endpoint: WebhookEndpointRecord) throws {
+        id = try endpoint.storedID()
+        url = endpoint.url
+        events = endpoint.events.split(separator: ",").map(String.init)
+        description = endpoint.description
+        createdAt = endpoint.createdAt
+        disabledAt = endpoint.disabledAt
         secret = ""
     }
 }
@@ -60,17 +61,18 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var deliveredAt: Date?
     public var attemptLog: [Attempt] = []
 
-    init(row: Row) {
-        id = row["id"]
-        eventID = row["event_id"]
-        endpointID = row["endpoint_id"]
-        type = row["type"]
-        status = row["status"]
-        attempts = row["attempts"]
-        nextAttemptAt = row["next_attempt_at"]
-        lastError = row["last_error"]
-        createdAt = row["created_at"]
-        deliveredAt = row["delivered_at"]
+    /// The delivery as the API shows it, with its event's type; its attempts are added by the caller.
+    init(_ delivery: WebhookDeliveryRecord, type: String) throws {
+        id = try delivery.storedID()
+        eventID = delivery.eventID
+        endpointID = delivery.endpointID
+        self.type = type
+        status = delivery.status.rawValue
+        attempts = delivery.attempts
+        nextAttemptAt = delivery.nextAttemptAt
+        lastError = delivery.lastError
+        createdAt = delivery.createdAt
+        deliveredAt = delivery.deliveredAt
     }
 }
 
@@ -165,8 +167,10 @@ extension Store {
 
     public func webhookEndpoints() async throws -> [WebhookEndpoint] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM webhook_endpoint WHERE disabled_at IS NULL ORDER BY id")
-                .map(WebhookEndpoint.init(row:))
+            try WebhookEndpointRecord.filter(WebhookEndpointRecord.Columns.disabledAt == nil)
+                .order(WebhookEndpointRecord.Columns.id)
+                .fetchAll(db)
+                .map { try WebhookEndpoint($0) }
         }
     }
 
@@ -175,11 +179,10 @@ extension Store {
     }
 
     static func webhookEndpoint(_ db: Database, id: Int64) throws -> WebhookEndpoint {
-        guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM webhook_endpoint WHERE id = ? AND disabled_at IS NULL", arguments: [id])
-        else { throw StoreError.notFound("webhook endpoint \(id)") }
-        return WebhookEndpoint(row: row)
+        guard let endpoint = try WebhookEndpointRecord.fetchOne(db, key: id), endpoint.disabledAt == nil else {
+            throw StoreError.notFound("webhook endpoint \(id)")
+        }
+        return try WebhookEndpoint(endpoint)
     }
 
     /// A new signing secret; the old one goes on signing beside it for a day (`v1=` twice), so a
@@ -207,9 +210,9 @@ extension Store {
             try db.execute(sql: "UPDATE webhook_endpoint SET disabled_at = ? WHERE id = ?", arguments: [now, id])
             try db.execute(
                 sql: """
-                    UPDATE webhook_delivery SET status = 'failed', next_attempt_at = NULL, last_error = 'endpoint removed'
-                    WHERE endpoint_id = ? AND status = 'pending'
-                    """, arguments: [id])
+                    UPDATE webhook_delivery SET status = ?, next_attempt_at = NULL, last_error = 'endpoint removed'
+                    WHERE endpoint_id = ? AND status = ?
+                    """, arguments: [WebhookDeliveryStatus.failed, id, WebhookDeliveryStatus.pending])
         }
     }
 
@@ -218,15 +221,14 @@ extension Store {
     /// Records an event for every active endpoint subscribed to its type, in the caller's transaction.
     /// Without a subscriber nothing is written.
     static func emit(_ db: Database, _ type: WebhookEventType, _ data: [String: Any], now: Date) throws {
-        let endpoints = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, events FROM webhook_endpoint WHERE disabled_at IS NULL")
-        ).filter { row in
-            (row["events"] as String).split(separator: ",").contains { $0 == "*" || $0 == type.rawValue }
+        let endpoints = try WebhookEndpointRecord.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM webhook_endpoint WHERE disabled_at IS NULL")
+        ).filter { endpoint in
+            endpoint.events.split(separator: ",").contains { $0 == "*" || $0 == type.rawValue }
         }
         guard !endpoints.isEmpty else { return }
         try db.execute(
-            sql: "INSERT INTO webhook_event (type, payload, created_at) VALUES (?, '', ?)",
-            arguments: [type.rawValue, now])
+            sql: "INSERT INTO webhook_event (type, payload, created_at) VALUES (?, '', ?)", arguments: [type, now])
         let eventID = db.lastInsertedRowID
         let envelope: [String: Any] = [
             "id": "evt_\(eventID)", "type": type.rawValue, "created_at": Instant.format(now), "data": data,
@@ -238,21 +240,21 @@ extension Store {
         try db.execute(sql: "UPDATE webhook_event SET payload = ? WHERE id = ?", arguments: [payload, eventID])
         // A new event for an endpoint that is being retried waits with its other deliveries.
         for endpoint in endpoints {
+            let endpointID = try endpoint.storedID()
             try db.execute(
                 sql: """
                     INSERT INTO webhook_delivery (event_id, endpoint_id, next_attempt_at, created_at)
                     VALUES (?1, ?2, MAX(?3, COALESCE((
                         SELECT MAX(next_attempt_at) FROM webhook_delivery WHERE endpoint_id = ?2 AND status = 'pending'
                     ), ?3)), ?3)
-                    """, arguments: [eventID, endpoint["id"] as Int64, now])
+                    """, arguments: [eventID, endpointID, now])
         }
     }
 
     /// The part of an event that describes an invoice, as the API shows it.
     static func invoiceData(_ db: Database, invoiceID: Int64) throws -> [String: Any] {
         let invoice = try Store.invoice(db, id: invoiceID)
-        let customerRef = try String.fetchOne(
-            db, sql: "SELECT external_ref FROM customer WHERE id = ?", arguments: [invoice.customerID])
+        let customerRef = try CustomerTableRecord.fetchOne(db, key: invoice.customerID)?.externalRef
         return [
             "id": invoice.id, "number": invoice.number, "status": invoice.status.rawValue,
             "currency": invoice.amount.currency.code, "amount": invoice.amount.minorUnits, "paid": invoice.paid,
@@ -287,11 +289,7 @@ extension Store {
 
     /// Reports a message that became `failed`, with what it was about.
     static func emitMessageFailed(_ db: Database, messageID: Int64, reason: String, now: Date) throws {
-        guard try hasSubscribers(db),
-            let row = try Row.fetchOne(
-                db, sql: "SELECT customer_id, invoice_id, kind, channel, stage, recipient FROM message WHERE id = ?",
-                arguments: [messageID])
-        else { return }
+        guard try hasSubscribers(db), let message = try MessageRecord.fetchOne(db, key: messageID) else { return }
         let invoices = try Int64.fetchAll(
             db,
             sql: """
@@ -302,24 +300,23 @@ extension Store {
             db, .messageFailed,
             [
                 "message": [
-                    "id": messageID, "kind": row["kind"] as String, "channel": row["channel"] as String,
-                    "stage": row["stage"] as String? as Any? ?? NSNull(), "recipient": row["recipient"] as String,
-                    "error": reason, "customer_id": row["customer_id"] as Int64, "invoice_ids": invoices,
+                    "id": messageID, "kind": message.kind.rawValue, "channel": message.channel.rawValue,
+                    "stage": message.stage as Any? ?? NSNull(), "recipient": message.recipient,
+                    "error": reason, "customer_id": message.customerID, "invoice_ids": invoices,
                 ] as [String: Any]
             ], now: now)
     }
 
     static func emitOptedOut(_ db: Database, customerID: Int64, channel: Channel, now: Date) throws {
-        guard try hasSubscribers(db),
-            let row = try Row.fetchOne(
-                db, sql: "SELECT name, external_ref FROM customer WHERE id = ?", arguments: [customerID])
-        else { return }
+        guard try hasSubscribers(db), let customer = try CustomerTableRecord.fetchOne(db, key: customerID) else {
+            return
+        }
         try emit(
             db, .customerOptedOut,
             [
                 "customer": [
-                    "id": customerID, "name": row["name"] as String,
-                    "external_ref": row["external_ref"] as String? as Any? ?? NSNull(),
+                    "id": customerID, "name": customer.name,
+                    "external_ref": customer.externalRef as Any? ?? NSNull(),
                 ] as [String: Any],
                 "channel": channel.rawValue,
             ], now: now)
@@ -335,7 +332,7 @@ extension Store {
         return try await pool.write { db in
             while true {
                 guard
-                    let row = try Row.fetchOne(
+                    let row = try DeliveryClaim.fetchOne(
                         db,
                         sql: """
                             SELECT d.id, d.endpoint_id, d.event_id, d.attempts, e.url, e.secret, ev.payload,
@@ -349,10 +346,10 @@ extension Store {
                         arguments: StatementArguments(
                             [now, now] + busy.sorted().map { $0 as any DatabaseValueConvertible }))
                 else { return nil }
-                let id: Int64 = row["id"]
+                let id = row.id
                 // The secret before a rotation only signs beside the new one for a day: unreadable, it is left out.
-                let previous = (row["previous_secret"] as String?).flatMap { try? openSecret($0) }
-                guard let secret = try? openSecret(row["secret"]) else {
+                let previous = row.previousSecret.flatMap { try? openSecret($0) }
+                guard let secret = try? openSecret(row.secret) else {
                     // Sealed under another instance secret: no delivery can be signed; this one is given up
                     // so the others are not held behind it.
                     try db.execute(
@@ -367,9 +364,34 @@ extension Store {
                     sql: "UPDATE webhook_delivery SET status = 'delivering', attempts = attempts + 1 WHERE id = ?",
                     arguments: [id])
                 return ClaimedDelivery(
-                    id: id, endpointID: row["endpoint_id"], eventID: row["event_id"], url: row["url"], secret: secret,
-                    previousSecret: previous, payload: row["payload"], attempts: (row["attempts"] as Int) + 1)
+                    id: id, endpointID: row.endpointID, eventID: row.eventID, url: row.url, secret: secret,
+                    previousSecret: previous, payload: row.payload, attempts: row.attempts + 1)
             }
+        }
+    }
+
+    /// A row of the delivery claim's SELECT: the delivery, where it goes, how to sign it and what to post.
+    struct DeliveryClaim: Decodable, FetchableRecord {
+        var id: Int64
+        var endpointID: Int64
+        var eventID: Int64
+        var attempts: Int
+        var url: String
+        /// Sealed, as stored.
+        var secret: String
+        var payload: String
+        /// The secret before a rotation, while it still signs beside the new one; sealed.
+        var previousSecret: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case endpointID = "endpoint_id"
+            case eventID = "event_id"
+            case attempts
+            case url
+            case secret
+            case payload
+            case previousSecret = "previous_secret"
         }
     }
 
@@ -378,34 +400,34 @@ extension Store {
         deliveryID: Int64, attempts: Int, statusCode: Int?, error: String?, milliseconds: Int, now: Date
     ) async throws {
         try await pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO webhook_attempt (delivery_id, at, status_code, error, milliseconds) VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [deliveryID, now, statusCode, error, milliseconds])
+            var attempt = WebhookAttemptRecord(
+                deliveryID: deliveryID, at: now, statusCode: statusCode, error: error, milliseconds: milliseconds)
+            try attempt.insert(db)
             if let statusCode, (200..<300).contains(statusCode) {
                 try db.execute(
                     sql: """
-                        UPDATE webhook_delivery SET status = 'delivered', delivered_at = ?, next_attempt_at = NULL,
-                            last_error = NULL
+                        UPDATE webhook_delivery SET status = ?, delivered_at = ?, next_attempt_at = NULL, last_error = NULL
                         WHERE id = ?
-                        """, arguments: [now, deliveryID])
+                        """, arguments: [WebhookDeliveryStatus.delivered, now, deliveryID])
                 return
             }
             let reason = error ?? "HTTP \(statusCode ?? 0)"
             if attempts >= Store.maximumWebhookAttempts {
                 try db.execute(
-                    sql: """
-                        UPDATE webhook_delivery SET status = 'failed', next_attempt_at = NULL, last_error = ?
-                        WHERE id = ?
-                        """, arguments: ["gave up after \(attempts) attempts: \(reason)", deliveryID])
+                    sql: "UPDATE webhook_delivery SET status = ?, next_attempt_at = NULL, last_error = ? WHERE id = ?",
+                    arguments: [
+                        WebhookDeliveryStatus.failed, "gave up after \(attempts) attempts: \(reason)", deliveryID,
+                    ])
             } else {
                 let retryAt = now.addingTimeInterval(Store.webhookBackoff(afterAttempt: attempts))
                 try db.execute(
                     sql: """
-                        UPDATE webhook_delivery SET status = 'pending', next_attempt_at = ?, last_error = ?
-                        WHERE id = ? AND status = 'delivering'
+                        UPDATE webhook_delivery SET status = ?, next_attempt_at = ?, last_error = ?
+                        WHERE id = ? AND status = ?
                         """,
-                    arguments: [retryAt, reason, deliveryID])
+                    arguments: [
+                        WebhookDeliveryStatus.pending, retryAt, reason, deliveryID, WebhookDeliveryStatus.delivering,
+                    ])
                 // An endpoint that just failed would most likely fail its other deliveries too: they wait
                 // with this one (without counting an attempt), so a dead receiver is not called once per
                 // event, and deliveries to the other endpoints are not held up behind its timeouts.
@@ -413,8 +435,8 @@ extension Store {
                     sql: """
                         UPDATE webhook_delivery SET next_attempt_at = ?
                         WHERE endpoint_id = (SELECT endpoint_id FROM webhook_delivery WHERE id = ?)
-                            AND status = 'pending' AND next_attempt_at < ? AND id != ?
-                        """, arguments: [retryAt, deliveryID, retryAt, deliveryID])
+                            AND status = ? AND next_attempt_at < ? AND id != ?
+                        """, arguments: [retryAt, deliveryID, WebhookDeliveryStatus.pending, retryAt, deliveryID])
             }
         }
     }
@@ -425,8 +447,8 @@ extension Store {
     public func requeueInterruptedDeliveries(now: Date) async throws -> Int {
         try await pool.write { db in
             try db.execute(
-                sql: "UPDATE webhook_delivery SET status = 'pending', next_attempt_at = ? WHERE status = 'delivering'",
-                arguments: [now])
+                sql: "UPDATE webhook_delivery SET status = ?, next_attempt_at = ? WHERE status = ?",
+                arguments: [WebhookDeliveryStatus.pending, now, WebhookDeliveryStatus.delivering])
             return db.changesCount
         }
     }
@@ -435,40 +457,57 @@ extension Store {
     public func replayDelivery(id: Int64, now: Date, audit: AuditNote? = nil) async throws -> WebhookDelivery {
         try await write(audit: audit) { db in
             guard
-                let status = try String.fetchOne(
+                let status = try WebhookDeliveryStatus.fetchOne(
                     db,
                     sql: """
                         SELECT d.status FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id
                         WHERE d.id = ? AND e.disabled_at IS NULL
                         """, arguments: [id])
             else { throw StoreError.notFound("webhook delivery \(id)") }
-            guard status != "delivering" else { throw WebhookReplayError.inFlight }
+            guard status != .delivering else { throw WebhookReplayError.inFlight }
             try db.execute(
                 sql: """
-                    UPDATE webhook_delivery SET status = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL
+                    UPDATE webhook_delivery SET status = ?, attempts = 0, next_attempt_at = ?, delivered_at = NULL
                     WHERE id = ?
-                    """, arguments: [now, id])
+                    """, arguments: [WebhookDeliveryStatus.pending, now, id])
             return try Store.delivery(db, id: id)
         }
     }
 
     static func delivery(_ db: Database, id: Int64) throws -> WebhookDelivery {
         guard
-            let row = try Row.fetchOne(
+            let row = try DeliveryRow.fetchOne(
                 db,
                 sql: """
                     SELECT d.*, ev.type FROM webhook_delivery d JOIN webhook_event ev ON ev.id = d.event_id
                     WHERE d.id = ?
                     """, arguments: [id])
         else { throw StoreError.notFound("webhook delivery \(id)") }
-        var delivery = WebhookDelivery(row: row)
-        delivery.attemptLog = try Row.fetchAll(
-            db, sql: "SELECT * FROM webhook_attempt WHERE delivery_id = ? ORDER BY id", arguments: [id]
-        ).map {
-            WebhookDelivery.Attempt(
-                at: $0["at"], statusCode: $0["status_code"], error: $0["error"], milliseconds: $0["milliseconds"])
-        }
+        var delivery = try WebhookDelivery(row.delivery, type: row.event.type)
+        delivery.attemptLog = try WebhookAttemptRecord.filter(WebhookAttemptRecord.Columns.deliveryID == id)
+            .order(WebhookAttemptRecord.Columns.id)
+            .fetchAll(db)
+            .map {
+                WebhookDelivery.Attempt(
+                    at: $0.at, statusCode: $0.statusCode, error: $0.error, milliseconds: $0.milliseconds)
+            }
         return delivery
+    }
+
+    /// A row of `delivery`'s SELECT: the delivery, and the type of the event it carries.
+    struct DeliveryRow: FetchableRecord {
+        struct Event: Decodable, FetchableRecord {
+            /// As stored: an older type Relance no longer emits is still shown.
+            var type: String
+        }
+
+        var delivery: WebhookDeliveryRecord
+        var event: Event
+
+        init(row: Row) throws {
+            delivery = try WebhookDeliveryRecord(row: row)
+            event = try Event(row: row)
+        }
     }
 
     /// An endpoint's deliveries, newest first, a page at a time (`before` an id), with their attempts.
@@ -510,19 +549,20 @@ extension Store {
     /// Seals every webhook secret an older version stored in clear.
     static func sealClearSecrets(_ pool: DatabasePool, _ box: SecretBox) throws {
         try pool.write { db in
-            let rows = try Row.fetchAll(
+            let endpoints = try WebhookEndpointRecord.fetchAll(
                 db,
                 sql: """
-                    SELECT id, secret, previous_secret FROM webhook_endpoint
+                    SELECT * FROM webhook_endpoint
                     WHERE secret NOT LIKE 'enc1:%' OR previous_secret NOT LIKE 'enc1:%'
                     """)
-            for row in rows {
+            for endpoint in endpoints {
                 func sealed(_ value: String?) -> String? {
                     value.map { SecretBox.isSealed($0) ? $0 : box.seal($0, context: webhookSecretContext) }
                 }
+                let endpointID = try endpoint.storedID()
                 try db.execute(
                     sql: "UPDATE webhook_endpoint SET secret = ?, previous_secret = ? WHERE id = ?",
-                    arguments: [sealed(row["secret"]), sealed(row["previous_secret"]), row["id"] as Int64])
+                    arguments: [sealed(endpoint.secret), sealed(endpoint.previousSecret), endpointID])
             }
         }
     }

@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// A row of `invoice`: what is owed, by whom, and where the scheduler stands with it.
+struct InvoiceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord {
+    static let databaseTableName = "invoice"
+
+    var id: Int64?
+    var number: String
+    var customerID: Int64
+    var currency: Currency
+    /// In minor units of `currency`.
+    var amount: Int64
+    var issuedOn: CalendarDate
+    var dueOn: CalendarDate
+    var paymentURL: String?
+    var externalRef: String?
+    var paidAt: Date?
+    var voidedAt: Date?
+    var createdAt: Date
+    var updatedAt: Date
+    /// When the scheduler looks again; nil once nothing is left to send.
+    var nextActionAt: Date?
+    var remindersPausedAt: Date?
+    var remindersPausedReason: String?
+    /// Where the stages count from after a broken plan, instead of the due date.
+    var remindersRebasedOn: CalendarDate?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case number
+        case customerID = "customer_id"
+        case currency
+        case amount
+        case issuedOn = "issued_on"
+        case dueOn = "due_on"
+        case paymentURL = "payment_url"
+        case externalRef = "external_ref"
+        case paidAt = "paid_at"
+        case voidedAt = "voided_at"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case nextActionAt = "next_action_at"
+        case remindersPausedAt = "reminders_paused_at"
+        case remindersPausedReason = "reminders_paused_reason"
+        case remindersRebasedOn = "reminders_rebased_on"
+    }
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let number = Column(CodingKeys.number)
+        static let customerID = Column(CodingKeys.customerID)
+        static let currency = Column(CodingKeys.currency)
+        static let amount = Column(CodingKeys.amount)
+        static let issuedOn = Column(CodingKeys.issuedOn)
+        static let dueOn = Column(CodingKeys.dueOn)
+        static let paymentURL = Column(CodingKeys.paymentURL)
+        static let externalRef = Column(CodingKeys.externalRef)
+        static let paidAt = Column(CodingKeys.paidAt)
+        static let voidedAt = Column(CodingKeys.voidedAt)
+        static let createdAt = Column(CodingKeys.createdAt)
+        static let updatedAt = Column(CodingKeys.updatedAt)
+        static let nextActionAt = Column(CodingKeys.nextActionAt)
+        static let remindersPausedAt = Column(CodingKeys.remindersPausedAt)
+        static let remindersPausedReason = Column(CodingKeys.remindersPausedReason)
+        static let remindersRebasedOn = Column(CodingKeys.remindersRebasedOn)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// An invoice as the API and pages see it: amounts, what has been paid, and how often it was opened.
+public struct InvoiceSummary: Sendable, Equatable {
+    public var id: Int64
+    public var number: String
+    public var customerID: Int64
+    public var customerName: String
+    public var customerLocale: String?
+    public var customerTimeZone: String?
+    public var amount: Money
+    public var paid: Int64
+    public var issuedOn: CalendarDate
+    public var dueOn: CalendarDate
+    public var externalRef: String?
+    public var paidAt: Date?
+    public var voidedAt: Date?
+    public var createdAt: Date
+    public var personClicks: Int
+    public var nextActionAt: Date?
+    public var remindersPausedAt: Date?
+    public var remindersPausedReason: String?
+
+    public var balance: Money { Money(minorUnits: amount.minorUnits - paid, currency: amount.currency) }
+
+    public var status: InvoiceStatus { voidedAt != nil ? .void : paidAt != nil ? .paid : .open }
+
+    static let selectSQL = """
+        SELECT i.*, c.name AS customer_name, c.locale AS customer_locale, c.time_zone AS customer_time_zone,
+            (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid,
+            (SELECT COUNT(*) FROM click k JOIN link l ON l.id = k.link_id
+                WHERE l.invoice_id = i.id AND k.agent = 'person') AS person_clicks
+        FROM invoice i JOIN customer c ON c.id = i.customer_id
+        """
+}
+
+extension InvoiceSummary: FetchableRecord {
+    /// The columns `selectSQL` adds to the invoice's own.
+    struct Totals: Decodable, FetchableRecord {
+        var customerName: String
+        var customerLocale: String?
+        var customerTimeZone: String?
+        /// Everything received, in minor units.
+        var paid: Int64
+        /// Views of the invoice's links by people (link previews left out).
+        var personClicks: Int
+
+        enum CodingKeys: String, CodingKey {
+            case customerName = "customer_name"
+            case customerLocale = "customer_locale"
+            case customerTimeZone = "customer_time_zone"
+            case paid
+            case personClicks = "person_clicks"
+        }
+    }
+
+    /// A row of `selectSQL`: the invoice's own columns, then the join's.
+    public init(row: Row) throws {
+        try self.init(InvoiceRecord(row: row), Totals(row: row))
+    }
+
+    init(_ invoice: InvoiceRecord, _ totals: Totals) throws {
+        id = try invoice.storedID()
+        number = invoice.number
+        customerID = invoice.customerID
+        customerName = totals.customerName
+        customerLocale = totals.customerLocale
+        customerTimeZone = totals.customerTimeZone
+        amount = Money(minorUnits: invoice.amount, currency: invoice.currency)
+        paid = totals.paid
+        issuedOn = invoice.issuedOn
+        dueOn = invoice.dueOn
+        externalRef = invoice.externalRef
+        paidAt = invoice.paidAt
+        voidedAt = invoice.voidedAt
+        createdAt = invoice.createdAt
+        personClicks = totals.personClicks
+        nextActionAt = invoice.nextActionAt
+        remindersPausedAt = invoice.remindersPausedAt
+        remindersPausedReason = invoice.remindersPausedReason
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import RelanceCore
+
+/// A row of `message`: one text or email, from queued to its provider's last word.
+struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord {
+    static let databaseTableName = "message"
+
+    var id: Int64?
+    var customerID: Int64
+    /// Nil for a message about several invoices (see `reminder`) or about none.
+    var invoiceID: Int64?
+    var linkID: Int64?
+    var kind: MessageKind
+    var channel: Channel
+    var recipient: String
+    /// The SMS text, or the email's plain-text part.
+    var body: String
+    var status: MessageStatus
+    var error: String?
+    var createdAt: Date
+    var sentAt: Date?
+    var stage: String?
+    var encoding: SMSEncoding?
+    var segments: Int?
+    var provider: String?
+    var providerID: String?
+    var attempts: Int
+    var nextAttemptAt: Date?
+    var updatedAt: Date?
+    var requestID: Int64?
+    var variant: WordingVariant?
+    /// Email only, with `html` and `unsubscribeURL`.
+    var subject: String?
+    var html: String?
+    var unsubscribeURL: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case customerID = "customer_id"
+        case invoiceID = "invoice_id"
+        case linkID = "link_id"
+        case kind
+        case channel
+        case recipient
+        case body
+        case status
+        case error
+        case createdAt = "created_at"
+        case sentAt = "sent_at"
+        case stage
+        case encoding
+        case segments
+        case provider
+        case providerID = "provider_id"
+        case attempts
+        case nextAttemptAt = "next_attempt_at"
+        case updatedAt = "updated_at"
+        case requestID = "request_id"
+        case variant
+        case subject
+        case html
+        case unsubscribeURL = "unsubscribe_url"
+    }
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let customerID = Column(CodingKeys.customerID)
+        static let invoiceID = Column(CodingKeys.invoiceID)
+        static let linkID = Column(CodingKeys.linkID)
+        static let kind = Column(CodingKeys.kind)
+        static let channel = Column(CodingKeys.channel)
+        static let recipient = Column(CodingKeys.recipient)
+        static let body = Column(CodingKeys.body)
+        static let status = Column(CodingKeys.status)
+        static let error = Column(CodingKeys.error)
+        static let createdAt = Column(CodingKeys.createdAt)
+        static let sentAt = Column(CodingKeys.sentAt)
+        static let stage = Column(CodingKeys.stage)
+        static let encoding = Column(CodingKeys.encoding)
+        static let segments = Column(CodingKeys.segments)
+        static let provider = Column(CodingKeys.provider)
+        static let providerID = Column(CodingKeys.providerID)
+        static let attempts = Column(CodingKeys.attempts)
+        static let nextAttemptAt = Column(CodingKeys.nextAttemptAt)
+        static let updatedAt = Column(CodingKeys.updatedAt)
+        static let requestID = Column(CodingKeys.requestID)
+        static let variant = Column(CodingKeys.variant)
+        static let subject = Column(CodingKeys.subject)
+        static let html = Column(CodingKeys.html)
+        static let unsubscribeURL = Column(CodingKeys.unsubscribeURL)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A message waiting in the outbox or already handed to a provider.
+public struct OutboxMessage: Sendable, Equatable {
+    public var id: Int64
+    public var customerID: Int64
+    public var invoiceID: Int64?
+    public var kind: String
+    public var channel: String
+    public var recipient: String
+    public var body: String
+    public var status: String
+    public var createdAt: Date
+    public var stage: String?
+    public var encoding: String?
+    public var segments: Int?
+    public var provider: String?
+    public var providerID: String?
+    public var error: String?
+    public var attempts: Int
+    public var sentAt: Date?
+
+    /// The message as the API and the dashboard list it, its statuses and kinds as their stored texts.
+    init(_ message: MessageRecord) throws {
+        id = try message.storedID()
+        customerID = message.customerID
+        invoiceID = message.invoiceID
+        kind = message.kind.rawValue
+        channel = message.channel.rawValue
+        recipient = message.recipient
+        body = message.body
+        status = message.status.rawValue
+        createdAt = message.createdAt
+        stage = message.stage
+        encoding = message.encoding?.rawValue
+        segments = message.segments
+        provider = message.provider
+        providerID = message.providerID
+        error = message.error
+        attempts = message.attempts
+        sentAt = message.sentAt
+    }
+}
+
+extension MessageRecord {
+    /// An invoice's messages that have not left yet, oldest first: what settling or pausing it cancels.
+    static func queued(invoiceID: Int64) -> QueryInterfaceRequest<MessageRecord> {
+        MessageRecord.filter(Columns.invoiceID == invoiceID && Columns.status == MessageStatus.queued)
+            .order(Columns.id)
+    }
+
+    /// A customer's messages on `channel` that have not left yet, oldest first: what an opt-out cancels.
+    static func queued(customerID: Int64, channel: Channel) -> QueryInterfaceRequest<MessageRecord> {
+        MessageRecord.filter(
+            Columns.customerID == customerID && Columns.channel == channel && Columns.status == MessageStatus.queued
+        )
+        .order(Columns.id)
+    }
+}

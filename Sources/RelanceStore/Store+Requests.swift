@@ -438,7 +438,7 @@ extension Store {
             try installment.insert(db)
         }
         try logEvent(
-            db, invoiceID: invoice.id, "plan.started", requestID: requestID,
+            db, invoiceID: invoice.id, .planStarted, requestID: requestID,
             detail:
                 "\(schedule.count) instalments, \(schedule.first?.dueOn.iso ?? "") to \(schedule.last?.dueOn.iso ?? "")",
             at: now)

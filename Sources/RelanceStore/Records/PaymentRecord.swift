@@ -27,13 +27,13 @@ public struct PaymentRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
         case recordedAt = "recorded_at"
     }
 
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let invoiceID = Column(CodingKeys.invoiceID)
-        static let amount = Column(CodingKeys.amount)
-        static let method = Column(CodingKeys.method)
-        static let reference = Column(CodingKeys.reference)
-        static let receivedAt = Column(CodingKeys.receivedAt)
-        static let recordedAt = Column(CodingKeys.recordedAt)
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let invoiceID = Column(CodingKeys.invoiceID)
+        public static let amount = Column(CodingKeys.amount)
+        public static let method = Column(CodingKeys.method)
+        public static let reference = Column(CodingKeys.reference)
+        public static let receivedAt = Column(CodingKeys.receivedAt)
+        public static let recordedAt = Column(CodingKeys.recordedAt)
     }
 }

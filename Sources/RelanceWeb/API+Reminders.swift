@@ -309,13 +309,7 @@ extension API {
         }
         let body = try await decode(TemplateBody.self, request, context)
         if body.subject != nil { throw Problem.field("subject", "only email templates have a subject") }
-        guard let text = body.body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw Problem.field("body", "is required")
-        }
-        guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
-        guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
-            throw Problem.field("body", "must not contain control characters other than line breaks")
-        }
+        let text = try API.templateText(body.body)
         let template: MessageTemplate
         do {
             template = try MessageTemplate(text)
@@ -335,6 +329,19 @@ extension API {
             stage: stage, channel: .sms, language: language, combined: combined, body: text, now: settings.clock.now(),
             audit: audit(request, context, detail: "\(stage) sms \(language.rawValue)"))
         return try json(checked, status: .ok)
+    }
+
+    /// A template's `body` as a text and an email both take it: present, at most 2000 characters, and no
+    /// control characters but line breaks.
+    static func templateText(_ body: String?) throws -> String {
+        guard let text = body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Problem.field("body", "is required")
+        }
+        guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
+        guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
+            throw Problem.field("body", "must not contain control characters other than line breaks")
+        }
+        return text
     }
 
     func resource(_ template: MessageTemplate, stage: String, language: Language, combined: Bool, _ business: Business)

@@ -386,12 +386,7 @@ extension API {
             reply_time: Dictionary(uniqueKeysWithValues: plans.replyTime.map { ($0.key.rawValue, $0.value) }))
     }
 
-    func requestID(_ context: AppRequestContext) throws -> Int64 {
-        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else {
-            throw Problem.notFound("request")
-        }
-        return id
-    }
+    func requestID(_ context: AppRequestContext) throws -> Int64 { try pathID(context, "request") }
 }
 
 extension Problem {

@@ -233,11 +233,4 @@ extension API {
                 detail: "the delivery is being sent right now; replay it once it is done")
         }
     }
-
-    func pathID(_ context: AppRequestContext, _ what: String) throws -> Int64 {
-        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else {
-            throw Problem.notFound(what)
-        }
-        return id
-    }
 }

@@ -94,17 +94,8 @@ extension Dashboard {
     ) async throws -> Response {
         let t = session.t
         let business = try await store.business()
-        let stageName = Dashboard.stageName(target.stage, t)
-        let kind = Dashboard.wordingKind(target.combined, t)
-        var values: [String: Any] = [
-            "section": "templates", "stage": target.stage, "stage_name": stageName,
-            "language": target.language.rawValue, "combined": target.combined ? "1" : "0", "kind": kind,
-            "page_title": t("dash.email_template.title", stageName, target.language.rawValue),
-            "heading": t("dash.email_template.heading", stageName, target.language.rawValue, kind),
-            "subject": subject, "body": body, "errors": errors, "has_errors": !errors.isEmpty, "notice": notice ?? "",
-            "action": target.action,
-            "variables": MessageVariable.allCases.map { "{{\($0.rawValue)}}" }.joined(separator: " "),
-        ]
+        var values = templatePageValues(
+            target, t, errors: errors, notice: notice, adding: ["subject": subject, "body": body])
         // Only wording that parses is shown as the customer will read it.
         if let subjectTemplate = try? MessageTemplate(subject), let bodyTemplate = try? MessageTemplate(body) {
             let sample = TemplateCheck.emailSampleValues(

@@ -207,6 +207,28 @@ extension Dashboard {
         var path: String { "\(action)?combined=\(combined ? 1 : 0)" }
     }
 
+    /// What the text and the email template pages both show (the wording's names, the form's address, the
+    /// variables a template may use, the errors and the notice), with the page's own values added.
+    func templatePageValues(
+        _ target: TemplateTarget, _ t: Words, errors: [String], notice: String?, adding own: [String: Any]
+    ) -> [String: Any] {
+        let stageName = Dashboard.stageName(target.stage, t)
+        let kind = Dashboard.wordingKind(target.combined, t)
+        let (title, heading) =
+            target.channel == .email
+            ? ("dash.email_template.title", "dash.email_template.heading")
+            : ("dash.template.title", "dash.template.heading")
+        let shared: [String: Any] = [
+            "section": "templates", "stage": target.stage, "stage_name": stageName,
+            "language": target.language.rawValue, "combined": target.combined ? "1" : "0", "kind": kind,
+            "page_title": t(title, stageName, target.language.rawValue),
+            "heading": t(heading, stageName, target.language.rawValue, kind),
+            "errors": errors, "has_errors": !errors.isEmpty, "notice": notice ?? "", "action": target.action,
+            "variables": MessageVariable.allCases.map { "{{\($0.rawValue)}}" }.joined(separator: " "),
+        ]
+        return shared.merging(own) { _, page in page }
+    }
+
     /// The wording the route names, or 404: texts exist for every wording (instalments' too) in the kinds
     /// each has, emails for the policy's stages.
     func templateTarget(_ request: Request, _ context: AppRequestContext, channel: Channel, combinedField: String?)
@@ -369,18 +391,9 @@ extension Dashboard {
             }
             return values
         }
-        let stageName = Dashboard.stageName(target.stage, t)
-        let kind = Dashboard.wordingKind(target.combined, t)
-        var values: [String: Any] = [
-            "section": "templates", "stage": target.stage, "stage_name": stageName,
-            "language": target.language.rawValue, "combined": target.combined ? "1" : "0", "kind": kind,
-            "page_title": t("dash.template.title", stageName, target.language.rawValue),
-            "heading": t("dash.template.heading", stageName, target.language.rawValue, kind),
-            "body": body, "variant_body": variantBody, "share": share, "has_variant": hasVariant,
-            "errors": errors, "has_errors": !errors.isEmpty, "notice": notice ?? "",
-            "action": target.action,
-            "variables": MessageVariable.allCases.map { "{{\($0.rawValue)}}" }.joined(separator: " "),
-        ]
+        var values = templatePageValues(
+            target, t, errors: errors, notice: notice,
+            adding: ["body": body, "variant_body": variantBody, "share": share, "has_variant": hasVariant])
         // Only texts that parse are measured; the errors say what is wrong with the others.
         if let measured = measure(body) { values["a"] = measured }
         if !variantBody.isEmpty, let measured = measure(variantBody) { values["b"] = measured }

@@ -31,7 +31,7 @@ extension Dashboard {
     @Sendable func correctInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
         let fields = try await form(request, context)
-        let id = try invoiceID(context)
+        let id = try pathID(context)
         let t = session.t
         let invoice: InvoiceSummary
         do {

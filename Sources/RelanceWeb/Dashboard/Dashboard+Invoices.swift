@@ -154,16 +154,20 @@ extension Dashboard {
 
     // MARK: - One invoice
 
+    /// The invoice a page or a form is about; one the store does not have is a page not found.
+    func storedInvoice(_ id: Int64) async throws -> InvoiceSummary {
+        do {
+            return try await store.invoice(id: id)
+        } catch StoreError.notFound {
+            throw HTTPError(.notFound)
+        }
+    }
+
     /// `GET /dashboard/invoices/{id}`
     @Sendable func invoice(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
         let id = try pathID(context)
-        let invoice: InvoiceSummary
-        do {
-            invoice = try await store.invoice(id: id)
-        } catch StoreError.notFound {
-            throw HTTPError(.notFound)
-        }
+        let invoice = try await storedInvoice(id)
         let zone = try await businessZone()
         let today = CalendarDate(instant: settings.clock.now(), timeZone: zone)
         let currency = invoice.amount.currency

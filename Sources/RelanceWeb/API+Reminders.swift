@@ -257,9 +257,6 @@ extension API {
         var warnings: [String]
     }
 
-    /// The wording of instalment reminders: before, on and after an instalment's date.
-    static let planWordings = ["plan_before", "plan_due", "plan_after"]
-
     /// Templates longer than this many segments in the worst case are refused.
     static let maximumTemplateSegments = 3
 
@@ -269,7 +266,7 @@ extension API {
         let business = try await store.business()
         var resources: [TemplateResource] = []
         // The invoice's stages, then the wording of instalment reminders (always about one invoice).
-        let wordings = policy.stages.map { ($0.key, [false, true]) } + API.planWordings.map { ($0, [false]) }
+        let wordings = policy.stages.map { ($0.key, [false, true]) } + InstalmentSlot.wordings.map { ($0, [false]) }
         for (stage, kinds) in wordings {
             for language in Language.allCases {
                 for combined in kinds {
@@ -295,7 +292,7 @@ extension API {
     @Sendable func putTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let stage = context.parameters.get("stage") ?? ""
         let policy = try await store.policy()
-        guard API.planWordings.contains(stage) || policy.stages.contains(where: { $0.key == stage }) else {
+        guard InstalmentSlot.wordings.contains(stage) || policy.stages.contains(where: { $0.key == stage }) else {
             throw Problem.notFound("stage '\(stage)'")
         }
         guard let language = Language(rawValue: context.parameters.get("locale") ?? "") else {
@@ -303,7 +300,7 @@ extension API {
         }
         switch context.parameters.get("channel") {
         case "sms": break
-        case "email" where !API.planWordings.contains(stage):
+        case "email" where !InstalmentSlot.wordings.contains(stage):
             return try await putEmailTemplate(stage: stage, language: language, request, context: context)
         default: throw Problem.field("channel", "must be sms or email (instalment wording is sms only)", status: 404)
         }

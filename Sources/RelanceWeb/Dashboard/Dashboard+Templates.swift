@@ -9,7 +9,7 @@ extension Dashboard {
     /// Every wording the business can edit: the policy's stages (single and combined), then instalments'.
     func wordings() async throws -> [(stage: String, combined: Bool)] {
         let policy = try await store.policy()
-        return policy.stages.flatMap { [($0.key, false), ($0.key, true)] } + API.planWordings.map { ($0, false) }
+        return policy.stages.flatMap { [($0.key, false), ($0.key, true)] } + InstalmentSlot.wordings.map { ($0, false) }
     }
 
     /// `GET /dashboard/templates`

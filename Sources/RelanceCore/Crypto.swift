@@ -4,27 +4,23 @@ import COpenSSL
 public enum Crypto {
     /// HMAC-SHA256 of `message` under `key` (32 bytes).
     public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 32
-        key.withUnsafeBufferPointer { keyBuffer in
-            message.withUnsafeBufferPointer { messageBuffer in
-                _ = HMAC(
-                    EVP_sha256(), keyBuffer.baseAddress, Int32(keyBuffer.count),
-                    messageBuffer.baseAddress, messageBuffer.count, &out, &length)
-            }
-        }
-        return out
+        hmac(EVP_sha256(), length: 32, key: key, message: message)
     }
 
     /// HMAC-SHA1, for providers whose signatures still use it (Twilio's `X-Twilio-Signature`).
     public static func hmacSHA1(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 20)
-        var length: UInt32 = 20
+        hmac(EVP_sha1(), length: 20, key: key, message: message)
+    }
+
+    /// One HMAC call for both: `digest` is libcrypto's hash, `length` the bytes of its output.
+    private static func hmac(_ digest: OpaquePointer?, length: Int, key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: length)
+        var written = UInt32(length)
         key.withUnsafeBufferPointer { keyBuffer in
             message.withUnsafeBufferPointer { messageBuffer in
                 _ = HMAC(
-                    EVP_sha1(), keyBuffer.baseAddress, Int32(keyBuffer.count), messageBuffer.baseAddress,
-                    messageBuffer.count, &out, &length)
+                    digest, keyBuffer.baseAddress, Int32(keyBuffer.count), messageBuffer.baseAddress,
+                    messageBuffer.count, &out, &written)
             }
         }
         return out

@@ -13,6 +13,10 @@ public struct InstalmentSlot: Equatable, Sendable {
 
     /// Which wording fits: before the date, on it, or after it.
     public var wording: String { offsetDays < 0 ? "plan_before" : offsetDays == 0 ? "plan_due" : "plan_after" }
+
+    /// Every wording `wording` names, in that order: the templates of instalment reminders, which the API,
+    /// the dashboard and `relance template check` list after the policy's stages (texts, one invoice each).
+    public static let wordings = ["plan_before", "plan_due", "plan_after"]
 }
 
 extension PaymentPlan {

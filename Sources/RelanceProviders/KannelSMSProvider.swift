@@ -69,8 +69,7 @@ public struct KannelSMSProvider: MessageProvider {
             ("coding", message.encoding == .ucs2 ? "2" : "0"), ("dlr-mask", String(KannelSMSProvider.dlrMask)),
             ("dlr-url", callback),
         ]
-        return configuration.sendsmsURL + "?"
-            + parameters.map { "\($0)=\(FormEncoding.encode($1))" }.joined(separator: "&")
+        return configuration.sendsmsURL + "?" + FormEncoding.encode(fields: parameters)
     }
 
     public func send(_ message: ClaimedMessage) async -> SendResult {
@@ -88,12 +87,8 @@ public struct KannelSMSProvider: MessageProvider {
                 // 403 (credentials), 429, 5xx: a configuration or capacity problem that may be fixed.
                 return .transientFailure(provider: name, reason: "Kannel \(answer.status): \(body)")
             }
-        } catch  where OutboundHTTP.neverSent(error) {
-            return .transientFailure(provider: name, reason: "Kannel unreachable: " + OutboundHTTP.category(of: error))
         } catch {
-            // Connected, and then no answer in time: Kannel may have taken the text. Sending it again could
-            // text the customer twice; the message waits for its delivery report or a person instead.
-            return .uncertain(provider: name, reason: "Kannel did not answer: " + OutboundHTTP.category(of: error))
+            return OutboundHTTP.sendFailure(error, provider: name, gateway: "Kannel")
         }
     }
 }
@@ -112,5 +107,10 @@ public enum FormEncoding {
             }
         }
         return out
+    }
+
+    /// `name=value&…` with names and values both encoded: a query string, or a form body.
+    static func encode(fields: [(String, String)]) -> String {
+        fields.map { "\(encode($0))=\(encode($1))" }.joined(separator: "&")
     }
 }

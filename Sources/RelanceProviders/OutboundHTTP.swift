@@ -15,6 +15,11 @@ public enum OutboundHTTP {
         public var status: Int
         public var body: ByteBuffer
         public var complete: Bool
+
+        /// The body as a JSON object, or empty when it is not one (cut short, an HTML error page).
+        public var jsonObject: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+        }
     }
 
     /// The deadline passed before the answer's head arrived.
@@ -118,6 +123,16 @@ public enum OutboundHTTP {
             return error.errnoCode == ECONNREFUSED
         default: return false
         }
+    }
+
+    /// What a gateway's failed exchange means for the message: never sent, it may be tried again; otherwise
+    /// the gateway may have taken the text, and sending it again could text the customer twice, so the
+    /// message is uncertain and waits for its delivery report or a person instead.
+    public static func sendFailure(_ error: Error, provider: String, gateway: String) -> SendResult {
+        if neverSent(error) {
+            return .transientFailure(provider: provider, reason: "\(gateway) unreachable: " + category(of: error))
+        }
+        return .uncertain(provider: provider, reason: "\(gateway) did not answer: " + category(of: error))
     }
 
     /// A short word for what went wrong, for logs and delivery records: never the remote's own text,

@@ -66,7 +66,7 @@ public struct StripeCheckout: Sendable {
             ("payment_intent_data[metadata][invoice_id]", String(order.invoiceID)),
             ("locale", order.locale),
         ]
-        return fields.map { "\(FormEncoding.encode($0))=\(FormEncoding.encode($1))" }.joined(separator: "&")
+        return FormEncoding.encode(fields: fields)
     }
 
     /// The hosted page's URL for this order. One session per invoice, balance and hour: a double tap
@@ -86,8 +86,7 @@ public struct StripeCheckout: Sendable {
             let answer = try await OutboundHTTP.exchange(
                 request, client: client, deadline: timeout, bodyLimit: 256 * 1024)
             status = answer.status
-            json =
-                (try? JSONSerialization.jsonObject(with: Data(answer.body.readableBytesView))) as? [String: Any] ?? [:]
+            json = answer.jsonObject
         } catch {
             throw .unreachable(OutboundHTTP.category(of: error))
         }

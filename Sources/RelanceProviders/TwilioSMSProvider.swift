@@ -59,7 +59,7 @@ public struct TwilioSMSProvider: MessageProvider {
         } else if let from = configuration.from {
             fields.append(("From", from))
         }
-        return fields.map { "\($0)=\(FormEncoding.encode($1))" }.joined(separator: "&")
+        return FormEncoding.encode(fields: fields)
     }
 
     public func send(_ message: ClaimedMessage) async -> SendResult {
@@ -73,8 +73,7 @@ public struct TwilioSMSProvider: MessageProvider {
         do {
             let answer = try await OutboundHTTP.exchange(
                 request, client: client, deadline: timeout, bodyLimit: 256 * 1024)
-            let json =
-                (try? JSONSerialization.jsonObject(with: Data(answer.body.readableBytesView))) as? [String: Any] ?? [:]
+            let json = answer.jsonObject
             let status = answer.status
             if (200..<300).contains(status) {
                 // Accepted is Twilio's word; an answer cut short only costs the id status callbacks match on.
@@ -90,11 +89,8 @@ public struct TwilioSMSProvider: MessageProvider {
             // Authentication (20003) and account problems can be fixed by the operator; other 4xx cannot.
             if status == 401 || status == 403 { return .transientFailure(provider: name, reason: reason) }
             return .permanentFailure(provider: name, reason: reason)
-        } catch  where OutboundHTTP.neverSent(error) {
-            return .transientFailure(provider: name, reason: "Twilio unreachable: " + OutboundHTTP.category(of: error))
         } catch {
-            // The request may have reached Twilio: a second one could text the customer twice.
-            return .uncertain(provider: name, reason: "Twilio did not answer: " + OutboundHTTP.category(of: error))
+            return OutboundHTTP.sendFailure(error, provider: name, gateway: "Twilio")
         }
     }
 }

@@ -11,20 +11,20 @@ extension API {
         api.put("business", use: putBusiness)
     }
 
-    /// The profile as JSON; every field is present, `null` when unset.
+    /// The profile as JSON; every field is present, `null` when unset (and may be left out of a `PUT`).
     struct BusinessResource: Codable, Sendable {
-        var name: String?
-        var phone: String?
-        var email: String?
-        var address: String?
-        var legal: String?
-        var payment_url: String?
-        var bank_beneficiary: String?
-        var bank_iban: String?
-        var bank_bic: String?
-        var default_locale: String?
-        var time_zone: String?
-        var link_lifetime_days: Int?
+        @ExplicitNull var name: String?
+        @ExplicitNull var phone: String?
+        @ExplicitNull var email: String?
+        @ExplicitNull var address: String?
+        @ExplicitNull var legal: String?
+        @ExplicitNull var payment_url: String?
+        @ExplicitNull var bank_beneficiary: String?
+        @ExplicitNull var bank_iban: String?
+        @ExplicitNull var bank_bic: String?
+        @ExplicitNull var default_locale: String?
+        @ExplicitNull var time_zone: String?
+        @ExplicitNull var link_lifetime_days: Int?
 
         init(_ business: Business) {
             name = business.name
@@ -45,22 +45,6 @@ extension API {
         var fields: [String: String] {
             let object = (try? API.encoder.encode(self)).flatMap { try? JSONSerialization.jsonObject(with: $0) }
             return (object as? [String: Any] ?? [:]).mapValues { "\($0)" }
-        }
-
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(phone, forKey: .phone)
-            try container.encode(email, forKey: .email)
-            try container.encode(address, forKey: .address)
-            try container.encode(legal, forKey: .legal)
-            try container.encode(payment_url, forKey: .payment_url)
-            try container.encode(bank_beneficiary, forKey: .bank_beneficiary)
-            try container.encode(bank_iban, forKey: .bank_iban)
-            try container.encode(bank_bic, forKey: .bank_bic)
-            try container.encode(default_locale, forKey: .default_locale)
-            try container.encode(time_zone, forKey: .time_zone)
-            try container.encode(link_lifetime_days, forKey: .link_lifetime_days)
         }
     }
 

@@ -61,13 +61,7 @@ extension API {
         else {
             throw Problem.field("subject", "must be one line of at most 200 characters, without control characters")
         }
-        guard let text = body.body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw Problem.field("body", "is required")
-        }
-        guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
-        guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
-            throw Problem.field("body", "must not contain control characters other than line breaks")
-        }
+        let text = try API.templateText(body.body)
         let template: EmailTemplate
         do {
             template = EmailTemplate(subject: try MessageTemplate(subject), body: try MessageTemplate(text))

@@ -257,9 +257,6 @@ extension API {
         var warnings: [String]
     }
 
-    /// The wording of instalment reminders: before, on and after an instalment's date.
-    static let planWordings = ["plan_before", "plan_due", "plan_after"]
-
     /// Templates longer than this many segments in the worst case are refused.
     static let maximumTemplateSegments = 3
 
@@ -269,7 +266,7 @@ extension API {
         let business = try await store.business()
         var resources: [TemplateResource] = []
         // The invoice's stages, then the wording of instalment reminders (always about one invoice).
-        let wordings = policy.stages.map { ($0.key, [false, true]) } + API.planWordings.map { ($0, [false]) }
+        let wordings = policy.stages.map { ($0.key, [false, true]) } + InstalmentSlot.wordings.map { ($0, [false]) }
         for (stage, kinds) in wordings {
             for language in Language.allCases {
                 for combined in kinds {
@@ -295,7 +292,7 @@ extension API {
     @Sendable func putTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let stage = context.parameters.get("stage") ?? ""
         let policy = try await store.policy()
-        guard API.planWordings.contains(stage) || policy.stages.contains(where: { $0.key == stage }) else {
+        guard InstalmentSlot.wordings.contains(stage) || policy.stages.contains(where: { $0.key == stage }) else {
             throw Problem.notFound("stage '\(stage)'")
         }
         guard let language = Language(rawValue: context.parameters.get("locale") ?? "") else {
@@ -303,19 +300,13 @@ extension API {
         }
         switch context.parameters.get("channel") {
         case "sms": break
-        case "email" where !API.planWordings.contains(stage):
+        case "email" where !InstalmentSlot.wordings.contains(stage):
             return try await putEmailTemplate(stage: stage, language: language, request, context: context)
         default: throw Problem.field("channel", "must be sms or email (instalment wording is sms only)", status: 404)
         }
         let body = try await decode(TemplateBody.self, request, context)
         if body.subject != nil { throw Problem.field("subject", "only email templates have a subject") }
-        guard let text = body.body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw Problem.field("body", "is required")
-        }
-        guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
-        guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
-            throw Problem.field("body", "must not contain control characters other than line breaks")
-        }
+        let text = try API.templateText(body.body)
         let template: MessageTemplate
         do {
             template = try MessageTemplate(text)
@@ -335,6 +326,19 @@ extension API {
             stage: stage, channel: .sms, language: language, combined: combined, body: text, now: settings.clock.now(),
             audit: audit(request, context, detail: "\(stage) sms \(language.rawValue)"))
         return try json(checked, status: .ok)
+    }
+
+    /// A template's `body` as a text and an email both take it: present, at most 2000 characters, and no
+    /// control characters but line breaks.
+    static func templateText(_ body: String?) throws -> String {
+        guard let text = body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Problem.field("body", "is required")
+        }
+        guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
+        guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
+            throw Problem.field("body", "must not contain control characters other than line breaks")
+        }
+        return text
     }
 
     func resource(_ template: MessageTemplate, stage: String, language: Language, combined: Bool, _ business: Business)

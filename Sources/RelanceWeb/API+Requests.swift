@@ -47,13 +47,13 @@ extension API {
         var status: String
         var currency: String
         /// The proposed schedule (plans only), amounts in minor units.
-        var instalments: [InstalmentBody]?
-        var message: String?
-        var contact: String?
-        var callback: String?
+        @ExplicitNull var instalments: [InstalmentBody]?
+        @ExplicitNull var message: String?
+        @ExplicitNull var contact: String?
+        @ExplicitNull var callback: String?
         var auto_accepted: Bool
-        var answer: String?
-        var answered_at: String?
+        @ExplicitNull var answer: String?
+        @ExplicitNull var answered_at: String?
         var created_at: String
 
         init(_ request: CustomerRequest) {
@@ -75,31 +75,6 @@ extension API {
             answer = request.answer
             answered_at = request.answeredAt.map(Instant.format)
             created_at = Instant.format(request.createdAt)
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(invoice_id, forKey: .invoice_id)
-            try c.encode(invoice_number, forKey: .invoice_number)
-            try c.encode(customer_id, forKey: .customer_id)
-            try c.encode(customer_name, forKey: .customer_name)
-            try c.encode(kind, forKey: .kind)
-            try c.encode(status, forKey: .status)
-            try c.encode(currency, forKey: .currency)
-            try c.encode(instalments, forKey: .instalments)
-            try c.encode(message, forKey: .message)
-            try c.encode(contact, forKey: .contact)
-            try c.encode(callback, forKey: .callback)
-            try c.encode(auto_accepted, forKey: .auto_accepted)
-            try c.encode(answer, forKey: .answer)
-            try c.encode(answered_at, forKey: .answered_at)
-            try c.encode(created_at, forKey: .created_at)
-        }
-
-        enum Keys: String, CodingKey {
-            case id, invoice_id, invoice_number, customer_id, customer_name, kind, status, currency, instalments
-            case message, contact, callback, auto_accepted, answer, answered_at, created_at
         }
     }
 
@@ -411,12 +386,7 @@ extension API {
             reply_time: Dictionary(uniqueKeysWithValues: plans.replyTime.map { ($0.key.rawValue, $0.value) }))
     }
 
-    func requestID(_ context: AppRequestContext) throws -> Int64 {
-        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else {
-            throw Problem.notFound("request")
-        }
-        return id
-    }
+    func requestID(_ context: AppRequestContext) throws -> Int64 { try pathID(context, "request") }
 }
 
 extension Problem {

@@ -2,6 +2,40 @@ import Foundation
 import RelanceCore
 import RelanceStore
 
+/// An optional field of an API resource that is written as `null` when it has no value, rather than left
+/// out (what Swift's synthesized `Encodable` does), so clients always see a resource's whole shape. A
+/// field left out of a request body decodes as nil, as a plain optional does.
+@propertyWrapper
+struct ExplicitNull<Value> {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+}
+
+extension ExplicitNull: Sendable where Value: Sendable {}
+
+extension ExplicitNull: Encodable where Value: Encodable {
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}
+
+extension ExplicitNull: Decodable where Value: Decodable {
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        wrappedValue = container.decodeNil() ? nil : try container.decode(Value.self)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Picked by synthesized `Decodable` for an `@ExplicitNull` field: a missing key is nil, and a wrong
+    /// value fails with the same error, at the same path, as it does for a plain optional.
+    func decode<Value: Decodable>(_ type: ExplicitNull<Value>.Type, forKey key: Key) throws -> ExplicitNull<Value> {
+        ExplicitNull(wrappedValue: try decodeIfPresent(Value.self, forKey: key))
+    }
+}
+
 /// The invoice as the API shows it.
 struct InvoiceResource: Encodable, Sendable {
     struct CustomerRef: Encodable, Sendable {
@@ -21,14 +55,14 @@ struct InvoiceResource: Encodable, Sendable {
     var days_overdue: Int
     var clicks: Int
     var customer: CustomerRef
-    var external_ref: String?
-    var paid_at: String?
-    var voided_at: String?
+    @ExplicitNull var external_ref: String?
+    @ExplicitNull var paid_at: String?
+    @ExplicitNull var voided_at: String?
     var created_at: String
     /// `active`, `paused` (see `reminders_paused_reason`) or `stopped` (paid, void, or every stage sent).
     var reminders: String
-    var reminders_paused_reason: String?
-    var next_reminder_at: String?
+    @ExplicitNull var reminders_paused_reason: String?
+    @ExplicitNull var next_reminder_at: String?
 
     init(_ invoice: InvoiceSummary, today: CalendarDate) {
         id = invoice.id
@@ -57,49 +91,12 @@ struct InvoiceResource: Encodable, Sendable {
         reminders_paused_reason = invoice.remindersPausedReason
         next_reminder_at = invoice.status == .open ? invoice.nextActionAt.map(Instant.format) : nil
     }
-
-    // Optional fields are written as null rather than left out, so clients see the whole shape.
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(number, forKey: .number)
-        try c.encode(status, forKey: .status)
-        try c.encode(currency, forKey: .currency)
-        try c.encode(amount, forKey: .amount)
-        try c.encode(paid, forKey: .paid)
-        try c.encode(balance, forKey: .balance)
-        try c.encode(issued_on, forKey: .issued_on)
-        try c.encode(due_on, forKey: .due_on)
-        try c.encode(days_overdue, forKey: .days_overdue)
-        try c.encode(clicks, forKey: .clicks)
-        try c.encode(customer, forKey: .customer)
-        try c.encode(external_ref, forKey: .external_ref)
-        try c.encode(paid_at, forKey: .paid_at)
-        try c.encode(voided_at, forKey: .voided_at)
-        try c.encode(created_at, forKey: .created_at)
-        try c.encode(reminders, forKey: .reminders)
-        try c.encode(reminders_paused_reason, forKey: .reminders_paused_reason)
-        try c.encode(next_reminder_at, forKey: .next_reminder_at)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, number, status, currency, amount, paid, balance, issued_on, due_on, days_overdue, clicks, customer
-        case external_ref, paid_at, voided_at, created_at, reminders, reminders_paused_reason, next_reminder_at
-    }
 }
 
 struct InvoiceList: Encodable, Sendable {
     var data: [InvoiceResource]
     /// Pass as `after` to get the next page; null on the last page.
-    var next_after: String?
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(data, forKey: .data)
-        try c.encode(next_after, forKey: .next_after)
-    }
-
-    enum CodingKeys: String, CodingKey { case data, next_after }
+    @ExplicitNull var next_after: String?
 }
 
 struct LinkResource: Encodable, Sendable {
@@ -113,7 +110,7 @@ struct PaymentResource: Encodable, Sendable {
     var id: Int64
     var amount: Int64
     var method: String
-    var reference: String?
+    @ExplicitNull var reference: String?
     var received_at: String
     var recorded_at: String
 
@@ -125,18 +122,6 @@ struct PaymentResource: Encodable, Sendable {
         received_at = Instant.format(record.receivedAt)
         recorded_at = Instant.format(record.recordedAt)
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(amount, forKey: .amount)
-        try c.encode(method, forKey: .method)
-        try c.encode(reference, forKey: .reference)
-        try c.encode(received_at, forKey: .received_at)
-        try c.encode(recorded_at, forKey: .recorded_at)
-    }
-
-    enum CodingKeys: String, CodingKey { case id, amount, method, reference, received_at, recorded_at }
 }
 
 struct PaymentResult: Encodable, Sendable {

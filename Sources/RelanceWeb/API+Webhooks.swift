@@ -28,9 +28,9 @@ extension API {
         var id: Int64
         var url: String
         var events: [String]
-        var description: String?
+        @ExplicitNull var description: String?
         var created_at: String
-        /// Only in the answer to the creation: keep it, it is not shown again.
+        /// Only in the answer to the creation: keep it, it is not shown again (left out otherwise).
         var secret: String?
 
         init(_ endpoint: WebhookEndpoint, showSecret: Bool) {
@@ -40,18 +40,6 @@ extension API {
             description = endpoint.description
             created_at = Instant.format(endpoint.createdAt)
             secret = showSecret ? endpoint.secret : nil
-        }
-
-        enum CodingKeys: String, CodingKey { case id, url, events, description, created_at, secret }
-
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(url, forKey: .url)
-            try container.encode(events, forKey: .events)
-            try container.encode(description, forKey: .description)
-            try container.encode(created_at, forKey: .created_at)
-            try container.encodeIfPresent(secret, forKey: .secret)
         }
     }
 
@@ -68,10 +56,10 @@ extension API {
         var type: String
         var status: String
         var attempts: Int
-        var next_attempt_at: String?
-        var last_error: String?
+        @ExplicitNull var next_attempt_at: String?
+        @ExplicitNull var last_error: String?
         var created_at: String
-        var delivered_at: String?
+        @ExplicitNull var delivered_at: String?
         var attempt_log: [AttemptResource]
 
         init(_ delivery: WebhookDelivery) {
@@ -89,26 +77,6 @@ extension API {
                     at: Instant.format($0.at), status_code: $0.statusCode, error: $0.error,
                     milliseconds: $0.milliseconds)
             }
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, event_id, type, status, attempts, next_attempt_at, last_error, created_at, delivered_at
-            case attempt_log
-        }
-
-        /// Absent values are written as null, like the other resources.
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(event_id, forKey: .event_id)
-            try container.encode(type, forKey: .type)
-            try container.encode(status, forKey: .status)
-            try container.encode(attempts, forKey: .attempts)
-            try container.encode(next_attempt_at, forKey: .next_attempt_at)
-            try container.encode(last_error, forKey: .last_error)
-            try container.encode(created_at, forKey: .created_at)
-            try container.encode(delivered_at, forKey: .delivered_at)
-            try container.encode(attempt_log, forKey: .attempt_log)
         }
     }
 
@@ -250,15 +218,7 @@ extension API {
 
     struct DeliveryPage: Encodable, Sendable {
         var data: [DeliveryResource]
-        var next_before: String?
-
-        enum CodingKeys: String, CodingKey { case data, next_before }
-
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(data, forKey: .data)
-            try container.encode(next_before, forKey: .next_before)
-        }
+        @ExplicitNull var next_before: String?
     }
 
     /// `POST /api/v1/webhook-deliveries/{id}/replay` — sends it again now, with the same event id.
@@ -272,12 +232,5 @@ extension API {
                 status: 409, title: "Conflict",
                 detail: "the delivery is being sent right now; replay it once it is done")
         }
-    }
-
-    func pathID(_ context: AppRequestContext, _ what: String) throws -> Int64 {
-        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else {
-            throw Problem.notFound(what)
-        }
-        return id
     }
 }

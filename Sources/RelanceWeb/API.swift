@@ -285,9 +285,12 @@ struct API: Sendable {
         return parsed
     }
 
-    func invoiceID(_ context: AppRequestContext) throws -> Int64 {
+    func invoiceID(_ context: AppRequestContext) throws -> Int64 { try pathID(context, "invoice") }
+
+    /// The `{id}` of the route: a positive integer, or 404 saying which `what` does not exist.
+    func pathID(_ context: AppRequestContext, _ what: String) throws -> Int64 {
         guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else {
-            throw Problem.notFound("invoice")
+            throw Problem.notFound(what)
         }
         return id
     }
@@ -324,6 +327,11 @@ struct API: Sendable {
     }
 
     func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+        try API.jsonResponse(value, status: status)
+    }
+
+    /// A JSON answer no cache keeps: every API answer, and the dashboard's figures (`/dashboard/api/summary`).
+    static func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
         let data = try API.encoder.encode(value)
         return Response(
             status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],

@@ -27,6 +27,8 @@ extension CustomerPages {
         var today: CalendarDate
         var invoices: [StatementData.Line]
         var isStatement: Bool
+        /// The business's rules for plans and its reply time, which every form shows.
+        var plans: PlanSettings
 
         /// The invoice the customer picked (statement forms), else the only one.
         func invoice(number: String?) -> StatementData.Line {
@@ -56,7 +58,7 @@ extension CustomerPages {
         func target(
             _ business: Business, locale: String?, zone: String?, _ lines: [StatementData.Line], statement: Bool
         )
-            -> FormTarget
+            async throws -> FormTarget
         {
             let language = Language.resolve(
                 customerLocale: locale, acceptLanguage: acceptLanguage,
@@ -64,20 +66,21 @@ extension CustomerPages {
             let timeZone = timeZones.zone(zone) ?? timeZones.zone(business.timeZone) ?? .gmt
             return FormTarget(
                 token: token, linkID: link.linkID, business: business, language: language,
-                today: CalendarDate(instant: now, timeZone: timeZone), invoices: lines, isStatement: statement)
+                today: CalendarDate(instant: now, timeZone: timeZone), invoices: lines, isStatement: statement,
+                plans: try await store.planSettings())
         }
         if let data = try store.pageData(linkID: link.linkID), data.expiresAt == link.expiresAt {
             guard !data.revoked, data.status == .open, data.balance.minorUnits > 0 else { return .answer(backToPage) }
             let line = StatementData.Line(
                 invoiceID: data.invoiceID, number: data.number, balance: data.balance, dueOn: data.dueOn)
             return .target(
-                target(
+                try await target(
                     data.business, locale: data.customerLocale, zone: data.customerTimeZone, [line], statement: false))
         }
         if let data = try await store.statementData(linkID: link.linkID), data.expiresAt == link.expiresAt {
             guard !data.revoked, !data.lines.isEmpty else { return .answer(backToPage) }
             return .target(
-                target(
+                try await target(
                     data.business, locale: data.customerLocale, zone: data.customerTimeZone, data.lines, statement: true
                 ))
         }
@@ -89,7 +92,6 @@ extension CustomerPages {
     @Sendable func planForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         let resolution = try await resolveTarget(request, context: context)
         guard case .target(let target) = resolution else { return resolution.response }
-        let plans = try await store.planSettings()
         let invoice = target.invoice(number: request.uri.queryParameters["invoice"].map(String.init))
         var input = PlanInput(
             invoiceNumber: target.isStatement ? invoice.number : nil, count: "3", frequency: .monthly,
@@ -102,7 +104,7 @@ extension CustomerPages {
                 Format.typedAmount(Money(minorUnits: $0.amount, currency: invoice.balance.currency), target.language)
             )
         }
-        return planPage(target, invoice, plans, input, errors: [], notice: nil, status: .ok)
+        return planPage(target, invoice, input, errors: [], notice: nil, status: .ok)
     }
 
     /// `POST /p/{token}/plan`: shows the schedule for the choices made, or sends a schedule the customer has seen.
@@ -110,10 +112,9 @@ extension CustomerPages {
         let acceptance = try await acceptForm(request, context: context, purpose: "plan")
         guard case .accepted(let target, let fields) = acceptance else { return acceptance.response }
         let language = target.language
-        let plans = try await store.planSettings()
         let invoice = target.invoice(number: fields["invoice"])
         let currency = invoice.balance.currency
-        let maximum = plans.limits.maximumInstalments
+        let maximum = target.plans.limits.maximumInstalments
         var input = PlanInput(
             invoiceNumber: target.isStatement ? invoice.number : nil, count: (fields["count"] ?? "").trimmed,
             frequency: PlanFrequency(rawValue: fields["frequency"] ?? "") ?? .monthly,
@@ -158,14 +159,14 @@ extension CustomerPages {
         }
         if errors.isEmpty, !schedule.isEmpty {
             errors += PaymentPlan.problems(
-                schedule, balance: invoice.balance.minorUnits, today: target.today, limits: plans.limits
+                schedule, balance: invoice.balance.minorUnits, today: target.today, limits: target.plans.limits
             ).map { problemText($0, currency: currency, language) }
         }
         let sending = fields["action"] == "send"
         guard sending, errors.isEmpty, !changed, !schedule.isEmpty else {
             let notice = sending && changed && errors.isEmpty ? library.phrase("plan_changed", language) : nil
             return planPage(
-                target, invoice, plans, input, errors: errors, notice: notice,
+                target, invoice, input, errors: errors, notice: notice,
                 status: errors.isEmpty ? .ok : .unprocessableContent)
         }
         let new = NewRequest(
@@ -184,7 +185,7 @@ extension CustomerPages {
             return page("request-sent", language, values, status: .ok)
         case .invalid(let problems):
             return planPage(
-                target, invoice, plans, input, errors: problems.map { problemText($0, currency: currency, language) },
+                target, invoice, input, errors: problems.map { problemText($0, currency: currency, language) },
                 notice: nil, status: .unprocessableContent)
         case .notOpen:
             return Response(status: .seeOther, headers: [.location: PublicURLs.Page.invoice.path(target.token)])
@@ -197,9 +198,8 @@ extension CustomerPages {
     @Sendable func questionForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         let resolution = try await resolveTarget(request, context: context)
         guard case .target(let target) = resolution else { return resolution.response }
-        let plans = try await store.planSettings()
         let invoice = target.invoice(number: request.uri.queryParameters["invoice"].map(String.init))
-        return questionPage(target, invoice, plans, message: "", callback: nil, errors: [], status: .ok)
+        return questionPage(target, invoice, message: "", callback: nil, errors: [], status: .ok)
     }
 
     /// `POST /p/{token}/question`
@@ -207,7 +207,6 @@ extension CustomerPages {
         let acceptance = try await acceptForm(request, context: context, purpose: "question")
         guard case .accepted(let target, let fields) = acceptance else { return acceptance.response }
         let language = target.language
-        let plans = try await store.planSettings()
         let invoice = target.invoice(number: fields["invoice"])
         let message = PlainText.withoutControlCharacters(fields["message"] ?? "").trimmed
         let callback = CallbackTime(rawValue: fields["callback"] ?? "")
@@ -218,7 +217,7 @@ extension CustomerPages {
         }
         guard errors.isEmpty else {
             return questionPage(
-                target, invoice, plans, message: message, callback: callback, errors: errors,
+                target, invoice, message: message, callback: callback, errors: errors,
                 status: .unprocessableContent)
         }
         let new = NewRequest(
@@ -229,7 +228,7 @@ extension CustomerPages {
             var values = baseValues(target.business)
             values[.heading] = library.phrase("question_sent_heading", language)
             values[.text] = library.phrase("question_sent_text", language)
-            values[.reply_time] = plans.replyTime[language] ?? library.phrase("reply_time_default", language)
+            values[.reply_time] = target.plans.replyTime[language] ?? library.phrase("reply_time_default", language)
             values[.back_href] = PublicURLs.Page.invoice.path(target.token)
             return page("request-sent", language, values, status: .ok)
         case .invalid, .notOpen:
@@ -329,10 +328,11 @@ extension CustomerPages {
     }
 
     func planPage(
-        _ target: FormTarget, _ invoice: StatementData.Line, _ plans: PlanSettings, _ input: PlanInput,
-        errors: [String], notice: String?, status: HTTPResponse.Status
+        _ target: FormTarget, _ invoice: StatementData.Line, _ input: PlanInput, errors: [String], notice: String?,
+        status: HTTPResponse.Status
     ) -> Response {
         let language = target.language
+        let plans = target.plans
         let currency = invoice.balance.currency
         var values = formValues(target, invoice, purpose: "plan", action: .plan)
         values[.errors] = errorItems(errors)
@@ -383,8 +383,8 @@ extension CustomerPages {
     }
 
     func questionPage(
-        _ target: FormTarget, _ invoice: StatementData.Line, _ plans: PlanSettings, message: String,
-        callback: CallbackTime?, errors: [String], status: HTTPResponse.Status
+        _ target: FormTarget, _ invoice: StatementData.Line, message: String, callback: CallbackTime?,
+        errors: [String], status: HTTPResponse.Status
     ) -> Response {
         let language = target.language
         var values = formValues(target, invoice, purpose: "question", action: .question)
@@ -394,7 +394,7 @@ extension CustomerPages {
             [("", library.phrase("callback_none", language))]
                 + CallbackTime.allCases.map { ($0.rawValue, library.phrase("callback_\($0.rawValue)", language)) },
             selected: callback?.rawValue ?? "")
-        values[.reply_time] = plans.replyTime[language] ?? library.phrase("reply_time_default", language)
+        values[.reply_time] = target.plans.replyTime[language] ?? library.phrase("reply_time_default", language)
         return page("question", language, values, status: status)
     }
 

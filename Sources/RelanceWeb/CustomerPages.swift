@@ -49,17 +49,9 @@ struct CustomerPages: Sendable {
         router.post(RouterPath(PublicURLs.Page.unsubscribe.route), use: unsubscribe)
     }
 
-    // Strict by default: the page needs its own stylesheet and its own form target, nothing else.
-    static let pageHeaders: HTTPFields = [
-        .contentType: "text/html; charset=utf-8",
-        .contentSecurityPolicy:
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        .referrerPolicy: "no-referrer",
-        .cacheControl: "no-store",
-        .xRobotsTag: "noindex, nofollow",
-        .xContentTypeOptions: "nosniff",
-        .xFrameOptions: "DENY",
-    ]
+    // Strict by default: the page needs its own stylesheet and its own form target, nothing else; and
+    // its address, which carries the link's token, is told to no other site.
+    static let pageHeaders: HTTPFields = .htmlPage(referrerPolicy: "no-referrer")
 
     /// `GET /p/{token}`: the invoice page for a person, a neutral page for link-preview fetchers.
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {

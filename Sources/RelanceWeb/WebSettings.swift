@@ -127,3 +127,21 @@ extension HTTPField.Name {
     static let secFetchSite = Self("Sec-Fetch-Site")!
     static let twilioSignature = Self("X-Twilio-Signature")!
 }
+
+extension HTTPFields {
+    /// An HTML page's headers, strict: its own stylesheet, images and form target and nothing else; never
+    /// cached, framed, indexed or sniffed. The customer's and the dashboard's pages differ only in what
+    /// their links tell the next site (`referrerPolicy`).
+    static func htmlPage(referrerPolicy: String) -> HTTPFields {
+        [
+            .contentType: "text/html; charset=utf-8",
+            .contentSecurityPolicy:
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            .referrerPolicy: referrerPolicy,
+            .cacheControl: "no-store",
+            .xRobotsTag: "noindex, nofollow",
+            .xContentTypeOptions: "nosniff",
+            .xFrameOptions: "DENY",
+        ]
+    }
+}

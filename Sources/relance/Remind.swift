@@ -190,7 +190,7 @@ struct TemplatesCommand: AsyncParsableCommand {
             // The invoice's stages, then the wording of instalment reminders (always about one invoice).
             let wordings =
                 policy.stages.filter { $0.channels.contains(.sms) }.map { ($0.key, [false, true]) }
-                + ["plan_before", "plan_due", "plan_after"].map { ($0, [false]) }
+                + InstalmentSlot.wordings.map { ($0, [false]) }
             for (stage, kinds) in wordings {
                 for language in Language.allCases {
                     for combined in kinds {

@@ -31,14 +31,9 @@ extension Dashboard {
     @Sendable func correctInvoice(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
         let fields = try await form(request, context)
-        let id = try invoiceID(context)
+        let id = try pathID(context)
         let t = session.t
-        let invoice: InvoiceSummary
-        do {
-            invoice = try await store.invoice(id: id)
-        } catch StoreError.notFound {
-            throw HTTPError(.notFound)
-        }
+        let invoice = try await storedInvoice(id)
         let back = "/dashboard/invoices/\(id)"
         // The API's rules, on the invoice as it would be: what cannot change is taken as stored.
         var draft = InvoiceDraft()

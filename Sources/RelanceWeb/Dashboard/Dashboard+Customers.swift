@@ -88,16 +88,20 @@ extension Dashboard {
             notice: request.uri.queryParameters["notice"].map(String.init), status: .ok)
     }
 
+    /// The customer a page or a form is about; one the store does not have is a page not found.
+    func storedCustomer(_ id: Int64) async throws -> CustomerRecord {
+        do {
+            return try await store.customer(id: id)
+        } catch StoreError.notFound {
+            throw HTTPError(.notFound)
+        }
+    }
+
     func customerView(
         session: DashboardContext, id: Int64, values: [String: String]?, problems: [FieldProblems.Problem],
         notice: String?, status: HTTPResponse.Status
     ) async throws -> Response {
-        let customer: CustomerRecord
-        do {
-            customer = try await store.customer(id: id)
-        } catch StoreError.notFound {
-            throw HTTPError(.notFound)
-        }
+        let customer = try await storedCustomer(id)
         let zone = try await businessZone()
         let shown =
             values ?? [
@@ -180,12 +184,7 @@ extension Dashboard {
                 status: .unprocessableContent)
         }
         let now = settings.clock.now()
-        let before: CustomerRecord
-        do {
-            before = try await store.customer(id: id)
-        } catch StoreError.notFound {
-            throw HTTPError(.notFound)
-        }
+        let before = try await storedCustomer(id)
         // What changed, old and new, so a number moved to another phone can be traced.
         let changes = [
             ("name", before.name, checked.name), ("phone", before.phone, checked.phone?.e164),

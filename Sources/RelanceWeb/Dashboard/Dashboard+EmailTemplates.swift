@@ -20,8 +20,9 @@ extension Dashboard {
                         "stage": stage.key, "stage_name": Dashboard.stageName(stage.key, t),
                         "language": language.rawValue, "kind": Dashboard.wordingKind(combined, t),
                         "subject": template.subject.render(values), "sent": stage.channels.contains(.email),
-                        "link":
-                            "/dashboard/email-templates/\(stage.key)/\(language.rawValue)?combined=\(combined ? 1 : 0)",
+                        "link": TemplateTarget(
+                            channel: .email, stage: stage.key, language: language, combined: combined
+                        ).path,
                     ])
                 }
             }
@@ -29,29 +30,10 @@ extension Dashboard {
         return rows
     }
 
-    struct EmailTemplateTarget {
-        var stage: String
-        var language: Language
-        var combined: Bool
-        var path: String { "/dashboard/email-templates/\(stage)/\(language.rawValue)?combined=\(combined ? 1 : 0)" }
-    }
-
-    func emailTarget(_ request: Request, _ context: AppRequestContext, combinedField: String?) async throws
-        -> EmailTemplateTarget
-    {
-        let stage = context.parameters.get("stage") ?? ""
-        guard let language = Language(rawValue: context.parameters.get("locale") ?? "") else {
-            throw HTTPError(.notFound)
-        }
-        guard try await store.policy().stages.contains(where: { $0.key == stage }) else { throw HTTPError(.notFound) }
-        let combined = (combinedField ?? request.uri.queryParameters["combined"].map(String.init)) == "1"
-        return EmailTemplateTarget(stage: stage, language: language, combined: combined)
-    }
-
     /// `GET /dashboard/email-templates/{stage}/{locale}?combined=0|1`
     @Sendable func editEmailTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
-        let target = try await emailTarget(request, context, combinedField: nil)
+        let target = try await templateTarget(request, context, channel: .email, combinedField: nil)
         let template = try await store.emailTemplate(
             stage: target.stage, language: target.language, combined: target.combined)
         return try await emailTemplatePage(
@@ -63,7 +45,7 @@ extension Dashboard {
     @Sendable func saveEmailTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         let session = try await session(context)
-        let target = try await emailTarget(request, context, combinedField: fields["combined"])
+        let target = try await templateTarget(request, context, channel: .email, combinedField: fields["combined"])
         let t = session.t
         let subject = (fields["subject"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let body = (fields["body"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
@@ -107,22 +89,13 @@ extension Dashboard {
     }
 
     func emailTemplatePage(
-        _ target: EmailTemplateTarget, session: DashboardContext, subject: String, body: String, errors: [String],
+        _ target: TemplateTarget, session: DashboardContext, subject: String, body: String, errors: [String],
         notice: String?, status: HTTPResponse.Status
     ) async throws -> Response {
         let t = session.t
         let business = try await store.business()
-        let stageName = Dashboard.stageName(target.stage, t)
-        let kind = Dashboard.wordingKind(target.combined, t)
-        var values: [String: Any] = [
-            "section": "templates", "stage": target.stage, "stage_name": stageName,
-            "language": target.language.rawValue, "combined": target.combined ? "1" : "0", "kind": kind,
-            "page_title": t("dash.email_template.title", stageName, target.language.rawValue),
-            "heading": t("dash.email_template.heading", stageName, target.language.rawValue, kind),
-            "subject": subject, "body": body, "errors": errors, "has_errors": !errors.isEmpty, "notice": notice ?? "",
-            "action": "/dashboard/email-templates/\(target.stage)/\(target.language.rawValue)",
-            "variables": MessageVariable.allCases.map { "{{\($0.rawValue)}}" }.joined(separator: " "),
-        ]
+        var values = templatePageValues(
+            target, t, errors: errors, notice: notice, adding: ["subject": subject, "body": body])
         // Only wording that parses is shown as the customer will read it.
         if let subjectTemplate = try? MessageTemplate(subject), let bodyTemplate = try? MessageTemplate(body) {
             let sample = TemplateCheck.emailSampleValues(

@@ -109,10 +109,7 @@ extension Dashboard {
                     collected_this_month: $0.collectedThisMonth, aging: $0.aging, weekly: $0.weekly)
             }, week_starts: summary.weekStarts.map(\.iso), pending_requests: summary.pendingRequests,
             unread_replies: summary.unreadReplies, failed_messages: summary.failedMessages)
-        let data = try API.encoder.encode(body)
-        return Response(
-            status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return try API.jsonResponse(body, status: .ok)
     }
 
     /// A chart label: `€12k`, `€1.2M`, `€850` in English; `12 k€`, `1,2 M€`, `850 €` in French.

@@ -154,21 +154,20 @@ extension Dashboard {
 
     // MARK: - One invoice
 
-    func invoiceID(_ context: AppRequestContext) throws -> Int64 {
-        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else { throw HTTPError(.notFound) }
-        return id
+    /// The invoice a page or a form is about; one the store does not have is a page not found.
+    func storedInvoice(_ id: Int64) async throws -> InvoiceSummary {
+        do {
+            return try await store.invoice(id: id)
+        } catch StoreError.notFound {
+            throw HTTPError(.notFound)
+        }
     }
 
     /// `GET /dashboard/invoices/{id}`
     @Sendable func invoice(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
-        let id = try invoiceID(context)
-        let invoice: InvoiceSummary
-        do {
-            invoice = try await store.invoice(id: id)
-        } catch StoreError.notFound {
-            throw HTTPError(.notFound)
-        }
+        let id = try pathID(context)
+        let invoice = try await storedInvoice(id)
         let zone = try await businessZone()
         let today = CalendarDate(instant: settings.clock.now(), timeZone: zone)
         let currency = invoice.amount.currency
@@ -358,7 +357,7 @@ extension Dashboard {
     @Sendable func recordPayment(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         let session = try await session(context)
-        let id = try invoiceID(context)
+        let id = try pathID(context)
         let back = "/dashboard/invoices/\(id)"
         let invoice = try await store.invoice(id: id)
         let now = settings.clock.now()
@@ -413,95 +412,100 @@ extension Dashboard {
         return redirect(back, notice: t("dash.invoice.notice.payment_recorded", t.amount(money)))
     }
 
-    /// `POST /dashboard/invoices/{id}/pause` — optional `reason`.
-    @Sendable func pause(_ request: Request, context: AppRequestContext) async throws -> Response {
+    /// What every button on an invoice's page starts with: the form, its token checked; who pressed it;
+    /// which invoice; and when. Each action then goes back to the invoice's page with a notice.
+    struct InvoiceAction {
+        var fields: FormFields
+        var session: DashboardContext
+        var id: Int64
+        var now: Date
+
+        /// The invoice's page.
+        var page: String { "/dashboard/invoices/\(id)" }
+
+        /// The audit line of this action on this invoice.
+        func audit(_ action: String, detail: String? = nil) -> AuditNote {
+            session.audit(action, invoiceID: id, detail: detail, at: now)
+        }
+    }
+
+    func invoiceAction(_ request: Request, _ context: AppRequestContext) async throws -> InvoiceAction {
         let fields = try await form(request, context)
         let session = try await session(context)
-        let id = try invoiceID(context)
-        let reason = String((fields["reason"] ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
+        return InvoiceAction(fields: fields, session: session, id: try pathID(context), now: settings.clock.now())
+    }
+
+    /// `POST /dashboard/invoices/{id}/pause` — optional `reason`.
+    @Sendable func pause(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let action = try await invoiceAction(request, context)
+        let t = action.session.t
+        let reason = String((action.fields["reason"] ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
         guard !PlainText.hasControlCharacters(reason) else {
-            return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.pause_control"))
+            return redirect(action.page, notice: t("dash.invoice.notice.pause_control"))
         }
-        let now = settings.clock.now()
         do {
             _ = try await store.pauseReminders(
-                invoiceID: id, reason: reason.isEmpty ? "paused by \(session.session.user.email)" : reason, now: now,
-                audit: session.audit("reminders.paused", invoiceID: id, detail: reason, at: now))
+                invoiceID: action.id,
+                reason: reason.isEmpty ? "paused by \(action.session.session.user.email)" : reason,
+                now: action.now, audit: action.audit("reminders.paused", detail: reason))
         } catch StoreError.invoiceClosed {
-            return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.pause_closed"))
+            return redirect(action.page, notice: t("dash.invoice.notice.pause_closed"))
         }
-        return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.paused"))
+        return redirect(action.page, notice: t("dash.invoice.notice.paused"))
     }
 
     /// `POST /dashboard/invoices/{id}/resume`
     @Sendable func resume(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await form(request, context)
-        let session = try await session(context)
-        let id = try invoiceID(context)
-        let now = settings.clock.now()
+        let action = try await invoiceAction(request, context)
         _ = try await store.resumeReminders(
-            invoiceID: id, now: now, audit: session.audit("reminders.resumed", invoiceID: id, at: now))
-        return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.resumed"))
+            invoiceID: action.id, now: action.now, audit: action.audit("reminders.resumed"))
+        return redirect(action.page, notice: action.session.t("dash.invoice.notice.resumed"))
     }
 
     /// `POST /dashboard/invoices/{id}/remind` — queues the reminder the page previewed.
     @Sendable func remindNow(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await form(request, context)
-        let session = try await session(context)
-        let id = try invoiceID(context)
-        let now = settings.clock.now()
+        let action = try await invoiceAction(request, context)
+        let t = action.session.t
         do {
             let queued = try await store.remindNow(
-                invoiceID: id, now: now, links: linkSettings, emailEnabled: settings.emailConfigured,
-                audit: session.audit("reminder.sent_now", invoiceID: id, at: now))
-            let t = session.t
+                invoiceID: action.id, now: action.now, links: linkSettings, emailEnabled: settings.emailConfigured,
+                audit: action.audit("reminder.sent_now"))
             let stage = Dashboard.stageName(queued.stage, t)
             let notice =
                 queued.email.map {
                     t("dash.invoice.notice.reminder_queued_email", stage, queued.recipient, $0.recipient)
                 } ?? t("dash.invoice.notice.reminder_queued", stage, queued.recipient)
-            return redirect("/dashboard/invoices/\(id)", notice: notice)
+            return redirect(action.page, notice: notice)
         } catch let refusal as Store.RemindRefusal {
             return redirect(
-                "/dashboard/invoices/\(id)",
-                notice: session.t("dash.invoice.notice.no_reminder", Dashboard.describe(refusal, t: session.t)))
+                action.page, notice: t("dash.invoice.notice.no_reminder", Dashboard.describe(refusal, t: t)))
         }
     }
 
     /// `POST /dashboard/invoices/{id}/links` — a new signed link, shown once on the page.
     @Sendable func newLink(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await form(request, context)
-        let session = try await session(context)
-        let id = try invoiceID(context)
-        let now = settings.clock.now()
+        let action = try await invoiceAction(request, context)
         let link = try await store.createLink(
-            invoiceID: id, expiresAt: nil, purpose: .api, keyring: settings.keyring, now: now,
-            audit: session.audit("link.created", invoiceID: id, at: now))
+            invoiceID: action.id, expiresAt: nil, purpose: .api, keyring: settings.keyring, now: action.now,
+            audit: action.audit("link.created"))
         return redirect(
-            "/dashboard/invoices/\(id)",
-            notice: session.t("dash.invoice.notice.new_link", settings.urls.invoicePage(token: link.token)))
+            action.page,
+            notice: action.session.t("dash.invoice.notice.new_link", settings.urls.invoicePage(token: link.token)))
     }
 
     /// `POST /dashboard/invoices/{id}/revoke-links` — every link to the invoice stops working.
     @Sendable func revokeLinks(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await form(request, context)
-        let session = try await session(context)
-        let id = try invoiceID(context)
-        let now = settings.clock.now()
+        let action = try await invoiceAction(request, context)
         let count = try await store.revokeLinks(
-            invoiceID: id, now: now, audit: session.audit("links.revoked", invoiceID: id, at: now))
-        return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.revoked", String(count)))
+            invoiceID: action.id, now: action.now, audit: action.audit("links.revoked"))
+        return redirect(action.page, notice: action.session.t("dash.invoice.notice.revoked", String(count)))
     }
 
     /// `POST /dashboard/invoices/{id}/void`
     @Sendable func void(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await form(request, context)
-        let session = try await session(context)
-        let id = try invoiceID(context)
-        let now = settings.clock.now()
-        _ = try await store.voidInvoice(
-            id: id, now: now, audit: session.audit("invoice.voided", invoiceID: id, at: now))
-        return redirect("/dashboard/invoices/\(id)", notice: session.t("dash.invoice.notice.voided"))
+        let action = try await invoiceAction(request, context)
+        _ = try await store.voidInvoice(id: action.id, now: action.now, audit: action.audit("invoice.voided"))
+        return redirect(action.page, notice: action.session.t("dash.invoice.notice.voided"))
     }
 }
 

@@ -89,16 +89,11 @@ extension Dashboard {
         }
     }
 
-    func requestID(_ context: AppRequestContext) throws -> Int64 {
-        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else { throw HTTPError(.notFound) }
-        return id
-    }
-
     /// `POST /dashboard/requests/{id}/accept` — optional `schedule` lines (`YYYY-MM-DD amount`) and `message`.
     @Sendable func accept(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         let session = try await session(context)
-        let id = try requestID(context)
+        let id = try pathID(context)
         let stored = try await store.request(id: id)
         var schedule: [Instalment]?
         let text = (fields["schedule"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -124,7 +119,7 @@ extension Dashboard {
     /// `POST /dashboard/requests/{id}/decline` — optional `message`.
     @Sendable func decline(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
-        return try await answer(try requestID(context), .decline, fields: fields, context: context)
+        return try await answer(try pathID(context), .decline, fields: fields, context: context)
     }
 
     /// `POST /dashboard/requests/{id}/reply` — `message` required.
@@ -135,7 +130,7 @@ extension Dashboard {
         guard !message.isEmpty else {
             return redirect("/dashboard/requests", notice: session.t("dash.requests.answer_empty"))
         }
-        return try await answer(try requestID(context), .reply, fields: fields, context: context)
+        return try await answer(try pathID(context), .reply, fields: fields, context: context)
     }
 
     func answer(_ id: Int64, _ answer: RequestAnswer, fields: FormFields, context: AppRequestContext) async throws

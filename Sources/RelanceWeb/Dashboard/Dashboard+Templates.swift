@@ -9,7 +9,7 @@ extension Dashboard {
     /// Every wording the business can edit: the policy's stages (single and combined), then instalments'.
     func wordings() async throws -> [(stage: String, combined: Bool)] {
         let policy = try await store.policy()
-        return policy.stages.flatMap { [($0.key, false), ($0.key, true)] } + API.planWordings.map { ($0, false) }
+        return policy.stages.flatMap { [($0.key, false), ($0.key, true)] } + InstalmentSlot.wordings.map { ($0, false) }
     }
 
     /// `GET /dashboard/templates`
@@ -33,7 +33,7 @@ extension Dashboard {
                     "variant_share": variant.map {
                         t("dash.templates.variant_share", Dashboard.percent(whole: $0.share, t))
                     } ?? "",
-                    "link": "/dashboard/templates/\(stage)/\(language.rawValue)?combined=\(combined ? 1 : 0)",
+                    "link": TemplateTarget(channel: .sms, stage: stage, language: language, combined: combined).path,
                 ])
             }
         }
@@ -192,31 +192,66 @@ extension Dashboard {
         }
     }
 
+    /// The wording a template page edits: a stage's text (`.sms`) or email, in one language, for one invoice
+    /// or several. The text and email pages find theirs in the route the same way, and link to it the same way.
     struct TemplateTarget {
+        var channel: Channel
         var stage: String
         var language: Language
         var combined: Bool
-        var path: String { "/dashboard/templates/\(stage)/\(language.rawValue)?combined=\(combined ? 1 : 0)" }
+        /// Where the page's form posts: `/dashboard/templates/STAGE/LOCALE`, or `/dashboard/email-templates/…`.
+        var action: String {
+            "/dashboard/\(channel == .email ? "email-templates" : "templates")/\(stage)/\(language.rawValue)"
+        }
+        /// The page itself, with the kind of wording.
+        var path: String { "\(action)?combined=\(combined ? 1 : 0)" }
     }
 
-    func templateTarget(_ request: Request, _ context: AppRequestContext, combinedField: String?) async throws
-        -> TemplateTarget
+    /// What the text and the email template pages both show (the wording's names, the form's address, the
+    /// variables a template may use, the errors and the notice), with the page's own values added.
+    func templatePageValues(
+        _ target: TemplateTarget, _ t: Words, errors: [String], notice: String?, adding own: [String: Any]
+    ) -> [String: Any] {
+        let stageName = Dashboard.stageName(target.stage, t)
+        let kind = Dashboard.wordingKind(target.combined, t)
+        let (title, heading) =
+            target.channel == .email
+            ? ("dash.email_template.title", "dash.email_template.heading")
+            : ("dash.template.title", "dash.template.heading")
+        let shared: [String: Any] = [
+            "section": "templates", "stage": target.stage, "stage_name": stageName,
+            "language": target.language.rawValue, "combined": target.combined ? "1" : "0", "kind": kind,
+            "page_title": t(title, stageName, target.language.rawValue),
+            "heading": t(heading, stageName, target.language.rawValue, kind),
+            "errors": errors, "has_errors": !errors.isEmpty, "notice": notice ?? "", "action": target.action,
+            "variables": MessageVariable.allCases.map { "{{\($0.rawValue)}}" }.joined(separator: " "),
+        ]
+        return shared.merging(own) { _, page in page }
+    }
+
+    /// The wording the route names, or 404: texts exist for every wording (instalments' too) in the kinds
+    /// each has, emails for the policy's stages.
+    func templateTarget(_ request: Request, _ context: AppRequestContext, channel: Channel, combinedField: String?)
+        async throws -> TemplateTarget
     {
         let stage = context.parameters.get("stage") ?? ""
         guard let language = Language(rawValue: context.parameters.get("locale") ?? "") else {
             throw HTTPError(.notFound)
         }
         let combined = (combinedField ?? request.uri.queryParameters["combined"].map(String.init)) == "1"
-        guard try await wordings().contains(where: { $0.stage == stage && $0.combined == combined }) else {
-            throw HTTPError(.notFound)
+        let exists: Bool
+        switch channel {
+        case .sms: exists = try await wordings().contains(where: { $0.stage == stage && $0.combined == combined })
+        case .email: exists = try await store.policy().stages.contains(where: { $0.key == stage })
         }
-        return TemplateTarget(stage: stage, language: language, combined: combined)
+        guard exists else { throw HTTPError(.notFound) }
+        return TemplateTarget(channel: channel, stage: stage, language: language, combined: combined)
     }
 
     /// `GET /dashboard/templates/{stage}/{locale}?combined=0|1`
     @Sendable func editTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let session = try await session(context)
-        let target = try await templateTarget(request, context, combinedField: nil)
+        let target = try await templateTarget(request, context, channel: .sms, combinedField: nil)
         let template = try await store.messageTemplate(
             stage: target.stage, channel: .sms, language: target.language, combined: target.combined)
         let variant = try await store.variant(stage: target.stage, language: target.language, combined: target.combined)
@@ -231,7 +266,7 @@ extension Dashboard {
     @Sendable func saveTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         let session = try await session(context)
-        let target = try await templateTarget(request, context, combinedField: fields["combined"])
+        let target = try await templateTarget(request, context, channel: .sms, combinedField: fields["combined"])
         let body = (fields["body"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
         let variantBody = (fields["variant_body"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
         let share = Int(fields["share"] ?? "") ?? 50
@@ -356,18 +391,9 @@ extension Dashboard {
             }
             return values
         }
-        let stageName = Dashboard.stageName(target.stage, t)
-        let kind = Dashboard.wordingKind(target.combined, t)
-        var values: [String: Any] = [
-            "section": "templates", "stage": target.stage, "stage_name": stageName,
-            "language": target.language.rawValue, "combined": target.combined ? "1" : "0", "kind": kind,
-            "page_title": t("dash.template.title", stageName, target.language.rawValue),
-            "heading": t("dash.template.heading", stageName, target.language.rawValue, kind),
-            "body": body, "variant_body": variantBody, "share": share, "has_variant": hasVariant,
-            "errors": errors, "has_errors": !errors.isEmpty, "notice": notice ?? "",
-            "action": "/dashboard/templates/\(target.stage)/\(target.language.rawValue)",
-            "variables": MessageVariable.allCases.map { "{{\($0.rawValue)}}" }.joined(separator: " "),
-        ]
+        var values = templatePageValues(
+            target, t, errors: errors, notice: notice,
+            adding: ["body": body, "variant_body": variantBody, "share": share, "has_variant": hasVariant])
         // Only texts that parse are measured; the errors say what is wrong with the others.
         if let measured = measure(body) { values["a"] = measured }
         if !variantBody.isEmpty, let measured = measure(variantBody) { values["b"] = measured }

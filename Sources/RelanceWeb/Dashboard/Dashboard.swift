@@ -349,6 +349,12 @@ struct Dashboard: Sendable {
         return parts
     }
 
+    /// The `{id}` of the route (an invoice's, a request's): a positive integer, else the page is not found.
+    func pathID(_ context: AppRequestContext) throws -> Int64 {
+        guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else { throw HTTPError(.notFound) }
+        return id
+    }
+
     func today() async throws -> CalendarDate {
         let zone = try await businessZone()
         return CalendarDate(instant: settings.clock.now(), timeZone: zone)

@@ -69,16 +69,7 @@ struct DashboardViews: Sendable {
     }
 
     // Pages show business data to a signed-in person: never cached, never framed, no third party.
-    static let headers: HTTPFields = [
-        .contentType: "text/html; charset=utf-8",
-        .contentSecurityPolicy:
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        .referrerPolicy: "same-origin",
-        .cacheControl: "no-store",
-        .xRobotsTag: "noindex, nofollow",
-        .xContentTypeOptions: "nosniff",
-        .xFrameOptions: "DENY",
-    ]
+    static let headers: HTTPFields = .htmlPage(referrerPolicy: "same-origin")
 
     /// Renders `name` with `values` plus what the layout needs: the stylesheet, the business name,
     /// and for a signed-in page the user, the section to highlight and the sign-out form's token.

@@ -113,6 +113,12 @@ let package = Package(
         ),
         .testTarget(name: "RelanceCoreTests", dependencies: ["RelanceCore"]),
         .testTarget(
+            name: "RelanceServicesTests",
+            dependencies: [
+                "RelanceServices", "RelanceStore", "RelanceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
             name: "RelanceStoreTests",
             dependencies: [
                 "RelanceServices", "RelanceStore", "RelanceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
+import RelanceServices
 import RelanceStore
 import RelanceTestSupport
 import XCTest

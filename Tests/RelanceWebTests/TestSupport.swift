@@ -5,6 +5,7 @@ import Logging
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
+import RelanceServices
 import RelanceStore
 import RelanceTestSupport
 import XCTest

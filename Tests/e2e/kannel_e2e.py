@@ -56,7 +56,7 @@ AMOUNT_A, AMOUNT_B, AMOUNT_C = 12345, 250000, 9900  # minor units, EUR
 TEXT_A = "123,45 €"  # Relance's French amounts, no-break spaces sent as plain spaces
 TEXT_B = "2 500,00 €"
 
-# Relance's default French wording (Sources/RelanceCore/DefaultTemplates.swift), rebuilt here on purpose.
+# Relance's default French wording (Sources/RelanceCore/Reminders/DefaultTemplates.swift), rebuilt here on purpose.
 TEMPLATES = {
     "courtesy": "{business}: {name}, facture {number} de {amount} due le {due}. Merci {link}",
     "due": "{business}: {name}, la facture {number} de {amount} est due ce jour. Merci {link}",

@@ -3,23 +3,11 @@ import GRDB
 import RelanceCore
 
 /// A row of `import_column`: the field a person mapped a spreadsheet column to, by the column's title.
-struct ImportColumnRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct ImportColumnRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
     static let databaseTableName = "import_column"
 
     var title: String
     /// A field name, or an empty one for a column left out.
     var field: String
     var updatedAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case title
-        case field
-        case updatedAt = "updated_at"
-    }
-
-    enum Columns {
-        static let title = Column(CodingKeys.title)
-        static let field = Column(CodingKeys.field)
-        static let updatedAt = Column(CodingKeys.updatedAt)
-    }
 }

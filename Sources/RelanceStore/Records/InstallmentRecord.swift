@@ -3,7 +3,8 @@ import GRDB
 import RelanceCore
 
 /// A row of `installment`: one instalment of a plan, in its order.
-struct InstallmentRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord
+struct InstallmentRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
+    AutoIncrementedRecord, SnakeCaseColumns
 {
     static let databaseTableName = "installment"
 
@@ -13,20 +14,9 @@ struct InstallmentRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
     var dueOn: CalendarDate
     var amount: Int64
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case planID = "plan_id"
-        case position
-        case dueOn = "due_on"
-        case amount
-    }
-
     enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let planID = Column(CodingKeys.planID)
-        static let position = Column(CodingKeys.position)
-        static let dueOn = Column(CodingKeys.dueOn)
-        static let amount = Column(CodingKeys.amount)
+        static let planID = Column("plan_id")
+        static let position = Column("position")
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

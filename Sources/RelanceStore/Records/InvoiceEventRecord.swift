@@ -4,7 +4,7 @@ import RelanceCore
 
 /// A row of `invoice_event`: a request, an answer, a plan event or a pause, in an invoice's history.
 struct InvoiceEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord
+    AutoIncrementedRecord, SnakeCaseColumns
 {
     static let databaseTableName = "invoice_event"
 
@@ -15,22 +15,9 @@ struct InvoiceEventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     var requestID: Int64?
     var detail: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case invoiceID = "invoice_id"
-        case at
-        case kind
-        case requestID = "request_id"
-        case detail
-    }
-
     enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let invoiceID = Column(CodingKeys.invoiceID)
-        static let at = Column(CodingKeys.at)
-        static let kind = Column(CodingKeys.kind)
-        static let requestID = Column(CodingKeys.requestID)
-        static let detail = Column(CodingKeys.detail)
+        static let id = Column("id")
+        static let invoiceID = Column("invoice_id")
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -3,7 +3,9 @@ import GRDB
 import RelanceCore
 
 /// A row of `invoice`: what is owed, by whom, and where the scheduler stands with it.
-struct InvoiceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord {
+struct InvoiceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
+    SnakeCaseColumns
+{
     static let databaseTableName = "invoice"
 
     var id: Int64?
@@ -26,46 +28,6 @@ struct InvoiceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePers
     var remindersPausedReason: String?
     /// Where the stages count from after a broken plan, instead of the due date.
     var remindersRebasedOn: CalendarDate?
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case number
-        case customerID = "customer_id"
-        case currency
-        case amount
-        case issuedOn = "issued_on"
-        case dueOn = "due_on"
-        case paymentURL = "payment_url"
-        case externalRef = "external_ref"
-        case paidAt = "paid_at"
-        case voidedAt = "voided_at"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-        case nextActionAt = "next_action_at"
-        case remindersPausedAt = "reminders_paused_at"
-        case remindersPausedReason = "reminders_paused_reason"
-        case remindersRebasedOn = "reminders_rebased_on"
-    }
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let number = Column(CodingKeys.number)
-        static let customerID = Column(CodingKeys.customerID)
-        static let currency = Column(CodingKeys.currency)
-        static let amount = Column(CodingKeys.amount)
-        static let issuedOn = Column(CodingKeys.issuedOn)
-        static let dueOn = Column(CodingKeys.dueOn)
-        static let paymentURL = Column(CodingKeys.paymentURL)
-        static let externalRef = Column(CodingKeys.externalRef)
-        static let paidAt = Column(CodingKeys.paidAt)
-        static let voidedAt = Column(CodingKeys.voidedAt)
-        static let createdAt = Column(CodingKeys.createdAt)
-        static let updatedAt = Column(CodingKeys.updatedAt)
-        static let nextActionAt = Column(CodingKeys.nextActionAt)
-        static let remindersPausedAt = Column(CodingKeys.remindersPausedAt)
-        static let remindersPausedReason = Column(CodingKeys.remindersPausedReason)
-        static let remindersRebasedOn = Column(CodingKeys.remindersRebasedOn)
-    }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

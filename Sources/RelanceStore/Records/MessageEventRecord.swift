@@ -4,7 +4,7 @@ import RelanceCore
 
 /// A row of `message_event`: one status a message went through, with its time.
 struct MessageEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord
+    AutoIncrementedRecord, SnakeCaseColumns
 {
     static let databaseTableName = "message_event"
 
@@ -14,20 +14,9 @@ struct MessageEventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     var at: Date
     var detail: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case messageID = "message_id"
-        case status
-        case at
-        case detail
-    }
-
     enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let messageID = Column(CodingKeys.messageID)
-        static let status = Column(CodingKeys.status)
-        static let at = Column(CodingKeys.at)
-        static let detail = Column(CodingKeys.detail)
+        static let id = Column("id")
+        static let messageID = Column("message_id")
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

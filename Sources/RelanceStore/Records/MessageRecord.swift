@@ -3,7 +3,9 @@ import GRDB
 import RelanceCore
 
 /// A row of `message`: one text or email, from queued to its provider's last word.
-struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord {
+struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
+    SnakeCaseColumns
+{
     static let databaseTableName = "message"
 
     var id: Int64?
@@ -35,60 +37,13 @@ struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePers
     var html: String?
     var unsubscribeURL: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case customerID = "customer_id"
-        case invoiceID = "invoice_id"
-        case linkID = "link_id"
-        case kind
-        case channel
-        case recipient
-        case body
-        case status
-        case error
-        case createdAt = "created_at"
-        case sentAt = "sent_at"
-        case stage
-        case encoding
-        case segments
-        case provider
-        case providerID = "provider_id"
-        case attempts
-        case nextAttemptAt = "next_attempt_at"
-        case updatedAt = "updated_at"
-        case requestID = "request_id"
-        case variant
-        case subject
-        case html
-        case unsubscribeURL = "unsubscribe_url"
-    }
-
     enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let customerID = Column(CodingKeys.customerID)
-        static let invoiceID = Column(CodingKeys.invoiceID)
-        static let linkID = Column(CodingKeys.linkID)
-        static let kind = Column(CodingKeys.kind)
-        static let channel = Column(CodingKeys.channel)
-        static let recipient = Column(CodingKeys.recipient)
-        static let body = Column(CodingKeys.body)
-        static let status = Column(CodingKeys.status)
-        static let error = Column(CodingKeys.error)
-        static let createdAt = Column(CodingKeys.createdAt)
-        static let sentAt = Column(CodingKeys.sentAt)
-        static let stage = Column(CodingKeys.stage)
-        static let encoding = Column(CodingKeys.encoding)
-        static let segments = Column(CodingKeys.segments)
-        static let provider = Column(CodingKeys.provider)
-        static let providerID = Column(CodingKeys.providerID)
-        static let attempts = Column(CodingKeys.attempts)
-        static let nextAttemptAt = Column(CodingKeys.nextAttemptAt)
-        static let updatedAt = Column(CodingKeys.updatedAt)
-        static let requestID = Column(CodingKeys.requestID)
-        static let variant = Column(CodingKeys.variant)
-        static let subject = Column(CodingKeys.subject)
-        static let html = Column(CodingKeys.html)
-        static let unsubscribeURL = Column(CodingKeys.unsubscribeURL)
+        static let id = Column("id")
+        static let customerID = Column("customer_id")
+        static let invoiceID = Column("invoice_id")
+        static let kind = Column("kind")
+        static let channel = Column("channel")
+        static let status = Column("status")
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

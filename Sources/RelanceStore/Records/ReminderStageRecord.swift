@@ -3,7 +3,7 @@ import GRDB
 import RelanceCore
 
 /// A row of `reminder_stage`: one stage of the policy, placed relative to the due date.
-struct ReminderStageRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct ReminderStageRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
     static let databaseTableName = "reminder_stage"
 
     var key: String
@@ -14,21 +14,7 @@ struct ReminderStageRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     /// `sms`, `email` or `sms,email`.
     var channels: String
 
-    enum CodingKeys: String, CodingKey {
-        case key
-        case position
-        case offsetDays = "offset_days"
-        case repeatEveryDays = "repeat_every_days"
-        case enabled
-        case channels
-    }
-
     enum Columns {
-        static let key = Column(CodingKeys.key)
-        static let position = Column(CodingKeys.position)
-        static let offsetDays = Column(CodingKeys.offsetDays)
-        static let repeatEveryDays = Column(CodingKeys.repeatEveryDays)
-        static let enabled = Column(CodingKeys.enabled)
-        static let channels = Column(CodingKeys.channels)
+        static let position = Column("position")
     }
 }

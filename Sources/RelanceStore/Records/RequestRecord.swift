@@ -3,7 +3,9 @@ import GRDB
 import RelanceCore
 
 /// A row of `request`: a customer's plan proposal or question, and what the business answered.
-struct RequestRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord {
+struct RequestRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
+    SnakeCaseColumns
+{
     static let databaseTableName = "request"
 
     var id: Int64?
@@ -24,42 +26,11 @@ struct RequestRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePers
     var answeredAt: Date?
     var createdAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case invoiceID = "invoice_id"
-        case customerID = "customer_id"
-        case linkID = "link_id"
-        case kind
-        case status
-        case schedule
-        case message
-        case contact
-        case callback
-        case fingerprint
-        case ipHash = "ip_hash"
-        case autoAccepted = "auto_accepted"
-        case answer
-        case answeredAt = "answered_at"
-        case createdAt = "created_at"
-    }
-
     enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let invoiceID = Column(CodingKeys.invoiceID)
-        static let customerID = Column(CodingKeys.customerID)
-        static let linkID = Column(CodingKeys.linkID)
-        static let kind = Column(CodingKeys.kind)
-        static let status = Column(CodingKeys.status)
-        static let schedule = Column(CodingKeys.schedule)
-        static let message = Column(CodingKeys.message)
-        static let contact = Column(CodingKeys.contact)
-        static let callback = Column(CodingKeys.callback)
-        static let fingerprint = Column(CodingKeys.fingerprint)
-        static let ipHash = Column(CodingKeys.ipHash)
-        static let autoAccepted = Column(CodingKeys.autoAccepted)
-        static let answer = Column(CodingKeys.answer)
-        static let answeredAt = Column(CodingKeys.answeredAt)
-        static let createdAt = Column(CodingKeys.createdAt)
+        static let id = Column("id")
+        static let invoiceID = Column("invoice_id")
+        static let kind = Column("kind")
+        static let status = Column("status")
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

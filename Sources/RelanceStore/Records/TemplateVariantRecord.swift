@@ -3,7 +3,7 @@ import GRDB
 import RelanceCore
 
 /// A row of `template_variant`: the B wording of a template and the share of messages that get it.
-struct TemplateVariantRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+struct TemplateVariantRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
     static let databaseTableName = "template_variant"
 
     var stage: String
@@ -14,24 +14,4 @@ struct TemplateVariantRecord: Codable, Sendable, Equatable, FetchableRecord, Per
     /// Percent of messages, 1–99.
     var share: Int
     var updatedAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case stage
-        case channel
-        case locale
-        case combined
-        case body
-        case share
-        case updatedAt = "updated_at"
-    }
-
-    enum Columns {
-        static let stage = Column(CodingKeys.stage)
-        static let channel = Column(CodingKeys.channel)
-        static let locale = Column(CodingKeys.locale)
-        static let combined = Column(CodingKeys.combined)
-        static let body = Column(CodingKeys.body)
-        static let share = Column(CodingKeys.share)
-        static let updatedAt = Column(CodingKeys.updatedAt)
-    }
 }

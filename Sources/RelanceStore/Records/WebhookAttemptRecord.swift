@@ -4,7 +4,7 @@ import RelanceCore
 
 /// A row of `webhook_attempt`: one POST of a delivery and what came of it.
 struct WebhookAttemptRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord
+    AutoIncrementedRecord, SnakeCaseColumns
 {
     static let databaseTableName = "webhook_attempt"
 
@@ -15,22 +15,9 @@ struct WebhookAttemptRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
     var error: String?
     var milliseconds: Int
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case deliveryID = "delivery_id"
-        case at
-        case statusCode = "status_code"
-        case error
-        case milliseconds
-    }
-
     enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let deliveryID = Column(CodingKeys.deliveryID)
-        static let at = Column(CodingKeys.at)
-        static let statusCode = Column(CodingKeys.statusCode)
-        static let error = Column(CodingKeys.error)
-        static let milliseconds = Column(CodingKeys.milliseconds)
+        static let id = Column("id")
+        static let deliveryID = Column("delivery_id")
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

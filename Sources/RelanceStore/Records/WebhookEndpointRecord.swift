@@ -4,7 +4,7 @@ import RelanceCore
 
 /// A row of `webhook_endpoint`: where to POST which events. Secrets are stored sealed (`SecretBox`).
 struct WebhookEndpointRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord
+    AutoIncrementedRecord, SnakeCaseColumns
 {
     static let databaseTableName = "webhook_endpoint"
 
@@ -19,28 +19,9 @@ struct WebhookEndpointRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     var createdAt: Date
     var disabledAt: Date?
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case url
-        case events
-        case description
-        case secret
-        case previousSecret = "previous_secret"
-        case previousSecretUntil = "previous_secret_until"
-        case createdAt = "created_at"
-        case disabledAt = "disabled_at"
-    }
-
     enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let url = Column(CodingKeys.url)
-        static let events = Column(CodingKeys.events)
-        static let description = Column(CodingKeys.description)
-        static let secret = Column(CodingKeys.secret)
-        static let previousSecret = Column(CodingKeys.previousSecret)
-        static let previousSecretUntil = Column(CodingKeys.previousSecretUntil)
-        static let createdAt = Column(CodingKeys.createdAt)
-        static let disabledAt = Column(CodingKeys.disabledAt)
+        static let id = Column("id")
+        static let disabledAt = Column("disabled_at")
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -4,7 +4,7 @@ import RelanceCore
 
 /// A row of `webhook_event`: one event and the exact JSON every endpoint receives for it.
 struct WebhookEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord
+    AutoIncrementedRecord, SnakeCaseColumns
 {
     static let databaseTableName = "webhook_event"
 
@@ -12,20 +12,6 @@ struct WebhookEventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     var type: WebhookEventType
     var payload: String
     var createdAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case type
-        case payload
-        case createdAt = "created_at"
-    }
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let type = Column(CodingKeys.type)
-        static let payload = Column(CodingKeys.payload)
-        static let createdAt = Column(CodingKeys.createdAt)
-    }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

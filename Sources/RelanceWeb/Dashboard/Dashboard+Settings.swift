@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// Settings and accounts. Staff may read the settings; only owners change them or manage users.
@@ -121,13 +122,37 @@ extension Dashboard {
         }
     }
 
+    /// The sending rules' and plan settings' problems in the person's language, one line each.
+    static func settingsProblems(
+        _ sending: [SendingRules.Problem], _ plans: [PlanSettings.Problem], _ t: Words
+    ) -> [String] {
+        var lines: [String] = []
+        func add(_ line: String) { if !lines.contains(line) { lines.append(line) } }
+        for problem in sending {
+            switch problem {
+            case .windowStart, .windowEnd, .windowOrder: add(t("dash.settings.problem.sending_hours"))
+            case .weekdays: add(t("dash.settings.problem.sending_days"))
+            case .holiday(let typed): add(t("dash.settings.problem.holiday", String(typed.prefix(20))))
+            case .holidayCount: add(t("dash.settings.problem.holiday_count", String(SendingRules.Bounds.holidays)))
+            case .frequencyCap: add(t("dash.settings.problem.frequency_cap"))
+            }
+        }
+        for problem in plans {
+            switch problem {
+            case .maximumInstalments: add(t("dash.settings.problem.most_payments"))
+            case .maximumSpanDays: add(t("dash.settings.problem.longest_span"))
+            case .minimumInstalment: add(t("dash.settings.problem.smallest_payment"))
+            case .breakAfterDays: add(t("dash.settings.problem.broken_after"))
+            }
+        }
+        return lines
+    }
+
     /// `POST /dashboard/settings` — the whole form; nothing is saved unless every field is right.
     @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let fields = try await form(request, context)
         let session = try await session(context)
         try requireOwner(session)
-        var errors: [String] = []
-        var business = try await store.business()
         var draft = BusinessProfile.Draft()
         draft.name = fields["name"]
         draft.phone = fields["phone"]
@@ -141,89 +166,34 @@ extension Dashboard {
         draft.defaultLocale = fields["default_locale"] ?? "fr"
         draft.timeZone = fields["time_zone"]
         draft.linkLifetimeDays = Int(fields["link_days"] ?? "")
-        do throws(BusinessProfile.Problems) {
-            business.apply(try BusinessProfile(checking: draft))
-        } catch {
-            errors += error.list.map {
-                session.t(
-                    "dash.settings.problem_line", Dashboard.settingsLabel($0.field, session.t),
-                    Dashboard.settingsProblem($0.field, $0.message, session.t))
-            }
+        let holidays = (fields["holidays"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let sending = SendingRules.Draft(
+            windowStartHour: Int(fields["start_hour"] ?? ""), windowEndHour: Int(fields["end_hour"] ?? ""),
+            // Boxes outside Monday…Sunday cannot be ticked; a forged one is dropped, not argued with.
+            weekdays: fields.all("weekday").compactMap { Int($0) }.filter(SendingRules.Bounds.weekday.contains),
+            holidays: holidays, smsIntervalHours: Int(fields["cap_hours"] ?? ""))
+        let plans = PlanSettings.Draft(
+            maximumInstalments: Int(fields["max_instalments"] ?? ""), maximumSpanDays: Int(fields["max_span"] ?? ""),
+            minimumInstalment: TypedAmount.parse(fields["min_instalment"] ?? "", currency: euro),
+            autoAccept: fields["auto_accept"] == "on", breakAfterDays: Int(fields["break_after"] ?? ""))
+        let now = settings.clock.now()
+        do {
+            _ = try await SettingsService(storage: store, clock: settings.clock).saveAll(
+                profile: draft, sending: sending, pauseOnReply: fields["pause_on_reply"] == "on", plans: plans,
+                audit: session.audit("settings.saved", at: now))
+        } catch let problems as SettingsService.Problems {
+            let errors =
+                problems.profile.map {
+                    session.t(
+                        "dash.settings.problem_line", Dashboard.settingsLabel($0.field, session.t),
+                        Dashboard.settingsProblem($0.field, $0.message, session.t))
+                } + Dashboard.settingsProblems(problems.sending, problems.plans, session.t)
+            var business = try await store.business()
             business.show(draft)
-        }
-
-        var rules = try await store.sendingRules()
-        let start = Int(fields["start_hour"] ?? "")
-        let end = Int(fields["end_hour"] ?? "")
-        if let start, let end, SendingRules.Bounds.windowStartHour.contains(start),
-            SendingRules.Bounds.windowEndHour.contains(end), SendingRules.windowIsOrdered(start: start, end: end)
-        {
-            rules.windowStartHour = start
-            rules.windowEndHour = end
-        } else {
-            errors.append(session.t("dash.settings.problem.sending_hours"))
-        }
-        let days = Set(fields.all("weekday").compactMap { Int($0) }.filter(SendingRules.Bounds.weekday.contains))
-        if days.isEmpty {
-            errors.append(session.t("dash.settings.problem.sending_days"))
-        } else {
-            rules.weekdays = days
-        }
-        var holidays: Set<CalendarDate> = []
-        for line in (fields["holidays"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," }) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.isEmpty else { continue }
-            if let day = CalendarDate(iso: trimmed) {
-                holidays.insert(day)
-            } else {
-                errors.append(session.t("dash.settings.problem.holiday", String(trimmed.prefix(20))))
-            }
-        }
-        if holidays.count > SendingRules.Bounds.holidays {
-            errors.append(session.t("dash.settings.problem.holiday_count", String(SendingRules.Bounds.holidays)))
-        }
-        rules.holidays = holidays
-        if let cap = Int(fields["cap_hours"] ?? ""), SendingRules.Bounds.smsIntervalHours.contains(cap) {
-            rules.smsMinimumInterval = TimeInterval(cap) * 3600
-        } else {
-            errors.append(session.t("dash.settings.problem.frequency_cap"))
-        }
-
-        var plans = try await store.planSettings()
-        if let count = Int(fields["max_instalments"] ?? ""), PlanSettings.Bounds.instalments.contains(count) {
-            plans.limits.maximumInstalments = count
-        } else {
-            errors.append(session.t("dash.settings.problem.most_payments"))
-        }
-        if let span = Int(fields["max_span"] ?? ""), PlanSettings.Bounds.spanDays.contains(span) {
-            plans.limits.maximumSpanDays = span
-        } else {
-            errors.append(session.t("dash.settings.problem.longest_span"))
-        }
-        if let minimum = TypedAmount.parse(fields["min_instalment"] ?? "", currency: euro),
-            PlanSettings.Bounds.minimumInstalment.contains(minimum)
-        {
-            plans.limits.minimumInstalment = minimum
-        } else {
-            errors.append(session.t("dash.settings.problem.smallest_payment"))
-        }
-        plans.autoAccept = fields["auto_accept"] == "on"
-        if let days = Int(fields["break_after"] ?? ""), PlanSettings.Bounds.breakAfterDays.contains(days),
-            PlanSettings.remindersComeBeforeBreak(plans.reminderOffsets, breakAfterDays: days)
-        {
-            plans.breakAfterDays = days
-        } else {
-            errors.append(session.t("dash.settings.problem.broken_after"))
-        }
-
-        guard errors.isEmpty else {
             return try await settingsView(
                 session: session, business: business, errors: errors, notice: nil, status: .unprocessableContent)
         }
-        let now = settings.clock.now()
-        try await store.saveSettings(
-            business: business, rules: rules, pauseOnReply: fields["pause_on_reply"] == "on", plans: plans, now: now,
-            audit: session.audit("settings.saved", at: now))
         return redirect("/dashboard/settings", notice: session.t("dash.settings.saved"))
     }
 

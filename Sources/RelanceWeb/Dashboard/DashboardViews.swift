@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Mustache
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// The dashboard's Mustache templates (`templates/dashboard/*.mustache`), loaded once at start-up for

@@ -1,0 +1,84 @@
+import Foundation
+import RelanceCore
+
+/// The business that sends the invoices: one per Relance instance.
+public struct Business: Sendable, Equatable {
+    public var name: String
+    public var phone: String?
+    public var email: String?
+    public var address: String?
+    public var paymentURL: String?
+    public var bankBeneficiary: String?
+    public var bankIBAN: String?
+    public var bankBIC: String?
+    public var defaultLocale: String
+    public var timeZone: String
+    public var linkLifetimeDays: Int
+    /// Legal details (company and VAT numbers…) shown at the foot of customer pages.
+    public var legal: String?
+    /// Short hash of the logo, for its cache-busting URL; nil without a logo.
+    public var logoHash: String?
+
+    public init(
+        name: String, phone: String? = nil, email: String? = nil, address: String? = nil, paymentURL: String? = nil,
+        bankBeneficiary: String? = nil, bankIBAN: String? = nil, bankBIC: String? = nil, defaultLocale: String = "fr",
+        timeZone: String = "Europe/Paris", linkLifetimeDays: Int = 60, legal: String? = nil
+    ) {
+        self.name = name
+        self.phone = phone
+        self.email = email
+        self.address = address
+        self.paymentURL = paymentURL
+        self.bankBeneficiary = bankBeneficiary
+        self.bankIBAN = bankIBAN
+        self.bankBIC = bankBIC
+        self.defaultLocale = defaultLocale
+        self.timeZone = timeZone
+        self.linkLifetimeDays = linkLifetimeDays
+        self.legal = legal
+    }
+}
+
+extension Business {
+    /// Takes a checked profile (the logo stays).
+    public mutating func apply(_ profile: BusinessProfile) {
+        name = profile.name
+        phone = profile.phone
+        email = profile.email
+        address = profile.address
+        legal = profile.legal
+        paymentURL = profile.paymentURL
+        bankBeneficiary = profile.bankBeneficiary
+        bankIBAN = profile.bankIBAN
+        bankBIC = profile.bankBIC
+        defaultLocale = profile.defaultLocale
+        timeZone = profile.timeZone
+        linkLifetimeDays = profile.linkLifetimeDays
+    }
+
+    /// What was typed, unchecked, for a form shown again with its problems; never saved.
+    public mutating func show(_ draft: BusinessProfile.Draft) {
+        name = draft.name ?? ""
+        phone = draft.phone
+        email = draft.email
+        address = draft.address
+        legal = draft.legal
+        paymentURL = draft.paymentURL
+        bankBeneficiary = draft.bankBeneficiary
+        bankIBAN = draft.bankIBAN
+        bankBIC = draft.bankBIC
+        defaultLocale = draft.defaultLocale.flatMap { Language(rawValue: $0)?.rawValue } ?? defaultLocale
+        timeZone = draft.timeZone ?? ""
+        linkLifetimeDays = draft.linkLifetimeDays ?? linkLifetimeDays
+    }
+}
+
+extension Business {
+    /// The profile's fields by the names the API gives them, to tell which a change touched.
+    public static let fieldNames: [(name: String, value: @Sendable (Business) -> String?)] = [
+        ("name", { $0.name }), ("phone", { $0.phone }), ("email", { $0.email }), ("address", { $0.address }),
+        ("legal", { $0.legal }), ("payment_url", { $0.paymentURL }), ("bank_beneficiary", { $0.bankBeneficiary }),
+        ("bank_iban", { $0.bankIBAN }), ("bank_bic", { $0.bankBIC }), ("default_locale", { $0.defaultLocale }),
+        ("time_zone", { $0.timeZone }), ("link_lifetime_days", { String($0.linkLifetimeDays) }),
+    ]
+}

@@ -1,0 +1,71 @@
+import Foundation
+import RelanceCore
+
+/// Changes to the business's settings, from the API or the dashboard: each checked by Core's rules and
+/// audited in the transaction that saves it, with what changed.
+public struct SettingsService: Sendable {
+    let storage: any SettingsStorage
+    let clock: Clock
+
+    public init(storage: any SettingsStorage, clock: Clock = .system) {
+        self.storage = storage
+        self.clock = clock
+    }
+
+    /// What the API and the dashboard say is wrong with a whole settings form.
+    public struct Problems: Error, Sendable {
+        public var profile: [(field: BusinessProfile.Field, message: String)]
+        public var sending: [SendingRules.Problem]
+        public var plans: [PlanSettings.Problem]
+    }
+
+    /// The business profile from `draft`: checked, and audited with the fields that changed (the bank
+    /// account and payment link with their old and new values, since they say where customers' money
+    /// goes). `audit`'s detail is filled here.
+    public func updateProfile(_ draft: BusinessProfile.Draft, audit: AuditNote) async throws -> Business {
+        let profile = try BusinessProfile(checking: draft)
+        let before = try await storage.business()
+        var business = before
+        business.apply(profile)
+        var note = audit
+        let changed = SettingsService.changes(from: before, to: business)
+        note.detail = changed.isEmpty ? "no change" : changed
+        try await storage.saveBusiness(business, audit: note)
+        return business
+    }
+
+    /// The dashboard's whole settings form: the profile, the sending rules and the plan settings, each
+    /// checked against Core's rules, saved together or, with any problem, not at all.
+    public func saveAll(
+        profile draft: BusinessProfile.Draft, sending: SendingRules.Draft, pauseOnReply: Bool,
+        plans: PlanSettings.Draft, audit: AuditNote
+    ) async throws -> Business {
+        var business = try await storage.business()
+        var problems = Problems(profile: [], sending: [], plans: [])
+        do throws(BusinessProfile.Problems) {
+            business.apply(try BusinessProfile(checking: draft))
+        } catch {
+            problems.profile = error.list
+        }
+        let (rules, sendingProblems) = try await storage.sendingRules().applying(sending, requireAll: true)
+        problems.sending = sendingProblems
+        let (planSettings, planProblems) = try await storage.planSettings().applying(plans, requireAll: true)
+        problems.plans = planProblems
+        guard problems.profile.isEmpty, problems.sending.isEmpty, problems.plans.isEmpty else { throw problems }
+        try await storage.saveSettings(
+            business: business, rules: rules, pauseOnReply: pauseOnReply, plans: planSettings, now: clock.now(),
+            audit: audit)
+        return business
+    }
+
+    /// The profile's changed fields, by their API names: where the money goes with old → new.
+    static func changes(from before: Business, to after: Business) -> String {
+        let paying = [
+            ("bank_iban", before.bankIBAN, after.bankIBAN), ("payment_url", before.paymentURL, after.paymentURL),
+        ]
+        .filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1 ?? "none") → \($0.2 ?? "none")" }
+        let others = Business.fieldNames.filter { $0.value(before) != $0.value(after) }.map(\.name)
+            .filter { $0 != "bank_iban" && $0 != "payment_url" }.sorted()
+        return (paying + others).joined(separator: ", ")
+    }
+}

@@ -503,7 +503,7 @@ extension EmailTests {
         do {
             _ = try await store.remindNow(invoiceID: other.id, now: at("2026-04-17T07:00:00Z"), links: links)
             XCTFail("nothing can reach this customer")
-        } catch Store.RemindRefusal.noPhone {
+        } catch RemindRefusal.noPhone {
         }
         // A stage that goes by email only never sends a text, even to a customer with a phone.
         let policy = try ReminderPolicy(stages: [
@@ -523,7 +523,7 @@ extension EmailTests {
         do {
             _ = try await store.remindNow(invoiceID: third.id, now: at("2026-04-17T07:00:00Z"), links: links)
             XCTFail("an email-only stage without email set up sends nothing")
-        } catch Store.RemindRefusal.noEmail {
+        } catch RemindRefusal.noEmail {
         }
         let byEmail = try await store.remindNow(
             invoiceID: third.id, now: at("2026-04-17T07:00:00Z"), links: links, emailEnabled: true)

@@ -125,7 +125,7 @@ final class WebhookTests: XCTestCase {
                 invoiceID: invoiceID, now: harness.clock.now,
                 links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring))
             XCTFail("reminded an opted-out customer")
-        } catch let refusal as Store.RemindRefusal {
+        } catch let refusal as RemindRefusal {
             XCTAssertEqual(refusal, .optedOut)
         }
         _ = try await harness.store.recordInbound(

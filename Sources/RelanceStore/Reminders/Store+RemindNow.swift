@@ -4,19 +4,6 @@ import RelanceCore
 import RelanceServices
 
 extension Store {
-    /// Why an invoice cannot be reminded now.
-    public enum RemindRefusal: Error, Equatable, Sendable {
-        case settled
-        case noPhone
-        case optedOut
-        case nothingLeft
-        /// On a payment plan: its instalments are reminded on their own.
-        case onPlan
-        /// The stage goes by email only, and the customer cannot get it (no usable address,
-        /// unsubscribed, or email is not set up).
-        case noEmail
-    }
-
     /// "Send the next reminder now": the stage that applies today, or else the next one, queued at once
     /// regardless of the sending window and the frequency cap, but never to a customer who opted out.
     public func remindNow(

@@ -68,10 +68,7 @@ extension API {
     @Sendable func remindNow(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try invoiceID(context)
         do {
-            let queued = try await store.remindNow(
-                invoiceID: id, now: settings.clock.now(),
-                links: settings.linkSettings,
-                emailEnabled: settings.emailConfigured, audit: audit(request, context))
+            let queued = try await settings.sendNow(store).send(invoiceID: id, audit: audit(request, context))
             let sms = queued.channel == .sms
             return try json(
                 QueuedResource(
@@ -81,7 +78,7 @@ extension API {
                     email: queued.email.map {
                         QueuedResource.Email(message_id: $0.messageID, recipient: $0.recipient, subject: $0.subject)
                     }), status: .accepted)
-        } catch let refusal as Store.RemindRefusal {
+        } catch let refusal as RemindRefusal {
             let detail =
                 switch refusal {
                 case .settled: "the invoice is paid or void"

@@ -75,6 +75,11 @@ public struct WebSettings: Sendable {
     /// What the store needs to print and sign links in the texts it writes.
     var linkSettings: LinkSettings { LinkSettings(urls: urls, keyring: keyring) }
 
+    /// "Send a reminder now" as this instance is set up (its links, whether email can go out).
+    func sendNow(_ storage: any SendNowStorage) -> SendNowService {
+        SendNowService(storage: storage, links: linkSettings, emailEnabled: emailConfigured, clock: clock)
+    }
+
     func derivedKey(_ purpose: String) -> [UInt8] {
         Crypto.hmacSHA256(key: instanceSecret, message: Array(purpose.utf8))
     }

@@ -223,8 +223,7 @@ extension Dashboard {
         }
         if invoice.status == .open {
             do {
-                let preview = try await store.previewReminder(
-                    invoiceID: id, now: now, links: linkSettings, emailEnabled: settings.emailConfigured)
+                let preview = try await settings.sendNow(store).preview(invoiceID: id)
                 // "To …, stage <strong>late</strong>: GSM-7, …": the stage's name sits in <strong> between two
                 // phrases, and French puts a space before the ":" that follows it.
                 let encoding = preview.encoding == .gsm7 ? "GSM-7" : "UCS-2"
@@ -248,7 +247,7 @@ extension Dashboard {
                         "segments": t("dash.invoice.preview.segments", String(preview.segments)),
                         "email": alsoByEmail ?? "", "by_email": byEmail,
                     ] as [String: Any]
-            } catch let refusal as Store.RemindRefusal {
+            } catch let refusal as RemindRefusal {
                 values["preview_refused"] = t("dash.invoice.preview.refused", Dashboard.describe(refusal, t: t))
             }
         }
@@ -271,7 +270,7 @@ extension Dashboard {
 
     var linkSettings: LinkSettings { settings.linkSettings }
 
-    static func describe(_ refusal: Store.RemindRefusal, t: Words) -> String {
+    static func describe(_ refusal: RemindRefusal, t: Words) -> String {
         switch refusal {
         case .settled: t("dash.invoice.refusal.settled")
         case .noPhone: t("dash.invoice.refusal.no_phone")
@@ -467,16 +466,15 @@ extension Dashboard {
         let action = try await invoiceAction(request, context)
         let t = action.session.t
         do {
-            let queued = try await store.remindNow(
-                invoiceID: action.id, now: action.now, links: linkSettings, emailEnabled: settings.emailConfigured,
-                audit: action.audit("reminder.sent_now"))
+            let queued = try await settings.sendNow(store).send(
+                invoiceID: action.id, audit: action.audit("reminder.sent_now"))
             let stage = Dashboard.stageName(queued.stage, t)
             let notice =
                 queued.email.map {
                     t("dash.invoice.notice.reminder_queued_email", stage, queued.recipient, $0.recipient)
                 } ?? t("dash.invoice.notice.reminder_queued", stage, queued.recipient)
             return redirect(action.page, notice: notice)
-        } catch let refusal as Store.RemindRefusal {
+        } catch let refusal as RemindRefusal {
             return redirect(
                 action.page, notice: t("dash.invoice.notice.no_reminder", Dashboard.describe(refusal, t: t)))
         }

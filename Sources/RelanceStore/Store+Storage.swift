@@ -5,6 +5,7 @@ import RelanceServices
 
 /// The SQLite store fills the storage interfaces the services and dispatchers are written against.
 extension Store: OutboxStorage, SchedulerStorage, WebhookDeliveryStorage, SettingsStorage, SendNowStorage,
+    InboundStorage,
     StorageHealth
 {
     public func isStorageError(_ error: Error) -> Bool { Store.isDatabaseError(error) }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Hummingbird
 import HummingbirdTesting
+import RelanceServices
 import RelanceTestSupport
 import XCTest
 
@@ -18,8 +19,8 @@ final class CustomerPagesTests: XCTestCase {
         _ = try await harness.invoice(number: "F-2", name: "Léa 100% Roux", phone: "+33698765432")
         let (oliver, _) = try await harness.invoice(
             number: "F-3", name: "Oliver_Smith", locale: "en-GB", phone: "+447700900123")
-        _ = try await harness.store.recordInbound(
-            from: "+33612345678", to: nil, body: "STOP", provider: "test", now: harness.clock.now)
+        _ = try await harness.inbound.receive(
+            InboundText(from: "+33612345678", to: nil, body: "STOP", provider: "test"))
         try await harness.app.test(.router) { client in
             let (cookie, csrf) = try await DashboardTests.signIn(client, harness)
             func get(_ path: String) async throws -> TestResponse {

@@ -667,8 +667,8 @@ extension DashboardTests {
     func testAReplyIsMarkedRead() async throws {
         let harness = self.harness!
         _ = try await harness.invoice()
-        _ = try await harness.store.recordInbound(
-            from: "+33612345678", to: nil, body: "Je paie vendredi", provider: "test", now: harness.clock.now)
+        _ = try await harness.inbound.receive(
+            InboundText(from: "+33612345678", to: nil, body: "Je paie vendredi", provider: "test"))
         var summary = try await harness.store.dashboardSummary(today: CalendarDate(iso: "2026-03-03")!)
         XCTAssertEqual(summary.unreadReplies, 1)
         let replies = try await harness.store.recentReplies(limit: 1)

@@ -112,6 +112,9 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
         return (invoice, link)
     }
 
+    /// Replies and delivery reports as the gateways' callbacks hand them over, at the pinned time.
+    var inbound: InboundService { InboundService(storage: store, phrases: Repository.phrases, clock: clock.clock) }
+
     func apiKey() async throws -> String {
         try await store.createAPIKey(name: "billing", now: clock.now).secret
     }

@@ -128,8 +128,8 @@ final class WebhookTests: XCTestCase {
         } catch let refusal as RemindRefusal {
             XCTAssertEqual(refusal, .optedOut)
         }
-        _ = try await harness.store.recordInbound(
-            from: "+33612345678", to: nil, body: "start", provider: "kannel", now: harness.clock.now)
+        _ = try await harness.inbound.receive(
+            InboundText(from: "+33612345678", to: nil, body: "start", provider: "kannel"))
         let optedOut = try await harness.store.pool.read { db in
             try String.fetchOne(db, sql: "SELECT sms_opted_out_at FROM customer")
         }

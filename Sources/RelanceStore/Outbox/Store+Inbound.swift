@@ -3,49 +3,26 @@ import GRDB
 import RelanceCore
 import RelanceServices
 
-/// What Relance did with a text a customer sent.
-public struct InboundOutcome: Sendable, Equatable {
-    public var inboundID: Int64
-    public var keyword: ReplyKeyword
-    public var customerIDs: [Int64]
-    /// Confirmation messages queued (one per customer whose consent changed).
-    public var confirmations: Int
-    /// Invoices whose reminders were paused because of the reply.
-    public var pausedInvoices: Int
-    /// The provider had already delivered this reply (same message id): nothing was done again.
-    public var duplicate = false
-}
-
-/// A delivery report from a provider.
-public enum DeliveryStatus: Sendable, Equatable {
-    case delivered
-    case failed(String)
-    /// Intermediate: accepted by the operator, buffered… recorded in the history only.
-    case progress(String)
-}
-
 extension Store {
-    /// Stores a reply and acts on it: STOP opts the number out of SMS (one confirmation, then silence),
-    /// START opts it back in, anything else pauses the customer's reminders when the rules say so. A
-    /// reply carrying a provider message id already recorded (a retry, or a signed request replayed)
-    /// is acknowledged and changes nothing.
+    /// Stores a reply and carries out, for each customer with its number, the action `decide` chooses:
+    /// all in one transaction. A reply carrying a provider message id already recorded (a retry, or a
+    /// signed request replayed) is acknowledged and changes nothing.
     public func recordInbound(
-        from: String, to: String?, body: String, provider: String, providerMessageID: String? = nil, now: Date
+        _ reply: InboundText, now: Date,
+        decide: @Sendable (_ customer: ReplyingCustomer, _ business: String, _ pauseOnReply: Bool) throws -> ReplyAction
     ) async throws -> InboundOutcome {
-        // Read only when a confirmation is written: an ordinary reply never needs the catalogue.
-        let phrases = phraseSource
-        return try await pool.write { db in
-            let keyword = ReplyKeyword(reply: body)
-            if let providerMessageID,
+        try await pool.write { db in
+            let keyword = reply.keyword
+            if let providerMessageID = reply.providerMessageID,
                 let known = try Int64.fetchOne(
                     db, sql: "SELECT id FROM inbound WHERE provider = ? AND provider_message_id = ?",
-                    arguments: [provider, providerMessageID])
+                    arguments: [reply.provider, providerMessageID])
             {
                 return InboundOutcome(
                     inboundID: known, keyword: keyword, customerIDs: [], confirmations: 0, pausedInvoices: 0,
                     duplicate: true)
             }
-            let customers = try CustomerTableRecord.filter(CustomerTableRecord.Columns.phone == from)
+            let customers = try CustomerTableRecord.filter(CustomerTableRecord.Columns.phone == reply.from)
                 .order(CustomerTableRecord.Columns.id)
                 .fetchAll(db)
             let customerIDs = try customers.map { try $0.storedID() }
@@ -56,17 +33,19 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    customerIDs.first, from, to, String(body.prefix(2000)), keyword, provider, providerMessageID, now,
+                    customerIDs.first, reply.from, reply.to, String(reply.body.prefix(2000)), keyword, reply.provider,
+                    reply.providerMessageID, now,
                 ])
             var outcome = InboundOutcome(
                 inboundID: db.lastInsertedRowID, keyword: keyword, customerIDs: customerIDs, confirmations: 0,
                 pausedInvoices: 0)
             let business = try Store.business(db)
+            let pauseOnReply = try SendingRulesRecord.fetchOne(db, key: 1)?.pauseOnReply ?? true
             for (customer, id) in zip(customers, customerIDs) {
-                let optedOut = customer.smsOptedOutAt != nil
                 let language = Language(locale: customer.locale) ?? Language(locale: business.defaultLocale) ?? .fr
-                switch keyword {
-                case .stop where !optedOut:
+                let replying = ReplyingCustomer(id: id, optedOut: customer.smsOptedOutAt != nil, language: language)
+                switch try decide(replying, business.name, pauseOnReply) {
+                case .optOut(let confirmation):
                     try db.execute(sql: "UPDATE customer SET sms_opted_out_at = ? WHERE id = ?", arguments: [now, id])
                     try Store.emitOptedOut(db, customerID: id, channel: .sms, now: now)
                     let queued = try MessageRecord.queued(customerID: id, channel: .sms)
@@ -74,30 +53,23 @@ extension Store {
                         .fetchAll(db)
                     try Store.cancelMessages(db, ids: queued, now: now, reason: "customer opted out")
                     try Store.queueNotice(
-                        db, customerID: id, phone: from, kind: .optOutConfirmation,
-                        body: try phrases.catalogue().phrase("sms_opt_out_confirmation", language, business.name),
-                        now: now)
+                        db, customerID: id, phone: reply.from, kind: .optOutConfirmation, body: confirmation, now: now)
                     outcome.confirmations += 1
-                case .start where optedOut:
+                case .optIn(let confirmation):
                     try db.execute(sql: "UPDATE customer SET sms_opted_out_at = NULL WHERE id = ?", arguments: [id])
                     try Store.queueNotice(
-                        db, customerID: id, phone: from, kind: .optInConfirmation,
-                        body: try phrases.catalogue().phrase("sms_opt_in_confirmation", language, business.name),
-                        now: now)
+                        db, customerID: id, phone: reply.from, kind: .optInConfirmation, body: confirmation, now: now)
                     outcome.confirmations += 1
-                case .other:
-                    let pause = try SendingRulesRecord.fetchOne(db, key: 1)?.pauseOnReply ?? true
-                    if pause {
-                        try db.execute(
-                            sql: """
-                                UPDATE invoice SET reminders_paused_at = ?, reminders_paused_reason = 'reply from customer',
-                                    next_action_at = NULL
-                                WHERE customer_id = ? AND paid_at IS NULL AND voided_at IS NULL AND reminders_paused_at IS NULL
-                                """, arguments: [now, id])
-                        outcome.pausedInvoices += db.changesCount
-                    }
-                default:
-                    break  // STOP when already stopped, START when not stopped: silence
+                case .pauseReminders:
+                    try db.execute(
+                        sql: """
+                            UPDATE invoice SET reminders_paused_at = ?, reminders_paused_reason = 'reply from customer',
+                                next_action_at = NULL
+                            WHERE customer_id = ? AND paid_at IS NULL AND voided_at IS NULL AND reminders_paused_at IS NULL
+                            """, arguments: [now, id])
+                    outcome.pausedInvoices += db.changesCount
+                case .nothing:
+                    break
                 }
             }
             return outcome

@@ -101,7 +101,10 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
     assets.addRoutes(to: router)
     pages.addRoutes(to: router)
     API(store: store, settings: settings, logger: logger, library: library).addRoutes(to: router)
-    Webhooks(store: store, settings: settings, logger: logger).addRoutes(to: router)
+    Webhooks(
+        store: store, settings: settings, logger: logger,
+        inbound: InboundService(storage: store, phrases: catalogue, clock: settings.clock)
+    ).addRoutes(to: router)
     let views = try DashboardViews(
         directory: settings.resourcesDirectory.appendingPathComponent("templates/dashboard"),
         cssHref: assets.dashboardStylesheetHref, catalogue: catalogue)

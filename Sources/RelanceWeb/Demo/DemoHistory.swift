@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// Six months of a small plumbing business's life for `relance serve --demo`, lived through the real
@@ -59,8 +60,9 @@ enum DemoHistory {
         var random = SeededRandom(seed: 0x5EED_2026)
         let zone = TimeZone(identifier: "Europe/Paris") ?? .gmt
         let links = settings.linkSettings
+        let phrases = try store.phrases()
         let library = try PageLibrary(
-            directory: settings.resourcesDirectory.appendingPathComponent("templates"), catalogue: try store.phrases())
+            directory: settings.resourcesDirectory.appendingPathComponent("templates"), catalogue: phrases)
         let compose: @Sendable (RequestNotice) -> String = { library.requestNotice($0) }
         let today = CalendarDate(instant: now, timeZone: zone)
         let first = today.adding(days: -days)
@@ -128,8 +130,8 @@ enum DemoHistory {
                             receivedAt: event.at),
                         now: event.at)
                 case .reply(let phone, let body, let invoiceID):
-                    let reply = try await store.recordInbound(
-                        from: phone, to: nil, body: body, provider: "demo", now: event.at)
+                    let reply = try await InboundService(storage: store, phrases: phrases, clock: .fixed(event.at))
+                        .receive(InboundText(from: phone, to: nil, body: body, provider: "demo"))
                     // The owner reads replies within a few days; the last week's are still waiting.
                     let read = event.at.addingTimeInterval(random.double(in: 1...72) * 3600)
                     if read < now.addingTimeInterval(-7 * 86_400) {

@@ -4,6 +4,7 @@ import Logging
 import RelanceCore
 import RelanceMessaging
 import RelanceProviders
+import RelanceServices
 import RelanceStore
 
 /// Callbacks from SMS gateways: delivery reports and customers' replies. Each one is authenticated
@@ -12,6 +13,8 @@ struct Webhooks: Sendable {
     let store: Store
     let settings: WebSettings
     let logger: Logger
+    /// Replies and delivery reports, acted on by the service's rules.
+    let inbound: InboundService
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/webhooks/kannel/dlr", use: kannelDeliveryReport)
@@ -60,7 +63,7 @@ struct Webhooks: Sendable {
             case "undelivered", "failed": .failed("\(state)\(error)")
             default: .progress(state)
             }
-        guard try await store.recordDelivery(provider: "twilio", providerID: sid, status, now: settings.clock.now())
+        guard try await inbound.report(provider: "twilio", providerID: sid, status)
         else {
             return Webhooks.refuse(.notFound, "no such message")
         }
@@ -81,9 +84,8 @@ struct Webhooks: Sendable {
         else {
             return Webhooks.refuse(.badRequest, "From, Body and MessageSid are required")
         }
-        let outcome = try await store.recordInbound(
-            from: from, to: form["To"], body: text, provider: "twilio", providerMessageID: sid,
-            now: settings.clock.now())
+        let outcome = try await inbound.receive(
+            InboundText(from: from, to: form["To"], body: text, provider: "twilio", providerMessageID: sid))
         logger.info(
             outcome.duplicate ? "reply received again: ignored" : "reply received",
             metadata: ["inbound": "\(outcome.inboundID)", "keyword": "\(outcome.keyword.rawValue)"])
@@ -127,7 +129,7 @@ struct Webhooks: Sendable {
             case 8: .progress("accepted by the operator")
             default: .progress("report type \(type): \(answer)")
             }
-        guard try await store.recordDelivery(messageID: messageID, status, now: settings.clock.now()) else {
+        guard try await inbound.report(messageID: messageID, status) else {
             return Webhooks.refuse(.notFound, "no such message")
         }
         return Webhooks.ok
@@ -151,8 +153,8 @@ struct Webhooks: Sendable {
         guard let from = fields["from"].flatMap(Webhooks.normalizedNumber), let text = fields["text"] else {
             return Webhooks.refuse(.badRequest, "from and text are required")
         }
-        let outcome = try await store.recordInbound(
-            from: from, to: fields["to"], body: text, provider: "kannel", now: settings.clock.now())
+        let outcome = try await inbound.receive(
+            InboundText(from: from, to: fields["to"], body: text, provider: "kannel"))
         logger.info(
             "reply received",
             metadata: [

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import RelanceCore
+import RelanceServices
 
 /// The SQLite database of one Relance instance: a WAL pool with foreign keys on, migrated at open.
 /// Writes are named transactions (`createInvoice`, `recordPayment`…); reads go through the pool.

@@ -3,6 +3,7 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
+import RelanceServices
 import RelanceTestSupport
 import XCTest
 

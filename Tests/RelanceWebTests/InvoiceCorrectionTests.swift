@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import RelanceCore
+import RelanceServices
 import RelanceTestSupport
 import XCTest
 

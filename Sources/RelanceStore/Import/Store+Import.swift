@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import RelanceCore
+import RelanceServices
 
 /// Invoices from a spreadsheet: which column is which, what each row says, and the errors with their
 /// line numbers. Every row is checked before any is written.

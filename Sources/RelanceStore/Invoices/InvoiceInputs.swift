@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// Who an invoice is addressed to, as a billing system describes them.
 public struct CustomerInput: Sendable, Equatable {
@@ -58,25 +59,6 @@ extension NewInvoice {
                 locale: checked.customerLocale, timeZone: checked.customerTimeZone, externalRef: checked.customerRef),
             amount: checked.amount, issuedOn: checked.issuedOn, dueOn: checked.dueOn, externalRef: checked.externalRef,
             paymentURL: checked.paymentURL)
-    }
-}
-
-/// A payment to record, already validated.
-public struct NewPayment: Sendable, Equatable {
-    public var amount: Int64
-    public var method: PaymentMethod
-    public var reference: String?
-    public var receivedAt: Date
-    public var allowOverpayment: Bool
-
-    public init(
-        amount: Int64, method: PaymentMethod, reference: String?, receivedAt: Date, allowOverpayment: Bool = false
-    ) {
-        self.amount = amount
-        self.method = method
-        self.reference = reference
-        self.receivedAt = receivedAt
-        self.allowOverpayment = allowOverpayment
     }
 }
 

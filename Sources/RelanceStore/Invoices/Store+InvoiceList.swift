@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// What the dashboard's invoice list shows, and how.
 public struct InvoiceFilter: Sendable, Equatable {

@@ -3,31 +3,6 @@ import GRDB
 import RelanceCore
 import RelanceServices
 
-/// What an idempotent API write answered the first time, kept to answer retries identically.
-public struct StoredResponse: Sendable, Equatable {
-    public var status: Int
-    public var body: Data
-
-    public init(status: Int, body: Data) {
-        self.status = status
-        self.body = body
-    }
-}
-
-/// Who asked and what they sent, for an idempotent write: the API key, the `Idempotency-Key` header, and a
-/// hash of the request it guards.
-public struct IdempotencyKey: Sendable, Equatable {
-    public var apiKeyID: Int64
-    public var key: String
-    public var requestHash: String
-
-    public init(apiKeyID: Int64, key: String, requestHash: String) {
-        self.apiKeyID = apiKeyID
-        self.key = key
-        self.requestHash = requestHash
-    }
-}
-
 extension Store {
     /// Records a payment; a balance reaching zero marks the invoice paid and cancels its queued messages.
     public func recordPayment(invoiceID: Int64, _ payment: NewPayment, now: Date, audit: AuditNote? = nil) async throws

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// How one group of reminders did: from sent to paid.
 public struct ReminderOutcome: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// The dashboard's home: money per currency, its age, what came in, and what waits for someone.
 public struct DashboardSummary: Sendable, Equatable {

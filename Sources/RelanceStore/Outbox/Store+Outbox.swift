@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 extension Store {
     /// How many messages wait in the outbox, and since when the oldest has.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `customer`, as stored. (`CustomerRecord`, the dashboard's view of a customer with their count
 /// of open invoices, had the name first.)

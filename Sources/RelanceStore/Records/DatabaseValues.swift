@@ -1,5 +1,6 @@
 import GRDB
 import RelanceCore
+import RelanceServices
 
 // Statuses, kinds and the other closed sets of values are stored as their raw values, exactly the
 // texts the migrations' CHECK constraints list (RecordTests compares the two).

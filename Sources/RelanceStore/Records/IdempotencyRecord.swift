@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `idempotency`: the answer an idempotent API write gave, kept to answer its retries alike.
 struct IdempotencyRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `installment`: one instalment of a plan, in its order.
 struct InstallmentRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,

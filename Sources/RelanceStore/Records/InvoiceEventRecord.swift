@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `invoice_event`: a request, an answer, a plan event or a pause, in an invoice's history.
 struct InvoiceEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,

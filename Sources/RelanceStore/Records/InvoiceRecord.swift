@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `invoice`: what is owed, by whom, and where the scheduler stands with it.
 struct InvoiceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
@@ -32,31 +33,7 @@ struct InvoiceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePers
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// An invoice as the API and pages see it: amounts, what has been paid, and how often it was opened.
-public struct InvoiceSummary: Sendable, Equatable {
-    public var id: Int64
-    public var number: String
-    public var customerID: Int64
-    public var customerName: String
-    public var customerLocale: String?
-    public var customerTimeZone: String?
-    public var amount: Money
-    public var paid: Int64
-    public var issuedOn: CalendarDate
-    public var dueOn: CalendarDate
-    public var externalRef: String?
-    public var paidAt: Date?
-    public var voidedAt: Date?
-    public var createdAt: Date
-    public var personClicks: Int
-    public var nextActionAt: Date?
-    public var remindersPausedAt: Date?
-    public var remindersPausedReason: String?
-
-    public var balance: Money { Money(minorUnits: amount.minorUnits - paid, currency: amount.currency) }
-
-    public var status: InvoiceStatus { voidedAt != nil ? .void : paidAt != nil ? .paid : .open }
-
+extension InvoiceSummary: FetchableRecord {
     static let selectSQL = """
         SELECT i.*, c.name AS customer_name, c.locale AS customer_locale, c.time_zone AS customer_time_zone,
             (SELECT COALESCE(SUM(p.amount), 0) FROM payment p WHERE p.invoice_id = i.id) AS paid,
@@ -64,9 +41,7 @@ public struct InvoiceSummary: Sendable, Equatable {
                 WHERE l.invoice_id = i.id AND k.agent = 'person') AS person_clicks
         FROM invoice i JOIN customer c ON c.id = i.customer_id
         """
-}
 
-extension InvoiceSummary: FetchableRecord {
     /// The columns `selectSQL` adds to the invoice's own.
     struct Totals: Decodable, FetchableRecord {
         var customerName: String
@@ -92,23 +67,14 @@ extension InvoiceSummary: FetchableRecord {
     }
 
     init(_ invoice: InvoiceRecord, _ totals: Totals) throws {
-        id = try invoice.storedID()
-        number = invoice.number
-        customerID = invoice.customerID
-        customerName = totals.customerName
-        customerLocale = totals.customerLocale
-        customerTimeZone = totals.customerTimeZone
-        amount = Money(minorUnits: invoice.amount, currency: invoice.currency)
-        paid = totals.paid
-        issuedOn = invoice.issuedOn
-        dueOn = invoice.dueOn
-        externalRef = invoice.externalRef
-        paidAt = invoice.paidAt
-        voidedAt = invoice.voidedAt
-        createdAt = invoice.createdAt
-        personClicks = totals.personClicks
-        nextActionAt = invoice.nextActionAt
-        remindersPausedAt = invoice.remindersPausedAt
-        remindersPausedReason = invoice.remindersPausedReason
+        self.init(
+            id: try invoice.storedID(), number: invoice.number, customerID: invoice.customerID,
+            customerName: totals.customerName, customerLocale: totals.customerLocale,
+            customerTimeZone: totals.customerTimeZone,
+            amount: Money(minorUnits: invoice.amount, currency: invoice.currency), paid: totals.paid,
+            issuedOn: invoice.issuedOn, dueOn: invoice.dueOn, externalRef: invoice.externalRef, paidAt: invoice.paidAt,
+            voidedAt: invoice.voidedAt, createdAt: invoice.createdAt, personClicks: totals.personClicks,
+            nextActionAt: invoice.nextActionAt, remindersPausedAt: invoice.remindersPausedAt,
+            remindersPausedReason: invoice.remindersPausedReason)
     }
 }

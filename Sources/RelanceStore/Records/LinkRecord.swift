@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `link`: one signed link, to an invoice's page or to a customer's statement (exactly one of
 /// the two), and the message that carried it.

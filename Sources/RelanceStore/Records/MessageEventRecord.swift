@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `message_event`: one status a message went through, with its time.
 struct MessageEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,

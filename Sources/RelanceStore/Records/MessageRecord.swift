@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `message`: one text or email, from queued to its provider's last word.
 struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,

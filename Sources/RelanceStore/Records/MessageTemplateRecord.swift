@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `message_template`: the business's own wording for a stage, channel, language and kind;
 /// without one the built-in wording is used.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// The `plan_settings` row (id 1): what a business accepts in a proposal, and how plans are reminded.
 struct PlanSettingsRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `reminder`: one slot of an invoice's policy handled on one channel, by a message or, when
 /// none could go, with the reason.

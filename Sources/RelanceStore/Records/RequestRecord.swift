@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `request`: a customer's plan proposal or question, and what the business answered.
 struct RequestRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,

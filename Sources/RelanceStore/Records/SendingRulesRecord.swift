@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// The `sending_rules` row (id 1): quiet hours, weekdays, holidays, the frequency cap, and whether a
 /// reply pauses reminders.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `template_variant`: the B wording of a template and the share of messages that get it.
 struct TemplateVariantRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `webhook_attempt`: one POST of a delivery and what came of it.
 struct WebhookAttemptRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `webhook_endpoint`: where to POST which events. Secrets are stored sealed (`SecretBox`).
 struct WebhookEndpointRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,

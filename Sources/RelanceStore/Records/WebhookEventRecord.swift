@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RelanceCore
+import RelanceServices
 
 /// A row of `webhook_event`: one event and the exact JSON every endpoint receives for it.
 struct WebhookEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,

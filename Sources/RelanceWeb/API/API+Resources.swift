@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// An optional field of an API resource that is written as `null` when it has no value, rather than left

@@ -153,8 +153,8 @@ struct API: Sendable {
             let hash = Crypto.hex(Crypto.sha256(Array(raw.readableBytesView)) + Array("/\(id)".utf8))
             idempotency = IdempotencyKey(apiKeyID: apiKeyID, key: key, requestHash: hash)
         }
-        let (response, replayed) = try await store.recordPayment(
-            invoiceID: id, payment, now: now, audit: note, idempotency: idempotency
+        let (response, replayed) = try await PaymentService(storage: store, clock: .fixed(now)).record(
+            payment, invoiceID: id, audit: note, idempotency: idempotency
         ) { record, invoice in
             let zone = timeZones.zone(invoice.customerTimeZone) ?? fallbackZone
             let resource = PaymentResult(

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// Putting a typed-in invoice right: its amount, dates and payment link until the first reminder names

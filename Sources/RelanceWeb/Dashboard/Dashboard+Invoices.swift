@@ -386,11 +386,9 @@ extension Dashboard {
         // The audit trail is written once for every reader, in English like the rest of it.
         let audited = Format.amount(money, .en)
         do {
-            _ = try await store.recordPayment(
+            _ = try await PaymentService(storage: store, clock: .fixed(now)).record(
+                NewPayment(amount: amount, method: method, reference: reference, receivedAt: received),
                 invoiceID: id,
-                NewPayment(
-                    amount: amount, method: method, reference: reference, receivedAt: received),
-                now: now,
                 audit: session.audit(
                     "payment.recorded", invoiceID: id, detail: "\(audited) by \(method.rawValue)", at: now))
         } catch let error as StoreError {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// `POST /webhooks/stripe`: a card payment Stripe confirms. Verified with `Stripe-Signature`, then
@@ -86,11 +87,10 @@ extension Webhooks {
         let now = settings.clock.now()
         do {
             // The money is in: record it even if it is more than the balance, and say so in the history.
-            _ = try await store.recordPayment(
-                invoiceID: invoiceID,
+            _ = try await PaymentService(storage: store, clock: .fixed(now)).record(
                 NewPayment(
                     amount: amount, method: .card, reference: reference, receivedAt: now, allowOverpayment: true),
-                now: now)
+                invoiceID: invoiceID, audit: nil)
             logger.info("card payment recorded", metadata: ["invoice": "\(invoiceID)", "event": "\(event.id ?? "?")"])
         } catch StoreError.duplicatePaymentReference {
             return acknowledge(event, "already recorded")

@@ -21,18 +21,16 @@ extension SchedulerTests {
     }
 
     func submit(_ new: NewRequest, at instant: String = "2026-03-03T09:00:00Z") async throws -> RequestOutcome {
-        try await store.submitRequest(
-            new, now: at(instant), today: CalendarDate(instant: at(instant), timeZone: paris), links: links
+        try await RequestService(storage: store, links: links, clock: .fixed(at(instant))).submit(
+            new, today: CalendarDate(instant: at(instant), timeZone: paris)
         ) { notice in "confirm \(notice.kind.rawValue) \(notice.event) \(notice.invoiceNumber)" }
     }
 
     func answer(_ id: Int64, _ answer: RequestAnswer, message: String? = nil, at instant: String) async throws
         -> CustomerRequest
     {
-        try await store.answerRequest(
-            id: id, answer, message: message, now: at(instant),
-            today: CalendarDate(instant: at(instant), timeZone: paris),
-            links: links
+        try await RequestService(storage: store, links: links, clock: .fixed(at(instant))).answer(
+            id: id, answer, message: message, today: CalendarDate(instant: at(instant), timeZone: paris), audit: nil
         ) { notice in "answer \(notice.event) \(notice.answer ?? "") \(notice.link ?? "no link")" }
     }
 
@@ -289,7 +287,7 @@ extension SchedulerTests {
 
     func testRequestsPerInvoiceAreLimitedPerDay() async throws {
         let invoice = try await invoice("F-8", due: "2026-03-18", amount: 30_000)
-        for index in 0..<Store.requestsPerDay {
+        for index in 0..<RequestService.requestsPerDay {
             _ = try requestID(
                 try await submit(
                     NewRequest(kind: .question, invoiceID: invoice.id, linkID: nil, message: "question \(index)")))

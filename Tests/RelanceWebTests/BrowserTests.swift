@@ -68,14 +68,16 @@ final class BrowserTests: XCTestCase {
             NewPayment(amount: 34_567, method: .transfer, reference: "VIR-1", receivedAt: harness.clock.now),
             now: harness.clock.now)
         let today = CalendarDate(instant: harness.clock.now, timeZone: TimeZone(identifier: "Europe/Paris")!)
-        _ = try await harness.store.submitRequest(
+        _ = try await RequestService(
+            storage: harness.store,
+            links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring),
+            clock: .fixed(harness.clock.now)
+        ).submit(
             NewRequest(
                 kind: .plan, invoiceID: invoice.id, linkID: nil,
                 schedule: PaymentPlan.schedule(
                     balance: 1_200_000, count: 4, frequency: .monthly, firstDate: today.adding(days: 7)),
-                message: "Quatre fois, s'il vous plaît."),
-            now: harness.clock.now, today: today,
-            links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
+                message: "Quatre fois, s'il vous plaît."), today: today
         ) { _ in "ok" }
         _ = try await harness.store.addUser(
             email: "owner@example.com", password: "correct horse battery", role: .owner, now: harness.clock.now,

@@ -466,14 +466,16 @@ final class DashboardTests: XCTestCase {
         let harness = self.harness!
         let (invoice, _) = try await harness.invoice(amount: 30_000)
         let today = CalendarDate(iso: "2026-03-03")!
-        let outcome = try await harness.store.submitRequest(
+        let outcome = try await RequestService(
+            storage: harness.store,
+            links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring),
+            clock: .fixed(harness.clock.now)
+        ).submit(
             NewRequest(
                 kind: .plan, invoiceID: invoice.id, linkID: nil,
                 schedule: PaymentPlan.schedule(
                     balance: 30_000, count: 3, frequency: .monthly, firstDate: today.adding(days: 7)),
-                message: "<b>merci</b>"),
-            now: harness.clock.now, today: today,
-            links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
+                message: "<b>merci</b>"), today: today
         ) { _ in "ok" }
         guard case .created(let request) = outcome else { return XCTFail("\(outcome)") }
         try await harness.app.test(.router) { client in

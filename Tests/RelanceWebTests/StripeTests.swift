@@ -276,13 +276,14 @@ extension StripeTests {
             let schedule = (0..<3).map { Instalment(dueOn: today.adding(days: 7 + 30 * $0), amount: 30_000) }
             let links = LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
             guard
-                case .created(let request) = try await harness.store.submitRequest(
-                    NewRequest(kind: .plan, invoiceID: invoice.id, linkID: nil, schedule: schedule),
-                    now: harness.clock.now, today: today, links: links, compose: { _ in "ok" })
+                case .created(let request) = try await RequestService(
+                    storage: harness.store, links: links, clock: harness.clock.clock
+                ).submit(
+                    NewRequest(kind: .plan, invoiceID: invoice.id, linkID: nil, schedule: schedule), today: today,
+                    compose: { _ in "ok" })
             else { return XCTFail("the plan was not stored") }
-            _ = try await harness.store.answerRequest(
-                id: request.id, .accept(nil), message: nil, now: harness.clock.now, today: today, links: links,
-                compose: { _ in "ok" })
+            _ = try await RequestService(storage: harness.store, links: links, clock: harness.clock.clock).answer(
+                id: request.id, .accept(nil), message: nil, today: today, audit: nil, compose: { _ in "ok" })
             // 10,000 of the first 30,000 are paid: 20,000 is what the next payment is.
             _ = try await harness.store.recordPayment(
                 invoiceID: invoice.id,

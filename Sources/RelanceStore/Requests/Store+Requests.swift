@@ -3,88 +3,12 @@ import GRDB
 import RelanceCore
 import RelanceServices
 
-/// What a customer asks from the invoice page.
-public enum RequestKind: String, Sendable, Codable, CaseIterable {
-    case plan, question
-}
-
-/// Where a request stands.
-public enum RequestStatus: String, Sendable, Codable, CaseIterable {
-    case pending, accepted, declined, answered, replaced, cancelled
-}
-
-/// How a customer would like to hear back.
-public enum ContactPreference: String, Sendable, Codable, CaseIterable {
-    case sms, phone, email
-}
-
-/// When a customer would like to be called back.
-public enum CallbackTime: String, Sendable, Codable, CaseIterable {
-    case morning, midday, afternoon, evening
-}
-
-/// A plan proposal or question as the customer sent it.
-public struct NewRequest: Sendable {
-    public var kind: RequestKind
-    public var invoiceID: Int64
-    public var linkID: Int64?
-    public var schedule: [Instalment]
-    public var message: String?
-    public var contact: ContactPreference?
-    public var callback: CallbackTime?
-    public var ipHash: String?
-
-    public init(
-        kind: RequestKind, invoiceID: Int64, linkID: Int64?, schedule: [Instalment] = [], message: String? = nil,
-        contact: ContactPreference? = nil, callback: CallbackTime? = nil, ipHash: String? = nil
-    ) {
-        self.kind = kind
-        self.invoiceID = invoiceID
-        self.linkID = linkID
-        self.schedule = schedule
-        self.message = message
-        self.contact = contact
-        self.callback = callback
-        self.ipHash = ipHash
-    }
-
-    /// The same submission always hashes the same: a double submit finds the first.
-    var fingerprint: String {
-        let parts = [
-            kind.rawValue, Store.scheduleText(schedule), message ?? "", contact?.rawValue ?? "",
-            callback?.rawValue ?? "",
-        ]
-        return Crypto.hex(Crypto.sha256(Array(parts.joined(separator: "\u{1F}").utf8)))
-    }
-}
-
-/// A stored request with what the business needs to answer it.
-public struct CustomerRequest: Sendable, Equatable {
-    public var id: Int64
-    public var invoiceID: Int64
-    public var invoiceNumber: String
-    public var customerID: Int64
-    public var customerName: String
-    public var currency: Currency
-    public var kind: RequestKind
-    public var status: RequestStatus
-    public var schedule: [Instalment]
-    public var message: String?
-    public var contact: ContactPreference?
-    public var callback: CallbackTime?
-    public var autoAccepted: Bool
-    public var answer: String?
-    public var answeredAt: Date?
-    public var createdAt: Date
-
+extension CustomerRequest: FetchableRecord {
     static let selectSQL = """
         SELECT r.*, i.number, i.currency, c.name AS customer_name
         FROM request r JOIN invoice i ON i.id = r.invoice_id JOIN customer c ON c.id = r.customer_id
         """
 
-}
-
-extension CustomerRequest: FetchableRecord {
     /// The columns `selectSQL` adds to the request's own: its invoice's number and currency, and who
     /// the customer is.
     struct Subject: Decodable, FetchableRecord {
@@ -105,78 +29,28 @@ extension CustomerRequest: FetchableRecord {
     }
 
     init(_ request: RequestRecord, _ subject: Subject) throws {
-        id = try request.storedID()
-        invoiceID = request.invoiceID
-        invoiceNumber = subject.number
-        customerID = request.customerID
-        customerName = subject.customerName
-        currency = subject.currency
-        kind = request.kind
-        status = request.status
-        schedule = Store.schedule(fromText: request.schedule)
-        message = request.message
-        contact = request.contact
-        callback = request.callback
-        autoAccepted = request.autoAccepted
-        answer = request.answer
-        answeredAt = request.answeredAt
-        createdAt = request.createdAt
+        self.init(
+            id: try request.storedID(), invoiceID: request.invoiceID, invoiceNumber: subject.number,
+            customerID: request.customerID, customerName: subject.customerName, currency: subject.currency,
+            kind: request.kind, status: request.status, schedule: Store.schedule(fromText: request.schedule),
+            message: request.message, contact: request.contact, callback: request.callback,
+            autoAccepted: request.autoAccepted, answer: request.answer, answeredAt: request.answeredAt,
+            createdAt: request.createdAt)
     }
 }
 
-/// What a submission led to.
-public enum RequestOutcome: Sendable, Equatable {
-    case created(CustomerRequest)
-    /// The same form sent again: nothing new was stored.
-    case duplicate(CustomerRequest)
-    /// The plan no longer fits (the balance changed, or the limits); each problem says what to change.
-    case invalid([PlanProblem])
-    /// Paid or void: there is nothing left to arrange.
-    case notOpen
-    /// Too many requests for this invoice today.
-    case rateLimited
-}
-
-/// The facts the text to the customer is written from: a confirmation, or the business's answer.
-public struct RequestNotice: Sendable {
-    public enum Event: Sendable, Equatable {
-        case received, acceptedAtOnce, accepted, declined, answered
+extension NewRequest {
+    /// The same submission always hashes the same: a double submit finds the first.
+    var fingerprint: String {
+        let parts = [
+            kind.rawValue, Store.scheduleText(schedule), message ?? "", contact?.rawValue ?? "",
+            callback?.rawValue ?? "",
+        ]
+        return Crypto.hex(Crypto.sha256(Array(parts.joined(separator: "\u{1F}").utf8)))
     }
-
-    public var event: Event
-    public var kind: RequestKind
-    public var business: Business
-    public var invoiceNumber: String
-    public var customerLocale: String?
-    public var schedule: [Instalment]
-    public var currency: Currency
-    /// The business's words, when it wrote some.
-    public var answer: String?
-    /// A fresh link to the invoice page, when the message carries one.
-    public var link: String?
-}
-
-/// Why the business's answer cannot be recorded.
-public enum RequestAnswerError: Error, Equatable, Sendable {
-    case notPending(RequestStatus)
-    case wrongKind(RequestKind)
-    case invoiceClosed
-    case invalidSchedule([PlanProblem])
-}
-
-/// The business's answer to a request.
-public enum RequestAnswer: Sendable, Equatable {
-    /// Accept a plan, as proposed (nil) or with the business's own schedule.
-    case accept([Instalment]?)
-    case decline
-    /// Answer a question.
-    case reply
 }
 
 extension Store {
-    /// At most this many requests per invoice per day, whatever the addresses they come from.
-    static let requestsPerDay = 10
-
     // MARK: - Settings
 
     /// The business's rules for plans.
@@ -223,37 +97,37 @@ extension Store {
 
     // MARK: - Customers ask
 
-    /// Stores a proposal or question from the invoice page, in one transaction: the invoice's reminders
-    /// pause at once and its queued reminders are cancelled; a pending request of the same kind is
-    /// replaced; a proposal within the auto-accept rules becomes a plan at once; and the customer gets a
-    /// short confirmation by text (`compose` writes it in their language).
+    /// Stores a proposal or question from the invoice page, as `decide` judges it from what this
+    /// transaction reads, in one transaction: the invoice's reminders pause at once and its queued
+    /// reminders are cancelled; a pending request of the same kind is replaced; a proposal accepted at
+    /// once becomes a plan; and the customer gets a short confirmation by text (`compose` writes it in
+    /// their language).
     public func submitRequest(
         _ new: NewRequest, now: Date, today: CalendarDate, links: LinkSettings,
-        compose: @escaping @Sendable (RequestNotice) -> String
+        compose: @escaping @Sendable (RequestNotice) -> String,
+        decide: @Sendable (RequestSituation) -> RequestDecision
     ) async throws -> RequestOutcome {
         try await pool.write { db in
             let invoice = try Store.invoice(db, id: new.invoiceID)
-            guard invoice.status == .open, invoice.balance.minorUnits > 0 else { return .notOpen }
             let fingerprint = new.fingerprint
-            if let duplicate = try CustomerRequest.fetchOne(
+            let dayAgo = now.addingTimeInterval(-86_400)
+            let duplicate = try CustomerRequest.fetchOne(
                 db,
                 sql: CustomerRequest.selectSQL
                     + " WHERE r.invoice_id = ? AND r.kind = ? AND r.fingerprint = ? AND r.created_at > ?"
                     + " ORDER BY r.id DESC LIMIT 1",
-                arguments: [new.invoiceID, new.kind, fingerprint, now.addingTimeInterval(-86_400)])
-            {
-                return .duplicate(duplicate)
-            }
+                arguments: [new.invoiceID, new.kind, fingerprint, dayAgo])
             let recent =
                 try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM request WHERE invoice_id = ? AND created_at > ?",
-                    arguments: [new.invoiceID, now.addingTimeInterval(-86_400)]) ?? 0
-            guard recent < Store.requestsPerDay else { return .rateLimited }
+                    arguments: [new.invoiceID, dayAgo]) ?? 0
             let settings = try Store.planSettings(db)
-            if new.kind == .plan {
-                let problems = PaymentPlan.problems(
-                    new.schedule, balance: invoice.balance.minorUnits, today: today, limits: settings.limits)
-                guard problems.isEmpty else { return .invalid(problems) }
+            let autoAccept: Bool
+            switch decide(
+                RequestSituation(invoice: invoice, settings: settings, requestsToday: recent, duplicate: duplicate))
+            {
+            case .answer(let outcome): return outcome
+            case .store(let acceptAtOnce): autoAccept = acceptAtOnce
             }
 
             if let replaced = try RequestRecord.pending(invoiceID: new.invoiceID)
@@ -297,7 +171,7 @@ extension Store {
                 requestID: requestID, now: now)
 
             var event = RequestNotice.Event.received
-            if new.kind == .plan, settings.acceptsAtOnce(new.schedule, today: today) {
+            if autoAccept {
                 try db.execute(sql: "UPDATE request SET auto_accepted = 1 WHERE id = ?", arguments: [requestID])
                 _ = try Store.recordAnswer(
                     db, requestID: requestID, .accept(nil), message: nil, now: now, today: today, links: links,

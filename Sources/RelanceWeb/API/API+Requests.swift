@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// Request routes of `/api/v1`: customers' plan proposals and questions, the business's answers, the
@@ -208,10 +209,8 @@ extension API {
         let today = today(for: invoice, businessZone: try await businessZone())
         let library = self.library
         do {
-            let answered = try await store.answerRequest(
-                id: id, answer, message: message, now: settings.clock.now(), today: today,
-                links: settings.linkSettings,
-                audit: audit(request, context)
+            let answered = try await settings.requests(store).answer(
+                id: id, answer, message: message, today: today, audit: audit(request, context)
             ) { notice in library.requestNotice(notice) }
             logger.info(
                 "customer request answered",

@@ -75,6 +75,11 @@ public struct WebSettings: Sendable {
     /// What the store needs to print and sign links in the texts it writes.
     var linkSettings: LinkSettings { LinkSettings(urls: urls, keyring: keyring) }
 
+    /// Customers' requests and the business's answers, with this instance's links.
+    func requests(_ storage: any RequestStorage, at now: Date? = nil) -> RequestService {
+        RequestService(storage: storage, links: linkSettings, clock: now.map(Clock.fixed) ?? clock)
+    }
+
     /// "Send a reminder now" as this instance is set up (its links, whether email can go out).
     func sendNow(_ storage: any SendNowStorage) -> SendNowService {
         SendNowService(storage: storage, links: linkSettings, emailEnabled: emailConfigured, clock: clock)

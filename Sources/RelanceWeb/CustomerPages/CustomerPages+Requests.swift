@@ -286,10 +286,9 @@ extension CustomerPages {
 
     func submit(_ new: NewRequest, target: FormTarget) async throws -> RequestOutcome {
         let library = self.library
-        let outcome = try await store.submitRequest(
-            new, now: settings.clock.now(), today: target.today,
-            links: settings.linkSettings
-        ) { notice in library.requestNotice(notice) }
+        let outcome = try await settings.requests(store).submit(new, today: target.today) { notice in
+            library.requestNotice(notice)
+        }
         switch outcome {
         case .created(let stored):
             // The business hears of it here until the dashboard and outgoing webhooks exist.

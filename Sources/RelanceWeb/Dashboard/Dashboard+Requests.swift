@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// The inbox: customers' plan proposals and questions to answer, and the texts they sent back.
@@ -154,9 +155,8 @@ extension Dashboard {
                 case .decline: .declined
                 case .reply: .answered
                 }
-            let answered = try await store.answerRequest(
-                id: id, answer, message: message.isEmpty ? nil : message, now: now, today: try await today(),
-                links: linkSettings,
+            let answered = try await settings.requests(store, at: now).answer(
+                id: id, answer, message: message.isEmpty ? nil : message, today: try await today(),
                 audit: session.audit("request.\(outcome.rawValue)", detail: message.isEmpty ? nil : message, at: now)
             ) { notice in library.requestNotice(notice) }
             let number = String(id)

@@ -121,13 +121,13 @@ public enum DemoData {
                 amount: Money(minorUnits: 90_000, currency: eur), issuedOn: today.adding(days: -42),
                 dueOn: today.adding(days: -12)),
             now: now.addingTimeInterval(-42 * day))
-        _ = try await store.submitRequest(
+        _ = try await RequestService(storage: store, links: links, clock: .fixed(now.addingTimeInterval(-3600))).submit(
             NewRequest(
                 kind: .plan, invoiceID: waiting.id, linkID: nil,
                 schedule: PaymentPlan.schedule(
                     balance: 90_000, count: 3, frequency: .monthly, firstDate: today.adding(days: 7)),
-                message: "Je peux payer en trois fois à partir du mois prochain.", contact: .sms),
-            now: now.addingTimeInterval(-3600), today: today, links: links, compose: compose)
+                message: "Je peux payer en trois fois à partir du mois prochain.", contact: .sms), today: today,
+            compose: compose)
         let waitingLink = try await store.createLink(
             invoiceID: waiting.id, expiresAt: nil, purpose: .demo, keyring: settings.keyring, now: now)
         seeded.append(("plan proposed (fr)", settings.urls.invoicePage(token: waitingLink.token)))
@@ -143,17 +143,17 @@ public enum DemoData {
                 amount: Money(minorUnits: 60_000, currency: eur), issuedOn: today.adding(days: -60),
                 dueOn: today.adding(days: -35)),
             now: now.addingTimeInterval(-60 * day))
-        let outcome = try await store.submitRequest(
+        let outcome = try await RequestService(storage: store, links: links, clock: .fixed(started)).submit(
             NewRequest(
                 kind: .plan, invoiceID: onPlan.id, linkID: nil,
                 schedule: PaymentPlan.schedule(
                     balance: 60_000, count: 3, frequency: .monthly, firstDate: startDay.adding(days: 5)),
-                contact: .sms),
-            now: started, today: startDay, links: links, compose: compose)
+                contact: .sms), today: startDay, compose: compose)
         if case .created(let request) = outcome {
-            _ = try await store.answerRequest(
-                id: request.id, .accept(nil), message: "C'est d'accord, merci.", now: started.addingTimeInterval(3600),
-                today: startDay, links: links, compose: compose)
+            _ = try await RequestService(storage: store, links: links, clock: .fixed(started.addingTimeInterval(3600)))
+                .answer(
+                    id: request.id, .accept(nil), message: "C'est d'accord, merci.", today: startDay, audit: nil,
+                    compose: compose)
         }
         _ = try await store.recordPayment(
             invoiceID: onPlan.id,

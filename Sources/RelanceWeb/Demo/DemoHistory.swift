@@ -146,20 +146,21 @@ enum DemoHistory {
                     guard invoice.status == .open, !planned.contains(invoiceID) else { continue }
                     planned.insert(invoiceID)
                     let day = CalendarDate(instant: event.at, timeZone: zone)
-                    let outcome = try await store.submitRequest(
-                        NewRequest(
-                            kind: .plan, invoiceID: invoiceID, linkID: linkID,
-                            schedule: PaymentPlan.schedule(
-                                balance: invoice.balance.minorUnits, count: 3, frequency: .monthly,
-                                firstDate: day.adding(days: 10)),
-                            message: "Serait-il possible de régler en trois fois ? Merci.", contact: .sms),
-                        now: event.at, today: day, links: links, compose: compose)
+                    let outcome = try await RequestService(storage: store, links: links, clock: .fixed(event.at))
+                        .submit(
+                            NewRequest(
+                                kind: .plan, invoiceID: invoiceID, linkID: linkID,
+                                schedule: PaymentPlan.schedule(
+                                    balance: invoice.balance.minorUnits, count: 3, frequency: .monthly,
+                                    firstDate: day.adding(days: 10)),
+                                message: "Serait-il possible de régler en trois fois ? Merci.", contact: .sms),
+                            today: day, compose: compose)
                     guard case .created(let request) = outcome else { continue }
                     let answered = event.at.addingTimeInterval(20 * 3600)
-                    let accepted = try await store.answerRequest(
-                        id: request.id, .accept(nil), message: "C'est d'accord, merci de votre confiance.",
-                        now: answered, today: CalendarDate(instant: answered, timeZone: zone), links: links,
-                        compose: compose)
+                    let accepted = try await RequestService(storage: store, links: links, clock: .fixed(answered))
+                        .answer(
+                            id: request.id, .accept(nil), message: "C'est d'accord, merci de votre confiance.",
+                            today: CalendarDate(instant: answered, timeZone: zone), audit: nil, compose: compose)
                     // Each instalment paid a day or two after its date, but the last one forgotten for some.
                     for (position, instalment) in accepted.schedule.enumerated()
                     where position < 2 || random.chance(0.7) {

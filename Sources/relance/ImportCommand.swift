@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RelanceCore
+import RelanceServices
 import RelanceStore
 import Synchronization
 

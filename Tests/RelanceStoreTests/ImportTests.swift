@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
 import RelanceCore
-import RelanceServices
 import RelanceTestSupport
 import XCTest
 
+@testable import RelanceServices
 @testable import RelanceStore
 
 /// CSV as spreadsheets write it, rows checked before anything is written, and imports that update.

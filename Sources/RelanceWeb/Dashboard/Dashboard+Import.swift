@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RelanceCore
+import RelanceServices
 import RelanceStore
 import Synchronization
 

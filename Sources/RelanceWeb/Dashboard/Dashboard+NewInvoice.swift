@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RelanceCore
+import RelanceServices
 import RelanceStore
 
 /// "New invoice": an invoice typed in by hand, for a customer picked from the list or a new one, checked

@@ -1,5 +1,6 @@
 import Foundation
 import RelanceCore
+import RelanceServices
 import RelanceStore
 import Synchronization
 

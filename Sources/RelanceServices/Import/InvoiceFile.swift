@@ -1,6 +1,5 @@
 import Foundation
 import RelanceCore
-import RelanceServices
 
 #if canImport(Glibc)
     import Glibc
@@ -158,7 +157,7 @@ public struct InvoiceFile: Sendable {
 
     /// How many of the file's (checked) invoice numbers the database already has: a reading that writes
     /// nothing, to say what an import would create and what it would update.
-    public func knownCount(in store: Store, check: Check) async throws -> Int {
+    public func knownCount(in store: any ImportStorage, check: Check) async throws -> Int {
         var known = 0
         var numbers: [String] = []
         try await rows(check) { invoices in
@@ -174,7 +173,7 @@ public struct InvoiceFile: Sendable {
     /// the file is no longer the one checked; what was written before that stays (a second import
     /// updates it, never duplicates).
     public func write(
-        to store: Store, check: Check, now: @escaping @Sendable () -> Date,
+        to store: any ImportStorage, check: Check, now: @escaping @Sendable () -> Date,
         progress: @escaping @Sendable (_ done: Int, _ counts: ImportCounts) -> Void = { _, _ in }
     ) async throws -> ImportCounts {
         var total = ImportCounts()

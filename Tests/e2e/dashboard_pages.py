@@ -36,7 +36,7 @@ import sys
 os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager download a driver
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -112,13 +112,19 @@ def make_driver(width, height):
     return driver
 
 
+def wait(driver, seconds):
+    # A page that reloads while a condition is checked leaves it holding the old page's elements: ask
+    # again rather than fail (Selenium's default only ignores elements not found yet).
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))
+
+
 def sign_in(driver, base, email, password):
     driver.get(base + "/login")
     driver.find_element(By.ID, "email").send_keys(email)
     driver.find_element(By.ID, "password").send_keys(password)
     form = driver.find_element(By.TAG_NAME, "form")
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    WebDriverWait(driver, 15).until(lambda d: d.find_element(By.TAG_NAME, "form") != form)
+    wait(driver, 15).until(lambda d: d.find_element(By.TAG_NAME, "form") != form)
     if "/login" in driver.current_url:
         message = driver.find_elements(By.ID, "message")
         raise CheckFailed("sign-in refused: " + (message[0].text if message else "no message"))
@@ -214,7 +220,7 @@ def switch_language(driver, width):
     # A pointer click where the button is: Selenium counts what sits in a closed <details> as hidden, though the
     # wide bar shows it (display: contents), so its element click would refuse.
     ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "button.language")).click().perform()
-    WebDriverWait(driver, 15).until(lambda d: language(d) != before)
+    wait(driver, 15).until(lambda d: language(d) != before)
 
 
 def walk(driver, base, width, directory, axe):
@@ -260,7 +266,7 @@ def upload(driver, base, path):
     driver.get(base + "/dashboard/import")
     driver.find_element(By.ID, "file").send_keys(path)
     driver.find_element(By.CSS_SELECTOR, "form[enctype] button[type=submit]").click()
-    WebDriverWait(driver, 30).until(lambda d: "/dashboard/import/" in d.current_url)
+    wait(driver, 30).until(lambda d: "/dashboard/import/" in d.current_url)
 
 
 def work(driver, base, workdir):
@@ -275,7 +281,7 @@ def work(driver, base, workdir):
         element = driver.find_element(By.ID, field)
         driver.execute_script("arguments[0].value = arguments[1]", element, value)
     driver.find_element(By.CSS_SELECTOR, "main form button.primary").click()
-    WebDriverWait(driver, 15).until(lambda d: "/dashboard/invoices/new" not in d.current_url)
+    wait(driver, 15).until(lambda d: "/dashboard/invoices/new" not in d.current_url)
     heading = driver.find_element(By.TAG_NAME, "h1").text
     if "WALK-NEW-1" not in heading:
         raise CheckFailed(f"new invoice: landed on {driver.current_url} with h1 {heading!r}")
@@ -297,7 +303,7 @@ def work(driver, base, workdir):
     if not summary.startswith("50 "):
         raise CheckFailed(f"import of the fixed file: summary {summary!r}")
     driver.find_element(By.CSS_SELECTOR, "#confirm button").click()
-    WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.ID, "result"))
+    wait(driver, 60).until(lambda d: d.find_elements(By.ID, "result"))
     result = driver.find_element(By.ID, "result").text
     if "50" not in result:
         raise CheckFailed(f"import result: {result!r}")
@@ -311,7 +317,7 @@ def work(driver, base, workdir):
     phone.clear()
     phone.send_keys("+33 6 55 44 33 22")
     phone.find_element(By.XPATH, "ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 15).until(
+    wait(driver, 15).until(
         lambda d: d.find_element(By.ID, "phone").get_attribute("value") in ("+33655443322", "+33 6 55 44 33 22")
     )
 

@@ -54,6 +54,46 @@ final class EmailFormatTests: XCTestCase {
         XCTAssertEqual(try InvoiceRules.check(draft(good)).customerEmail, good)
     }
 
+    /// The byte-by-byte check says what the first, character-based one said, on addresses made of the
+    /// characters that matter (dots, dashes, at signs, spaces, quotes, accents, brackets).
+    func testTheFastCheckAgreesWithTheRuleAsFirstWritten() {
+        func reference(_ address: String) -> Bool {
+            guard address.utf8.count <= 254, let at = address.lastIndex(of: "@") else { return false }
+            let local = address[..<at]
+            let domain = address[address.index(after: at)...]
+            guard (1...64).contains(local.utf8.count), !local.hasPrefix("."), !local.hasSuffix("."),
+                !local.contains("..")
+            else { return false }
+            let forbidden = Set("()<>[]\\,;:\"@ ".utf8)
+            guard local.utf8.allSatisfy({ $0 > 32 && $0 < 127 && !forbidden.contains($0) }) else { return false }
+            let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+            guard labels.count >= 2 else { return false }
+            return labels.allSatisfy { label in
+                (1...63).contains(label.utf8.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
+                    && label.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 < 128 && isalnum(Int32($0)) != 0) }
+            }
+        }
+        let anything = Array("ab.-@@ \"<é9Z_+\t")
+        let domainCharacters = Array("ab9Z-..")
+        var random = SeededRandom(seed: 14)
+        func text(_ characters: [Character], _ lengths: ClosedRange<Int>) -> String {
+            let length = Int.random(in: lengths, using: &random)
+            return String((0..<length).map { _ in characters[Int.random(in: 0..<characters.count, using: &random)] })
+        }
+        var valid = 0
+        for round in 0..<50_000 {
+            // Most look like an address (something @ something dotted), the rest are anything at all.
+            let address =
+                round % 5 == 0 ? text(anything, 1...14) : text(anything, 1...5) + "@" + text(domainCharacters, 1...9)
+            XCTAssertEqual(EmailAddress.isValid(address), reference(address), address)
+            if reference(address) { valid += 1 }
+        }
+        XCTAssertGreaterThan(valid, 100, "the sample must hold valid addresses too")
+        for address in ["a@b.c", "a.b@c-d.e", "a@-b.c", "a@b-.c", "a@b..c", ".a@b.c", "a..b@c.d", "a@b.c."] {
+            XCTAssertEqual(EmailAddress.isValid(address), reference(address), address)
+        }
+    }
+
     func testQuotedPrintableKeepsLinesShortAndEncodesWhatIsNotPlainASCII() {
         XCTAssertEqual(MIME.quotedPrintable("échéance = 10 €"), "=C3=A9ch=C3=A9ance =3D 10 =E2=82=AC")
         // Trailing white space is encoded, since gateways strip it.

@@ -7,23 +7,53 @@ public enum EmailAddress {
     /// A plain `local@domain.tld` address: printable ASCII without spaces, quotes, angle brackets or
     /// line breaks (nothing that could end a header or a command), at most 254 characters.
     public static func isValid(_ address: String) -> Bool {
-        guard address.utf8.count <= 254, let at = address.lastIndex(of: "@") else { return false }
-        let local = address[..<at]
-        let domain = address[address.index(after: at)...]
-        guard (1...64).contains(local.utf8.count), !local.hasPrefix("."), !local.hasSuffix("."),
-            !local.contains("..")
-        else { return false }
-        guard local.utf8.allSatisfy({ $0 > 32 && $0 < 127 && !forbidden.contains($0) }) else { return false }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return false }
-        return labels.allSatisfy { label in
-            (1...63).contains(label.utf8.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 < 128 && isalnum(Int32($0)) != 0) }
-        }
+        // One pass over the bytes, no Foundation: the import checks an address on each of 100,000 rows,
+        // twice (its two readings).
+        address.utf8.withContiguousStorageIfAvailable(isValid) ?? Array(address.utf8).withUnsafeBufferPointer(isValid)
     }
 
-    // Built once: the import checks an address on each of 100,000 rows.
-    private static let forbidden = Set("()<>[]\\,;:\"@ ".utf8)
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        let dot = UInt8(ascii: "."), dash = UInt8(ascii: "-")
+        let local = bytes[..<at]
+        guard (1...64).contains(local.count), local.first != dot, local.last != dot else { return false }
+        var previous: UInt8 = 0
+        for byte in local {
+            guard byte > 32, byte < 127, !forbidden(byte), !(byte == dot && previous == dot) else { return false }
+            previous = byte
+        }
+        // Labels of 1 to 63 letters, digits and inner dashes; at least two of them.
+        var labels = 0
+        var length = 0
+        var last: UInt8 = 0
+        for byte in bytes[(at + 1)...] {
+            if byte == dot {
+                guard length > 0, last != dash else { return false }
+                labels += 1
+                length = 0
+            } else {
+                let alphanumeric =
+                    (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte)
+                guard alphanumeric || byte == dash, !(byte == dash && length == 0) else { return false }
+                length += 1
+                guard length <= 63 else { return false }
+            }
+            last = byte
+        }
+        guard length > 0, last != dash else { return false }
+        return labels + 1 >= 2
+    }
+
+    private static func forbidden(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["),
+            UInt8(ascii: "]"), UInt8(ascii: "\\"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"),
+            UInt8(ascii: "\""), UInt8(ascii: "@"), UInt8(ascii: " "):
+            return true
+        default:
+            return false
+        }
+    }
 }
 
 /// One email as it goes on the wire: RFC 5322 headers and a `multipart/alternative` body with a

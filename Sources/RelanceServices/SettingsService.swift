@@ -35,12 +35,14 @@ public struct SettingsService: Sendable {
     }
 
     /// The dashboard's whole settings form: the profile, the sending rules and the plan settings, each
-    /// checked against Core's rules, saved together or, with any problem, not at all.
+    /// checked against Core's rules, saved together or, with any problem, not at all. The audit line
+    /// names the profile's changed fields as `updateProfile` does.
     public func saveAll(
         profile draft: BusinessProfile.Draft, sending: SendingRules.Draft, pauseOnReply: Bool,
         plans: PlanSettings.Draft, audit: AuditNote
     ) async throws -> Business {
-        var business = try await storage.business()
+        let before = try await storage.business()
+        var business = before
         var problems = Problems(profile: [], sending: [], plans: [])
         do throws(BusinessProfile.Problems) {
             business.apply(try BusinessProfile(checking: draft))
@@ -52,9 +54,12 @@ public struct SettingsService: Sendable {
         let (planSettings, planProblems) = try await storage.planSettings().applying(plans, requireAll: true)
         problems.plans = planProblems
         guard problems.profile.isEmpty, problems.sending.isEmpty, problems.plans.isEmpty else { throw problems }
+        var note = audit
+        let changed = SettingsService.changes(from: before, to: business)
+        note.detail = note.detail ?? (changed.isEmpty ? nil : changed)
         try await storage.saveSettings(
             business: business, rules: rules, pauseOnReply: pauseOnReply, plans: planSettings, now: clock.now(),
-            audit: audit)
+            audit: note)
         return business
     }
 

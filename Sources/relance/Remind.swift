@@ -118,7 +118,12 @@ struct Remind: AsyncParsableCommand {
             }
             now = parsed
         }
-        let store = try storage.openStore()
+        // With email set up, a tick writes emails, whose button and footer come from the catalogue: read it
+        // now, so a cron job started outside RELANCE_RESOURCES fails at once with the reason, not mid-tick.
+        let emailSetUp = !(environment("RELANCE_SMTP_URL") ?? "").isEmpty
+        let store = try storage.openStore(
+            phrases: emailSetUp
+                ? try Catalogue(directory: resourcesDirectory().appendingPathComponent("templates")) : nil)
         let links = LinkSettings(urls: try publicURLs(baseURL), keyring: try storage.keyring())
         let logger = makeLogger()
         if dryRun {

@@ -51,10 +51,13 @@ final class PublicURLsTests: XCTestCase {
     func testAnOperatorsTypoIsRefusedAtStart() throws {
         XCTAssertEqual(try PublicURLs.validated("https://pay.example.com/").base, "https://pay.example.com")
         XCTAssertEqual(try PublicURLs.validated("http://localhost:8080").base, "http://localhost:8080")
-        XCTAssertEqual(try PublicURLs.validated("HTTPS://Pay.Example.com").base, "HTTPS://Pay.Example.com")
+        // Upper case is written lower, or cookies would lose Secure (`https://` is compared as such).
+        XCTAssertEqual(
+            try PublicURLs.validated("HTTPS://Pay.Example.com/Relance").base, "https://pay.example.com/Relance")
         for bad in [
             "", "pay.example.com", "ftp://pay.example.com", "https://", "https:///p", "https://pay.example.com?x=1",
             "https://pay.example.com/#top", "https://pay example.com", "https://pay.example.com\n",
+            "https://user:secret@pay.example.com",
         ] {
             XCTAssertThrowsError(try PublicURLs.validated(bad), bad) { error in
                 XCTAssertTrue("\(error)".contains("https://pay.example.com"), "\(error)")

@@ -112,6 +112,10 @@ final class SettingsServiceTests: XCTestCase {
         XCTAssertTrue(saved.autoAccept)
         let pauses = try await temporary.store.pausesOnReply()
         XCTAssertFalse(pauses)
+        // Where customers' money goes is audited old and new, from the form as from the API.
+        let details = try await auditDetails()
+        XCTAssertEqual(details.count, 1)
+        XCTAssertTrue(details[0]?.hasPrefix("bank_iban none → FR7630006000011234567890189") == true, "\(details)")
     }
 
     func testEveryRuleOfTheFormIsReportedAtOnce() async throws {

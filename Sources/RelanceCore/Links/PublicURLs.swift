@@ -81,10 +81,13 @@ public struct PublicURLs: Sendable, Equatable {
         }
         let host = urls.base.dropFirst(scheme.count).prefix { $0 != "/" }
         let allowed = urls.base.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
-        guard !host.isEmpty, allowed, !urls.base.contains("?"), !urls.base.contains("#") else {
+        // A user and password in the origin would be printed in every text; `@` has no other use there.
+        guard !host.isEmpty, allowed, !host.contains("@"), !urls.base.contains("?"), !urls.base.contains("#") else {
             throw Invalid(text: text)
         }
-        return urls
+        // Scheme and host in lower case, as the rest of the code compares them (`https://` for Secure
+        // cookies and one-click unsubscribe); the path keeps its case.
+        return PublicURLs(base: scheme + host.lowercased() + urls.base.dropFirst(scheme.count + host.count))
     }
 
     /// The absolute address of `page` for `token`.

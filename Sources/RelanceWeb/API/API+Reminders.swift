@@ -194,44 +194,32 @@ extension API {
     /// `PUT /api/v1/sending-rules` — fields left out keep their value.
     @Sendable func putSendingRules(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await decode(SendingRulesBody.self, request, context)
-        var rules = try await store.sendingRules()
+        // Core's rules for the fields sent; those left out keep their value.
+        let (rules, problems) = try await store.sendingRules().applying(
+            SendingRules.Draft(
+                windowStartHour: body.window_start_hour, windowEndHour: body.window_end_hour, weekdays: body.weekdays,
+                holidays: body.holidays, smsIntervalHours: body.sms_minimum_interval_hours))
         var errors: [Problem.FieldError] = []
-        if let start = body.window_start_hour { rules.windowStartHour = start }
-        if let end = body.window_end_hour { rules.windowEndHour = end }
-        if !SendingRules.Bounds.windowStartHour.contains(rules.windowStartHour) {
-            errors.append(.init(field: "window_start_hour", message: "must be an hour from 0 to 23"))
+        func fail(_ field: String, _ message: String) {
+            if !errors.contains(where: { $0.field == field }) { errors.append(.init(field: field, message: message)) }
         }
-        if !SendingRules.Bounds.windowEndHour.contains(rules.windowEndHour) {
-            errors.append(.init(field: "window_end_hour", message: "must be an hour from 1 to 24"))
-        } else if !SendingRules.windowIsOrdered(start: rules.windowStartHour, end: rules.windowEndHour), errors.isEmpty
-        {
-            guard body.window_start_hour != nil, body.window_end_hour != nil else {
-                // Well formed alone; it is the hour already stored that it clashes with.
-                throw Problem(
-                    status: 409, title: "Conflict",
-                    detail: "the window would end at \(rules.windowEndHour):00, before it starts at "
-                        + "\(rules.windowStartHour):00; send window_start_hour and window_end_hour together")
+        for problem in problems {
+            switch problem {
+            case .windowStart: fail("window_start_hour", "must be an hour from 0 to 23")
+            case .windowEnd: fail("window_end_hour", "must be an hour from 1 to 24")
+            case .windowOrder:
+                guard body.window_start_hour != nil, body.window_end_hour != nil else {
+                    // Well formed alone; it is the hour already stored that it clashes with.
+                    throw Problem(
+                        status: 409, title: "Conflict",
+                        detail: "the window would end at \(rules.windowEndHour):00, before it starts at "
+                            + "\(rules.windowStartHour):00; send window_start_hour and window_end_hour together")
+                }
+                fail("window_end_hour", "must be after window_start_hour")
+            case .weekdays: fail("weekdays", "must list ISO weekdays, 1 (Monday) to 7 (Sunday)")
+            case .holiday, .holidayCount: fail("holidays", "must be at most 400 dates YYYY-MM-DD")
+            case .frequencyCap: fail("sms_minimum_interval_hours", "must be from 0 to 2160 (90 days)")
             }
-            errors.append(.init(field: "window_end_hour", message: "must be after window_start_hour"))
-        }
-        if let weekdays = body.weekdays {
-            if weekdays.isEmpty || !weekdays.allSatisfy(SendingRules.Bounds.weekday.contains) {
-                errors.append(.init(field: "weekdays", message: "must list ISO weekdays, 1 (Monday) to 7 (Sunday)"))
-            }
-            rules.weekdays = Set(weekdays)
-        }
-        if let holidays = body.holidays {
-            let parsed = holidays.compactMap(CalendarDate.init(iso:))
-            if parsed.count != holidays.count || holidays.count > SendingRules.Bounds.holidays {
-                errors.append(.init(field: "holidays", message: "must be at most 400 dates YYYY-MM-DD"))
-            }
-            rules.holidays = Set(parsed)
-        }
-        if let hours = body.sms_minimum_interval_hours {
-            if !SendingRules.Bounds.smsIntervalHours.contains(hours) {
-                errors.append(.init(field: "sms_minimum_interval_hours", message: "must be from 0 to 2160 (90 days)"))
-            }
-            rules.smsMinimumInterval = TimeInterval(hours) * 3600
         }
         guard errors.isEmpty else { throw Problem.validation(errors) }
         let currentPause = try await store.pausesOnReply()

@@ -127,10 +127,13 @@ extension Dashboard {
         _ sending: [SendingRules.Problem], _ plans: [PlanSettings.Problem], _ t: Words
     ) -> [String] {
         var lines: [String] = []
-        func add(_ line: String) { if !lines.contains(line) { lines.append(line) } }
+        func add(_ line: String) { lines.append(line) }
         for problem in sending {
             switch problem {
-            case .windowStart, .windowEnd, .windowOrder: add(t("dash.settings.problem.sending_hours"))
+            case .windowStart, .windowEnd, .windowOrder:
+                // The form asks for the hours together: one line for the window, however it is wrong.
+                let hours = t("dash.settings.problem.sending_hours")
+                if !lines.contains(hours) { add(hours) }
             case .weekdays: add(t("dash.settings.problem.sending_days"))
             case .holiday(let typed): add(t("dash.settings.problem.holiday", String(typed.prefix(20))))
             case .holidayCount: add(t("dash.settings.problem.holiday_count", String(SendingRules.Bounds.holidays)))

@@ -75,12 +75,9 @@ extension Store {
 
     /// A row of `apiKeys`'s SELECT: the key, and the last change made with it.
     struct KeyRow: FetchableRecord {
-        struct Use: Decodable, FetchableRecord {
+        struct Use: Decodable, FetchableRecord, SnakeCaseColumns {
             var lastUsedAt: Date?
 
-            enum CodingKeys: String, CodingKey {
-                case lastUsedAt = "last_used_at"
-            }
         }
 
         var key: APIKeyRecord

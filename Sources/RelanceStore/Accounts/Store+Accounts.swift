@@ -231,7 +231,7 @@ extension Store {
     }
 
     /// A row of `session`'s SELECT: the session and its account, in values that may cross tasks.
-    struct SessionRow: Sendable, Decodable, FetchableRecord {
+    struct SessionRow: Sendable, Decodable, FetchableRecord, SnakeCaseColumns {
         var id: Int64
         var csrf: String
         var expiresAt: Date
@@ -241,16 +241,6 @@ extension Store {
         var role: UserRole
         var language: Language?
 
-        enum CodingKeys: String, CodingKey {
-            case id
-            case csrf
-            case expiresAt = "expires_at"
-            case lastSeenAt = "last_seen_at"
-            case userID = "user_id"
-            case email
-            case role
-            case language
-        }
     }
 
     /// Signs a session out.
@@ -353,20 +343,13 @@ extension Store {
     }
 
     /// A row of `wordingChanges`'s SELECT: the audit line and who made it (an account, or an API key).
-    struct WordingRow: Decodable, FetchableRecord {
+    struct WordingRow: Decodable, FetchableRecord, SnakeCaseColumns {
         var at: Date
         var action: String
         var detail: String?
         var email: String?
         var keyName: String?
 
-        enum CodingKeys: String, CodingKey {
-            case at
-            case action
-            case detail
-            case email
-            case keyName = "key_name"
-        }
     }
 }
 

@@ -4,7 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A customer as the dashboard shows and edits them: a row of `Store.customerColumns`.
-public struct CustomerRecord: Sendable, Equatable, Decodable, FetchableRecord {
+public struct CustomerRecord: Sendable, Equatable, Decodable, FetchableRecord, SnakeCaseColumns {
     public var id: Int64
     public var name: String
     public var phone: String?
@@ -19,19 +19,6 @@ public struct CustomerRecord: Sendable, Equatable, Decodable, FetchableRecord {
     /// Open invoices and what they still owe, summed per currency elsewhere; here the count.
     public var openInvoices: Int
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case name
-        case phone
-        case email
-        case locale
-        case timeZone = "time_zone"
-        case externalRef = "external_ref"
-        case smsOptedOutAt = "sms_opted_out_at"
-        case emailOptedOutAt = "email_opted_out_at"
-        case createdAt = "created_at"
-        case openInvoices = "open_invoices"
-    }
 }
 
 /// What a person may correct about a customer on the dashboard; the billing system's reference is not one.

@@ -177,7 +177,8 @@ extension Store {
     }
 
     /// A row of `listQuery`: the invoice's columns the list shows, its customer's name and phone, what it
-    /// has received, and whether a plan runs.
+    /// has received, and whether a plan runs. Its keys are listed rather than derived (`SnakeCaseColumns`):
+    /// the CSV export decodes every invoice through it.
     struct ListedInvoice: Decodable, FetchableRecord {
         var id: Int64
         var number: String

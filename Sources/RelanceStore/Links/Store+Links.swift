@@ -264,7 +264,7 @@ extension Store {
     }
 
     /// A row of `renewLink`'s SELECT: whether the link, its invoice and its customer still allow a renewal.
-    struct RenewalRow: Decodable, FetchableRecord {
+    struct RenewalRow: Decodable, FetchableRecord, SnakeCaseColumns {
         var revokedAt: Date?
         var invoiceID: Int64
         var number: String
@@ -276,18 +276,6 @@ extension Store {
         var locale: String?
         var smsOptedOutAt: Date?
 
-        enum CodingKeys: String, CodingKey {
-            case revokedAt = "revoked_at"
-            case invoiceID = "invoice_id"
-            case number
-            case paidAt = "paid_at"
-            case voidedAt = "voided_at"
-            case customerID = "customer_id"
-            case name
-            case phone
-            case locale
-            case smsOptedOutAt = "sms_opted_out_at"
-        }
     }
 }
 
@@ -346,7 +334,7 @@ extension Store {
     }
 
     /// A line of a statement's SELECT: an open invoice and what it has received.
-    struct OpenInvoice: Decodable, FetchableRecord {
+    struct OpenInvoice: Decodable, FetchableRecord, SnakeCaseColumns {
         var id: Int64
         var number: String
         var currency: Currency
@@ -354,13 +342,5 @@ extension Store {
         var dueOn: CalendarDate
         var paid: Int64
 
-        enum CodingKeys: String, CodingKey {
-            case id
-            case number
-            case currency
-            case amount
-            case dueOn = "due_on"
-            case paid
-        }
     }
 }

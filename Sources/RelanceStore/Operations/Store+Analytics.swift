@@ -115,7 +115,7 @@ extension Store {
 
     /// A row of `reminderOutcomes`'s SELECT: one reminder that left, whether a person opened its link,
     /// and when its invoice was paid.
-    struct SentReminder: Decodable, FetchableRecord {
+    struct SentReminder: Decodable, FetchableRecord, SnakeCaseColumns {
         var id: Int64
         var stage: String?
         var channel: Channel
@@ -126,16 +126,6 @@ extension Store {
         var clicked: Bool
         var paidAt: Date?
 
-        enum CodingKeys: String, CodingKey {
-            case id
-            case stage
-            case channel
-            case variant
-            case status
-            case createdAt = "created_at"
-            case clicked
-            case paidAt = "paid_at"
-        }
     }
 
     static func median(_ values: [Double]) -> Double? {

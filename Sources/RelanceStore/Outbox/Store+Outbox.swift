@@ -111,14 +111,10 @@ extension Store {
     /// A row of the claim's SELECT: the message, and its customer's opt-outs, which may have come since
     /// it was queued.
     struct OutboxClaim: FetchableRecord {
-        struct OptOuts: Decodable, FetchableRecord {
+        struct OptOuts: Decodable, FetchableRecord, SnakeCaseColumns {
             var smsOptedOutAt: Date?
             var emailOptedOutAt: Date?
 
-            enum CodingKeys: String, CodingKey {
-                case smsOptedOutAt = "sms_opted_out_at"
-                case emailOptedOutAt = "email_opted_out_at"
-            }
         }
 
         var message: MessageRecord

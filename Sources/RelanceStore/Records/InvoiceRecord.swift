@@ -43,7 +43,7 @@ extension InvoiceSummary: FetchableRecord {
         """
 
     /// The columns `selectSQL` adds to the invoice's own.
-    struct Totals: Decodable, FetchableRecord {
+    struct Totals: Decodable, FetchableRecord, SnakeCaseColumns {
         var customerName: String
         var customerLocale: String?
         var customerTimeZone: String?
@@ -51,14 +51,6 @@ extension InvoiceSummary: FetchableRecord {
         var paid: Int64
         /// Views of the invoice's links by people (link previews left out).
         var personClicks: Int
-
-        enum CodingKeys: String, CodingKey {
-            case customerName = "customer_name"
-            case customerLocale = "customer_locale"
-            case customerTimeZone = "customer_time_zone"
-            case paid
-            case personClicks = "person_clicks"
-        }
     }
 
     /// A row of `selectSQL`: the invoice's own columns, then the join's.

@@ -313,7 +313,7 @@ extension Store {
 
 extension Store {
     /// A row of the history's message events: the event, and the message it is about.
-    struct MessageHistoryRow: Decodable, FetchableRecord {
+    struct MessageHistoryRow: Decodable, FetchableRecord, SnakeCaseColumns {
         var at: Date
         var status: MessageEventStatus
         var detail: String?
@@ -329,21 +329,6 @@ extension Store {
         var variant: WordingVariant?
         var recipient: String
 
-        enum CodingKeys: String, CodingKey {
-            case at
-            case status
-            case detail
-            case id
-            case kind
-            case body
-            case segments
-            case encoding
-            case requestID = "request_id"
-            case channel
-            case stage
-            case variant
-            case recipient
-        }
     }
 
     /// A row of the history's actions: the audit line, and the account that acted, if any.

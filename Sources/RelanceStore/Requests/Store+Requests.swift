@@ -11,16 +11,11 @@ extension CustomerRequest: FetchableRecord {
 
     /// The columns `selectSQL` adds to the request's own: its invoice's number and currency, and who
     /// the customer is.
-    struct Subject: Decodable, FetchableRecord {
+    struct Subject: Decodable, FetchableRecord, SnakeCaseColumns {
         var number: String
         var currency: Currency
         var customerName: String
 
-        enum CodingKeys: String, CodingKey {
-            case number
-            case currency
-            case customerName = "customer_name"
-        }
     }
 
     /// A row of `selectSQL`.

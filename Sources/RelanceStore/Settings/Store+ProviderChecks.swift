@@ -50,16 +50,11 @@ extension Store {
     }
 
     /// The latest failure `providerStatus` shows.
-    struct LastFailure: Decodable, FetchableRecord {
+    struct LastFailure: Decodable, FetchableRecord, SnakeCaseColumns {
         var provider: String?
         var error: String
         var updatedAt: Date
 
-        enum CodingKeys: String, CodingKey {
-            case provider
-            case error
-            case updatedAt = "updated_at"
-        }
     }
 
     /// Whether a test text from the settings page was accepted by the provider (sent or delivered).

@@ -371,7 +371,7 @@ extension Store {
     }
 
     /// A row of the delivery claim's SELECT: the delivery, where it goes, how to sign it and what to post.
-    struct DeliveryClaim: Decodable, FetchableRecord {
+    struct DeliveryClaim: Decodable, FetchableRecord, SnakeCaseColumns {
         var id: Int64
         var endpointID: Int64
         var eventID: Int64
@@ -383,16 +383,6 @@ extension Store {
         /// The secret before a rotation, while it still signs beside the new one; sealed.
         var previousSecret: String?
 
-        enum CodingKeys: String, CodingKey {
-            case id
-            case endpointID = "endpoint_id"
-            case eventID = "event_id"
-            case attempts
-            case url
-            case secret
-            case payload
-            case previousSecret = "previous_secret"
-        }
     }
 
     /// Records one attempt: delivered on a 2xx, else tried again later until the attempts run out.

@@ -21,7 +21,7 @@ public struct InboundService: Sendable {
         let keyword = reply.keyword
         let phrases = self.phrases
         return try await storage.recordInbound(reply, now: clock.now()) { customer, business, pauseOnReply in
-            try InboundService.action(
+            InboundService.action(
                 for: keyword, customer, business: business, pauseOnReply: pauseOnReply, phrases: phrases)
         }
     }
@@ -40,12 +40,12 @@ public struct InboundService: Sendable {
     static func action(
         for keyword: ReplyKeyword, _ customer: ReplyingCustomer, business: String, pauseOnReply: Bool,
         phrases: Catalogue
-    ) throws -> ReplyAction {
+    ) -> ReplyAction {
         switch keyword {
         case .stop where !customer.optedOut:
-            return .optOut(confirmation: try phrases.phrase("sms_opt_out_confirmation", customer.language, business))
+            return .optOut(confirmation: phrases.phrase("sms_opt_out_confirmation", customer.language, business))
         case .start where customer.optedOut:
-            return .optIn(confirmation: try phrases.phrase("sms_opt_in_confirmation", customer.language, business))
+            return .optIn(confirmation: phrases.phrase("sms_opt_in_confirmation", customer.language, business))
         case .other:
             return pauseOnReply ? .pauseReminders : .nothing
         default:

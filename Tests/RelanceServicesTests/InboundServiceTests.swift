@@ -63,15 +63,15 @@ final class InboundServiceTests: XCTestCase {
 
     func testTheRuleWordsConfirmationsFromTheCatalogue() throws {
         let french = ReplyingCustomer(id: 1, optedOut: false, language: .fr)
-        func action(_ keyword: ReplyKeyword, business: String = "x", pauseOnReply: Bool = true) throws -> ReplyAction {
-            try InboundService.action(
+        func action(_ keyword: ReplyKeyword, business: String = "x", pauseOnReply: Bool = true) -> ReplyAction {
+            InboundService.action(
                 for: keyword, french, business: business, pauseOnReply: pauseOnReply, phrases: Repository.phrases)
         }
-        let stop = try action(.stop, business: "Atelier Martin")
+        let stop = action(.stop, business: "Atelier Martin")
         guard case .optOut(let text) = stop else { return XCTFail("\(stop)") }
         XCTAssertTrue(text.hasPrefix("Atelier Martin: vous ne recevrez plus nos SMS"), text)
-        XCTAssertEqual(try action(.other, pauseOnReply: false), .nothing)
-        XCTAssertEqual(try action(.other), .pauseReminders)
-        XCTAssertEqual(try action(.start), .nothing, "START when not stopped: silence")
+        XCTAssertEqual(action(.other, pauseOnReply: false), .nothing)
+        XCTAssertEqual(action(.other), .pauseReminders)
+        XCTAssertEqual(action(.start), .nothing, "START when not stopped: silence")
     }
 }

@@ -199,38 +199,49 @@ extension OperatorCommandTests {
 
 extension OperatorCommandTests {
     func testMetricsAreReadByPrometheusOwnParserAndNotPublicWithoutAToken() throws {
-        let port = 20_000 + Int.random(in: 0..<20_000)
-        let metricsPort = port + 1
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try relanceBinary())
-        server.arguments = ["serve", "--demo", "--port", String(port)]
-        var environment = ProcessInfo.processInfo.environment
-        environment["RELANCE_RESOURCES"] = Harness.repository.path
-        environment["RELANCE_METRICS_ADDRESS"] = "127.0.0.1:\(metricsPort)"
-        environment["RELANCE_METRICS_TOKEN"] = "a-long-scrape-token"
-        environment["RELANCE_TICK_SECONDS"] = "1"
-        for name in ["RELANCE_DATABASE", "RELANCE_LINK_KEYS", "RELANCE_SECRET"] { environment[name] = nil }
-        server.environment = environment
-        server.currentDirectoryURL = directory
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
-        let base = "http://127.0.0.1:\(port)"
         func get(_ url: String, _ headers: [String] = []) throws -> (status: String, body: String) {
             let result = try runCommand(
                 ["curl", "-s", "-w", "\n%{http_code}", "-A", Harness.iPhone] + headers.flatMap { ["-H", $0] } + [url])
             let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
             return (String(lines.last ?? ""), lines.dropLast().joined(separator: "\n"))
         }
+        // Two random ports: one taken by another program stops the server at once; it is then started
+        // again on others rather than waited for.
+        var server = Process()
+        var port = 0
+        var metricsPort = 0
         var ready = ""
-        for _ in 0..<150 where ready != "200" {
-            ready = (try? get(base + "/readyz").status) ?? ""
-            if ready != "200" { Thread.sleep(forTimeInterval: 0.2) }
+        for _ in 0..<3 where ready != "200" {
+            port = 20_000 + Int.random(in: 0..<20_000)
+            metricsPort = port + 1
+            server = Process()
+            server.executableURL = URL(fileURLWithPath: try relanceBinary())
+            server.arguments = ["serve", "--demo", "--port", String(port)]
+            var environment = ProcessInfo.processInfo.environment
+            environment["RELANCE_RESOURCES"] = Harness.repository.path
+            environment["RELANCE_METRICS_ADDRESS"] = "127.0.0.1:\(metricsPort)"
+            environment["RELANCE_METRICS_TOKEN"] = "a-long-scrape-token"
+            environment["RELANCE_TICK_SECONDS"] = "1"
+            for name in ["RELANCE_DATABASE", "RELANCE_LINK_KEYS", "RELANCE_SECRET"] { environment[name] = nil }
+            server.environment = environment
+            server.currentDirectoryURL = directory
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            for _ in 0..<150 where ready != "200" && server.isRunning {
+                ready = (try? get("http://127.0.0.1:\(port)/readyz").status) ?? ""
+                if ready != "200" { Thread.sleep(forTimeInterval: 0.2) }
+            }
+            if ready != "200" {
+                server.terminate()
+                server.waitUntilExit()
+            }
         }
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let base = "http://127.0.0.1:\(port)"
         XCTAssertEqual(ready, "200", "/readyz says the database takes writes and nothing is pending")
         XCTAssertEqual(try get(base + "/readyz").body.trimmingCharacters(in: .whitespacesAndNewlines), "ready")
         // Not public: the public listener has no /metrics without the token.

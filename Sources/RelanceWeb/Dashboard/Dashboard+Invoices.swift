@@ -268,8 +268,6 @@ extension Dashboard {
         return views.page("invoice", values, session: session)
     }
 
-    var linkSettings: LinkSettings { settings.linkSettings }
-
     static func describe(_ refusal: RemindRefusal, t: Words) -> String {
         switch refusal {
         case .settled: t("dash.invoice.refusal.settled")

@@ -158,7 +158,7 @@ final class EmailTests: XCTestCase {
     func testTheFinalNoticeGoesByTextAndByEmailThroughSTARTTLSWithItsHeadersAndBothParts() async throws {
         let invoice = try await invoice("F-2026-0101", email: "elodie@client.example")
         try await skipToFinal(invoice.id)
-        let summary = try await store.runScheduler(now: at("2026-04-17T07:00:00Z"), links: links)
+        let summary = try await ReminderScheduler(storage: store, links: links).tick(now: at("2026-04-17T07:00:00Z"))
         XCTAssertEqual(summary.queued.map(\.channel).sorted { $0.rawValue < $1.rawValue }, [.email, .sms])
         let queued = try XCTUnwrap(summary.queued.first { $0.channel == .email })
         XCTAssertEqual(queued.recipient, "elodie@client.example")
@@ -251,7 +251,7 @@ final class EmailTests: XCTestCase {
             now: at("2026-03-01T10:00:00Z"))
         try await skipToFinal(refused.id)
         try await skipToFinal(busy.id)
-        let summary = try await store.runScheduler(now: at("2026-04-17T07:00:00Z"), links: links)
+        let summary = try await ReminderScheduler(storage: store, links: links).tick(now: at("2026-04-17T07:00:00Z"))
         let emails = summary.queued.filter { $0.channel == .email }
         XCTAssertEqual(emails.count, 2, "\(summary)")
         guard emails.count == 2 else { return }
@@ -337,7 +337,7 @@ final class EmailTests: XCTestCase {
     func testAnAnswerLostAfterTheMessageWasHandedOverIsUnknownAndNeverSentAgain() async throws {
         let invoice = try await invoice("F-2026-0102", email: "slow@client.example")
         try await skipToFinal(invoice.id)
-        let summary = try await store.runScheduler(now: at("2026-04-17T07:00:00Z"), links: links)
+        let summary = try await ReminderScheduler(storage: store, links: links).tick(now: at("2026-04-17T07:00:00Z"))
         let queued = try XCTUnwrap(summary.queued.first { $0.channel == .email })
         let impatient = SMTPEmailProvider(
             client: try SMTPClient(
@@ -377,7 +377,7 @@ final class EmailTests: XCTestCase {
     func testCustomersWithoutAnAddressOrWhoUnsubscribedGetTheTextOnly() async throws {
         let none = try await invoice("F-1", email: nil)
         try await skipToFinal(none.id)
-        var summary = try await store.runScheduler(now: at("2026-04-17T07:00:00Z"), links: links)
+        var summary = try await ReminderScheduler(storage: store, links: links).tick(now: at("2026-04-17T07:00:00Z"))
         XCTAssertEqual(summary.queued.map(\.channel), [.sms])
         XCTAssertEqual(summary.skipped.map(\.reason), ["no email address"])
 
@@ -389,7 +389,8 @@ final class EmailTests: XCTestCase {
                 issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-18")!),
             now: at("2026-03-01T10:00:00Z"))
         try await skipToFinal(unset.id)
-        summary = try await store.runScheduler(now: at("2026-04-17T08:00:00Z"), links: links, emailEnabled: false)
+        summary = try await ReminderScheduler(storage: store, links: links).tick(
+            now: at("2026-04-17T08:00:00Z"), emailEnabled: false)
         XCTAssertEqual(summary.queued.map(\.channel), [])
         XCTAssertEqual(summary.skipped.map(\.reason), ["no phone number", "email is not set up (RELANCE_SMTP_URL)"])
 
@@ -401,7 +402,7 @@ final class EmailTests: XCTestCase {
             now: at("2026-03-01T10:00:00Z"))
         try await skipToFinal(other.id)
         // Queued, then the customer unsubscribes before it goes: it is cancelled, never sent.
-        summary = try await store.runScheduler(now: at("2026-04-18T07:00:00Z"), links: links)
+        summary = try await ReminderScheduler(storage: store, links: links).tick(now: at("2026-04-18T07:00:00Z"))
         let queued = try XCTUnwrap(summary.queued.first { $0.channel == .email })
         XCTAssertEqual(queued.subject, "Final notice: invoice F-2 is unpaid")
         let changed = try await store.optOutOfEmail(customerID: other.customerID, now: at("2026-04-18T07:00:01Z"))
@@ -473,7 +474,7 @@ extension EmailTests {
         let textOnly = try await store.remindNow(invoiceID: other.id, now: at("2026-04-17T07:00:00Z"), links: links)
         XCTAssertNil(textOnly.email)
         // Nothing is sent twice by the next tick: the slot is used on both channels.
-        let summary = try await store.runScheduler(now: at("2026-04-17T07:05:00Z"), links: links)
+        let summary = try await ReminderScheduler(storage: store, links: links).tick(now: at("2026-04-17T07:05:00Z"))
         XCTAssertEqual(summary.queued.count, 0)
     }
 }

@@ -61,7 +61,7 @@ final class SchedulerTests: XCTestCase {
     }
 
     func tick(_ instant: String, dryRun: Bool = false) async throws -> TickSummary {
-        try await store.runScheduler(now: at(instant), links: links, dryRun: dryRun)
+        try await ReminderScheduler(storage: store, links: links).tick(now: at(instant), dryRun: dryRun)
     }
 
     func testAnInvoiceGetsEachStageOnItsDayInTheWindowAndNothingTwice() async throws {

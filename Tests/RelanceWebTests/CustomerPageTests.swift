@@ -214,7 +214,7 @@ final class CustomerPageTests: XCTestCase {
         let (second, _) = try await harness.invoice(number: "F-2", amount: 2_550, dueInDays: -8)
         XCTAssertEqual(first.customerID, second.customerID)
         let links = LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
-        let summary = try await store.runScheduler(now: harness.clock.now, links: links)
+        let summary = try await ReminderScheduler(storage: store, links: links).tick(now: harness.clock.now)
         let message = try XCTUnwrap(summary.queued.first)
         XCTAssertEqual(message.invoiceIDs.count, 2)
         let token = try XCTUnwrap(message.body.firstMatch(of: /\/p\/([A-Za-z0-9_-]{30})/)?.1)

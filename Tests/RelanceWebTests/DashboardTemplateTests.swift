@@ -181,9 +181,9 @@ final class DashboardTemplateTests: XCTestCase {
             XCTAssertEqual(response.status, .seeOther)
         }
         // Tuesday 3 March 2026, 10:00 in Paris: inside the sending window.
-        let summary = try await harness.store.runScheduler(
-            now: Instant.parse("2026-03-03T09:00:00Z")!,
-            links: LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring))
+        let links = LinkSettings(baseURL: harness.settings.baseURL, keyring: harness.settings.keyring)
+        let summary = try await ReminderScheduler(storage: harness.store, links: links).tick(
+            now: Instant.parse("2026-03-03T09:00:00Z")!)
         XCTAssertEqual(summary.queued.count, 40)
         let rows = try await harness.store.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT customer_id, variant, body FROM message WHERE kind = 'reminder'")
@@ -199,7 +199,8 @@ final class DashboardTemplateTests: XCTestCase {
         for row in rows {
             let customer: Int64 = row["customer_id"]
             XCTAssertEqual(
-                Store.getsVariantB(customerID: customer, stage: "late", share: 50), row["variant"] as String? == "B")
+                ReminderText.getsVariantB(customerID: customer, stage: "late", share: 50),
+                row["variant"] as String? == "B")
         }
     }
 

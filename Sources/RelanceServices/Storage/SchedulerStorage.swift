@@ -1,11 +1,15 @@
 import Foundation
 import RelanceCore
 
-/// The scheduler's tick as a database runs it: in one transaction, find the invoices whose next action
-/// has come, queue what is due, and set each one's next action.
+/// The scheduler's tick as a database runs it, in one transaction: read the settings into
+/// `TickSettings`, read the invoices whose next action has come customer by customer into
+/// `CustomerDue`, ask `TickRule.decide`, and write its steps in order (a `.send` through
+/// `ReminderText`, after its link row exists). The rule is the same for every database; only the reads
+/// and writes are the store's.
 public protocol SchedulerStorage: StorageHealth {
     /// One tick at `now`, over at most `batchSize` invoices; a dry run rolls everything back and tells
-    /// what it would have queued. Email reminders are written only when `emailEnabled`.
+    /// what it would have queued. Email reminders are written only when `emailEnabled`; the summary is
+    /// each carried-out step counted with `TickSummary.count`.
     func runScheduler(now: Date, links: LinkSettings, dryRun: Bool, batchSize: Int, emailEnabled: Bool)
         async throws -> TickSummary
 }

@@ -3,17 +3,6 @@ import GRDB
 import RelanceCore
 import RelanceServices
 
-/// An email template parsed: its subject and its text, from which the HTML part is made.
-public struct EmailTemplate: Sendable, Equatable {
-    public var subject: MessageTemplate
-    public var body: MessageTemplate
-
-    public init(subject: MessageTemplate, body: MessageTemplate) {
-        self.subject = subject
-        self.body = body
-    }
-}
-
 extension Store {
     /// The email wording for a stage, language and kind: the business's own, else the default (for a
     /// stage the business added, the default of the nearest standard stage).
@@ -82,59 +71,5 @@ extension Store {
         try await pool.read { db in
             try CustomerTableRecord.fetchOne(db, key: customerID).map { ($0.locale, $0.emailOptedOutAt != nil) }
         }
-    }
-
-    /// Queues one email reminder about `items` (one invoice, or several of one customer with a
-    /// statement link), with its own link so a payment can be traced to this email.
-    static func queueEmail(
-        _ db: Database, customerID: Int64, customerName: String, address: String, items: [DueInvoice],
-        language: Language, context: TickContext
-    ) throws -> QueuedReminder {
-        let business = context.business
-        let links = context.links
-        let (stage, combined, link) = try reminderLink(db, customerID: customerID, items: items, context: context)
-        let currency = items[0].balance.currency
-        let total = Money(minorUnits: Money.total(items.map(\.balance.minorUnits)), currency: currency)
-        let template = try context.emailTemplate(db, stage: stage, language: language, combined: combined)
-        let url = links.urls.invoicePage(token: link.token)
-        let values: [MessageVariable: String] = [
-            .customer_name: customerName, .business_name: business.name,
-            .amount: Format.amount(items[0].balance, language), .invoice_number: items[0].number,
-            .due_date: Format.shortDate(items[0].dueOn, language), .link: url,
-            .business_phone: business.phone.map(PhoneDisplay.format) ?? "", .invoice_count: String(items.count),
-            .total: Format.amount(total, language),
-        ]
-        let subject = template.subject.render(values)
-        let words = template.body.render(values)
-        let unsubscribeURL = links.urls.unsubscribe(token: links.keyring.unsubscribeToken(customerID: customerID))
-        // The words around the business's own: not theirs to edit, so from the catalogue.
-        let chrome = try context.phrases.catalogue().words(language)
-        let unsubscribe = chrome("email_unsubscribe")
-        let footer = [business.name, business.address ?? "", business.legal ?? ""].filter { !$0.isEmpty }
-        let html = EmailHTML.render(
-            text: words, link: url, buttonLabel: chrome(combined ? "email_button_many" : "email_button"),
-            businessName: business.name, footer: footer, unsubscribe: (unsubscribeURL, unsubscribe), language: language,
-            logoURL: business.logoHash.map { links.urls.logo(version: $0) })
-        // The text part ends as the HTML part does: who writes, and how to stop these emails.
-        let text =
-            words + "\n\n-- \n"
-            + (footer + [chrome("email_unsubscribe_line", unsubscribe, unsubscribeURL)]).joined(separator: "\n")
-        let nowText = context.nowText
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, status, stage,
-                    subject, html, unsubscribe_url, created_at, updated_at)
-                VALUES (?, ?, ?, 'reminder', 'email', ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            customerID, combined ? nil : items[0].id, link.linkID, address, text, stage, subject, html,
-            unsubscribeURL, nowText, nowText,
-        ])
-        let messageID = db.lastInsertedRowID
-        try recordQueuedReminder(
-            db, messageID: messageID, linkID: link.linkID, items: items, channel: .email, nowText: nowText)
-        return QueuedReminder(
-            messageID: messageID, customerID: customerID, invoiceIDs: items.map(\.id), stage: stage, channel: .email,
-            recipient: address, body: text, encoding: .gsm7, segments: 0, subject: subject)
     }
 }

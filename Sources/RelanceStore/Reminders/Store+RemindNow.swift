@@ -37,9 +37,8 @@ extension Store {
         }
     }
 
-    /// The text of the stage due now (or the next one), and its email too when the stage goes by
-    /// email, email is set up and the customer has an address and has not unsubscribed: the slot is
-    /// used once sent, so an email left out here would never go.
+    /// The reminder `TickRule.sendNow` decides, written with its links, and the invoice's next look set
+    /// past the slot it used. What comes back is the text, with the email beside it, or the email alone.
     static func remindNow(
         _ db: Database, invoiceID: Int64, now: Date, links: LinkSettings, phrases: PhraseSource, emailEnabled: Bool
     ) throws -> QueuedReminder {
@@ -54,88 +53,19 @@ extension Store {
                     FROM invoice i JOIN customer c ON c.id = i.customer_id WHERE i.id = ?
                     """, arguments: [invoiceID])
         else { throw StoreError.notFound("invoice \(invoiceID)") }
-        guard row.paidAt == nil, row.voidedAt == nil else { throw RemindRefusal.settled }
-        if try PlanRecord.active(invoiceID: invoiceID).fetchCount(db) > 0 { throw RemindRefusal.onPlan }
-        // Policy, rules, business and templates, read once for the whole call.
         let context = try TickContext(db, links: links, phrases: phrases, now: now)
-        let policy = context.policy
-        let business = context.business
-        let zone = row.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZoneName.zone(business.timeZone) ?? .gmt
-        let today = CalendarDate(instant: now, timeZone: zone)
-        let dueOn = try Store.date(row.dueOn)
-        let baseOn = row.remindersRebasedOn.flatMap(CalendarDate.init(iso:)) ?? dueOn
-        let sent = Set(
-            try ReminderRecord.Slot.fetchAll(
-                db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [invoiceID]
-            )
-            .map(\.key))
-        let all = ReminderPlanner.slots(policy: policy, dueOn: baseOn)
-        let afterSent = (all.lastIndex { sent.contains(SlotKey($0)) }).map { $0 + 1 } ?? 0
-        let planned =
-            ReminderPlanner.due(policy: policy, dueOn: baseOn, today: today, sent: sent)
-            ?? all[afterSent...].first
-        guard let planned else { throw RemindRefusal.nothingLeft }
-        let balance = Money(minorUnits: row.amount - row.paid, currency: try Store.currency(row.currency))
-        let item = DueInvoice(
-            id: invoiceID, number: row.number, balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned)
-        let language = Language(locale: row.locale) ?? Language(locale: business.defaultLocale) ?? .fr
-        // The stage's own channels, each when the customer can get it.
-        let channels = planned.stage.channels
-        let phone = row.phone
-        let address =
-            channels.contains(.email)
-            ? try? Store.emailRecipient(row.email, optedOut: row.emailOptedOutAt != nil, emailEnabled: emailEnabled)
-                .get() : nil
-        let byEmail = address != nil
-        let bySMS = channels.contains(.sms) && phone != nil && row.smsOptedOutAt == nil
-        guard bySMS || byEmail else {
-            if !channels.contains(.sms) { throw RemindRefusal.noEmail }
-            throw phone == nil ? RemindRefusal.noPhone : RemindRefusal.optedOut
+        var rule = TickRule(settings: context.settings, now: now, emailEnabled: emailEnabled)
+        let decision = try rule.sendNow(
+            row, dueOn: try Store.date(row.dueOn), currency: try Store.currency(row.currency),
+            onPlan: try PlanRecord.active(invoiceID: invoiceID).fetchCount(db) > 0,
+            used: try usedSlots(db, invoiceID: invoiceID))
+        var queued = try decision.sends.map { try queue(db, $0, context: context) }
+        try setNextAction(db, invoiceID: invoiceID, at: decision.nextAction)
+        guard var last = queued.popLast() else { throw RemindRefusal.nothingLeft }
+        if last.channel == .sms, let email = queued.first {
+            last.email = QueuedEmail(
+                messageID: email.messageID, recipient: email.recipient, subject: email.subject ?? "")
         }
-        var email: QueuedReminder?
-        if byEmail, let address {
-            email = try Store.queueEmail(
-                db, customerID: row.customerID, customerName: row.name, address: address, items: [item],
-                language: language, context: context)
-        }
-        guard bySMS, let phone else {
-            // By email alone: what was queued is the email.
-            guard let email else { throw RemindRefusal.noEmail }
-            try finish()
-            return email
-        }
-        var queued = try Store.queueMessage(
-            db, customerID: row.customerID, customerName: row.name, phone: phone, items: [item],
-            language: language, context: context)
-        queued.email = email.map {
-            QueuedEmail(messageID: $0.messageID, recipient: $0.recipient, subject: $0.subject ?? "")
-        }
-        try finish()
-        return queued
-
-        /// The invoice's next look, past the slot just used.
-        func finish() throws {
-            let next = ReminderPlanner.nextAction(
-                policy: policy, dueOn: baseOn, sent: sent.union([SlotKey(planned)]), now: now, timeZone: zone,
-                rules: context.rules)
-            try db.execute(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?", arguments: [next, invoiceID])
-        }
-    }
-
-    /// Why a customer cannot get an email reminder, in the words the skipped slot records.
-    public struct EmailSkip: Error, Equatable {
-        public var text: String
-    }
-
-    /// The address a customer's email reminders go to, or why there is none: one rule for the tick and
-    /// for "send now".
-    static func emailRecipient(_ email: String?, optedOut: Bool, emailEnabled: Bool) -> Result<String, EmailSkip> {
-        guard emailEnabled else { return .failure(EmailSkip(text: "email is not set up (RELANCE_SMTP_URL)")) }
-        guard let address = email?.trimmingCharacters(in: .whitespaces) else {
-            return .failure(EmailSkip(text: "no email address"))
-        }
-        guard EmailAddress.isValid(address) else { return .failure(EmailSkip(text: "email address is not valid")) }
-        guard !optedOut else { return .failure(EmailSkip(text: "opted out of email")) }
-        return .success(address)
+        return last
     }
 }

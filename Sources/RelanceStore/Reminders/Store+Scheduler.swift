@@ -3,13 +3,15 @@ import GRDB
 import RelanceCore
 import RelanceServices
 
+extension InvoiceToRemind: FetchableRecord {}
+
 extension Store {
     // MARK: - The tick
 
     /// One scheduler tick at `now`: every invoice whose next action has come (through the index on
-    /// `next_action_at`, at most `batchSize`) gets the reminder its stage calls for, in one transaction.
-    /// Invoices of one customer due together become one message with a statement link. With `dryRun`
-    /// the same work is done and rolled back, so the summary shows exactly what would be sent.
+    /// `next_action_at`, at most `batchSize`), read customer by customer, judged by `TickRule` and its
+    /// steps carried out, in one transaction. With `dryRun` the same work is done and rolled back, so
+    /// the summary shows exactly what would be sent.
     public func runScheduler(
         now: Date, links: LinkSettings, dryRun: Bool = false, batchSize: Int = 10_000, emailEnabled: Bool = true
     ) async throws -> TickSummary {
@@ -17,82 +19,19 @@ extension Store {
         return try await pool.writeWithoutTransaction { db in
             var summary = TickSummary()
             try db.inTransaction {
-                summary = try Store.tick(
-                    db, now: now, links: links, phrases: phrases, batchSize: batchSize, emailEnabled: emailEnabled)
+                let context = try TickContext(db, links: links, phrases: phrases, now: now)
+                var rule = TickRule(settings: context.settings, now: now, emailEnabled: emailEnabled)
+                summary = try Store.tick(db, rule: &rule, context: context, batchSize: batchSize)
                 return dryRun ? .rollback : .commit
             }
             return summary
         }
     }
 
-    struct DueInvoice {
-        var id: Int64
-        var number: String
-        var balance: Money
-        /// The date shown in the message.
-        var dueOn: CalendarDate
-        /// The date the stages count from: the due date, or where a broken plan restarted them.
-        var baseOn: CalendarDate
-        var planned: PlannedReminder
-    }
-
-    /// A row of the tick's SELECT, and of "send now"'s (which leaves out the pause and the plan: nil
-    /// here): an invoice, what it has received, and how its customer can be reached. The dates and the
-    /// currency stay as stored, so the tick sets aside an invoice it cannot read instead of failing.
-    struct InvoiceToRemind: Decodable, FetchableRecord {
-        var id: Int64
-        var number: String
-        var currency: String
-        var amount: Int64
-        var dueOn: String
-        var paidAt: Date?
-        var voidedAt: Date?
-        var remindersPausedAt: Date?
-        var customerID: Int64
-        /// The customer's.
-        var name: String
-        var phone: String?
-        var locale: String?
-        var timeZone: String?
-        var smsOptedOutAt: Date?
-        var email: String?
-        var emailOptedOutAt: Date?
-        /// Everything received, in minor units.
-        var paid: Int64
-        var remindersRebasedOn: String?
-        /// The active plan, if any.
-        var planID: Int64?
-
-        enum CodingKeys: String, CodingKey {
-            case id
-            case number
-            case currency
-            case amount
-            case dueOn = "due_on"
-            case paidAt = "paid_at"
-            case voidedAt = "voided_at"
-            case remindersPausedAt = "reminders_paused_at"
-            case customerID = "customer_id"
-            case name
-            case phone
-            case locale
-            case timeZone = "time_zone"
-            case smsOptedOutAt = "sms_opted_out_at"
-            case email
-            case emailOptedOutAt = "email_opted_out_at"
-            case paid
-            case remindersRebasedOn = "reminders_rebased_on"
-            case planID = "plan_id"
-        }
-    }
-
     /// What a tick reads once and reuses for every invoice: parsing a template or preparing a statement
     /// ten thousand times was most of a tick's cost.
     final class TickContext {
-        let policy: ReminderPolicy
-        let rules: SendingRules
-        let business: Business
-        let planSettings: PlanSettings
+        let settings: TickSettings
         let links: LinkSettings
         /// Read when an email is written (its button and footer), not before: a tick of texts only
         /// runs without `templates/`.
@@ -100,13 +39,11 @@ extension Store {
         let now: Date
         let nowText: String
         private var templates: [String: MessageTemplate] = [:]
-        private var zones: [String: TimeZone] = [:]
 
         init(_ db: Database, links: LinkSettings, phrases: PhraseSource, now: Date) throws {
-            policy = try Store.policy(db)
-            rules = try Store.sendingRules(db)
-            business = try Store.business(db)
-            planSettings = try Store.planSettings(db)
+            settings = TickSettings(
+                policy: try Store.policy(db), rules: try Store.sendingRules(db), business: try Store.business(db),
+                planSettings: try Store.planSettings(db))
             self.links = links
             self.phrases = phrases
             self.now = now
@@ -132,11 +69,11 @@ extension Store {
             return template
         }
 
-        private var variants: [String: (share: Int, template: MessageTemplate)?] = [:]
+        private var variants: [String: ReminderText.VariantB?] = [:]
 
         /// The B wording of a template and its share, parsed once per tick (nil when no test runs).
         func variant(_ db: Database, stage: String, language: Language, combined: Bool) throws
-            -> (share: Int, template: MessageTemplate)?
+            -> ReminderText.VariantB?
         {
             let key = "\(stage)/\(language.rawValue)/\(combined)"
             if let cached = variants[key] { return cached }
@@ -146,24 +83,10 @@ extension Store {
             variants[key] = .some(found)
             return found
         }
-
-        func zone(_ identifier: String?) -> TimeZone {
-            let name = identifier ?? business.timeZone
-            if let zone = zones[name] { return zone }
-            let zone = TimeZoneName.zone(name) ?? TimeZoneName.zone(business.timeZone) ?? .gmt
-            zones[name] = zone
-            return zone
-        }
     }
 
-    static func tick(
-        _ db: Database, now: Date, links: LinkSettings, phrases: PhraseSource, batchSize: Int, emailEnabled: Bool = true
-    ) throws -> TickSummary {
+    static func tick(_ db: Database, rule: inout TickRule, context: TickContext, batchSize: Int) throws -> TickSummary {
         var summary = TickSummary()
-        let context = try TickContext(db, links: links, phrases: phrases, now: now)
-        let policy = context.policy
-        let rules = context.rules
-        let business = context.business
         let rows = try InvoiceToRemind.fetchAll(
             db,
             sql: """
@@ -176,140 +99,94 @@ extension Store {
                 WHERE i.next_action_at <= ?
                 ORDER BY i.next_action_at, i.id
                 LIMIT ?
-                """, arguments: [now, batchSize])
+                """, arguments: [context.now, batchSize])
         summary.examined = rows.count
-        let setNextAction = try db.cachedStatement(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?")
-
-        var byCustomer: [(customerID: Int64, rows: [InvoiceToRemind])] = []
-        var position: [Int64: Int] = [:]
-        for row in rows {
-            let customerID = row.customerID
-            if let index = position[customerID] {
-                byCustomer[index].rows.append(row)
-            } else {
-                position[customerID] = byCustomer.count
-                byCustomer.append((customerID, [row]))
+        let lastSMS = try db.cachedStatement(
+            sql: """
+                SELECT MAX(created_at) FROM message
+                WHERE customer_id = ? AND channel = 'sms' AND status NOT IN ('cancelled', 'failed')
+                    AND kind = 'reminder'
+                """)
+        for group in byCustomer(rows) {
+            var used: [Int64: Set<SlotKey>] = [:]
+            var plans: [Int64: PlanView] = [:]
+            for row in group where row.paidAt == nil && row.voidedAt == nil && row.remindersPausedAt == nil {
+                used[row.id] = try usedSlots(db, invoiceID: row.id)
+                if row.planID != nil { plans[row.id] = try planView(db, invoiceID: row.id) }
             }
-        }
-
-        for (customerID, group) in byCustomer {
-            let first = group[0]
-            let zone = context.zone(first.timeZone)
-            let today = CalendarDate(instant: now, timeZone: zone)
-            let opening = rules.nextOpening(atOrAfter: now, in: zone)
-            let lastSMS = try Date.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT MAX(created_at) FROM message
-                        WHERE customer_id = ? AND channel = 'sms' AND status NOT IN ('cancelled', 'failed')
-                            AND kind = 'reminder'
-                        """), arguments: [customerID])
-            var capUntil = lastSMS.map { $0.addingTimeInterval(rules.smsMinimumInterval) }
-            var due: [DueInvoice] = []
-            var sentByInvoice: [Int64: Set<SlotKey>] = [:]
-
-            for row in group {
-                let id = row.id
-                guard row.paidAt == nil, row.voidedAt == nil, row.remindersPausedAt == nil,
-                    let dueOn = CalendarDate(iso: row.dueOn), let currency = Currency(code: row.currency)
-                else {
-                    try setNextAction.execute(arguments: [nil as Date?, id])
-                    continue
-                }
-                if row.planID != nil {
-                    try Store.remindInstalments(
-                        db, row: row, context: context, zone: zone, opening: opening, capUntil: &capUntil,
-                        summary: &summary)
-                    continue
-                }
-                let baseOn = row.remindersRebasedOn.flatMap(CalendarDate.init(iso:)) ?? dueOn
-                let sent = Set(
-                    try ReminderRecord.Slot.fetchAll(
-                        db, sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?", arguments: [id]
-                    )
-                    .map(\.key))
-                sentByInvoice[id] = sent
-                guard let planned = ReminderPlanner.due(policy: policy, dueOn: baseOn, today: today, sent: sent) else {
-                    let next = ReminderPlanner.nextAction(
-                        policy: policy, dueOn: baseOn, sent: sent, now: now, timeZone: zone, rules: rules)
-                    try setNextAction.execute(arguments: [next, id])
-                    continue
-                }
-                if opening > now {
-                    // Night, Sunday or a holiday where the customer lives: wait for the window.
-                    try setNextAction.execute(arguments: [opening, id])
-                    summary.deferred += 1
-                    continue
-                }
-                let balance = Money(minorUnits: row.amount - row.paid, currency: currency)
-                due.append(
-                    DueInvoice(
-                        id: id, number: row.number, balance: balance, dueOn: dueOn, baseOn: baseOn, planned: planned))
-            }
-            if due.isEmpty { continue }
-
-            // SMS: one message per customer and currency, unless nothing can reach them.
-            let smsDue = due.filter { $0.planned.stage.channels.contains(.sms) }
-            let phone = first.phone
-            var handled: [Int64: [SlotKey]] = [:]
-            let language = Language(locale: first.locale) ?? Language(locale: business.defaultLocale) ?? .fr
-            /// One message per currency (amounts are never added across currencies).
-            func queueByCurrency(_ items: [DueInvoice], _ queue: ([DueInvoice]) throws -> QueuedReminder) throws {
-                for batch in Dictionary(grouping: items, by: { $0.balance.currency.code }).values {
-                    summary.queued.append(try queue(batch))
-                    for item in batch { handled[item.id, default: []].append(SlotKey(item.planned)) }
-                }
-            }
-            /// Slots that no message can serve on this channel: recorded once, with why.
-            func skip(_ items: [DueInvoice], _ channel: Channel, _ reason: String) throws {
-                for item in items {
-                    try Store.recordSkipped(db, item.id, item.planned, channel, reason: reason, now: now)
-                    summary.skipped.append((item.id, item.planned.stage.key, reason))
-                    handled[item.id, default: []].append(SlotKey(item.planned))
-                }
-            }
-            if !smsDue.isEmpty {
-                if phone == nil || first.smsOptedOutAt != nil {
-                    let reason = phone == nil ? "no phone number" : "opted out of SMS"
-                    try skip(smsDue, .sms, reason)
-                } else if let capUntil, capUntil > now {
-                    let retry = rules.nextOpening(atOrAfter: capUntil, in: zone)
-                    for item in smsDue { try setNextAction.execute(arguments: [retry, item.id]) }
-                    summary.deferred += smsDue.count
-                    due.removeAll { item in smsDue.contains { $0.id == item.id } }
-                } else if let phone {
-                    try queueByCurrency(smsDue) { batch in
-                        try Store.queueMessage(
-                            db, customerID: customerID, customerName: first.name, phone: phone, items: batch,
-                            language: language, context: context)
-                    }
-                }
-            }
-            // Email: one message per customer and currency, like the SMS, with its own link.
-            let emailDue = due.filter { $0.planned.stage.channels.contains(.email) }
-            if !emailDue.isEmpty {
-                switch Store.emailRecipient(
-                    first.email, optedOut: first.emailOptedOutAt != nil, emailEnabled: emailEnabled)
-                {
-                case .failure(let reason):
-                    try skip(emailDue, .email, reason.text)
-                case .success(let address):
-                    try queueByCurrency(emailDue) { batch in
-                        try Store.queueEmail(
-                            db, customerID: customerID, customerName: first.name, address: address, items: batch,
-                            language: language, context: context)
-                    }
-                }
-            }
-            for item in due {
-                let sent = (sentByInvoice[item.id] ?? []).union(handled[item.id] ?? [])
-                let next = ReminderPlanner.nextAction(
-                    policy: policy, dueOn: item.baseOn, sent: sent, now: now, timeZone: zone, rules: rules,
-                    notBefore: handled[item.id] == nil ? nil : now.addingTimeInterval(rules.smsMinimumInterval))
-                try setNextAction.execute(arguments: [next, item.id])
+            let due = CustomerDue(
+                invoices: group, lastReminderSMS: try Date.fetchOne(lastSMS, arguments: [group[0].customerID]),
+                used: used, plans: plans)
+            for step in rule.decide(due) {
+                summary.count(step, queued: try carryOut(db, step, context: context))
             }
         }
         return summary
+    }
+
+    /// The rows grouped by customer, in the order each customer first appears.
+    static func byCustomer(_ rows: [InvoiceToRemind]) -> [[InvoiceToRemind]] {
+        var groups: [[InvoiceToRemind]] = []
+        var position: [Int64: Int] = [:]
+        for row in rows {
+            if let index = position[row.customerID] {
+                groups[index].append(row)
+            } else {
+                position[row.customerID] = groups.count
+                groups.append([row])
+            }
+        }
+        return groups
+    }
+
+    /// The slots an invoice has used, sent or skipped.
+    static func usedSlots(_ db: Database, invoiceID: Int64) throws -> Set<SlotKey> {
+        Set(
+            try ReminderRecord.Slot.fetchAll(
+                db.cachedStatement(sql: "SELECT stage, occurrence FROM reminder WHERE invoice_id = ?"),
+                arguments: [invoiceID]
+            )
+            .map(\.key))
+    }
+
+    /// Writes one step of the rule; what a `.send` queued comes back.
+    static func carryOut(_ db: Database, _ step: TickStep, context: TickContext) throws -> QueuedReminder? {
+        switch step {
+        case .setNextAction(let invoiceID, let at):
+            try setNextAction(db, invoiceID: invoiceID, at: at)
+        case .postpone(let invoiceID, let until):
+            try setNextAction(db, invoiceID: invoiceID, at: until)
+        case .skip(let invoiceID, let planned, let channel, let reason):
+            try recordSkipped(db, invoiceID, planned, channel, reason: reason, now: context.now)
+        case .send(let message):
+            return try queue(db, message, context: context)
+        case .breakPlan(let broken):
+            try breakPlan(db, broken, now: context.now)
+        }
+        return nil
+    }
+
+    static func setNextAction(_ db: Database, invoiceID: Int64, at: Date?) throws {
+        try db.cachedStatement(sql: "UPDATE invoice SET next_action_at = ? WHERE id = ?").execute(arguments: [
+            at, invoiceID,
+        ])
+    }
+
+    /// Ends a plan whose instalment is too late, says so to webhooks, and restarts the invoice's own
+    /// stages where its late stage is due today.
+    static func breakPlan(_ db: Database, _ broken: BrokenPlan, now: Date) throws {
+        try endPlan(
+            db, planID: broken.planID, invoiceID: broken.invoiceID, status: .broken, reason: broken.reason, now: now)
+        try emitInvoiceEvent(
+            db, .planBroken, invoiceID: broken.invoiceID,
+            extra: [
+                "instalment": ["number": broken.instalment, "due_on": broken.instalmentDueOn.iso] as [String: Any]
+            ], now: now)
+        if let rebased = broken.rebasedOn {
+            try db.execute(
+                sql: "UPDATE invoice SET reminders_rebased_on = ? WHERE id = ?",
+                arguments: [rebased.iso, broken.invoiceID])
+        }
     }
 
     static func recordSkipped(
@@ -322,30 +199,6 @@ extension Store {
                 ON CONFLICT (invoice_id, stage, occurrence, channel) DO NOTHING
                 """,
             arguments: [invoiceID, planned.stage.key, planned.occurrence, channel.rawValue, reason, now])
-    }
-
-    /// What every reminder message starts with: the most advanced stage among its invoices (which sets
-    /// the tone of a combined message), and its own link (a statement link for several invoices), so a
-    /// payment can be traced to the message.
-    static func reminderLink(_ db: Database, customerID: Int64, items: [DueInvoice], context: TickContext) throws
-        -> (stage: String, combined: Bool, link: IssuedLink)
-    {
-        let business = context.business
-        let order = Dictionary(uniqueKeysWithValues: context.policy.stages.enumerated().map { ($1.key, $0) })
-        let stage =
-            items.map(\.planned.stage.key).max { (order[$0] ?? 0) < (order[$1] ?? 0) } ?? items[0].planned.stage.key
-        let combined = items.count > 1
-        let link: IssuedLink
-        if combined {
-            link = try Store.createStatementLink(
-                db, customerID: customerID, business: business, keyring: context.links.keyring, now: context.now)
-        } else {
-            link = try Store.insertLink(
-                db, invoiceID: items[0].id,
-                expiresAt: Store.defaultExpiry(dueOn: items[0].dueOn, business: business, now: context.now),
-                purpose: .reminder, renewedFrom: nil, keyring: context.links.keyring, now: context.now)
-        }
-        return (stage, combined, link)
     }
 
     /// What follows the message row: the link points back to it, its first event, and the slots it serves.
@@ -369,51 +222,84 @@ extension Store {
         }
     }
 
-    static func queueMessage(
-        _ db: Database, customerID: Int64, customerName: String, phone: String, items: [DueInvoice],
-        language: Language, context: TickContext, templateStage: String? = nil
-    ) throws -> QueuedReminder {
-        let business = context.business
-        let links = context.links
+    /// Writes a reminder the rule decided: its own link first (a statement link for several invoices), so
+    /// a payment can be traced to the message, then its words, the message row, its first event and the
+    /// slots it uses.
+    static func queue(_ db: Database, _ message: ReminderToSend, context: TickContext) throws -> QueuedReminder {
+        let business = context.settings.business
+        let urls = context.links.urls
+        let link = try reminderLink(db, message, context: context)
+        let page = urls.invoicePage(token: link.token)
         let nowText = context.nowText
-        let (stage, combined, link) = try reminderLink(db, customerID: customerID, items: items, context: context)
-        let currency = items[0].balance.currency
-        let total = Money(minorUnits: Money.total(items.map(\.balance.minorUnits)), currency: currency)
-        var template = try context.template(db, stage: templateStage ?? stage, language: language, combined: combined)
-        // An A/B test on this wording: a stable share of customers gets B, and the message says which.
-        var variant: WordingVariant?
-        if let other = try context.variant(db, stage: templateStage ?? stage, language: language, combined: combined) {
-            if Store.getsVariantB(customerID: customerID, stage: templateStage ?? stage, share: other.share) {
-                template = other.template
-                variant = .b
-            } else {
-                variant = .a
-            }
+        let combined = message.combined
+        let customerID = message.customerID
+        let invoiceID = combined ? nil : message.items[0].id
+        let queued: QueuedReminder
+        switch message.channel {
+        case .sms:
+            let words = ReminderText.sms(
+                message,
+                template: try context.template(
+                    db, stage: message.wording, language: message.language, combined: combined),
+                variantB: try context.variant(
+                    db, stage: message.wording, language: message.language, combined: combined),
+                business: business, link: page)
+            let analysis = words.analysis
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, status, stage,
+                        encoding, segments, created_at, updated_at, variant)
+                    VALUES (?, ?, ?, 'reminder', 'sms', ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                customerID, invoiceID, link.linkID, message.recipient, analysis.text, message.stage,
+                analysis.encoding.rawValue, analysis.segments, nowText, nowText, words.variant,
+            ])
+            queued = QueuedReminder(
+                messageID: db.lastInsertedRowID, customerID: customerID, invoiceIDs: message.items.map(\.id),
+                stage: message.stage, channel: .sms, recipient: message.recipient, body: analysis.text,
+                encoding: analysis.encoding, segments: analysis.segments)
+        case .email:
+            let unsubscribeURL = urls.unsubscribe(token: context.links.keyring.unsubscribeToken(customerID: customerID))
+            let email = ReminderText.email(
+                message,
+                template: try context.emailTemplate(
+                    db, stage: message.wording, language: message.language, combined: combined),
+                words: try context.phrases.catalogue().words(message.language), business: business, urls: urls,
+                link: page, unsubscribeURL: unsubscribeURL)
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, status, stage,
+                        subject, html, unsubscribe_url, created_at, updated_at)
+                    VALUES (?, ?, ?, 'reminder', 'email', ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                customerID, invoiceID, link.linkID, message.recipient, email.text, message.stage, email.subject,
+                email.html, unsubscribeURL, nowText, nowText,
+            ])
+            queued = QueuedReminder(
+                messageID: db.lastInsertedRowID, customerID: customerID, invoiceIDs: message.items.map(\.id),
+                stage: message.stage, channel: .email, recipient: message.recipient, body: email.text,
+                encoding: .gsm7, segments: 0, subject: email.subject)
         }
-        let text = template.render([
-            .customer_name: customerName, .business_name: business.name,
-            .amount: Format.amount(items[0].balance, language), .invoice_number: items[0].number,
-            .due_date: Format.shortDate(items[0].dueOn, language), .link: links.urls.invoicePage(token: link.token),
-            .business_phone: business.phone ?? "", .invoice_count: String(items.count),
-            .total: Format.amount(total, language),
-        ])
-        let analysis = SMSText.analyze(text)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO message (customer_id, invoice_id, link_id, kind, channel, recipient, body, status, stage,
-                    encoding, segments, created_at, updated_at, variant)
-                VALUES (?, ?, ?, 'reminder', 'sms', ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            customerID, combined ? nil : items[0].id, link.linkID, phone, analysis.text, stage,
-            analysis.encoding.rawValue, analysis.segments, nowText, nowText, variant,
-        ])
-        let messageID = db.lastInsertedRowID
         try recordQueuedReminder(
-            db, messageID: messageID, linkID: link.linkID, items: items, channel: .sms, nowText: nowText)
-        return QueuedReminder(
-            messageID: messageID, customerID: customerID, invoiceIDs: items.map(\.id), stage: stage, channel: .sms,
-            recipient: phone, body: analysis.text, encoding: analysis.encoding, segments: analysis.segments)
+            db, messageID: queued.messageID, linkID: link.linkID, items: message.items, channel: message.channel,
+            nowText: nowText)
+        return queued
+    }
+
+    /// A reminder's own link: to its invoice, or to the customer's statement when it is about several.
+    static func reminderLink(_ db: Database, _ message: ReminderToSend, context: TickContext) throws -> IssuedLink {
+        let business = context.settings.business
+        let keyring = context.links.keyring
+        guard !message.combined else {
+            return try createStatementLink(
+                db, customerID: message.customerID, business: business, keyring: keyring, now: context.now)
+        }
+        let item = message.items[0]
+        return try insertLink(
+            db, invoiceID: item.id, expiresAt: defaultExpiry(dueOn: item.dueOn, business: business, now: context.now),
+            purpose: .reminder, renewedFrom: nil, keyring: keyring, now: context.now)
     }
 
     static func recordEvent(_ db: Database, messageID: Int64, status: MessageEventStatus, at: Date, detail: String?)

@@ -83,12 +83,4 @@ extension Store {
         return TemplateVariant(
             stage: stage, language: language, combined: combined, body: stored.body, share: stored.share)
     }
-
-    /// Whether a customer gets B for a stage: a stable draw from the customer and the stage, so the same
-    /// person always reads the same wording for it and the split follows `share`.
-    static func getsVariantB(customerID: Int64, stage: String, share: Int) -> Bool {
-        let digest = Crypto.sha256(Array("variant:\(customerID):\(stage)".utf8))
-        let draw = (Int(digest[0]) << 8 | Int(digest[1])) % 100
-        return draw < share
-    }
 }

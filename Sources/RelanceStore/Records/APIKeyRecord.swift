@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `api_key`: only the key's SHA-256 is kept, and a prefix to recognise it by.
-struct APIKeyRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct APIKeyRecord: AutoIncrementedRow {
     static let databaseTableName = "api_key"
 
     var id: Int64?
@@ -20,6 +18,4 @@ struct APIKeyRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersi
         static let hash = Column("hash")
         static let revokedAt = Column("revoked_at")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `audit`: who did what, from the dashboard (a user), the API (a key) or a shell (neither).
-struct AuditRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct AuditRecord: AutoIncrementedRow {
     static let databaseTableName = "audit"
 
     var id: Int64?
@@ -16,6 +14,4 @@ struct AuditRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersis
     var action: String
     var invoiceID: Int64?
     var detail: String?
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -5,7 +5,7 @@ import RelanceServices
 
 /// The `business` row: the one business of this instance (id 1, created by the first migration).
 /// Pages read it through `Business`, which leaves the logo's bytes out.
-struct BusinessRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
+struct BusinessRecord: TableRow {
     static let databaseTableName = "business"
 
     var id: Int64

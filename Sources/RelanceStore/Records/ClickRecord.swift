@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `click`: one view of a link's page, by a person or by a link-preview fetcher.
-struct ClickRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct ClickRecord: AutoIncrementedRow {
     static let databaseTableName = "click"
 
     var id: Int64?
@@ -19,6 +17,4 @@ struct ClickRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersis
         static let linkID = Column("link_id")
         static let agent = Column("agent")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -5,9 +5,7 @@ import RelanceServices
 
 /// A row of `customer`, as stored. (`CustomerRecord`, the dashboard's view of a customer with their count
 /// of open invoices, had the name first.)
-struct CustomerTableRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord, SnakeCaseColumns
-{
+struct CustomerTableRecord: AutoIncrementedRow {
     static let databaseTableName = "customer"
 
     var id: Int64?
@@ -26,6 +24,4 @@ struct CustomerTableRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
         static let id = Column("id")
         static let phone = Column("phone")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

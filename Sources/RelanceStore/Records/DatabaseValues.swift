@@ -43,13 +43,21 @@ extension Currency: DatabaseValueConvertible {
     }
 }
 
-/// A record whose table has an auto-incremented `id`: nil before the insert, always set on a row read
-/// back with its `id` column.
-protocol AutoIncrementedRecord: TableRecord {
-    var id: Int64? { get }
+/// A row of one of our tables, read and written through Codable, its columns named by
+/// `SnakeCaseColumns`.
+protocol TableRow: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {}
+
+/// A row of a table whose `id` SQLite assigns: nil before the insert, set by it, and always present on
+/// a row read back with its `id` column.
+protocol AutoIncrementedRow: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
+    SnakeCaseColumns
+{
+    var id: Int64? { get set }
 }
 
-extension AutoIncrementedRecord {
+extension AutoIncrementedRow {
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
     /// The id of a row read back; missing only when the SELECT left `id` out, which is a bug to report
     /// rather than a zero to carry on with.
     func storedID() throws -> Int64 {

@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `idempotency`: the answer an idempotent API write gave, kept to answer its retries alike.
-struct IdempotencyRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord, SnakeCaseColumns
-{
+struct IdempotencyRecord: AutoIncrementedRow {
     static let databaseTableName = "idempotency"
 
     var id: Int64?
@@ -21,6 +19,4 @@ struct IdempotencyRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
         static let apiKeyID = Column("api_key_id")
         static let key = Column("key")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -4,7 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `import_column`: the field a person mapped a spreadsheet column to, by the column's title.
-struct ImportColumnRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
+struct ImportColumnRecord: TableRow {
     static let databaseTableName = "import_column"
 
     var title: String

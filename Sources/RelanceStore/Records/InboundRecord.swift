@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `inbound`: a text a customer sent.
-struct InboundRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct InboundRecord: AutoIncrementedRow {
     static let databaseTableName = "inbound"
 
     var id: Int64?
@@ -25,6 +23,4 @@ struct InboundRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePers
         static let keyword = Column("keyword")
         static let readAt = Column("read_at")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `installment`: one instalment of a plan, in its order.
-struct InstallmentRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord, SnakeCaseColumns
-{
+struct InstallmentRecord: AutoIncrementedRow {
     static let databaseTableName = "installment"
 
     var id: Int64?
@@ -19,8 +17,6 @@ struct InstallmentRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
         static let planID = Column("plan_id")
         static let position = Column("position")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     /// A plan's instalments in their order.
     static func of(planID: Int64) -> QueryInterfaceRequest<InstallmentRecord> {

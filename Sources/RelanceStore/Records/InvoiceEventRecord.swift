@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `invoice_event`: a request, an answer, a plan event or a pause, in an invoice's history.
-struct InvoiceEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord, SnakeCaseColumns
-{
+struct InvoiceEventRecord: AutoIncrementedRow {
     static let databaseTableName = "invoice_event"
 
     var id: Int64?
@@ -20,6 +18,4 @@ struct InvoiceEventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         static let id = Column("id")
         static let invoiceID = Column("invoice_id")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

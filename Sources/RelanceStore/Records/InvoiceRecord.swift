@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `invoice`: what is owed, by whom, and where the scheduler stands with it.
-struct InvoiceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct InvoiceRecord: AutoIncrementedRow {
     static let databaseTableName = "invoice"
 
     var id: Int64?
@@ -29,8 +27,6 @@ struct InvoiceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePers
     var remindersPausedReason: String?
     /// Where the stages count from after a broken plan, instead of the due date.
     var remindersRebasedOn: CalendarDate?
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 extension InvoiceSummary: FetchableRecord {

@@ -5,9 +5,7 @@ import RelanceServices
 
 /// A row of `link`: one signed link, to an invoice's page or to a customer's statement (exactly one of
 /// the two), and the message that carried it.
-struct LinkRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct LinkRecord: AutoIncrementedRow {
     static let databaseTableName = "link"
 
     var id: Int64?
@@ -28,8 +26,6 @@ struct LinkRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersist
         static let purpose = Column("purpose")
         static let createdAt = Column("created_at")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// Why a link row exists, kept for attribution ("which message got paid").

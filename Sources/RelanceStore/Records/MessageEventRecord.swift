@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `message_event`: one status a message went through, with its time.
-struct MessageEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord, SnakeCaseColumns
-{
+struct MessageEventRecord: AutoIncrementedRow {
     static let databaseTableName = "message_event"
 
     var id: Int64?
@@ -19,6 +17,4 @@ struct MessageEventRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         static let id = Column("id")
         static let messageID = Column("message_id")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `message`: one text or email, from queued to its provider's last word.
-struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct MessageRecord: AutoIncrementedRow {
     static let databaseTableName = "message"
 
     var id: Int64?
@@ -46,8 +44,6 @@ struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePers
         static let channel = Column("channel")
         static let status = Column("status")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// A message waiting in the outbox or already handed to a provider.

@@ -5,7 +5,7 @@ import RelanceServices
 
 /// A row of `message_template`: the business's own wording for a stage, channel, language and kind;
 /// without one the built-in wording is used.
-struct MessageTemplateRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
+struct MessageTemplateRecord: TableRow {
     static let databaseTableName = "message_template"
 
     var stage: String

@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `plan`: an accepted payment plan; payments after it began pay its instalments, oldest first.
-struct PlanRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct PlanRecord: AutoIncrementedRow {
     static let databaseTableName = "plan"
 
     var id: Int64?
@@ -23,8 +21,6 @@ struct PlanRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersist
         static let invoiceID = Column("invoice_id")
         static let status = Column("status")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     /// An invoice's running plan (at most one).
     static func active(invoiceID: Int64) -> QueryInterfaceRequest<PlanRecord> {

@@ -4,7 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// The `plan_settings` row (id 1): what a business accepts in a proposal, and how plans are reminded.
-struct PlanSettingsRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
+struct PlanSettingsRecord: TableRow {
     static let databaseTableName = "plan_settings"
 
     var id: Int64

@@ -5,9 +5,7 @@ import RelanceServices
 
 /// A row of `reminder`: one slot of an invoice's policy handled on one channel, by a message or, when
 /// none could go, with the reason.
-struct ReminderRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct ReminderRecord: AutoIncrementedRow {
     static let databaseTableName = "reminder"
 
     var id: Int64?
@@ -18,8 +16,6 @@ struct ReminderRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     var messageID: Int64?
     var skippedReason: String?
     var createdAt: Date
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     /// The slot alone (`stage`, `occurrence`), which is all the scheduler reads of a row.
     struct Slot: Decodable, FetchableRecord {

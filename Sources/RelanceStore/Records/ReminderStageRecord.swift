@@ -4,7 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `reminder_stage`: one stage of the policy, placed relative to the due date.
-struct ReminderStageRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
+struct ReminderStageRecord: TableRow {
     static let databaseTableName = "reminder_stage"
 
     var key: String

@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `request`: a customer's plan proposal or question, and what the business answered.
-struct RequestRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct RequestRecord: AutoIncrementedRow {
     static let databaseTableName = "request"
 
     var id: Int64?
@@ -33,8 +31,6 @@ struct RequestRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePers
         static let kind = Column("kind")
         static let status = Column("status")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     /// An invoice's requests still waiting for the business.
     static func pending(invoiceID: Int64) -> QueryInterfaceRequest<RequestRecord> {

@@ -5,7 +5,7 @@ import RelanceServices
 
 /// The `sending_rules` row (id 1): quiet hours, weekdays, holidays, the frequency cap, and whether a
 /// reply pauses reminders.
-struct SendingRulesRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
+struct SendingRulesRecord: TableRow {
     static let databaseTableName = "sending_rules"
 
     var id: Int64

@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `session`: a signed-in browser. The cookie's token is kept only as its SHA-256.
-struct SessionRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct SessionRecord: AutoIncrementedRow {
     static let databaseTableName = "session"
 
     var id: Int64?
@@ -18,6 +16,4 @@ struct SessionRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePers
     var expiresAt: Date
     var ipHash: String?
     var endedAt: Date?
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

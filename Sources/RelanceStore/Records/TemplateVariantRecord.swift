@@ -4,7 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `template_variant`: the B wording of a template and the share of messages that get it.
-struct TemplateVariantRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SnakeCaseColumns {
+struct TemplateVariantRecord: TableRow {
     static let databaseTableName = "template_variant"
 
     var stage: String

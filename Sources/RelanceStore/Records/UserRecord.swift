@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `user`: a dashboard account. The password is kept only as its scrypt hash.
-struct UserRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, AutoIncrementedRecord,
-    SnakeCaseColumns
-{
+struct UserRecord: AutoIncrementedRow {
     static let databaseTableName = "user"
 
     var id: Int64?
@@ -26,6 +24,4 @@ struct UserRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersist
         static let role = Column("role")
         static let disabledAt = Column("disabled_at")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `webhook_attempt`: one POST of a delivery and what came of it.
-struct WebhookAttemptRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord, SnakeCaseColumns
-{
+struct WebhookAttemptRecord: AutoIncrementedRow {
     static let databaseTableName = "webhook_attempt"
 
     var id: Int64?
@@ -20,6 +18,4 @@ struct WebhookAttemptRecord: Codable, Sendable, Equatable, FetchableRecord, Muta
         static let id = Column("id")
         static let deliveryID = Column("delivery_id")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

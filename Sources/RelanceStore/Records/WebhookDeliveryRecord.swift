@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `webhook_delivery`: one event on its way to one endpoint.
-struct WebhookDeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord, SnakeCaseColumns
-{
+struct WebhookDeliveryRecord: AutoIncrementedRow {
     static let databaseTableName = "webhook_delivery"
 
     var id: Int64?
@@ -18,6 +16,4 @@ struct WebhookDeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     var lastError: String?
     var createdAt: Date
     var deliveredAt: Date?
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

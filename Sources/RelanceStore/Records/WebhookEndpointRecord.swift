@@ -4,9 +4,7 @@ import RelanceCore
 import RelanceServices
 
 /// A row of `webhook_endpoint`: where to POST which events. Secrets are stored sealed (`SecretBox`).
-struct WebhookEndpointRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
-    AutoIncrementedRecord, SnakeCaseColumns
-{
+struct WebhookEndpointRecord: AutoIncrementedRow {
     static let databaseTableName = "webhook_endpoint"
 
     var id: Int64?
@@ -24,6 +22,4 @@ struct WebhookEndpointRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
         static let id = Column("id")
         static let disabledAt = Column("disabled_at")
     }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

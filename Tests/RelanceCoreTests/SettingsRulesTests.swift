@@ -47,10 +47,38 @@ final class SettingsRulesTests: XCTestCase {
         let (plans, problems) = standard.applying(
             PlanSettings.Draft(maximumInstalments: 61, maximumSpanDays: 7, minimumInstalment: -1, breakAfterDays: 3))
         // The standard reminders come 3 days after an instalment: a plan broken after 3 days would skip them.
-        XCTAssertEqual(problems, [.maximumInstalments, .minimumInstalment, .breakAfterDays])
+        XCTAssertEqual(problems, [.maximumInstalments, .minimumInstalment, .breakBeforeStoredReminders])
         XCTAssertEqual(plans.limits.maximumSpanDays, 7)
         XCTAssertEqual(plans.breakAfterDays, standard.breakAfterDays)
         let (_, none) = standard.applying(PlanSettings.Draft(breakAfterDays: 4))
         XCTAssertEqual(none, [])
+        XCTAssertEqual(standard.applying(PlanSettings.Draft(breakAfterDays: 91)).1, [.breakAfterDays])
+        // Sent together, new reminder days make room for an earlier break.
+        let (moved, fine) = standard.applying(PlanSettings.Draft(breakAfterDays: 3, reminderOffsets: [2, -3, 0]))
+        XCTAssertEqual(fine, [])
+        XCTAssertEqual(moved.breakAfterDays, 3)
+        XCTAssertEqual(moved.reminderOffsets, [-3, 0, 2])
+    }
+
+    func testReminderDaysAndReplyTimesAreCheckedOnce() {
+        let standard = PlanSettings()
+        XCTAssertEqual(standard.applying(PlanSettings.Draft(reminderOffsets: [1, 1])).1, [.reminderOffsets])
+        XCTAssertEqual(standard.applying(PlanSettings.Draft(reminderOffsets: [-31])).1, [.reminderOffsets])
+        XCTAssertEqual(
+            standard.applying(PlanSettings.Draft(reminderOffsets: [1, 2, 3, 4, 5, 6, 7])).1, [.reminderOffsets])
+        XCTAssertEqual(
+            standard.applying(PlanSettings.Draft(reminderOffsets: [standard.breakAfterDays])).1, [.remindersAfterBreak])
+        let (plans, problems) = standard.applying(
+            PlanSettings.Draft(
+                replyTime: [
+                    "de": "bald", "en": String(repeating: "a", count: 201), "fr": " sous 24 h ",
+                ]))
+        XCTAssertEqual(problems, [.replyTimeLanguage("de"), .replyTimeTooLong(.en)])
+        XCTAssertEqual(plans.replyTime, [.fr: "sous 24 h"])
+        XCTAssertEqual(
+            standard.applying(PlanSettings.Draft(replyTime: ["fr": "a\u{0}b"])).1, [.replyTimeControlCharacters(.fr)])
+        XCTAssertEqual(
+            standard.applying(PlanSettings.Draft(autoAcceptMaximumInstalments: 1, autoAcceptMaximumSpanDays: 2000)).1,
+            [.autoAcceptMaximumInstalments, .autoAcceptMaximumSpanDays])
     }
 }

@@ -302,77 +302,56 @@ extension API {
     /// `PUT /api/v1/plan-settings` — fields left out keep their value.
     @Sendable func putPlanSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await decode(PlanSettingsBody.self, request, context)
-        var plans = try await store.planSettings()
-        var errors: [Problem.FieldError] = []
-        func check<T: Comparable>(_ value: T?, _ field: String, _ range: ClosedRange<T>, _ apply: (T) -> Void) {
-            guard let value else { return }
-            if range.contains(value) {
-                apply(value)
-            } else {
-                errors.append(.init(field: field, message: "must be from \(range.lowerBound) to \(range.upperBound)"))
-            }
-        }
-        check(body.maximum_instalments, "maximum_instalments", PlanSettings.Bounds.instalments) {
-            plans.limits.maximumInstalments = $0
-        }
-        check(body.maximum_span_days, "maximum_span_days", PlanSettings.Bounds.spanDays) {
-            plans.limits.maximumSpanDays = $0
-        }
-        check(body.minimum_instalment, "minimum_instalment", PlanSettings.Bounds.minimumInstalment) {
-            plans.limits.minimumInstalment = $0
-        }
-        if let value = body.auto_accept { plans.autoAccept = value }
-        check(
-            body.auto_accept_maximum_instalments, "auto_accept_maximum_instalments", PlanSettings.Bounds.instalments
-        ) {
-            plans.autoAcceptMaximumInstalments = $0
-        }
-        check(body.auto_accept_maximum_span_days, "auto_accept_maximum_span_days", PlanSettings.Bounds.spanDays) {
-            plans.autoAcceptMaximumSpanDays = $0
-        }
-        check(body.break_after_days, "break_after_days", PlanSettings.Bounds.breakAfterDays) {
-            plans.breakAfterDays = $0
-        }
-        if let offsets = body.reminder_offsets {
-            if !PlanSettings.validReminderOffsets(offsets) {
-                errors.append(
-                    .init(field: "reminder_offsets", message: "at most 6 different days, each from -30 to 30"))
-            } else if !PlanSettings.remindersComeBeforeBreak(offsets, breakAfterDays: plans.breakAfterDays) {
-                errors.append(
-                    .init(field: "reminder_offsets", message: "every reminder must come before the plan breaks"))
-            } else {
-                plans.reminderOffsets = offsets.sorted()
-            }
-        }
-        if body.reminder_offsets == nil, errors.isEmpty,
-            !PlanSettings.remindersComeBeforeBreak(plans.reminderOffsets, breakAfterDays: plans.breakAfterDays)
-        {
+        let stored = try await store.planSettings()
+        let (plans, problems) = stored.applying(
+            PlanSettings.Draft(
+                maximumInstalments: body.maximum_instalments, maximumSpanDays: body.maximum_span_days,
+                minimumInstalment: body.minimum_instalment, autoAccept: body.auto_accept,
+                autoAcceptMaximumInstalments: body.auto_accept_maximum_instalments,
+                autoAcceptMaximumSpanDays: body.auto_accept_maximum_span_days, breakAfterDays: body.break_after_days,
+                reminderOffsets: body.reminder_offsets, replyTime: body.reply_time))
+        if problems == [.breakBeforeStoredReminders] {
             // The stored reminder days, not this request, clash with the new break_after_days.
             throw Problem(
                 status: 409, title: "Conflict",
                 detail: "break_after_days: the reminders on days "
-                    + plans.reminderOffsets.map(String.init).joined(separator: ", ")
+                    + stored.reminderOffsets.map(String.init).joined(separator: ", ")
                     + " must all come before the plan breaks; send reminder_offsets with it")
         }
-        if let texts = body.reply_time {
-            for (key, text) in texts {
-                guard let language = Language(rawValue: key) else {
-                    errors.append(.init(field: "reply_time.\(key)", message: "languages are fr and en"))
-                    continue
-                }
-                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                if trimmed.unicodeScalars.count > PlanSettings.Bounds.replyTime {
-                    errors.append(.init(field: "reply_time.\(key)", message: "at most 200 characters"))
-                } else if PlainText.hasControlCharacters(trimmed) {
-                    errors.append(.init(field: "reply_time.\(key)", message: "must not contain control characters"))
-                } else {
-                    plans.replyTime[language] = trimmed.isEmpty ? nil : trimmed
-                }
-            }
-        }
+        let errors = problems.compactMap(API.planSettingsError)
         guard errors.isEmpty else { throw Problem.validation(errors) }
         try await store.savePlanSettings(plans, audit: audit(request, context))
         return try json(API.body(plans), status: .ok)
+    }
+
+    /// A plan-settings problem as the API names it (nil for the clash it answers with 409).
+    static func planSettingsError(_ problem: PlanSettings.Problem) -> Problem.FieldError? {
+        typealias Bounds = PlanSettings.Bounds
+        func range<T>(_ field: String, _ bounds: ClosedRange<T>) -> Problem.FieldError {
+            .init(field: field, message: "must be from \(bounds.lowerBound) to \(bounds.upperBound)")
+        }
+        switch problem {
+        case .maximumInstalments: return range("maximum_instalments", Bounds.instalments)
+        case .maximumSpanDays: return range("maximum_span_days", Bounds.spanDays)
+        case .minimumInstalment: return range("minimum_instalment", Bounds.minimumInstalment)
+        case .autoAcceptMaximumInstalments: return range("auto_accept_maximum_instalments", Bounds.instalments)
+        case .autoAcceptMaximumSpanDays: return range("auto_accept_maximum_span_days", Bounds.spanDays)
+        case .breakAfterDays: return range("break_after_days", Bounds.breakAfterDays)
+        case .breakBeforeStoredReminders: return nil
+        case .reminderOffsets:
+            return .init(
+                field: "reminder_offsets",
+                message:
+                    "at most \(Bounds.reminderOffsets) different days, each from \(Bounds.reminderOffset.lowerBound) to \(Bounds.reminderOffset.upperBound)"
+            )
+        case .remindersAfterBreak:
+            return .init(field: "reminder_offsets", message: "every reminder must come before the plan breaks")
+        case .replyTimeLanguage(let code): return .init(field: "reply_time.\(code)", message: "languages are fr and en")
+        case .replyTimeTooLong(let language):
+            return .init(field: "reply_time.\(language.rawValue)", message: "at most \(Bounds.replyTime) characters")
+        case .replyTimeControlCharacters(let language):
+            return .init(field: "reply_time.\(language.rawValue)", message: "must not contain control characters")
+        }
     }
 
     static func body(_ plans: PlanSettings) -> PlanSettingsBody {

@@ -145,7 +145,12 @@ extension Dashboard {
             case .maximumInstalments: add(t("dash.settings.problem.most_payments"))
             case .maximumSpanDays: add(t("dash.settings.problem.longest_span"))
             case .minimumInstalment: add(t("dash.settings.problem.smallest_payment"))
-            case .breakAfterDays: add(t("dash.settings.problem.broken_after"))
+            case .breakAfterDays, .breakBeforeStoredReminders: add(t("dash.settings.problem.broken_after"))
+            // Fields this form does not send (the API's); each is named by its nearest line here.
+            case .autoAcceptMaximumInstalments: add(t("dash.settings.problem.most_payments"))
+            case .autoAcceptMaximumSpanDays: add(t("dash.settings.problem.longest_span"))
+            case .reminderOffsets, .remindersAfterBreak: add(t("dash.settings.problem.broken_after"))
+            case .replyTimeLanguage, .replyTimeTooLong, .replyTimeControlCharacters: break
             }
         }
         return lines

@@ -1,5 +1,5 @@
-/// A line of an invoice's own history, `invoice_event.kind`, besides its messages and payments. The
-/// column has no CHECK: these are every kind Relance writes.
+/// A line of an invoice's own history, `invoice_event.kind`, besides its messages and payments: every
+/// kind Relance writes, and all the column takes (a trigger refuses the rest).
 public enum InvoiceEventKind: String, Sendable, Codable, CaseIterable {
     case requestCreated = "request.created"
     case requestReplaced = "request.replaced"

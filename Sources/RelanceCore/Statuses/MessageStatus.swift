@@ -39,7 +39,8 @@ public enum MessageEventStatus: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// What a message is for, `message.kind`. The column has no CHECK: these are every kind Relance writes.
+/// What a message is for, `message.kind`: every kind Relance writes, and all the column takes (a trigger
+/// refuses the rest).
 public enum MessageKind: String, Sendable, Codable, CaseIterable {
     /// A stage of the reminder policy, or an instalment of a plan.
     case reminder

@@ -27,3 +27,42 @@ extension Store {
         try db.execute(sql: "CREATE INDEX audit_wording ON audit (id) WHERE action IN (\(list))")
     }
 }
+
+extension Store {
+    /// `message.kind` and `invoice_event.kind` were created without a CHECK, and decoding them is strict,
+    /// so one unknown value would stop every read of its table. SQLite cannot add a CHECK to a table in
+    /// place; triggers refuse the same values on insert and update. The lists are written out here, as
+    /// migrations never change once applied (RecordTests holds them to the enums).
+    static func kindChecksMigration(_ db: Database) throws {
+        let kinds = [
+            (
+                table: "message",
+                values: [
+                    "reminder", "link_renewal", "test", "opt_out_confirmation", "opt_in_confirmation",
+                    "request_confirmation", "request_answer",
+                ]
+            ),
+            (
+                table: "invoice_event",
+                values: [
+                    "request.created", "request.replaced", "request.accepted", "request.declined",
+                    "request.answered", "plan.started", "plan.completed", "plan.broken", "plan.cancelled",
+                    "reminders.paused", "reminders.resumed",
+                ]
+            ),
+        ]
+        for (table, values) in kinds {
+            let list = values.map { "'\($0)'" }.joined(separator: ", ")
+            for (name, event) in [("insert", "INSERT"), ("update", "UPDATE OF kind")] {
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER \(table)_kind_known_on_\(name) BEFORE \(event) ON \(table)
+                        WHEN NEW.kind NOT IN (\(list))
+                        BEGIN
+                            SELECT RAISE(ABORT, '\(table).kind: not a kind Relance writes');
+                        END
+                        """)
+            }
+        }
+    }
+}

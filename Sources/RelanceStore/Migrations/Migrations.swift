@@ -145,6 +145,7 @@ extension Store {
         migrator.registerMigration("2026-12-02-user-language", migrate: userLanguageMigration)
         migrator.registerMigration("2026-12-02-import-columns", migrate: importColumnsMigration)
         migrator.registerMigration("2026-12-02-amount-covers-payments", migrate: amountCoversPaymentsMigration)
+        migrator.registerMigration("2026-12-02-kind-checks", migrate: kindChecksMigration)
         return migrator
     }()
 }

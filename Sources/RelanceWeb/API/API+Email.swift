@@ -54,20 +54,25 @@ extension API {
         let policy = try await store.policy()
         guard policy.stages.contains(where: { $0.key == stage }) else { throw Problem.notFound("stage '\(stage)'") }
         let body = try await decode(EmailTemplateBody.self, request, context)
-        guard let subject = body.subject?.trimmingCharacters(in: .whitespacesAndNewlines), !subject.isEmpty else {
-            throw Problem.field("subject", "is required")
+        let subject = (body.subject ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = body.body ?? ""
+        let checked = (subject: TemplateRules.subject(subject), body: TemplateRules.body(text))
+        switch checked.subject {
+        case .success, .failure(.syntax): break
+        case .failure(.empty): throw Problem.field("subject", "is required")
+        case .failure:
+            throw Problem.field(
+                "subject",
+                "must be one line of at most \(TemplateRules.maximumSubjectCharacters) characters, without control characters"
+            )
         }
-        guard subject.unicodeScalars.count <= 200, !subject.contains(where: \.isNewline),
-            !PlainText.hasControlCharacters(subject)
-        else {
-            throw Problem.field("subject", "must be one line of at most 200 characters, without control characters")
-        }
-        let text = try API.templateText(body.body)
+        if case .failure(let problem) = checked.body, !problem.isSyntax { throw API.templateBodyProblem(problem) }
         let template: EmailTemplate
-        do {
-            template = EmailTemplate(subject: try MessageTemplate(subject), body: try MessageTemplate(text))
-        } catch {
-            throw Problem.field("body", "subject or body: \(error.description)")
+        switch checked {
+        case (.success(let subject), .success(let body)): template = EmailTemplate(subject: subject, body: body)
+        case (.failure(.syntax(let problem)), _), (_, .failure(.syntax(let problem))):
+            throw Problem.field("body", "subject or body: \(problem)")
+        default: throw Problem.field("subject", "is not a valid template")  // the others are worded above
         }
         let combined = body.combined ?? false
         try await store.saveEmailTemplate(

@@ -244,7 +244,6 @@ extension API {
     }
 
     /// Templates longer than this many segments in the worst case are refused.
-    static let maximumTemplateSegments = 3
 
     /// `GET /api/v1/templates` — every stage's SMS wording per language, with its worst-case size.
     @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -292,20 +291,20 @@ extension API {
         }
         let body = try await decode(TemplateBody.self, request, context)
         if body.subject != nil { throw Problem.field("subject", "only email templates have a subject") }
-        let text = try API.templateText(body.body)
+        let text = body.body ?? ""
         let template: MessageTemplate
-        do {
-            template = try MessageTemplate(text)
-        } catch {
-            throw Problem.field("body", error.description)
+        switch TemplateRules.body(text) {
+        case .success(let parsed): template = parsed
+        case .failure(.syntax(let problem)): throw Problem.field("body", problem)
+        case .failure(let problem): throw API.templateBodyProblem(problem)
         }
         let combined = body.combined ?? false
         let checked = resource(
             template, stage: stage, language: language, combined: combined, try await store.business())
-        if checked.segments > API.maximumTemplateSegments {
+        if checked.segments > TemplateRules.maximumSegments {
             throw Problem.field(
                 "body",
-                "renders to \(checked.segments) segments with realistic values; at most \(API.maximumTemplateSegments) are allowed"
+                "renders to \(checked.segments) segments with realistic values; at most \(TemplateRules.maximumSegments) are allowed"
             )
         }
         try await store.saveTemplate(
@@ -314,17 +313,15 @@ extension API {
         return try json(checked, status: .ok)
     }
 
-    /// A template's `body` as a text and an email both take it: present, at most 2000 characters, and no
-    /// control characters but line breaks.
-    static func templateText(_ body: String?) throws -> String {
-        guard let text = body, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw Problem.field("body", "is required")
+    /// A template body's problem other than its syntax, as the API words it for texts and emails alike.
+    static func templateBodyProblem(_ problem: TemplateRules.Problem) -> Problem {
+        switch problem {
+        case .empty: Problem.field("body", "is required")
+        case .tooLong: Problem.field("body", "must be at most \(TemplateRules.maximumCharacters) characters")
+        case .controlCharacters, .lineBreak:
+            Problem.field("body", "must not contain control characters other than line breaks")
+        case .syntax(let description): Problem.field("body", description)
         }
-        guard text.unicodeScalars.count <= 2000 else { throw Problem.field("body", "must be at most 2000 characters") }
-        guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
-            throw Problem.field("body", "must not contain control characters other than line breaks")
-        }
-        return text
     }
 
     func resource(_ template: MessageTemplate, stage: String, language: Language, combined: Bool, _ business: Business)

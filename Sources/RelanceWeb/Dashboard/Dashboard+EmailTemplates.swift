@@ -51,27 +51,19 @@ extension Dashboard {
         let body = (fields["body"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
         var errors: [String] = []
         // A template's own problems are in English (RelanceCore).
-        if subject.isEmpty {
-            errors.append(t("dash.email_template.error.subject_empty"))
-        } else if subject.unicodeScalars.count > 200 || subject.contains(where: \.isNewline)
-            || PlainText.hasControlCharacters(subject)
-        {
-            errors.append(t("dash.email_template.error.subject_line"))
-        } else {
-            do { _ = try MessageTemplate(subject) } catch {
-                errors.append(t("dash.email_template.error.subject", error.description))
-            }
+        switch TemplateRules.subject(subject) {
+        case .success: break
+        case .failure(.empty): errors.append(t("dash.email_template.error.subject_empty"))
+        case .failure(.syntax(let problem)): errors.append(t("dash.email_template.error.subject", problem))
+        case .failure: errors.append(t("dash.email_template.error.subject_line"))
         }
-        if body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            errors.append(t("dash.email_template.error.text_empty"))
-        } else if body.unicodeScalars.count > 2000 {
-            errors.append(t("dash.email_template.error.text_long"))
-        } else if PlainText.hasControlCharacters(body, allowingLineBreaks: true) {
+        switch TemplateRules.body(body) {
+        case .success: break
+        case .failure(.empty): errors.append(t("dash.email_template.error.text_empty"))
+        case .failure(.tooLong): errors.append(t("dash.email_template.error.text_long"))
+        case .failure(.controlCharacters), .failure(.lineBreak):
             errors.append(t("dash.email_template.error.text_control"))
-        } else {
-            do { _ = try MessageTemplate(body) } catch {
-                errors.append(t("dash.email_template.error.text", error.description))
-            }
+        case .failure(.syntax(let problem)): errors.append(t("dash.email_template.error.text", problem))
         }
         if fields["action"] == "save" { try requireOwner(session) }
         if fields["action"] == "save", errors.isEmpty {

@@ -278,30 +278,25 @@ extension Dashboard {
         let business = try await store.business()
         var errors: [String] = []
         func problems(_ text: String, _ name: String) -> [String] {
-            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                return [t("dash.template.error.empty", name)]
-            }
-            guard text.unicodeScalars.count <= 2000 else { return [t("dash.template.error.too_long", name)] }
-            guard !PlainText.hasControlCharacters(text, allowingLineBreaks: true) else {
-                return [t("dash.template.error.control", name)]
-            }
-            do {
-                let template = try MessageTemplate(text)
+            switch TemplateRules.body(text) {
+            case .failure(.empty): return [t("dash.template.error.empty", name)]
+            case .failure(.tooLong): return [t("dash.template.error.too_long", name)]
+            case .failure(.controlCharacters), .failure(.lineBreak): return [t("dash.template.error.control", name)]
+            // The template's own words, in English (RelanceCore).
+            case .failure(.syntax(let problem)): return [t("dash.template.error.syntax", name, problem)]
+            case .success(let template):
                 let segments = TemplateCheck(
                     template, language: target.language, business: business, settings: settings
                 )
                 .analysis.segments
-                if segments > API.maximumTemplateSegments {
+                guard segments <= TemplateRules.maximumSegments else {
                     return [
                         t(
                             "dash.template.error.segments", name, String(segments),
-                            String(API.maximumTemplateSegments))
+                            String(TemplateRules.maximumSegments))
                     ]
                 }
                 return []
-            } catch {
-                // The template's own words, in English (RelanceCore).
-                return [t("dash.template.error.syntax", name, error.description)]
             }
         }
         switch action {

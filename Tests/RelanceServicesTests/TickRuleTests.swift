@@ -49,7 +49,7 @@ final class TickRuleTests: XCTestCase {
 
         let two = sends(decide([row(1), row(2, currency: "CHF")]))
         XCTAssertEqual(two.map(\.items.count), [1, 1])
-        XCTAssertEqual(Set(two.map { $0.items[0].balance.currency.code }), ["EUR", "CHF"])
+        XCTAssertEqual(two.map { $0.items[0].balance.currency.code }, ["CHF", "EUR"])
     }
 
     func testACombinedMessageTakesTheMostAdvancedStage() {
@@ -58,11 +58,27 @@ final class TickRuleTests: XCTestCase {
         XCTAssertEqual(message.map(\.stage), ["late"])
     }
 
-    func testEachInvoiceIsLookedAtAgainAfterItsSlot() {
-        let steps = decide([row(1)])
+    func testAfterATextTheNextLookWaitsForTheFrequencyCap() throws {
+        // A stage repeated daily: without the cap the next look would be tomorrow morning.
+        let daily = try ReminderPolicy(stages: [
+            ReminderStage(key: "due", offsetDays: 0, repeatEveryDays: 1, channels: [.sms]),
+            ReminderStage(key: "late", offsetDays: 7, channels: [.sms]),
+        ])
+        var rule = TickRule(
+            settings: TickSettings(
+                policy: daily, rules: .standard, business: settings.business, planSettings: PlanSettings()),
+            now: now, emailEnabled: true)
+        let steps = rule.decide(
+            CustomerDue(invoices: [row(1, dueOn: "2026-03-24")], lastReminderSMS: nil, used: [1: []], plans: [:]))
+        XCTAssertEqual(sends(steps).count, 1)
         guard case .setNextAction(1, let next?) = steps.last else { return XCTFail("\(steps)") }
-        // The cap holds the next text at least three days, and the next stage (final) is later still.
-        XCTAssertGreaterThanOrEqual(next, now.addingTimeInterval(3 * 86_400))
+        XCTAssertEqual(next, now.addingTimeInterval(3 * 86_400))
+        // A void invoice is set aside like a paid one.
+        var void = row(2, dueOn: "2026-03-24")
+        void.voidedAt = now
+        XCTAssertEqual(
+            rule.decide(CustomerDue(invoices: [void], lastReminderSMS: nil, used: [:], plans: [:])),
+            [.setNextAction(invoiceID: 2, at: nil)])
     }
 
     func testNoPhoneIsASkipWithItsReasonAndNoMessage() {
@@ -117,42 +133,91 @@ final class TickRuleTests: XCTestCase {
             }, "\(steps)")
     }
 
-    func testAnInstalmentTooLateBreaksThePlanAndSendsTheLateStageAtOnce() {
-        let plan = PlanView(
+    func plan(paid: [Int64] = [0, 0]) -> PlanView {
+        PlanView(
             id: 5, invoiceID: 1, status: "active", createdAt: now, endedAt: nil, endReason: nil,
             instalments: [
                 Instalment(dueOn: CalendarDate(iso: "2026-03-01")!, amount: 6_000),
-                Instalment(dueOn: CalendarDate(iso: "2026-04-01")!, amount: 6_000),
-            ], instalmentIDs: [11, 12], paid: [0, 0])
-        let steps = decide([row(1, planID: 5)], plans: [1: plan])
+                Instalment(dueOn: CalendarDate(iso: "2026-03-27")!, amount: 6_000),
+            ], instalmentIDs: [11, 12], paid: paid)
+    }
+
+    func testAnInstalmentTooLateBreaksThePlanAndSendsTheLateStageAtOnce() {
+        // The late stage was sent once before the plan: this is its second occurrence.
+        let steps = decide([row(1, planID: 5)], used: [1: [SlotKey(stage: "late", occurrence: 1)]], plans: [1: plan()])
         guard case .breakPlan(let broken) = steps.first else { return XCTFail("\(steps)") }
         XCTAssertEqual(broken.planID, 5)
         XCTAssertEqual(broken.instalment, 1)
         // The late stage is a week after the due date, so the stages now count from a week ago.
         XCTAssertEqual(broken.rebasedOn, CalendarDate(iso: "2026-03-17"))
-        XCTAssertEqual(sends(steps).map(\.stage), ["late"])
-        XCTAssertEqual(sends(steps).first?.items.first?.balance.minorUnits, 12_000)
+        let late = sends(steps)
+        XCTAssertEqual(late.map(\.stage), ["late"])
+        XCTAssertEqual(late.first?.items.first?.planned.occurrence, 2)
+        XCTAssertEqual(late.first?.items.first?.balance.minorUnits, 12_000)
+        guard case .setNextAction(1, let next?) = steps.last else { return XCTFail("\(steps)") }
+        XCTAssertGreaterThanOrEqual(next, now.addingTimeInterval(3 * 86_400))
+
+        // Without a phone the plan still breaks, and the late slot is recorded as skipped.
+        let unreachable = decide([row(1, phone: nil, planID: 5)], plans: [1: plan()])
+        XCTAssertTrue(sends(unreachable).isEmpty)
+        XCTAssertTrue(
+            unreachable.contains {
+                if case .skip(1, let planned, .sms, "no phone number") = $0 {
+                    planned.stage.key == "late"
+                } else {
+                    false
+                }
+            }, "\(unreachable)")
+    }
+
+    func testAnInstalmentReminderUsesItsOwnWordingAndHoldsBackTheCustomersOtherTexts() {
+        // The first instalment is paid; the second, due Friday the 27th, is reminded three days before.
+        let steps = decide([row(1, planID: 5), row(2)], plans: [1: plan(paid: [6_000, 0])])
+        let texts = sends(steps)
+        XCTAssertEqual(texts.count, 1, "\(steps)")
+        XCTAssertEqual(texts.first?.items.map(\.id), [1])
+        XCTAssertEqual(texts.first?.items.first?.balance.minorUnits, 6_000)
+        XCTAssertEqual(texts.first?.wording, "plan_before")
+        XCTAssertNotEqual(texts.first?.stage, "plan_before")
+        // The other invoice's late text waits for the frequency cap the instalment text just started.
+        XCTAssertTrue(
+            steps.contains {
+                if case .postpone(2, let until) = $0 { until >= now.addingTimeInterval(3 * 86_400) } else { false }
+            }, "\(steps)")
     }
 
     func testSendNowRefusesWhatCannotBeSentAndOrdersTheEmailFirst() {
         var rule = TickRule(settings: settings, now: now, emailEnabled: true)
-        let due = CalendarDate(iso: "2026-02-20")!
-        let eur = Currency(code: "EUR")!
-        var settled = row(1)
+        func refusal(_ row: InvoiceToRemind, onPlan: Bool = false, used: Set<SlotKey> = []) -> RemindRefusal? {
+            do {
+                _ = try rule.sendNow(row, onPlan: onPlan, used: used)
+                return nil
+            } catch {
+                return error as? RemindRefusal
+            }
+        }
+        var settled = row(1, currency: "XYZ")
         settled.voidedAt = now
-        XCTAssertThrowsError(try rule.sendNow(settled, dueOn: due, currency: eur, onPlan: false, used: [])) {
-            XCTAssertEqual($0 as? RemindRefusal, .settled)
+        // Refused as settled before its unreadable currency is even read.
+        XCTAssertEqual(refusal(settled), .settled)
+        XCTAssertEqual(refusal(row(1), onPlan: true), .onPlan)
+        XCTAssertEqual(refusal(row(1, phone: nil)), .noPhone)
+        var optedOut = row(1)
+        optedOut.smsOptedOutAt = now
+        XCTAssertEqual(refusal(optedOut), .optedOut)
+        let everySlot = Set(
+            ReminderPlanner.slots(policy: .standard, dueOn: CalendarDate(iso: "2026-03-17")!).map(SlotKey.init))
+        XCTAssertEqual(refusal(row(1), used: everySlot), .nothingLeft)
+        XCTAssertThrowsError(try rule.sendNow(row(1, currency: "XYZ"), onPlan: false, used: [])) {
+            XCTAssertEqual(
+                $0 as? UnreadableInvoice, UnreadableInvoice(invoiceID: 1, dueOn: "2026-03-17", currency: "XYZ"))
         }
-        XCTAssertThrowsError(try rule.sendNow(row(1), dueOn: due, currency: eur, onPlan: true, used: [])) {
-            XCTAssertEqual($0 as? RemindRefusal, .onPlan)
-        }
-        XCTAssertThrowsError(
-            try rule.sendNow(
-                row(1, phone: nil), dueOn: CalendarDate(iso: "2026-03-17")!, currency: eur, onPlan: false, used: [])
-        ) { XCTAssertEqual($0 as? RemindRefusal, .noPhone) }
-        let decision = try? rule.sendNow(
-            row(1, dueOn: "2026-02-20", email: "ana@example.fr"), dueOn: due, currency: eur, onPlan: false, used: [])
+        let decision = try? rule.sendNow(row(1, dueOn: "2026-02-20", email: "ana@example.fr"), onPlan: false, used: [])
         XCTAssertEqual(decision?.sends.map(\.channel), [.email, .sms])
         XCTAssertEqual(decision?.sends.first?.stage, "final")
+        // With email not set up, the final stage still goes by text; a stage by email alone is refused.
+        var noEmail = TickRule(settings: settings, now: now, emailEnabled: false)
+        let text = try? noEmail.sendNow(row(1, dueOn: "2026-02-20", email: "ana@example.fr"), onPlan: false, used: [])
+        XCTAssertEqual(text?.sends.map(\.channel), [.sms])
     }
 }

@@ -235,9 +235,11 @@ public struct TickRule {
 
         let language = language(first.locale)
         var handled: [Int64: [SlotKey]] = [:]
-        /// One message per currency: amounts are never added across currencies.
+        /// One message per currency (amounts are never added across currencies), in the order of their codes.
         func send(_ list: [DueInvoice], _ channel: Channel, to recipient: String) {
-            for batch in Dictionary(grouping: list, by: { $0.balance.currency.code }).values {
+            let byCurrency = Dictionary(grouping: list, by: { $0.balance.currency.code })
+            for code in byCurrency.keys.sorted() {
+                let batch = byCurrency[code] ?? []
                 let stage = mostAdvancedStage(batch)
                 steps.append(
                     .send(
@@ -424,6 +426,17 @@ public struct TickRule {
     }
 }
 
+/// A stored invoice whose due date or currency cannot be read: a fault in the data, not the business's.
+public struct UnreadableInvoice: Error, Equatable, CustomStringConvertible {
+    public var invoiceID: Int64
+    public var dueOn: String
+    public var currency: String
+
+    public var description: String {
+        "invoice \(invoiceID) has a due date (\(dueOn)) or currency (\(currency)) that cannot be read"
+    }
+}
+
 /// What "send a reminder now" writes: the messages, in order, and when to look at the invoice again.
 public struct SendNowDecision: Sendable, Equatable {
     /// The email first, when the stage goes by email and the customer can get it, then the text.
@@ -435,11 +448,15 @@ extension TickRule {
     /// "Send the next reminder now": the stage that applies today, or else the next one, on each of its
     /// channels the customer can get, whatever the sending window and the frequency cap. The slot is
     /// used once sent, so an email left out here would never go.
-    public mutating func sendNow(
-        _ row: InvoiceToRemind, dueOn: CalendarDate, currency: Currency, onPlan: Bool, used: Set<SlotKey>
-    ) throws(RemindRefusal) -> SendNowDecision {
-        guard row.paidAt == nil, row.voidedAt == nil else { throw .settled }
-        if onPlan { throw .onPlan }
+    ///
+    /// Throws a `RemindRefusal` the business can be told, or `UnreadableInvoice` for a stored date or
+    /// currency Relance cannot read (a paid or void invoice is refused before it is read).
+    public mutating func sendNow(_ row: InvoiceToRemind, onPlan: Bool, used: Set<SlotKey>) throws -> SendNowDecision {
+        guard row.paidAt == nil, row.voidedAt == nil else { throw RemindRefusal.settled }
+        if onPlan { throw RemindRefusal.onPlan }
+        guard let dueOn = CalendarDate(iso: row.dueOn), let currency = Currency(code: row.currency) else {
+            throw UnreadableInvoice(invoiceID: row.id, dueOn: row.dueOn, currency: row.currency)
+        }
         let policy = settings.policy
         let zone = zone(row.timeZone)
         let today = CalendarDate(instant: now, timeZone: zone)
@@ -449,7 +466,7 @@ extension TickRule {
         guard
             let planned = ReminderPlanner.due(policy: policy, dueOn: baseOn, today: today, sent: used)
                 ?? all[afterUsed...].first
-        else { throw .nothingLeft }
+        else { throw RemindRefusal.nothingLeft }
         let item = DueInvoice(
             id: row.id, number: row.number, balance: Money(minorUnits: row.amount - row.paid, currency: currency),
             dueOn: dueOn, baseOn: baseOn, planned: planned)
@@ -460,8 +477,8 @@ extension TickRule {
                 .get() : nil
         let phone = channels.contains(.sms) && TickRule.smsUnreachable(row) == nil ? row.phone : nil
         guard phone != nil || address != nil else {
-            if !channels.contains(.sms) { throw .noEmail }
-            throw row.phone == nil ? .noPhone : .optedOut
+            if !channels.contains(.sms) { throw RemindRefusal.noEmail }
+            throw row.phone == nil ? RemindRefusal.noPhone : RemindRefusal.optedOut
         }
         func message(_ channel: Channel, _ recipient: String) -> ReminderToSend {
             ReminderToSend(

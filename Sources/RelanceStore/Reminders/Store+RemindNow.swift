@@ -56,8 +56,7 @@ extension Store {
         let context = try TickContext(db, links: links, phrases: phrases, now: now)
         var rule = TickRule(settings: context.settings, now: now, emailEnabled: emailEnabled)
         let decision = try rule.sendNow(
-            row, dueOn: try Store.date(row.dueOn), currency: try Store.currency(row.currency),
-            onPlan: try PlanRecord.active(invoiceID: invoiceID).fetchCount(db) > 0,
+            row, onPlan: try PlanRecord.active(invoiceID: invoiceID).fetchCount(db) > 0,
             used: try usedSlots(db, invoiceID: invoiceID))
         var queued = try decision.sends.map { try queue(db, $0, context: context) }
         try setNextAction(db, invoiceID: invoiceID, at: decision.nextAction)

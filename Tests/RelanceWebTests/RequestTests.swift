@@ -342,6 +342,10 @@ final class RequestTests: XCTestCase {
             // where before it was saved and left plans whose reminders came after they broke.
             response = try await client.api(key, .put, "/api/v1/plan-settings", #"{"break_after_days": 1}"#)
             XCTAssertEqual(response.status, .conflict, response.text)
+            // The clash is said first, whatever else is wrong with the reply times.
+            response = try await client.api(
+                key, .put, "/api/v1/plan-settings", #"{"break_after_days": 1, "reply_time": {"de": "x"}}"#)
+            XCTAssertEqual(response.status, .conflict, response.text)
             response = try await client.api(
                 key, .put, "/api/v1/plan-settings", #"{"break_after_days": 2, "reminder_offsets": [-3, 0, 1]}"#)
             XCTAssertEqual(response.status, .ok, response.text)

@@ -50,6 +50,13 @@ extension PlanSettings {
         case replyTimeLanguage(String)
         case replyTimeTooLong(Language)
         case replyTimeControlCharacters(Language)
+
+        public var isReplyTime: Bool {
+            switch self {
+            case .replyTimeLanguage, .replyTimeTooLong, .replyTimeControlCharacters: true
+            default: false
+            }
+        }
     }
 
     /// These settings with the draft's fields applied, and what was wrong (a wrong field is not applied).

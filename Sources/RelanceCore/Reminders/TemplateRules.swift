@@ -1,7 +1,9 @@
 import Foundation
 
 /// What a business may save as a message template, for every surface that edits one (the dashboard's
-/// editors and the API): one rule, which each surface words in its own way.
+/// editors and the API): one rule for the words, which each surface words in its own way. The segment
+/// limit is measured where a template is rendered with realistic values (the web layer's
+/// `TemplateCheck`), against `maximumSegments`.
 public enum TemplateRules {
     /// A text's or an email's words, in Unicode scalars.
     public static let maximumCharacters = 2000

@@ -243,8 +243,6 @@ extension API {
         var warnings: [String]
     }
 
-    /// Templates longer than this many segments in the worst case are refused.
-
     /// `GET /api/v1/templates` — every stage's SMS wording per language, with its worst-case size.
     @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> Response {
         let policy = try await store.policy()

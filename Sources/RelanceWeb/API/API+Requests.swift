@@ -310,8 +310,9 @@ extension API {
                 autoAcceptMaximumInstalments: body.auto_accept_maximum_instalments,
                 autoAcceptMaximumSpanDays: body.auto_accept_maximum_span_days, breakAfterDays: body.break_after_days,
                 reminderOffsets: body.reminder_offsets, replyTime: body.reply_time))
-        if problems == [.breakBeforeStoredReminders] {
-            // The stored reminder days, not this request, clash with the new break_after_days.
+        if problems.filter({ !$0.isReplyTime }) == [.breakBeforeStoredReminders] {
+            // The stored reminder days, not this request, clash with the new break_after_days (said
+            // before any reply-time problem, as it always was).
             throw Problem(
                 status: 409, title: "Conflict",
                 detail: "break_after_days: the reminders on days "

@@ -55,7 +55,9 @@ extension Dashboard {
         case .success: break
         case .failure(.empty): errors.append(t("dash.email_template.error.subject_empty"))
         case .failure(.syntax(let problem)): errors.append(t("dash.email_template.error.subject", problem))
-        case .failure: errors.append(t("dash.email_template.error.subject_line"))
+        case .failure:
+            errors.append(
+                t("dash.email_template.error.subject_line", String(TemplateRules.maximumSubjectCharacters)))
         }
         switch TemplateRules.body(body) {
         case .success: break

@@ -132,25 +132,33 @@ extension Dashboard {
             switch problem {
             case .windowStart, .windowEnd, .windowOrder:
                 // The form asks for the hours together: one line for the window, however it is wrong.
-                let hours = t("dash.settings.problem.sending_hours")
+                let hours = t.phrase(
+                    "dash.settings.problem.sending_hours", bounds: SendingRules.Bounds.windowStartHour,
+                    SendingRules.Bounds.windowEndHour)
                 if !lines.contains(hours) { add(hours) }
             case .weekdays: add(t("dash.settings.problem.sending_days"))
             case .holiday(let typed): add(t("dash.settings.problem.holiday", String(typed.prefix(20))))
             case .holidayCount: add(t("dash.settings.problem.holiday_count", String(SendingRules.Bounds.holidays)))
-            case .frequencyCap: add(t("dash.settings.problem.frequency_cap"))
+            case .frequencyCap:
+                add(t.phrase("dash.settings.problem.frequency_cap", bounds: SendingRules.Bounds.smsIntervalHours))
             }
         }
+        typealias Bounds = PlanSettings.Bounds
+        let mostPayments = t.phrase("dash.settings.problem.most_payments", bounds: Bounds.instalments)
+        let longestSpan = t.phrase("dash.settings.problem.longest_span", bounds: Bounds.spanDays)
+        let brokenAfter = t.phrase("dash.settings.problem.broken_after", bounds: Bounds.breakAfterDays)
         for problem in plans {
             switch problem {
-            case .maximumInstalments: add(t("dash.settings.problem.most_payments"))
-            case .maximumSpanDays: add(t("dash.settings.problem.longest_span"))
+            case .maximumInstalments: add(mostPayments)
+            case .maximumSpanDays: add(longestSpan)
             case .minimumInstalment: add(t("dash.settings.problem.smallest_payment"))
-            case .breakAfterDays, .breakBeforeStoredReminders: add(t("dash.settings.problem.broken_after"))
+            case .breakAfterDays, .breakBeforeStoredReminders: add(brokenAfter)
             // Fields this form does not send (the API's); each is named by its nearest line here.
-            case .autoAcceptMaximumInstalments: add(t("dash.settings.problem.most_payments"))
-            case .autoAcceptMaximumSpanDays: add(t("dash.settings.problem.longest_span"))
-            case .reminderOffsets, .remindersAfterBreak: add(t("dash.settings.problem.broken_after"))
-            case .replyTimeLanguage, .replyTimeTooLong, .replyTimeControlCharacters: break
+            case .autoAcceptMaximumInstalments: add(mostPayments)
+            case .autoAcceptMaximumSpanDays: add(longestSpan)
+            case .reminderOffsets, .remindersAfterBreak: add(brokenAfter)
+            case .replyTimeLanguage, .replyTimeTooLong, .replyTimeControlCharacters:
+                add(t("dash.settings.problem.reply_time", String(Bounds.replyTime)))
             }
         }
         return lines

@@ -4,6 +4,12 @@ import RelanceCore
 /// English for the API (`message`), and give it a `code` the dashboard words here. The English phrases
 /// are the API's messages, so the dashboard reads the same in English.
 extension Words {
+    /// A phrase whose placeholders are the bounds of `ranges`, each range's lowest then highest: the
+    /// limits come from Core's rules rather than being written out in the catalogues.
+    func phrase(_ key: String, bounds ranges: ClosedRange<Int>...) -> String {
+        phrase(key, ranges.flatMap { [String($0.lowerBound), String($0.upperBound)] })
+    }
+
     /// The problem in this language, without the field's name ("must not be empty").
     func problem(_ problem: FieldProblems.Problem) -> String {
         let first = problem.arguments.first ?? ""

@@ -121,6 +121,15 @@ final class DomainTests: XCTestCase {
         XCTAssertEqual(PhoneNumber("+33612345678")?.masked, "+336••••••78")
     }
 
+    func testAGatewaysSenderNumberMayLackItsPlusOrUse00() {
+        for given in ["+33612345678", "33612345678", "0033612345678", " 33612345678 "] {
+            XCTAssertEqual(PhoneNumber(gateway: given)?.e164, "+33612345678", given)
+        }
+        for bad in ["", "+", "0612345678x", "00", "+0033612345678"] {
+            XCTAssertNil(PhoneNumber(gateway: bad), bad)
+        }
+    }
+
     func testATypedNumberLosesItsPunctuationThenMeetsTheSameE164Rule() {
         XCTAssertEqual(PhoneNumber(typed: "+33 6 12-34 (56) 78")?.e164, "+33612345678")
         XCTAssertEqual(PhoneNumber(typed: " +33.6.12.34.56.78 ")?.e164, "+33612345678")

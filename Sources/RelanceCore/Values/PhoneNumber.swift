@@ -19,6 +19,14 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     /// the E.164 check. The API, stored numbers and gateways give E.164 already and use `init?(_:)`.
     public init?(typed: String) { self.init(PhoneNumber.compact(typed)) }
 
+    /// A sender's number as an SMS gateway reports it: `+33612345678`, `33612345678` or `0033612345678`.
+    public init?(gateway: String) {
+        var digits = gateway.trimmingCharacters(in: .whitespaces)
+        if digits.hasPrefix("00") { digits = "+" + digits.dropFirst(2) }
+        if !digits.hasPrefix("+") { digits = "+" + digits }
+        self.init(digits)
+    }
+
     /// Strict E.164, for a number that must already be in that form.
     public init?(_ text: String) {
         let bytes = Array(text.utf8)

@@ -78,7 +78,7 @@ struct Webhooks: Sendable {
         }
         // Twilio names every message; a request seen before (a retry, or a captured one replayed with its
         // valid signature) is answered the same and acts once.
-        guard let from = form["From"].flatMap(Webhooks.normalizedNumber), let text = form["Body"],
+        guard let from = form["From"].flatMap({ PhoneNumber(gateway: $0)?.e164 }), let text = form["Body"],
             let sid = form["MessageSid"], (2...64).contains(sid.utf8.count),
             sid.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
         else {
@@ -150,7 +150,7 @@ struct Webhooks: Sendable {
             logger.warning("refused an inbound SMS with a bad secret")
             return Webhooks.refuse(.forbidden, "bad secret")
         }
-        guard let from = fields["from"].flatMap(Webhooks.normalizedNumber), let text = fields["text"] else {
+        guard let from = fields["from"].flatMap({ PhoneNumber(gateway: $0)?.e164 }), let text = fields["text"] else {
             return Webhooks.refuse(.badRequest, "from and text are required")
         }
         let outcome = try await inbound.receive(
@@ -162,14 +162,5 @@ struct Webhooks: Sendable {
                 "customers": "\(outcome.customerIDs.count)", "paused": "\(outcome.pausedInvoices)",
             ])
         return Webhooks.ok
-    }
-
-    /// Gateways write numbers as `+33612345678`, `33612345678` or `0033612345678`; customers are stored
-    /// in E.164.
-    static func normalizedNumber(_ raw: String) -> String? {
-        var digits = raw.trimmingCharacters(in: .whitespaces)
-        if digits.hasPrefix("00") { digits = "+" + digits.dropFirst(2) }
-        if !digits.hasPrefix("+") { digits = "+" + digits }
-        return PhoneNumber(digits)?.e164
     }
 }

@@ -141,7 +141,7 @@ final class RecordTests: XCTestCase {
         let invoiceID = try XCTUnwrap(link.invoiceID)
         let invoice = try XCTUnwrap(InvoiceRecord.fetchOne(db, key: invoiceID))
         let customer = try XCTUnwrap(CustomerTableRecord.fetchOne(db, key: invoice.customerID))
-        let business = Business(try XCTUnwrap(BusinessRecord.fetchOne(db, key: 1)))
+        let business = try Store.business(db)
         let paid = try PaymentRecord.filter(PaymentRecord.Columns.invoiceID == invoiceID).fetchAll(db)
             .reduce(0) { $0 + $1.amount }
         let pending = try RequestRecord.pending(invoiceID: invoiceID).fetchAll(db).map(\.kind)
@@ -483,6 +483,14 @@ final class RecordTests: XCTestCase {
                 ("invoice_event", InvoiceEventKind.allCases.map(\.rawValue)),
             ]
             for (table, values) in triggered {
+                for event in ["insert", "update"] {
+                    let trigger = try XCTUnwrap(
+                        String.fetchOne(
+                            db, sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                            arguments: ["\(table)_kind_known_on_\(event)"]))
+                    let listed = try XCTUnwrap(Self.allowedValues(in: trigger, column: "NEW.kind NOT"), trigger)
+                    XCTAssertEqual(Set(listed), Set(values), "\(table) \(event)")
+                }
                 for value in values {
                     try db.inSavepoint {
                         try db.execute(sql: "UPDATE \(table) SET kind = ?", arguments: [value])

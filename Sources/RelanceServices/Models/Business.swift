@@ -2,7 +2,7 @@ import Foundation
 import RelanceCore
 
 /// The business that sends the invoices: one per Relance instance.
-public struct Business: Sendable, Equatable {
+public struct Business: Sendable, Equatable, Decodable {
     public var name: String
     public var phone: String?
     public var email: String?

@@ -4,7 +4,6 @@ import RelanceCore
 import RelanceServices
 
 /// The `business` row: the one business of this instance (id 1, created by the first migration).
-/// Pages read it through `Business`, which leaves the logo's bytes out.
 struct BusinessRecord: TableRow {
     static let databaseTableName = "business"
 
@@ -26,14 +25,12 @@ struct BusinessRecord: TableRow {
     var logoHash: String?
 }
 
-extension Business {
-    /// The profile as pages and messages use it; the logo's bytes stay in the row.
-    init(_ record: BusinessRecord) {
-        self.init(
-            name: record.name, phone: record.phone, email: record.email, address: record.address,
-            paymentURL: record.paymentURL, bankBeneficiary: record.bankBeneficiary, bankIBAN: record.bankIBAN,
-            bankBIC: record.bankBIC, defaultLocale: record.defaultLocale, timeZone: record.timeZone,
-            linkLifetimeDays: record.linkLifetimeDays, legal: record.legal)
-        logoHash = record.logoHash
-    }
+/// Pages, messages and the tick read the profile straight into `Business`, by the same column rule,
+/// leaving the logo's bytes (up to 64 KiB) in the row.
+extension Business: FetchableRecord, SnakeCaseColumns {
+    static let selectSQL = """
+        SELECT name, phone, email, address, payment_url, bank_beneficiary, bank_iban, bank_bic, default_locale,
+            time_zone, link_lifetime_days, legal, logo_hash
+        FROM business WHERE id = 1
+        """
 }

@@ -10,9 +10,10 @@ extension Store {
     }
 
     static func business(_ db: Database) throws -> Business {
-        guard let record = try BusinessRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM business WHERE id = 1"))
-        else { throw DatabaseError(message: "business row missing") }
-        return Business(record)
+        guard let business = try Business.fetchOne(db.cachedStatement(sql: Business.selectSQL)) else {
+            throw DatabaseError(message: "business row missing")
+        }
+        return business
     }
 
     /// Replaces the business profile, the sending rules and the plan rules together: the dashboard's

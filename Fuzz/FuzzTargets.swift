@@ -68,6 +68,10 @@ let targets: [String: ([UInt8]) -> Void] = [
             _ = PhoneDisplay.format(phone.e164)
             _ = phone.masked
         }
+        // The typed and the gateway forms end in the same strict rule, or in nothing.
+        for read in [PhoneNumber(typed: text), PhoneNumber(gateway: text)] {
+            if let phone = read { require(PhoneNumber(phone.e164) == phone, "\(phone.e164) from \(text) is not E.164") }
+        }
     },
     "email": { bytes in
         let text = String(decoding: bytes, as: UTF8.self)

@@ -65,12 +65,12 @@ public struct SettingsService: Sendable {
 
     /// The profile's changed fields, by their API names: where the money goes with old → new.
     static func changes(from before: Business, to after: Business) -> String {
-        let paying = [
-            ("bank_iban", before.bankIBAN, after.bankIBAN), ("payment_url", before.paymentURL, after.paymentURL),
-        ]
-        .filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1 ?? "none") → \($0.2 ?? "none")" }
-        let others = Business.fieldNames.filter { $0.value(before) != $0.value(after) }.map(\.name)
-            .filter { $0 != "bank_iban" && $0 != "payment_url" }.sorted()
-        return (paying + others).joined(separator: ", ")
+        let paying: [BusinessProfile.Field] = [.bank_iban, .payment_url]
+        let changed = BusinessProfile.Field.allCases.filter { before.value(of: $0) != after.value(of: $0) }
+        let money = paying.filter(changed.contains).map {
+            "\($0.rawValue) \(before.value(of: $0) ?? "none") → \(after.value(of: $0) ?? "none")"
+        }
+        let others = changed.filter { !paying.contains($0) }.map(\.rawValue).sorted()
+        return (money + others).joined(separator: ", ")
     }
 }

@@ -74,11 +74,22 @@ extension Business {
 }
 
 extension Business {
-    /// The profile's fields by the names the API gives them, to tell which a change touched.
-    public static let fieldNames: [(name: String, value: @Sendable (Business) -> String?)] = [
-        ("name", { $0.name }), ("phone", { $0.phone }), ("email", { $0.email }), ("address", { $0.address }),
-        ("legal", { $0.legal }), ("payment_url", { $0.paymentURL }), ("bank_beneficiary", { $0.bankBeneficiary }),
-        ("bank_iban", { $0.bankIBAN }), ("bank_bic", { $0.bankBIC }), ("default_locale", { $0.defaultLocale }),
-        ("time_zone", { $0.timeZone }), ("link_lifetime_days", { String($0.linkLifetimeDays) }),
-    ]
+    /// A profile field's value as text, to tell which a change touched; the switch names every field,
+    /// so a new one cannot be left out.
+    public func value(of field: BusinessProfile.Field) -> String? {
+        switch field {
+        case .name: name
+        case .phone: phone
+        case .email: email
+        case .address: address
+        case .legal: legal
+        case .payment_url: paymentURL
+        case .bank_beneficiary: bankBeneficiary
+        case .bank_iban: bankIBAN
+        case .bank_bic: bankBIC
+        case .default_locale: defaultLocale
+        case .time_zone: timeZone
+        case .link_lifetime_days: String(linkLifetimeDays)
+        }
+    }
 }

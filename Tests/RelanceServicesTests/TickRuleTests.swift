@@ -215,7 +215,7 @@ final class TickRuleTests: XCTestCase {
         let decision = try? rule.sendNow(row(1, dueOn: "2026-02-20", email: "ana@example.fr"), onPlan: false, used: [])
         XCTAssertEqual(decision?.sends.map(\.channel), [.email, .sms])
         XCTAssertEqual(decision?.sends.first?.stage, "final")
-        // With email not set up, the final stage still goes by text; a stage by email alone is refused.
+        // With email not set up, the final stage still goes by text.
         var noEmail = TickRule(settings: settings, now: now, emailEnabled: false)
         let text = try? noEmail.sendNow(row(1, dueOn: "2026-02-20", email: "ana@example.fr"), onPlan: false, used: [])
         XCTAssertEqual(text?.sends.map(\.channel), [.sms])

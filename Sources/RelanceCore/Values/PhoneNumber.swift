@@ -1,3 +1,5 @@
+import Foundation
+
 /// A phone number in E.164 form: `+`, a country code that does not start with 0, 8 to 15 digits.
 public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     public let e164: String
@@ -16,7 +18,8 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     static let punctuation: Set<UInt8> = [32, 46, 45, 40, 41]
 
     /// A number as a person typed it (a form, a spreadsheet, the business's settings): `compact`, then
-    /// the E.164 check. The API, stored numbers and gateways give E.164 already and use `init?(_:)`.
+    /// the E.164 check. The API and stored numbers give E.164 already and use `init?(_:)`; gateways,
+    /// `init?(gateway:)`.
     public init?(typed: String) { self.init(PhoneNumber.compact(typed)) }
 
     /// A sender's number as an SMS gateway reports it: `+33612345678`, `33612345678` or `0033612345678`.

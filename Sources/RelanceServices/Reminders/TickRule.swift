@@ -238,8 +238,7 @@ public struct TickRule {
         /// One message per currency (amounts are never added across currencies), in the order of their codes.
         func send(_ list: [DueInvoice], _ channel: Channel, to recipient: String) {
             let byCurrency = Dictionary(grouping: list, by: { $0.balance.currency.code })
-            for code in byCurrency.keys.sorted() {
-                let batch = byCurrency[code] ?? []
+            for (_, batch) in byCurrency.sorted(by: { $0.key < $1.key }) {
                 let stage = mostAdvancedStage(batch)
                 steps.append(
                     .send(

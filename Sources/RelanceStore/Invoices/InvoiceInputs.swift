@@ -10,17 +10,3 @@ public struct IssuedLink: Sendable, Equatable {
     public var token: String
     public var expiresAt: Date
 }
-
-extension Store {
-    static func currency(_ code: String) throws -> Currency {
-        guard let currency = Currency(code: code) else {
-            throw DatabaseError(message: "unknown currency \(code) in database")
-        }
-        return currency
-    }
-
-    static func date(_ text: String) throws -> CalendarDate {
-        guard let date = CalendarDate(iso: text) else { throw DatabaseError(message: "bad date \(text) in database") }
-        return date
-    }
-}

@@ -55,9 +55,15 @@ extension Store {
         else { throw StoreError.notFound("invoice \(invoiceID)") }
         let context = try TickContext(db, links: links, phrases: phrases, now: now)
         var rule = TickRule(settings: context.settings, now: now, emailEnabled: emailEnabled)
-        let decision = try rule.sendNow(
-            row, onPlan: try PlanRecord.active(invoiceID: invoiceID).fetchCount(db) > 0,
-            used: try usedSlots(db, invoiceID: invoiceID))
+        let decision: SendNowDecision
+        do {
+            decision = try rule.sendNow(
+                row, onPlan: try PlanRecord.active(invoiceID: invoiceID).fetchCount(db) > 0,
+                used: try usedSlots(db, invoiceID: invoiceID))
+        } catch let unreadable as UnreadableInvoice {
+            // Corrupt data, counted with the database's own errors.
+            throw DatabaseError(message: unreadable.description)
+        }
         var queued = try decision.sends.map { try queue(db, $0, context: context) }
         try setNextAction(db, invoiceID: invoiceID, at: decision.nextAction)
         guard var last = queued.popLast() else { throw RemindRefusal.nothingLeft }

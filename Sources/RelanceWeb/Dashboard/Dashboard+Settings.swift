@@ -158,7 +158,9 @@ extension Dashboard {
             case .autoAcceptMaximumSpanDays: add(longestSpan)
             case .reminderOffsets, .remindersAfterBreak: add(brokenAfter)
             case .replyTimeLanguage, .replyTimeTooLong, .replyTimeControlCharacters:
-                add(t("dash.settings.problem.reply_time", String(Bounds.replyTime)))
+                // Only the API sends reply times; one line however many languages are wrong.
+                let line = t("dash.settings.problem.reply_time", String(Bounds.replyTime))
+                if !lines.contains(line) { add(line) }
             }
         }
         return lines

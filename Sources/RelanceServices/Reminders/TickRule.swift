@@ -165,11 +165,14 @@ public struct TickRule {
     /// Whether an email can go out (SMTP is set up); email slots are skipped otherwise.
     public let emailEnabled: Bool
     private var zones: [String: TimeZone] = [:]
+    /// Each stage's place in the policy, for the tone of a combined message: once per tick, not per message.
+    private let stageOrder: [String: Int]
 
     public init(settings: TickSettings, now: Date, emailEnabled: Bool) {
         self.settings = settings
         self.now = now
         self.emailEnabled = emailEnabled
+        stageOrder = Dictionary(uniqueKeysWithValues: settings.policy.stages.enumerated().map { ($1.key, $0) })
     }
 
     /// The customer's time zone, else the business's; resolved once per name and tick.
@@ -288,8 +291,8 @@ public struct TickRule {
 
     /// The stage of several that comes latest in the policy: a combined message takes its tone.
     func mostAdvancedStage(_ items: [DueInvoice]) -> String {
-        let order = Dictionary(uniqueKeysWithValues: settings.policy.stages.enumerated().map { ($1.key, $0) })
-        return items.map(\.planned.stage.key).max { (order[$0] ?? 0) < (order[$1] ?? 0) } ?? items[0].planned.stage.key
+        items.map(\.planned.stage.key).max { (stageOrder[$0] ?? 0) < (stageOrder[$1] ?? 0) }
+            ?? items[0].planned.stage.key
     }
 
     /// An invoice on an active plan: break the plan when an instalment is too late (and send the late

@@ -26,9 +26,9 @@ public struct SettingsService: Sendable {
         let profile = try BusinessProfile(checking: draft)
         let before = try await storage.business()
         var business = before
-        business.apply(profile)
+        business.profile = profile
         var note = audit
-        let changed = SettingsService.changes(from: before, to: business)
+        let changed = SettingsService.changes(from: before.profile, to: business.profile)
         note.detail = changed.isEmpty ? "no change" : changed
         try await storage.saveBusiness(business, audit: note)
         return business
@@ -45,7 +45,7 @@ public struct SettingsService: Sendable {
         var business = before
         var problems = Problems(profile: [], sending: [], plans: [])
         do throws(BusinessProfile.Problems) {
-            business.apply(try BusinessProfile(checking: draft))
+            business.profile = try BusinessProfile(checking: draft)
         } catch {
             problems.profile = error.list
         }
@@ -55,7 +55,7 @@ public struct SettingsService: Sendable {
         problems.plans = planProblems
         guard problems.profile.isEmpty, problems.sending.isEmpty, problems.plans.isEmpty else { throw problems }
         var note = audit
-        let changed = SettingsService.changes(from: before, to: business)
+        let changed = SettingsService.changes(from: before.profile, to: business.profile)
         note.detail = note.detail ?? (changed.isEmpty ? nil : changed)
         try await storage.saveSettings(
             business: business, rules: rules, pauseOnReply: pauseOnReply, plans: planSettings, now: clock.now(),
@@ -64,7 +64,7 @@ public struct SettingsService: Sendable {
     }
 
     /// The profile's changed fields, by their API names: where the money goes with old → new.
-    static func changes(from before: Business, to after: Business) -> String {
+    static func changes(from before: BusinessProfile, to after: BusinessProfile) -> String {
         let paying: [BusinessProfile.Field] = [.bank_iban, .payment_url]
         let changed = BusinessProfile.Field.allCases.filter { before.value(of: $0) != after.value(of: $0) }
         let money = paying.filter(changed.contains).map {

@@ -116,8 +116,9 @@ final class EmailTests: XCTestCase {
     func invoice(_ number: String, email: String?, name: String = "Élodie Fontaine") async throws -> InvoiceSummary {
         try await store.saveBusiness(
             Business(
-                name: "Atelier Martin", phone: "+33123456789", email: "contact@atelier.example",
-                address: "3 rue des Lilas, 75011 Paris", legal: "SIRET 123 456 789 00012"))
+                BusinessProfile(
+                    name: "Atelier Martin", phone: "+33123456789", email: "contact@atelier.example",
+                    address: "3 rue des Lilas, 75011 Paris", legal: "SIRET 123 456 789 00012")))
         return try await store.createInvoice(
             NewInvoice(
                 number: number,

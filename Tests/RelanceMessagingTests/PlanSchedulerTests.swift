@@ -50,7 +50,7 @@ extension SchedulerTests {
     }
 
     func testAPlansWholeLifeFromProposalToBreakingAndTheLateStage() async throws {
-        try await store.saveBusiness(Business(name: "Plomberie Martin", phone: "+33123456789"))
+        try await store.saveBusiness(Business(BusinessProfile(name: "Plomberie Martin", phone: "+33123456789")))
         let invoice = try await invoice("F-1", due: "2026-03-18", amount: 30_000)
         // A reminder is waiting to go out when the customer proposes a plan.
         let waiting = try await store.remindNow(invoiceID: invoice.id, now: at("2026-03-03T08:59:00Z"), links: links)
@@ -144,7 +144,7 @@ extension SchedulerTests {
     }
 
     func testAnInstalmentReminderWaitsForTheCapSetByAnotherInvoiceOfTheSameCustomer() async throws {
-        try await store.saveBusiness(Business(name: "Plomberie Martin", phone: "+33123456789"))
+        try await store.saveBusiness(Business(BusinessProfile(name: "Plomberie Martin", phone: "+33123456789")))
         // One customer, two invoices: F-1 is reminded as usual, F-2 is paid by a plan.
         let reminded = try await invoice("F-1", due: "2026-03-18")
         let planned = try await invoice("F-2", due: "2026-04-30", amount: 30_000)

@@ -65,7 +65,7 @@ final class SchedulerTests: XCTestCase {
     }
 
     func testAnInvoiceGetsEachStageOnItsDayInTheWindowAndNothingTwice() async throws {
-        try await store.saveBusiness(Business(name: "Plomberie Martin", phone: "+33123456789"))
+        try await store.saveBusiness(Business(BusinessProfile(name: "Plomberie Martin", phone: "+33123456789")))
         let invoice = try await invoice("F-1", due: "2026-03-18")  // a Wednesday
         // Created 1 March: nothing due yet; the next look is courtesy day (11 March) at 09:00 Paris.
         var summary = try await tick("2026-03-01T10:00:01Z")
@@ -132,7 +132,7 @@ final class SchedulerTests: XCTestCase {
     }
 
     func testSeveralInvoicesOfOneCustomerBecomeOneMessageWithAStatementLink() async throws {
-        try await store.saveBusiness(Business(name: "Plomberie Martin"))
+        try await store.saveBusiness(Business(BusinessProfile(name: "Plomberie Martin")))
         let first = try await invoice("F-1", due: "2026-03-02", amount: 10_000, ref: "C-1")
         let second = try await invoice("F-2", due: "2026-03-02", amount: 2_550, ref: "C-1")
         try await invoice("F-3", due: "2026-03-02", amount: 500, phone: "+33698765432", name: "Other", ref: "C-2")

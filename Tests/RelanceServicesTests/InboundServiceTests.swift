@@ -18,7 +18,7 @@ final class InboundServiceTests: XCTestCase {
     override func tearDownWithError() throws { temporary.cleanUp() }
 
     func invoice() async throws -> InvoiceSummary {
-        try await temporary.store.saveBusiness(Business(name: "Atelier Martin"), audit: nil)
+        try await temporary.store.saveBusiness(Business(BusinessProfile(name: "Atelier Martin")), audit: nil)
         return try await temporary.store.createInvoice(
             NewInvoice(
                 number: "F-1", customer: CustomerInput(name: "Ana", phone: PhoneNumber("+33612345678"), locale: "fr"),

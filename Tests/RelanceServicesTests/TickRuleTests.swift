@@ -10,7 +10,8 @@ final class TickRuleTests: XCTestCase {
     // Tuesday 24 March 2026, 10:00 in Paris: inside the standard sending window.
     let now = Instant.parse("2026-03-24T09:00:00Z")!
     let settings = TickSettings(
-        policy: .standard, rules: .standard, business: Business(name: "Atelier Martin"), planSettings: PlanSettings())
+        policy: .standard, rules: .standard, business: Business(BusinessProfile(name: "Atelier Martin")),
+        planSettings: PlanSettings())
 
     func row(
         _ id: Int64, dueOn: String = "2026-03-17", currency: String = "EUR", amount: Int64 = 12_000, paid: Int64 = 0,

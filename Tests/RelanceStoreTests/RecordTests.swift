@@ -25,11 +25,14 @@ final class RecordTests: XCTestCase {
         let keyring = try LinkKeyring(keys: [LinkKey(id: 1, secret: Array(repeating: 3, count: 32))])
         try await store.saveBusiness(
             Business(
-                name: "Atelier Durand", phone: "+33140000000", email: "contact@atelier.example",
-                address: "1 rue de la Paix, 75002 Paris", paymentURL: "https://pay.example/atelier",
-                bankBeneficiary: "Atelier Durand SARL", bankIBAN: "FR7630006000011234567890189", bankBIC: "AGRIFRPP",
-                defaultLocale: "en", timeZone: "Europe/Brussels", linkLifetimeDays: 45, legal: "SIRET 123 456 789 00012"
-            ))
+                BusinessProfile(
+                    name: "Atelier Durand", phone: "+33140000000", email: "contact@atelier.example",
+                    address: "1 rue de la Paix, 75002 Paris", paymentURL: "https://pay.example/atelier",
+                    bankBeneficiary: "Atelier Durand SARL", bankIBAN: "FR7630006000011234567890189",
+                    bankBIC: "AGRIFRPP",
+                    defaultLocale: "en", timeZone: "Europe/Brussels", linkLifetimeDays: 45,
+                    legal: "SIRET 123 456 789 00012"
+                )))
         try await store.saveLogo(Logo(bytes: [0x89, 0x50, 0x4E, 0x47], mediaType: "image/png"), now: now)
 
         // Every optional the page reads is filled: the invoice's payment link, the customer's language

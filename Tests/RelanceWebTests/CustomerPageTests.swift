@@ -103,8 +103,9 @@ final class CustomerPageTests: XCTestCase {
         let harness = self.harness!
         try await harness.store.saveBusiness(
             Business(
-                name: "<b>Evil</b> & Co", phone: "+33123456789", address: "<script>alert(1)</script>",
-                bankBeneficiary: "\"><img src=x onerror=alert(1)>", bankIBAN: "FR7630006000011234567890189"))
+                BusinessProfile(
+                    name: "<b>Evil</b> & Co", phone: "+33123456789", address: "<script>alert(1)</script>",
+                    bankBeneficiary: "\"><img src=x onerror=alert(1)>", bankIBAN: "FR7630006000011234567890189")))
         let (_, link) = try await harness.invoice(number: "<i>F1</i>", name: "<script>alert('x')</script>")
         try await harness.app.test(.router) { client in
             let page = try await get(client, "/p/" + link.token).text

@@ -13,7 +13,7 @@ import XCTest
 /// checklist goes away once everything is done.
 final class FirstRunTests: XCTestCase {
     func testAnEmptyInstanceShowsWhatIsMissingUntilItIsDone() async throws {
-        let harness = try Harness(business: Business(name: "My business"))
+        let harness = try Harness(business: Business(BusinessProfile(name: "My business")))
         defer { harness.cleanUp() }
         try await harness.app.test(.router) { client in
             let (cookie, _) = try await DashboardTests.signIn(client, harness)

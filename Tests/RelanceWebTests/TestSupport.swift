@@ -83,9 +83,11 @@ struct Harness: @unchecked Sendable {  // the router is only read to build the a
         let business =
             business
             ?? Business(
-                name: "Atelier Martin", phone: "+33123456789", email: "compta@example.com",
-                address: "12 rue des Lilas\n69003 Lyon", paymentURL: "https://pay.example.com/checkout",
-                bankBeneficiary: "Atelier Martin SARL", bankIBAN: "FR7630006000011234567890189", bankBIC: "AGRIFRPP")
+                BusinessProfile(
+                    name: "Atelier Martin", phone: "+33123456789", email: "compta@example.com",
+                    address: "12 rue des Lilas\n69003 Lyon", paymentURL: "https://pay.example.com/checkout",
+                    bankBeneficiary: "Atelier Martin SARL", bankIBAN: "FR7630006000011234567890189", bankBIC: "AGRIFRPP"
+                ))
         try awaitSync { [store] in try await store.saveBusiness(business) }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// The business as its customers see it (name, contact, how to pay, language, time zone, how long a link
 /// lasts), and the one set of rules it meets before it is saved: the dashboard's settings form and
 /// `PUT /api/v1/business` both check it here and only word the problems their own way.
-public struct BusinessProfile: Sendable, Equatable {
+public struct BusinessProfile: Sendable, Equatable, Decodable {
     public var name: String
     /// E.164.
     public var phone: String?
@@ -18,6 +18,25 @@ public struct BusinessProfile: Sendable, Equatable {
     public var defaultLocale: String
     public var timeZone: String
     public var linkLifetimeDays: Int
+
+    public init(
+        name: String, phone: String? = nil, email: String? = nil, address: String? = nil, paymentURL: String? = nil,
+        bankBeneficiary: String? = nil, bankIBAN: String? = nil, bankBIC: String? = nil, defaultLocale: String = "fr",
+        timeZone: String = "Europe/Paris", linkLifetimeDays: Int = 60, legal: String? = nil
+    ) {
+        self.name = name
+        self.phone = phone
+        self.email = email
+        self.address = address
+        self.legal = legal
+        self.paymentURL = paymentURL
+        self.bankBeneficiary = bankBeneficiary
+        self.bankIBAN = bankIBAN
+        self.bankBIC = bankBIC
+        self.defaultLocale = defaultLocale
+        self.timeZone = timeZone
+        self.linkLifetimeDays = linkLifetimeDays
+    }
 
     /// What was typed or sent, before any check: nil or blank means "none".
     public struct Draft: Sendable, Equatable {
@@ -115,18 +134,29 @@ public struct BusinessProfile: Sendable, Equatable {
         guard problems.isEmpty, let name, let zone else {
             throw Problems(list: Field.allCases.flatMap { field in problems.filter { $0.field == field } })
         }
-        self.name = name
-        self.phone = phone
-        self.email = email
-        self.address = address
-        self.legal = legal
-        self.paymentURL = paymentURL
-        bankBeneficiary = beneficiary
-        bankIBAN = iban
-        bankBIC = bic
-        defaultLocale = locale
-        timeZone = zone
-        linkLifetimeDays = days
+        self.init(
+            name: name, phone: phone, email: email, address: address, paymentURL: paymentURL,
+            bankBeneficiary: beneficiary, bankIBAN: iban, bankBIC: bic, defaultLocale: locale, timeZone: zone,
+            linkLifetimeDays: days, legal: legal)
+    }
+
+    /// A field's value as text, to tell which a change touched; the switch names every field, so a new one
+    /// cannot be left out.
+    public func value(of field: Field) -> String? {
+        switch field {
+        case .name: name
+        case .phone: phone
+        case .email: email
+        case .address: address
+        case .legal: legal
+        case .payment_url: paymentURL
+        case .bank_beneficiary: bankBeneficiary
+        case .bank_iban: bankIBAN
+        case .bank_bic: bankBIC
+        case .default_locale: defaultLocale
+        case .time_zone: timeZone
+        case .link_lifetime_days: String(linkLifetimeDays)
+        }
     }
 }
 

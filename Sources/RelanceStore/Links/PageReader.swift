@@ -81,12 +81,13 @@ final class PageReader: @unchecked Sendable {
             let dueText = text(.invoiceDueOn), let dueOn = CalendarDate(iso: dueText)
         else { throw PageReaderError.corrupt("link \(linkID)") }
         var business = Business(
-            name: text(.businessName) ?? "", phone: text(.businessPhone), email: text(.businessEmail),
-            address: text(.businessAddress), paymentURL: text(.businessPaymentURL),
-            bankBeneficiary: text(.businessBankBeneficiary), bankIBAN: text(.businessBankIBAN),
-            bankBIC: text(.businessBankBIC), defaultLocale: text(.businessDefaultLocale) ?? "fr",
-            timeZone: text(.businessTimeZone) ?? "UTC", linkLifetimeDays: Int(int(.businessLinkLifetimeDays)),
-            legal: text(.businessLegal))
+            BusinessProfile(
+                name: text(.businessName) ?? "", phone: text(.businessPhone), email: text(.businessEmail),
+                address: text(.businessAddress), paymentURL: text(.businessPaymentURL),
+                bankBeneficiary: text(.businessBankBeneficiary), bankIBAN: text(.businessBankIBAN),
+                bankBIC: text(.businessBankBIC), defaultLocale: text(.businessDefaultLocale) ?? "fr",
+                timeZone: text(.businessTimeZone) ?? "UTC", linkLifetimeDays: Int(int(.businessLinkLifetimeDays)),
+                legal: text(.businessLegal)))
         business.logoHash = text(.businessLogoHash)
         let pending = text(.pendingRequestKinds) ?? ""
         var data = InvoicePageData(

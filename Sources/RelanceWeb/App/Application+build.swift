@@ -57,7 +57,7 @@ public func buildRouter(store: Store, settings: WebSettings, logger: Logger) thr
                 default: ("error_heading", "error_text")
                 }
             return pages.messagePage(
-                "error", business ?? Business(name: "Relance"), language, heading: heading, text: text,
+                "error", business ?? Business(BusinessProfile(name: "Relance")), language, heading: heading, text: text,
                 status: status.code >= 500 && status.code != 503 ? .internalServerError : status)
         })
     router.get("/healthz") { _, _ in

@@ -208,7 +208,7 @@ extension Dashboard {
                         Dashboard.settingsProblem($0.field, $0.message, session.t))
                 } + Dashboard.settingsProblems(problems.sending, problems.plans, session.t)
             var business = try await store.business()
-            business.show(draft)
+            business.profile.show(draft)
             return try await settingsView(
                 session: session, business: business, errors: errors, notice: nil, status: .unprocessableContent)
         }

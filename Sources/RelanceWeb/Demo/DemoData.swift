@@ -16,11 +16,13 @@ public enum DemoData {
     public static func seed(store: Store, settings: WebSettings, now: Date) async throws -> Seeded {
         try await store.saveBusiness(
             Business(
-                name: "Atelier Martin", phone: "+33123456789", email: "factures@atelier-martin.example",
-                address: "Atelier Martin Plomberie\n12 rue des Lilas\n69003 Lyon", paymentURL: nil,
-                bankBeneficiary: "Atelier Martin SARL", bankIBAN: "FR7630006000011234567890189", bankBIC: "AGRIFRPP",
-                defaultLocale: "fr", timeZone: "Europe/Paris", linkLifetimeDays: 60,
-                legal: "Atelier Martin SARL · SIRET 123 456 789 00012 · TVA FR12 123456789"))
+                BusinessProfile(
+                    name: "Atelier Martin", phone: "+33123456789", email: "factures@atelier-martin.example",
+                    address: "Atelier Martin Plomberie\n12 rue des Lilas\n69003 Lyon", paymentURL: nil,
+                    bankBeneficiary: "Atelier Martin SARL", bankIBAN: "FR7630006000011234567890189",
+                    bankBIC: "AGRIFRPP",
+                    defaultLocale: "fr", timeZone: "Europe/Paris", linkLifetimeDays: 60,
+                    legal: "Atelier Martin SARL · SIRET 123 456 789 00012 · TVA FR12 123456789")))
         let zone = TimeZone(identifier: "Europe/Paris") ?? .gmt
         let today = CalendarDate(instant: now, timeZone: zone)
         guard let eur = Currency(code: "EUR") else { throw StoreError.notFound("EUR") }

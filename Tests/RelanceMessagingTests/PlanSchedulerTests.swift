@@ -67,9 +67,9 @@ extension SchedulerTests {
         XCTAssertEqual(summary.remindersPausedReason, "payment plan proposed")
         XCTAssertNil(summary.nextActionAt)
         var messages = try await store.messages(invoiceID: invoice.id)
-        XCTAssertEqual(messages.first { $0.id == waiting.messageID }?.status, "cancelled")
+        XCTAssertEqual(messages.first { $0.id == waiting.messageID }?.status, .cancelled)
         XCTAssertEqual(
-            messages.filter { $0.kind == "request_confirmation" }.map(\.body), ["confirm plan received F-1"])
+            messages.filter { $0.kind == .requestConfirmation }.map(\.body), ["confirm plan received F-1"])
         // Paused: the courtesy day passes without a reminder.
         let value1 = try await tick("2026-03-11T08:00:00Z").queued
         XCTAssertEqual(value1, [])
@@ -80,10 +80,10 @@ extension SchedulerTests {
         summary = try await store.invoice(id: invoice.id)
         XCTAssertNil(summary.remindersPausedAt)
         messages = try await store.messages(invoiceID: invoice.id)
-        let told = try XCTUnwrap(messages.last { $0.kind == "request_answer" })
+        let told = try XCTUnwrap(messages.last { $0.kind == .requestAnswer })
         XCTAssertTrue(told.body.hasPrefix("answer accepted Agreed https://pay.example.com/p/"), told.body)
         var plan = try await store.plan(invoiceID: invoice.id)
-        XCTAssertEqual(plan?.status, "active")
+        XCTAssertEqual(plan?.status, .active)
         XCTAssertEqual(plan?.instalments.map(\.dueOn.iso), ["2026-03-20", "2026-04-20", "2026-05-20"])
 
         // Instalment 1: three days before its date, with its own amount and date.
@@ -127,7 +127,7 @@ extension SchedulerTests {
         XCTAssertEqual(broken.queued.map(\.stage), ["late"])
         XCTAssertTrue(broken.queued[0].body.contains("100,00 €"), broken.queued[0].body)
         plan = try await store.plan(invoiceID: invoice.id)
-        XCTAssertEqual(plan?.status, "broken")
+        XCTAssertEqual(plan?.status, .broken)
         // The final notice comes as long after the late stage as the policy says (23 days).
         let value9 = try await nextAction(invoice.id)
         XCTAssertEqual(value9, "2026-06-22T07:00:00Z")
@@ -171,7 +171,7 @@ extension SchedulerTests {
         _ = try await answer(id, .accept(nil), at: "2026-03-04T10:00:00Z")
         try await pay(invoice.id, 30_000, at: "2026-03-05T10:00:00Z")
         let plan = try await store.plan(invoiceID: invoice.id)
-        XCTAssertEqual(plan?.status, "completed")
+        XCTAssertEqual(plan?.status, .completed)
         XCTAssertEqual(plan?.endReason, "invoice paid in full")
         let value10 = try await tick("2026-03-17T08:00:00Z").queued
         XCTAssertEqual(value10, [])
@@ -260,7 +260,7 @@ extension SchedulerTests {
         XCTAssertTrue(request.autoAccepted)
         let value18 = try await store.plan(invoiceID: invoice.id)?.instalments.count
         XCTAssertEqual(value18, 2)
-        let confirmations = try await store.messages(invoiceID: invoice.id).filter { $0.kind == "request_confirmation" }
+        let confirmations = try await store.messages(invoiceID: invoice.id).filter { $0.kind == .requestConfirmation }
         XCTAssertEqual(confirmations.last?.body, "confirm plan acceptedAtOnce F-5")
         // Beyond the auto-accept rules (3 instalments, 90 days) the business decides.
         let long = try requestID(try await submit(proposal(invoice.id, count: 5)))

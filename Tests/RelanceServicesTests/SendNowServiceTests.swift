@@ -39,7 +39,7 @@ final class SendNowServiceTests: XCTestCase {
         XCTAssertEqual(queued.recipient, "+33612345678")
         XCTAssertTrue(queued.body.contains("https://pay.example.com/p/"), queued.body)
         let messages = try await temporary.store.messages(invoiceID: invoice.id)
-        XCTAssertEqual(messages.map(\.status), ["queued"])
+        XCTAssertEqual(messages.map(\.status), [.queued])
     }
 
     func testACustomerWithoutAPhoneOrAPaidInvoiceIsRefusedWithWhy() async throws {

@@ -136,7 +136,7 @@ final class TickRuleTests: XCTestCase {
 
     func plan(paid: [Int64] = [0, 0]) -> PlanView {
         PlanView(
-            id: 5, invoiceID: 1, status: "active", createdAt: now, endedAt: nil, endReason: nil,
+            id: 5, invoiceID: 1, status: .active, createdAt: now, endedAt: nil, endReason: nil,
             instalments: [
                 Instalment(dueOn: CalendarDate(iso: "2026-03-01")!, amount: 6_000),
                 Instalment(dueOn: CalendarDate(iso: "2026-03-27")!, amount: 6_000),

@@ -148,7 +148,7 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(paid.status, .paid)
         XCTAssertEqual(paid.balance.minorUnits, 0)
         let statuses = try await store.messages(invoiceID: invoice.id).map(\.status)
-        XCTAssertEqual(statuses, ["cancelled"])
+        XCTAssertEqual(statuses, [.cancelled])
         XCTAssertEqual(try count("payment"), 2)
     }
 
@@ -240,7 +240,7 @@ final class StoreTests: XCTestCase {
         let messages = try await store.messages(invoiceID: invoice.id)
         XCTAssertEqual(messages.count, Store.renewalsPerDay)
         XCTAssertEqual(Set(messages.map(\.recipient)), ["+33612345678"])
-        XCTAssertTrue(messages.allSatisfy { $0.status == "queued" && $0.body.hasPrefix("new link ") })
+        XCTAssertTrue(messages.allSatisfy { $0.status == .queued && $0.body.hasPrefix("new link ") })
         // A day later the customer may ask again.
         let later = try await store.renewLink(
             fromLinkID: link.linkID, keyring: keyring, now: now.addingTimeInterval(86_401)

@@ -308,7 +308,7 @@ final class CustomerPageTests: XCTestCase {
         XCTAssertEqual(messages.count, 1)
         let message = try XCTUnwrap(messages.first)
         XCTAssertEqual(message.recipient, "+33612345678")
-        XCTAssertEqual(message.status, "queued")
+        XCTAssertEqual(message.status, .queued)
         let token = try XCTUnwrap(message.body.firstMatch(of: /https:\/\/pay\.example\.com\/p\/([A-Za-z0-9_-]{30})/)?.1)
         guard case .valid = SignedLink.verify(token, keyring: harness.settings.keyring, now: harness.clock.now) else {
             return XCTFail("the new link does not open: \(message.body)")
@@ -326,7 +326,7 @@ final class CustomerPageTests: XCTestCase {
         XCTAssertEqual(sent, 1)
         XCTAssertEqual(printed.all, "[console sms] to +33612345678: \(message.body)")
         let after = try await harness.store.messages(invoiceID: invoice.id)
-        XCTAssertEqual(after.map(\.status), ["sent"])
+        XCTAssertEqual(after.map(\.status), [.sent])
     }
 
     func testRenewalNeedsTheFormTokenAndASameSiteRequest() async throws {

@@ -78,8 +78,8 @@ final class RequestTests: XCTestCase {
         let summary = try await harness.store.invoice(id: invoice.id)
         XCTAssertEqual(summary.remindersPausedReason, "payment plan proposed")
         let messages = try await harness.store.messages(invoiceID: invoice.id)
-        XCTAssertEqual(messages.first { $0.id == waiting.messageID }?.status, "cancelled")
-        let confirmation = try XCTUnwrap(messages.first { $0.kind == "request_confirmation" })
+        XCTAssertEqual(messages.first { $0.id == waiting.messageID }?.status, .cancelled)
+        let confirmation = try XCTUnwrap(messages.first { $0.kind == .requestConfirmation })
         XCTAssertEqual(
             confirmation.body,
             "Atelier Martin: nous avons bien reçu votre proposition d'échéancier pour la facture F-2026-0042. Réponse par SMS."
@@ -311,7 +311,7 @@ final class RequestTests: XCTestCase {
                 XCTAssertTrue(kinds.contains(kind), "\(kind) not in \(kinds)")
             }
         }
-        let told = try await harness.store.messages(invoiceID: invoice.id).last { $0.kind == "request_answer" }
+        let told = try await harness.store.messages(invoiceID: invoice.id).last { $0.kind == .requestAnswer }
         let body = try XCTUnwrap(told?.body)
         XCTAssertTrue(
             body.hasPrefix(

@@ -70,7 +70,7 @@ final class TwilioTests: XCTestCase {
             let garbage = try await twilioPost(client, "/webhooks/twilio/status", delivered, signature: "not base64!")
             XCTAssertEqual(garbage.status, .forbidden)
             let unchanged = try await harness.store.messages(invoiceID: invoice.id).map(\.status)
-            XCTAssertEqual(unchanged, ["sent"], "a refused callback records nothing")
+            XCTAssertEqual(unchanged, [.sent], "a refused callback records nothing")
 
             let good = try await twilioPost(client, "/webhooks/twilio/status", delivered, signature: signature)
             XCTAssertEqual(good.status, .ok)
@@ -81,7 +81,7 @@ final class TwilioTests: XCTestCase {
             XCTAssertEqual(unknownResponse.status, .notFound)
         }
         let statuses = try await harness.store.messages(invoiceID: invoice.id).map(\.status)
-        XCTAssertEqual(statuses, ["delivered"])
+        XCTAssertEqual(statuses, [.delivered])
     }
 
     func testInboundRepliesAreVerifiedAndStopOptsOut() async throws {

@@ -5,8 +5,7 @@ import RelanceCore
 public struct PlanView: Sendable, Equatable {
     public var id: Int64
     public var invoiceID: Int64
-    /// `active`, `completed`, `broken` or `cancelled`.
-    public var status: String
+    public var status: PlanStatus
     public var createdAt: Date
     public var endedAt: Date?
     public var endReason: String?
@@ -16,7 +15,7 @@ public struct PlanView: Sendable, Equatable {
     public var paid: [Int64]
 
     public init(
-        id: Int64, invoiceID: Int64, status: String, createdAt: Date, endedAt: Date?, endReason: String?,
+        id: Int64, invoiceID: Int64, status: PlanStatus, createdAt: Date, endedAt: Date?, endReason: String?,
         instalments: [Instalment], instalmentIDs: [Int64], paid: [Int64]
     ) {
         self.id = id

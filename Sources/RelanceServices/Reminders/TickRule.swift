@@ -302,7 +302,7 @@ public struct TickRule {
         _ row: InvoiceToRemind, dueOn: CalendarDate, currency: Currency, plan: PlanView?, used: Set<SlotKey>,
         zone: TimeZone, opening: Date, capUntil: inout Date?
     ) -> [TickStep] {
-        guard let plan, plan.status == PlanStatus.active.rawValue else { return [] }
+        guard let plan, plan.status == .active else { return [] }
         let id = row.id
         let rules = settings.rules
         let planSettings = settings.planSettings

@@ -51,14 +51,14 @@ public struct OutboxMessage: Sendable, Equatable {
     public var id: Int64
     public var customerID: Int64
     public var invoiceID: Int64?
-    public var kind: String
-    public var channel: String
+    public var kind: MessageKind
+    public var channel: Channel
     public var recipient: String
     public var body: String
-    public var status: String
+    public var status: MessageStatus
     public var createdAt: Date
     public var stage: String?
-    public var encoding: String?
+    public var encoding: SMSEncoding?
     public var segments: Int?
     public var provider: String?
     public var providerID: String?
@@ -66,19 +66,19 @@ public struct OutboxMessage: Sendable, Equatable {
     public var attempts: Int
     public var sentAt: Date?
 
-    /// The message as the API and the dashboard list it, its statuses and kinds as their stored texts.
+    /// The message as the API and the dashboard list it.
     init(_ message: MessageRecord) throws {
         id = try message.storedID()
         customerID = message.customerID
         invoiceID = message.invoiceID
-        kind = message.kind.rawValue
-        channel = message.channel.rawValue
+        kind = message.kind
+        channel = message.channel
         recipient = message.recipient
         body = message.body
-        status = message.status.rawValue
+        status = message.status
         createdAt = message.createdAt
         stage = message.stage
-        encoding = message.encoding?.rawValue
+        encoding = message.encoding
         segments = message.segments
         provider = message.provider
         providerID = message.providerID

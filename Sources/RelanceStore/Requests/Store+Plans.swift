@@ -45,7 +45,7 @@ extension Store {
         let installments = try InstallmentRecord.of(planID: planID).fetchAll(db)
         let instalments = installments.map { Instalment(dueOn: $0.dueOn, amount: $0.amount) }
         return PlanView(
-            id: planID, invoiceID: invoiceID, status: plan.status.rawValue, createdAt: plan.createdAt,
+            id: planID, invoiceID: invoiceID, status: plan.status, createdAt: plan.createdAt,
             endedAt: plan.endedAt, endReason: plan.endReason, instalments: instalments,
             instalmentIDs: try installments.map { try $0.storedID() },
             paid: PaymentPlan.allocate(instalments, paid: row.received.total - plan.paidBefore))

@@ -5,7 +5,7 @@ import RelanceServices
 
 /// How texts fared lately, for the settings page: per provider and status, and the last failure.
 public struct ProviderStatus: Sendable, Equatable {
-    public var counts: [(channel: String, provider: String, status: String, count: Int)]
+    public var counts: [(channel: Channel, provider: String, status: MessageStatus, count: Int)]
     public var lastFailure: (provider: String, error: String, at: Date)?
     /// Messages waiting to be sent (a growing number means the provider is not taking them).
     public var queued: Int
@@ -27,7 +27,7 @@ extension Store {
                     WHERE created_at >= ? AND status NOT IN (?, ?)
                     GROUP BY channel, provider, status ORDER BY channel DESC, provider, status
                     """, arguments: [since, MessageStatus.queued, MessageStatus.cancelled]
-            ).map { (channel: $0.channel.rawValue, provider: $0.provider, status: $0.status.rawValue, count: $0.count) }
+            ).map { (channel: $0.channel, provider: $0.provider, status: $0.status, count: $0.count) }
             let failure = try LastFailure.fetchOne(
                 db,
                 sql: """

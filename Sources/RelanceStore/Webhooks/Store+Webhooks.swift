@@ -52,8 +52,7 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var eventID: Int64
     public var endpointID: Int64
     public var type: String
-    /// `pending`, `delivering`, `delivered` or `failed` (gave up, or the endpoint was removed).
-    public var status: String
+    public var status: WebhookDeliveryStatus
     public var attempts: Int
     public var nextAttemptAt: Date?
     public var lastError: String?
@@ -67,7 +66,7 @@ public struct WebhookDelivery: Sendable, Equatable {
         eventID = delivery.eventID
         endpointID = delivery.endpointID
         self.type = type
-        status = delivery.status.rawValue
+        status = delivery.status
         attempts = delivery.attempts
         nextAttemptAt = delivery.nextAttemptAt
         lastError = delivery.lastError

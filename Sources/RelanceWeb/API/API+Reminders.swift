@@ -25,14 +25,14 @@ extension API {
         }
 
         var id: Int64
-        var kind: String
+        var kind: MessageKind
         var stage: String?
-        var channel: String
+        var channel: Channel
         var recipient: String
         var body: String
-        var encoding: String?
+        var encoding: SMSEncoding?
         var segments: Int?
-        var status: String
+        var status: MessageStatus
         var provider: String?
         var provider_id: String?
         var error: String?

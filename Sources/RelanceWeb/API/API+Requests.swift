@@ -97,7 +97,7 @@ extension API {
 
         var id: Int64
         var invoice_id: Int64
-        var status: String
+        var status: PlanStatus
         var currency: String
         var created_at: String
         var ended_at: String?

@@ -54,7 +54,7 @@ extension API {
         var id: Int64
         var event_id: String
         var type: String
-        var status: String
+        var status: WebhookDeliveryStatus
         var attempts: Int
         @ExplicitNull var next_attempt_at: String?
         @ExplicitNull var last_error: String?

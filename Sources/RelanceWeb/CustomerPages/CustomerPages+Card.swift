@@ -16,7 +16,7 @@ extension CustomerPages {
         let invoice = target.invoice(number: fields["invoice"])
         // On a payment plan the card pays the next instalment (what is left of it), not the whole balance.
         var amount = invoice.balance
-        if let plan = try store.planNow(invoiceID: invoice.invoiceID), plan.status == "active" {
+        if let plan = try store.planNow(invoiceID: invoice.invoiceID), plan.status == .active {
             amount = plan.payable(balance: invoice.balance)
         }
         let order = StripeCheckout.Order(

@@ -358,7 +358,7 @@ struct CustomerPages: Sendable {
         // card payment ask for the next instalment, not the whole balance.
         var plan: PlanView?
         if data.hasActivePlan, data.status == .open, let found = try? store.planNow(invoiceID: data.invoiceID),
-            found.status == "active"
+            found.status == .active
         {
             plan = found
         }

@@ -21,16 +21,15 @@ extension Dashboard {
     }
 
     /// A message's status (`message.status`) as the dashboard shows it.
-    static func messageStatus(_ status: String, _ t: Words) -> String {
+    static func messageStatus(_ status: MessageStatus, _ t: Words) -> String {
         switch status {
-        case "queued": t("dash.message.status.queued")
-        case "sending": t("dash.message.status.sending")
-        case "sent": t("dash.message.status.sent")
-        case "delivered": t("dash.message.status.delivered")
-        case "failed": t("dash.message.status.failed")
-        case "unknown": t("dash.message.status.unknown")
-        case "cancelled": t("dash.message.status.cancelled")
-        default: status
+        case .queued: t("dash.message.status.queued")
+        case .sending: t("dash.message.status.sending")
+        case .sent: t("dash.message.status.sent")
+        case .delivered: t("dash.message.status.delivered")
+        case .failed: t("dash.message.status.failed")
+        case .unknown: t("dash.message.status.unknown")
+        case .cancelled: t("dash.message.status.cancelled")
         }
     }
 
@@ -151,8 +150,8 @@ extension Dashboard {
                     [
                         "at": Dashboard.localTime(message.sentAt ?? message.createdAt, zone),
                         "what": [
-                            message.stage ?? message.kind,
-                            message.channel == "sms"
+                            message.stage ?? message.kind.rawValue,
+                            message.channel == .sms
                                 ? t("dash.customer.channel.sms") : t("dash.customer.channel.email"),
                         ].joined(separator: " · "),
                         "status": Dashboard.messageStatus(message.status, t),

@@ -207,7 +207,7 @@ extension Dashboard {
                             "position": index + 1, "due": t.date(instalment.dueOn),
                             "amount": t.amount(Money(minorUnits: instalment.amount, currency: currency)),
                             "paid": t.amount(Money(minorUnits: plan.paid[index], currency: currency)),
-                            "next": index == plan.nextIndex && plan.status == "active",
+                            "next": index == plan.nextIndex && plan.status == .active,
                         ]
                     },
                     "end_reason": plan.endReason.map { Dashboard.invoicePlanEndReason($0, t: t) } ?? "",
@@ -299,13 +299,12 @@ extension Dashboard {
     }
 
     /// A plan's status (`active`, `completed`, `broken`, `cancelled`) as the plan's tag says it.
-    static func invoicePlanStatus(_ status: String, t: Words) -> String {
+    static func invoicePlanStatus(_ status: PlanStatus, t: Words) -> String {
         switch status {
-        case "active": t("dash.invoice.plan.status.active")
-        case "completed": t("dash.invoice.plan.status.completed")
-        case "broken": t("dash.invoice.plan.status.broken")
-        case "cancelled": t("dash.invoice.plan.status.cancelled")
-        default: status
+        case .active: t("dash.invoice.plan.status.active")
+        case .completed: t("dash.invoice.plan.status.completed")
+        case .broken: t("dash.invoice.plan.status.broken")
+        case .cancelled: t("dash.invoice.plan.status.cancelled")
         }
     }
 

@@ -45,7 +45,7 @@ extension Dashboard {
         let webhooks = try await webhookRows(t)
         let providerRows = texts.counts.map { row -> [String: Any] in
             [
-                "channel": row.channel == "sms" ? t("dash.settings.channel.sms") : t("dash.settings.channel.email"),
+                "channel": row.channel == .sms ? t("dash.settings.channel.sms") : t("dash.settings.channel.email"),
                 "provider": row.provider, "status": Dashboard.messageStatus(row.status, t), "count": row.count,
             ]
         }
@@ -334,9 +334,9 @@ extension Dashboard {
                     }
                     return [
                         "id": delivery.id, "type": delivery.type, "event_id": "evt_\(delivery.eventID)",
-                        "status": Dashboard.deliveryStatus(delivery.status, t), "bad": delivery.status == "failed",
+                        "status": Dashboard.deliveryStatus(delivery.status, t), "bad": delivery.status == .failed,
                         "attempts": delivery.attempts, "last": outcome ?? t("dash.webhooks.waiting"),
-                        "replayable": delivery.status != "delivering",
+                        "replayable": delivery.status != .delivering,
                     ]
                 },
             ])
@@ -345,13 +345,12 @@ extension Dashboard {
     }
 
     /// A webhook delivery's status (`webhook_delivery.status`) as the settings page shows it.
-    static func deliveryStatus(_ status: String, _ t: Words) -> String {
+    static func deliveryStatus(_ status: WebhookDeliveryStatus, _ t: Words) -> String {
         switch status {
-        case "pending": t("dash.webhooks.status.pending")
-        case "delivering": t("dash.webhooks.status.delivering")
-        case "delivered": t("dash.webhooks.status.delivered")
-        case "failed": t("dash.webhooks.status.failed")
-        default: status
+        case .pending: t("dash.webhooks.status.pending")
+        case .delivering: t("dash.webhooks.status.delivering")
+        case .delivered: t("dash.webhooks.status.delivered")
+        case .failed: t("dash.webhooks.status.failed")
         }
     }
 

@@ -1,6 +1,15 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+// The products several targets use, named once.
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
 let package = Package(
     name: "relance",
     platforms: [.macOS(.v14)],
@@ -39,7 +48,7 @@ let package = Package(
             dependencies: [
                 "RelanceCore",
                 "RelanceServices",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                grdb,
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
@@ -49,12 +58,12 @@ let package = Package(
             name: "RelanceProviders",
             dependencies: [
                 "RelanceCore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                httpClient,
+                nioCore,
                 // Email: our SMTP client speaks over NIO, with TLS (implicit or STARTTLS) from NIOSSL.
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
+                logging,
             ]
         ),
         .target(
@@ -63,11 +72,11 @@ let package = Package(
                 "RelanceCore",
                 "RelanceServices",
                 "RelanceProviders",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                httpClient,
+                nioCore,
+                logging,
+                metrics,
+                lifecycle,
             ]
         ),
         .target(
@@ -78,14 +87,14 @@ let package = Package(
                 "RelanceStore",
                 "RelanceProviders",
                 "RelanceMessaging",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                hummingbird,
+                logging,
+                lifecycle,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                nioCore,
                 // The dashboard's pages: lists and a shared layout. Customer pages keep their own faster renderer.
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                metrics,
             ]
         ),
         .executableTarget(
@@ -98,11 +107,11 @@ let package = Package(
                 "RelanceMessaging",
                 "RelanceWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                hummingbird,
+                logging,
+                metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                lifecycle,
             ]
         ),
         // What every test target shares: one clock, temporary stores, the repository's folders, process runners.
@@ -115,20 +124,20 @@ let package = Package(
         .testTarget(
             name: "RelanceServicesTests",
             dependencies: [
-                "RelanceServices", "RelanceStore", "RelanceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "RelanceServices", "RelanceStore", "RelanceTestSupport", grdb,
             ]
         ),
         .testTarget(
             name: "RelanceStoreTests",
             dependencies: [
-                "RelanceServices", "RelanceStore", "RelanceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "RelanceServices", "RelanceStore", "RelanceTestSupport", grdb,
             ]
         ),
         .testTarget(
             name: "RelanceMessagingTests",
             dependencies: [
                 "RelanceMessaging", "RelanceProviders", "RelanceServices", "RelanceStore", "RelanceTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                grdb,
             ]
         ),
         .testTarget(

@@ -11,12 +11,7 @@ import XCTest
 
 /// Requests schemathesis and a read of the handlers found answering 500, crashing the server or
 /// saying the wrong thing: each must now be a precise 4xx and leave the database as it was.
-final class APIEdgeTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class APIEdgeTests: HarnessTestCase {
     /// "é" written as e + a combining accent: one character to Swift, two code points to SQLite.
     static let decomposed = "e\u{0301}"
 

@@ -10,12 +10,7 @@ import XCTest
 @testable import RelanceStore
 @testable import RelanceWeb
 
-final class APITests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class APITests: HarnessTestCase {
     static let validInvoice = """
         {"number": "F-2026-0100", "customer": {"name": "Camille Durand", "phone": "+33612345678",
          "email": "camille@example.com", "locale": "fr", "time_zone": "Europe/Paris", "external_ref": "C-17"},

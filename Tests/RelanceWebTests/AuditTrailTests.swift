@@ -11,12 +11,7 @@ import XCTest
 @testable import RelanceWeb
 
 /// A change and its audit line are one transaction: neither is ever kept without the other.
-final class AuditTrailTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class AuditTrailTests: HarnessTestCase {
     /// Makes every audit insert fail, as a full disk or a crash between two writes would.
     static func refuseAudits(_ store: Store, _ refuse: Bool) async throws {
         try await store.pool.write { db in

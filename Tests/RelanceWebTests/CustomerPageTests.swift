@@ -12,12 +12,7 @@ import XCTest
 @testable import RelanceStore
 @testable import RelanceWeb
 
-final class CustomerPageTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class CustomerPageTests: HarnessTestCase {
     func testInvoicePageShowsWhoAsksHowMuchForWhichInvoiceAndByWhen() async throws {
         let harness = self.harness!
         // setup

@@ -12,12 +12,7 @@ import XCTest
 
 /// The dashboard's spreadsheet import: upload, columns (remembered), problems by line, confirmation,
 /// progress and result, on the engine `relance import` uses.
-final class DashboardImportTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class DashboardImportTests: HarnessTestCase {
     static let good = """
         Numéro;Client;Téléphone;Montant TTC;Échéance
         F-100;Camille Durand;+33 6 12 34 56 78;120,50;2026-03-31

@@ -11,12 +11,7 @@ import XCTest
 
 /// The dashboard in French and English: who reads which, the header's switch, and one catalogue that
 /// has every phrase in both languages.
-final class DashboardLanguageTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class DashboardLanguageTests: HarnessTestCase {
     func testTheSignInPageSpeaksTheBrowsersLanguageThenTheBusinesss() async throws {
         try await harness.app.test(.router) { client in
             let french = try await client.execute(

@@ -12,12 +12,7 @@ import XCTest
 @testable import RelanceWeb
 
 /// The template editor, A/B tests, and "what works" computed on a history with known answers.
-final class DashboardTemplateTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class DashboardTemplateTests: HarnessTestCase {
     func testTheEditorMeasuresEveryTextAndSavesOnlyOnesThatParseAndFit() async throws {
         let harness = self.harness!
         _ = try await harness.invoice(amount: 45_600, dueInDays: -8)

@@ -13,12 +13,7 @@ import XCTest
 @testable import RelanceWeb
 
 /// The business's dashboard: sign-in, the auth matrix over every route, CSRF, the pages and actions.
-final class DashboardTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class DashboardTests: HarnessTestCase {
     static let password = "correct horse battery"
 
     /// Every dashboard route as the application registers it.

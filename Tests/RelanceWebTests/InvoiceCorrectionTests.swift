@@ -12,12 +12,7 @@ import XCTest
 @testable import RelanceWeb
 
 /// Correcting an invoice's amount, dates and payment link from its page, until the first reminder.
-final class InvoiceCorrectionTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class InvoiceCorrectionTests: HarnessTestCase {
     static func stored(_ harness: Harness, _ id: Int64) async throws -> String {
         try await harness.store.pool.read { db in
             let row = try XCTUnwrap(

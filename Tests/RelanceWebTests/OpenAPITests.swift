@@ -7,12 +7,7 @@ import XCTest
 @testable import RelanceWeb
 
 /// `Public/openapi.yaml` is written by hand; this keeps it and the router saying the same thing.
-final class OpenAPITests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class OpenAPITests: HarnessTestCase {
     /// `METHOD /api/v1/path/{param}` for every operation the spec describes, read line by line: paths
     /// sit at two spaces of indentation, their methods at four.
     static func documentedOperations() throws -> Set<String> {

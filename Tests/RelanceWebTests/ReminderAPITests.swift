@@ -11,12 +11,7 @@ import XCTest
 @testable import RelanceStore
 @testable import RelanceWeb
 
-final class ReminderAPITests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class ReminderAPITests: HarnessTestCase {
     func testReminderRoutesNeedAKey() async throws {
         let harness = self.harness!
         try await harness.app.test(.router) { client in

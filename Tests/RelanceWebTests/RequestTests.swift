@@ -12,12 +12,7 @@ import XCTest
 @testable import RelanceWeb
 
 /// Plan proposals and questions from the customer's page, and the business's answers through the API.
-final class RequestTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class RequestTests: HarnessTestCase {
     static let formHeaders: HTTPFields = [
         .contentType: "application/x-www-form-urlencoded", .userAgent: Harness.iPhone, .secFetchSite: "same-origin",
     ]

@@ -41,6 +41,14 @@ final class LogCapture: @unchecked Sendable {
     }
 }
 
+/// A test case with a fresh `Harness` for each test, removed after it.
+class HarnessTestCase: XCTestCase {
+    var harness: Harness!
+
+    override func setUpWithError() throws { harness = try Harness() }
+    override func tearDown() { harness.cleanUp() }
+}
+
 /// A temporary database, a pinned clock and the application's router, as `relance serve` wires them.
 struct Harness: @unchecked Sendable {  // the router is only read to build the app
     let directory: URL

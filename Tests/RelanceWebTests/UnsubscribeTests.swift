@@ -9,12 +9,7 @@ import XCTest
 @testable import RelanceStore
 @testable import RelanceWeb
 
-final class UnsubscribeTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class UnsubscribeTests: HarnessTestCase {
     static func optedOut(_ harness: Harness, _ customerID: Int64) async throws -> Bool {
         try await harness.store.pool.read { db in
             try String.fetchOne(

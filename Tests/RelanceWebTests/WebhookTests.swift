@@ -12,12 +12,7 @@ import XCTest
 @testable import RelanceStore
 @testable import RelanceWeb
 
-final class WebhookTests: XCTestCase {
-    var harness: Harness!
-
-    override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
-
+final class WebhookTests: HarnessTestCase {
     /// A reminder queued and handed to a provider, as the scheduler and dispatcher would.
     func sentReminder() async throws -> (invoiceID: Int64, messageID: Int64) {
         let (invoice, _) = try await harness.invoice(dueInDays: 0)

@@ -10,11 +10,10 @@ import XCTest
 @testable import RelanceWeb
 
 /// Opens a real link in headless Chromium at 390×844 with JavaScript off (Tests/e2e/phone_page.py).
-final class BrowserTests: XCTestCase {
+final class BrowserTests: HarnessTestCase {
     func testAPhoneShowsTheAmountAndNumberWithoutHorizontalScrolling() async throws {
         guard let python = try BrowserTests.browserTools() else { return }
-        let harness = try Harness()
-        defer { harness.cleanUp() }
+        let harness = self.harness!
         let (_, link) = try await harness.invoice(name: "Marie-Amélie Fontaine-Delacroix", amount: 1_234_567)
         let script = Harness.repository.appendingPathComponent("Tests/e2e/phone_page.py").path
         let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("relance-phone.png").path
@@ -32,8 +31,7 @@ final class BrowserTests: XCTestCase {
 
     func testAPhoneProposesAPlanWithJavaScriptOffAndSeesTheConfirmation() async throws {
         guard let python = try BrowserTests.browserTools() else { return }
-        let harness = try Harness()
-        defer { harness.cleanUp() }
+        let harness = self.harness!
         let (invoice, link) = try await harness.invoice(amount: 90_000)
         let (_, other) = try await harness.invoice(number: "F-2026-0043", amount: 90_000)
         let script = Harness.repository.appendingPathComponent("Tests/e2e/phone_plan.py").path
@@ -57,8 +55,7 @@ final class BrowserTests: XCTestCase {
 
     func testTheDashboardPagesFitADesktopAndAPhoneWithLabelsAndNothingExternal() async throws {
         guard let python = try BrowserTests.browserTools() else { return }
-        let harness = try Harness()
-        defer { harness.cleanUp() }
+        let harness = self.harness!
         let (invoice, _) = try await harness.invoice(
             name: "Marie-Amélie Fontaine-Delacroix", amount: 1_234_567, dueInDays: -40)
         _ = try await harness.invoice(

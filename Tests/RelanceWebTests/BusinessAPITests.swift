@@ -8,10 +8,9 @@ import XCTest
 @testable import RelanceWeb
 
 /// `GET/PUT /api/v1/business`: the dashboard's rules, every problem named at once, nothing half saved.
-final class BusinessAPITests: XCTestCase {
+final class BusinessAPITests: HarnessTestCase {
     func testTheProfileIsReadAndReplacedWholeWithTheDashboardsRules() async throws {
-        let harness = try Harness()
-        defer { harness.cleanUp() }
+        let harness = self.harness!
         let key = try await harness.apiKey()
         try await harness.app.test(.router) { client in
             let read = try await client.api(key, .get, "/api/v1/business")

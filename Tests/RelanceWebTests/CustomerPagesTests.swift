@@ -11,10 +11,9 @@ import XCTest
 
 /// The dashboard's customers: search, a page each, corrections with their audit row, and consent that
 /// only the customer's word brings back.
-final class CustomerPagesTests: XCTestCase {
+final class CustomerPagesTests: HarnessTestCase {
     func testCustomersAreFoundCorrectedAndOptedBackInOnlyOnTheirWord() async throws {
-        let harness = try Harness()
-        defer { harness.cleanUp() }
+        let harness = self.harness!
         let (camille, _) = try await harness.invoice(name: "Camille Durand", phone: "+33612345678")
         _ = try await harness.invoice(number: "F-2", name: "Léa 100% Roux", phone: "+33698765432")
         let (oliver, _) = try await harness.invoice(

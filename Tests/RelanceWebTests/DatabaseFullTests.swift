@@ -11,10 +11,9 @@ import XCTest
 /// A disk that fills up: SQLite's `max_page_count` on the writing connection makes the database full at
 /// its present size, as a full disk would. Writes are refused cleanly, pages keep opening, and everything
 /// resumes when space returns.
-final class DatabaseFullTests: XCTestCase {
+final class DatabaseFullTests: HarnessTestCase {
     func testAFullDatabaseAnswers503WritesNothingHalfAndResumes() async throws {
-        let harness = try Harness()
-        defer { harness.cleanUp() }
+        let harness = self.harness!
         let key = try await harness.apiKey()
         let (_, link) = try await harness.invoice()
         @Sendable func invoice(_ index: Int) -> String {
@@ -85,8 +84,7 @@ final class DatabaseFullTests: XCTestCase {
     /// Clicks made while the database cannot write wait in memory and are written once it can; before,
     /// a failed flush dropped them.
     func testClicksWaitForTheDatabaseInsteadOfBeingLost() async throws {
-        let harness = try Harness()
-        defer { harness.cleanUp() }
+        let harness = self.harness!
         let (invoice, link) = try await harness.invoice()
         @Sendable func readOnly(_ on: Bool) async throws {
             try await harness.store.pool.writeWithoutTransaction { db in

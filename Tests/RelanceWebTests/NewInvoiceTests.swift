@@ -10,10 +10,9 @@ import XCTest
 
 /// The dashboard's "New invoice": the API's rules, problems beside their fields, nothing written until
 /// everything is right, and an existing customer used as stored.
-final class NewInvoiceTests: XCTestCase {
+final class NewInvoiceTests: HarnessTestCase {
     func testAnInvoiceTypedInByHandIsCheckedLikeTheAPIAndCreated() async throws {
-        let harness = try Harness()
-        defer { harness.cleanUp() }
+        let harness = self.harness!
         let (existing, _) = try await harness.invoice(name: "Camille Durand", phone: "+33612345678")
         @Sendable func count(_ table: String) async throws -> Int {
             try await harness.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }

@@ -210,10 +210,9 @@ final class ReminderAPITests: HarnessTestCase {
     }
 }
 
-final class SendingRulesAPITests: XCTestCase {
+final class SendingRulesAPITests: HarnessTestCase {
     func testSendingRulesCanBeChangedAndNonsenseIsRefused() async throws {
-        let harness = try Harness()
-        defer { harness.cleanUp() }
+        let harness = self.harness!
         let key = try await harness.apiKey()
         try await harness.app.test(.router) { client in
             let defaults = try await client.api(key, .get, "/api/v1/sending-rules").json()

@@ -250,6 +250,16 @@ final class OutboundWebhookTests: XCTestCase {
             XCTAssertEqual(log.map { $0["status_code"] as? Int }, [500, 200])
             XCTAssertEqual(
                 (deliveries.first?["attempt_log"] as? [[String: Any]])?.count, 1, "waiting was not an attempt")
+            // Filtered by status: the stored texts, and a precise 400 for anything else.
+            let base = "/api/v1/webhook-endpoints/\(endpoint.id)/deliveries"
+            let delivered = try await client.api(key, .get, base + "?status=delivered").json()["data"] as? [Any]
+            XCTAssertEqual(delivered?.count, 3)
+            let failed = try await client.api(key, .get, base + "?status=failed").json()["data"] as? [Any]
+            XCTAssertEqual(failed?.count, 0)
+            let bogus = try await client.api(key, .get, base + "?status=Delivered")
+            XCTAssertEqual(bogus.status, .badRequest)
+            XCTAssertEqual(
+                try bogus.json()["detail"] as? String, "status: must be pending, delivering, delivered or failed")
         }
     }
 

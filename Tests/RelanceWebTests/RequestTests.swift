@@ -79,6 +79,15 @@ final class RequestTests: HarnessTestCase {
             confirmation.body,
             "Atelier Martin: nous avons bien reçu votre proposition d'échéancier pour la facture F-2026-0042. Réponse par SMS."
         )
+        // The API lists both with the texts the database stores, not Swift's names for them.
+        let key = try await harness.apiKey()
+        try await harness.app.test(.router) { client in
+            let log = try await client.api(key, .get, "/api/v1/invoices/\(invoice.id)/messages")
+            let listed = try XCTUnwrap(try log.json()["data"] as? [[String: Any]])
+            XCTAssertEqual(
+                listed.map { "\($0["kind"] ?? "") \($0["channel"] ?? "") \($0["status"] ?? "")" }.sorted(),
+                ["reminder sms cancelled", "request_confirmation sms queued"])
+        }
         XCTAssertTrue(harness.logs.all.contains("customer request received"))
     }
 

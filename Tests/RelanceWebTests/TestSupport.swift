@@ -46,7 +46,11 @@ class HarnessTestCase: XCTestCase {
     var harness: Harness!
 
     override func setUpWithError() throws { harness = try Harness() }
-    override func tearDown() { harness.cleanUp() }
+    override func tearDown() {
+        harness?.cleanUp()
+        harness = nil  // XCTest keeps every test case to the end of the run: let the store close now
+        super.tearDown()
+    }
 }
 
 /// A temporary database, a pinned clock and the application's router, as `relance serve` wires them.

@@ -1,8 +1,9 @@
 import Foundation
 import RelanceCore
 
-/// The business that sends the invoices, one per Relance instance: its checked profile, and its logo's
-/// hash. The profile's fields read as the business's own (`business.name`).
+/// The business that sends the invoices, one per Relance instance: its profile (checked by
+/// `BusinessProfile(checking:)` before any save), and its logo's hash. The profile's fields read as the
+/// business's own (`business.name`).
 @dynamicMemberLookup
 public struct Business: Sendable, Equatable, Decodable {
     public var profile: BusinessProfile

@@ -500,7 +500,7 @@ extension Store {
     }
 
     /// An endpoint's deliveries, newest first, a page at a time (`before` an id), with their attempts.
-    public func deliveries(endpointID: Int64, status: String?, before: Int64?, limit: Int) async throws
+    public func deliveries(endpointID: Int64, status: WebhookDeliveryStatus?, before: Int64?, limit: Int) async throws
         -> [WebhookDelivery]
     {
         try await pool.read { db in

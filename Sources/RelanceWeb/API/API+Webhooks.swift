@@ -197,9 +197,14 @@ extension API {
     @Sendable func listDeliveries(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try pathID(context, "webhook endpoint")
         let query = FormFields(request.uri.query ?? "")
-        let status = query["status"]
-        if let status, !["pending", "delivering", "delivered", "failed"].contains(status) {
-            throw Problem.field("status", "must be pending, delivering, delivered or failed", status: 400)
+        var status: WebhookDeliveryStatus?
+        if let raw = query["status"] {
+            guard let value = WebhookDeliveryStatus(rawValue: raw) else {
+                let names = WebhookDeliveryStatus.allCases.map(\.rawValue)
+                throw Problem.field(
+                    "status", "must be \(names.dropLast().joined(separator: ", ")) or \(names.last ?? "")", status: 400)
+            }
+            status = value
         }
         let limit = try API.pageLimit(request)
         var before: Int64?

@@ -128,6 +128,8 @@ extension SchedulerTests {
         XCTAssertTrue(broken.queued[0].body.contains("100,00 €"), broken.queued[0].body)
         plan = try await store.plan(invoiceID: invoice.id)
         XCTAssertEqual(plan?.status, .broken)
+        XCTAssertEqual(
+            plan?.endReason.flatMap(PlanEnd.init(text:)), .missed(instalment: 3, dueOn: day("2026-05-20"), days: 10))
         // The final notice comes as long after the late stage as the policy says (23 days).
         let value9 = try await nextAction(invoice.id)
         XCTAssertEqual(value9, "2026-06-22T07:00:00Z")

@@ -81,6 +81,18 @@ final class DashboardLanguageTests: HarnessTestCase {
 
     /// Every phrase the code or a template names is in the catalogue, in both languages (the start-up
     /// refuses catalogues whose keys differ, and a template naming a missing phrase).
+    /// A plan's end is stored in English (`PlanEnd`); the invoice page says it in the reader's language.
+    func testWhyAPlanEndedIsWordedInTheReadersLanguage() throws {
+        let catalogue = try Catalogue.load(Harness.repository.appendingPathComponent("templates/strings.fr.txt"))
+        let t = Words(language: .fr, catalogue: catalogue)
+        let missed = PlanEnd.missed(instalment: 3, dueOn: CalendarDate(iso: "2026-10-30")!, days: 10)
+        XCTAssertEqual(
+            Dashboard.invoicePlanEndReason(missed.text, t: t).plainSpaces,
+            "échéance 3 du 30 octobre 2026 impayée 10 jours après sa date")
+        XCTAssertEqual(Dashboard.invoicePlanEndReason(PlanEnd.replaced.text, t: t), t("dash.invoice.plan.end.replaced"))
+        XCTAssertEqual(Dashboard.invoicePlanEndReason("ended by hand", t: t), "ended by hand")
+    }
+
     func testEveryPhraseTheDashboardNamesIsInBothLanguages() throws {
         let templates = Harness.repository.appendingPathComponent("templates")
         var catalogues: [Language: [String: String]] = [:]

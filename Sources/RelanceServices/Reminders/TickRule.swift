@@ -137,7 +137,7 @@ public struct BrokenPlan: Sendable, Equatable {
     /// Counted from 1.
     public var instalment: Int
     public var instalmentDueOn: CalendarDate
-    public var reason: String
+    public var reason: PlanEnd
     /// Where the invoice's own stages count from now, so its late stage is due today; nil when the
     /// policy has no stage left to send.
     public var rebasedOn: CalendarDate?
@@ -340,8 +340,8 @@ public struct TickRule {
                 .breakPlan(
                     BrokenPlan(
                         planID: plan.id, invoiceID: id, instalment: missed + 1, instalmentDueOn: instalment.dueOn,
-                        reason:
-                            "instalment \(missed + 1) of \(instalment.dueOn.iso) unpaid \(planSettings.breakAfterDays) days after its date",
+                        reason: .missed(
+                            instalment: missed + 1, dueOn: instalment.dueOn, days: planSettings.breakAfterDays),
                         rebasedOn: rebased)))
             guard let late, let rebased else {
                 steps.append(.setNextAction(invoiceID: id, at: nil))

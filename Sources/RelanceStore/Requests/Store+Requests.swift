@@ -295,7 +295,7 @@ extension Store {
         if let previous = try PlanRecord.active(invoiceID: invoice.id).fetchOne(db) {
             try endPlan(
                 db, planID: previous.storedID(), invoiceID: invoice.id, status: .cancelled,
-                reason: "replaced by a new plan", now: now)
+                reason: .replaced, now: now)
         }
         var plan = PlanRecord(
             invoiceID: invoice.id, requestID: requestID, status: .active, paidBefore: invoice.paid, createdAt: now)
@@ -316,13 +316,13 @@ extension Store {
     }
 
     static func endPlan(
-        _ db: Database, planID: Int64, invoiceID: Int64, status: PlanStatus, reason: String, now: Date
+        _ db: Database, planID: Int64, invoiceID: Int64, status: PlanStatus, reason: PlanEnd, now: Date
     ) throws {
         try db.execute(
             sql: "UPDATE plan SET status = ?, ended_at = ?, end_reason = ? WHERE id = ? AND status = ?",
-            arguments: [status, now, reason, planID, PlanStatus.active])
+            arguments: [status, now, reason.text, planID, PlanStatus.active])
         let line = InvoiceEventKind(planEnded: status) ?? .planCancelled
-        try logEvent(db, invoiceID: invoiceID, line, requestID: nil, detail: reason, at: now)
+        try logEvent(db, invoiceID: invoiceID, line, requestID: nil, detail: reason.text, at: now)
     }
 
     /// Once an invoice is paid or void, its plan ends and its open requests have nothing left to answer.
@@ -330,7 +330,7 @@ extension Store {
         if let plan = try PlanRecord.active(invoiceID: invoiceID).fetchOne(db) {
             try endPlan(
                 db, planID: plan.storedID(), invoiceID: invoiceID, status: paid ? .completed : .cancelled,
-                reason: paid ? "invoice paid in full" : "invoice cancelled", now: now)
+                reason: paid ? .paidInFull : .invoiceCancelled, now: now)
         }
         try db.execute(
             sql: """

@@ -309,21 +309,16 @@ extension Dashboard {
     }
 
     /// Why a plan ended, as the store wrote it (in English), in the person's language when it is one of
-    /// the store's reasons; anything else as written.
+    /// Relance's reasons (`PlanEnd`); anything else as written.
     static func invoicePlanEndReason(_ reason: String, t: Words) -> String {
-        switch reason {
-        case "replaced by a new plan": return t("dash.invoice.plan.end.replaced")
-        case "invoice paid in full": return t("dash.invoice.plan.end.paid")
-        case "invoice cancelled": return t("dash.invoice.plan.end.cancelled")
-        default: break
+        switch PlanEnd(text: reason) {
+        case .replaced: t("dash.invoice.plan.end.replaced")
+        case .paidInFull: t("dash.invoice.plan.end.paid")
+        case .invoiceCancelled: t("dash.invoice.plan.end.cancelled")
+        case .missed(let instalment, let dueOn, let days):
+            t("dash.invoice.plan.end.broken", String(instalment), t.date(dueOn), String(days))
+        case nil: reason
         }
-        // "instalment 2 of 2026-04-10 unpaid 10 days after its date"
-        let words = reason.split(separator: " ").map(String.init)
-        guard words.count == 9, words[0] == "instalment", words[2] == "of", words[4] == "unpaid",
-            words[6...] == ["days", "after", "its", "date"], let position = Int(words[1]),
-            let day = CalendarDate(iso: words[3]), let days = Int(words[5])
-        else { return reason }
-        return t("dash.invoice.plan.end.broken", String(position), t.date(day), String(days))
     }
 
     /// Why reminders are paused, as stored: the store's own reasons and "paused by …" (written by

@@ -79,8 +79,6 @@ final class DashboardLanguageTests: HarnessTestCase {
         }
     }
 
-    /// Every phrase the code or a template names is in the catalogue, in both languages (the start-up
-    /// refuses catalogues whose keys differ, and a template naming a missing phrase).
     /// A plan's end is stored in English (`PlanEnd`); the invoice page says it in the reader's language.
     func testWhyAPlanEndedIsWordedInTheReadersLanguage() throws {
         let catalogue = try Catalogue.load(Harness.repository.appendingPathComponent("templates/strings.fr.txt"))
@@ -93,6 +91,8 @@ final class DashboardLanguageTests: HarnessTestCase {
         XCTAssertEqual(Dashboard.invoicePlanEndReason("ended by hand", t: t), "ended by hand")
     }
 
+    /// Every phrase the code or a template names is in the catalogue, in both languages (the start-up
+    /// refuses catalogues whose keys differ, and a template naming a missing phrase).
     func testEveryPhraseTheDashboardNamesIsInBothLanguages() throws {
         let templates = Harness.repository.appendingPathComponent("templates")
         var catalogues: [Language: [String: String]] = [:]

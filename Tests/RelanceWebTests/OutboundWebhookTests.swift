@@ -45,12 +45,9 @@ final class WebhookReceiver: @unchecked Sendable {
     }
 }
 
-final class OutboundWebhookTests: XCTestCase {
-    var harness: Harness!
-
+final class OutboundWebhookTests: HarnessTestCase {
     // The receivers here run on loopback, which only an operator's opt-in allows.
     override func setUpWithError() throws { harness = try Harness(privateWebhooks: true) }
-    override func tearDown() { harness.cleanUp() }
 
     static func dispatcher(
         _ harness: Harness, timeout: Duration = .seconds(10), allowPrivate: Bool = true

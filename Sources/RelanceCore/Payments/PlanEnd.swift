@@ -32,6 +32,9 @@ public enum PlanEnd: Sendable, Equatable {
             words[5].utf8.count <= 4, let instalment = Int(words[1]), let days = Int(words[5]),
             let dueOn = CalendarDate(iso: String(words[3]))
         else { return nil }
-        self = .missed(instalment: instalment, dueOn: dueOn, days: days)
+        // Only as Relance writes it: "+3" or "03" would read as 3 but is not its text.
+        let missed = PlanEnd.missed(instalment: instalment, dueOn: dueOn, days: days)
+        guard missed.text == text else { return nil }
+        self = missed
     }
 }

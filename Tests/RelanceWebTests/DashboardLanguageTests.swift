@@ -91,6 +91,21 @@ final class DashboardLanguageTests: HarnessTestCase {
         XCTAssertEqual(Dashboard.invoicePlanEndReason("ended by hand", t: t), "ended by hand")
     }
 
+    /// The history names each kind of message the store writes (`MessageKind`'s stored texts).
+    func testTheHistoryNamesEachKindOfMessage() throws {
+        let catalogue = try Catalogue.load(Harness.repository.appendingPathComponent("templates/strings.fr.txt"))
+        let t = Words(language: .fr, catalogue: catalogue)
+        func queued(_ kind: MessageKind) -> String {
+            let facts = ["message_kind": kind.rawValue, "channel": "sms", "recipient": "+33612345678"]
+            return Dashboard.sentence(HistoryItem(at: Date(), kind: "message.queued", facts: facts), t: t).plainSpaces
+        }
+        XCTAssertEqual(
+            queued(.requestConfirmation),
+            "Accusé de réception de la demande mis en file d’envoi par SMS au +33 6 12 … 78")
+        XCTAssertTrue(queued(.linkRenewal).hasPrefix("Nouveau lien mis en file"), queued(.linkRenewal))
+        XCTAssertTrue(queued(.requestAnswer).hasPrefix("Message de réponse à la demande "), queued(.requestAnswer))
+    }
+
     /// Every phrase the code or a template names is in the catalogue, in both languages (the start-up
     /// refuses catalogues whose keys differ, and a template naming a missing phrase).
     func testEveryPhraseTheDashboardNamesIsInBothLanguages() throws {

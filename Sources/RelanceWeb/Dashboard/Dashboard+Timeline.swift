@@ -15,17 +15,16 @@ extension Dashboard {
                 return t("dash.timeline.what.reminder", Dashboard.stageName(stage, t))
             }
             if let stage = facts["stage"], stage.hasPrefix("plan") { return t("dash.timeline.what.instalment") }
-            switch facts["message_kind"] {
-            case "renewal": return t("dash.timeline.what.renewal")
-            case "request_notice": return t("dash.timeline.what.request_notice")
-            case "opt_out_confirmation": return t("dash.timeline.what.opt_out_confirmation")
-            case "opt_in_confirmation": return t("dash.timeline.what.opt_in_confirmation")
-            case "link_renewal": return t("dash.timeline.what.link_renewal")
-            case "request_confirmation": return t("dash.timeline.what.request_confirmation")
-            case "request_answer": return t("dash.timeline.what.request_answer")
-            case "test": return t("dash.timeline.what.test")
-            case let kind?: return t("dash.timeline.what.other", kind.replacingOccurrences(of: "_", with: " "))
-            case nil: return t("dash.timeline.what.message")
+            guard let kind = facts["message_kind"] else { return t("dash.timeline.what.message") }
+            switch MessageKind(rawValue: kind) {
+            case .optOutConfirmation: return t("dash.timeline.what.opt_out_confirmation")
+            case .optInConfirmation: return t("dash.timeline.what.opt_in_confirmation")
+            case .linkRenewal: return t("dash.timeline.what.link_renewal")
+            case .requestConfirmation: return t("dash.timeline.what.request_confirmation")
+            case .requestAnswer: return t("dash.timeline.what.request_answer")
+            case .test: return t("dash.timeline.what.test")
+            // A reminder without its stage (never written so), or a kind this version does not know.
+            case .reminder, nil: return t("dash.timeline.what.other", kind.replacingOccurrences(of: "_", with: " "))
             }
         }()
         let subject = what.capitalizedFirst

@@ -137,10 +137,14 @@ public struct BrokenPlan: Sendable, Equatable {
     /// Counted from 1.
     public var instalment: Int
     public var instalmentDueOn: CalendarDate
-    public var reason: PlanEnd
+    /// How long after its date it was still unpaid: the business's break-after setting, in days.
+    public var daysLate: Int
     /// Where the invoice's own stages count from now, so its late stage is due today; nil when the
     /// policy has no stage left to send.
     public var rebasedOn: CalendarDate?
+
+    /// Why the plan ended, as it is stored.
+    public var reason: PlanEnd { .missed(instalment: instalment, dueOn: instalmentDueOn, days: daysLate) }
 }
 
 /// One thing the tick does to the database, in order.
@@ -340,8 +344,7 @@ public struct TickRule {
                 .breakPlan(
                     BrokenPlan(
                         planID: plan.id, invoiceID: id, instalment: missed + 1, instalmentDueOn: instalment.dueOn,
-                        reason: .missed(
-                            instalment: missed + 1, dueOn: instalment.dueOn, days: planSettings.breakAfterDays),
+                        daysLate: planSettings.breakAfterDays,
                         rebasedOn: rebased)))
             guard let late, let rebased else {
                 steps.append(.setNextAction(invoiceID: id, at: nil))

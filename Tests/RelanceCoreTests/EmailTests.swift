@@ -24,8 +24,8 @@ final class EmailFormatTests: XCTestCase {
         func draft(_ email: String) -> InvoiceDraft {
             var draft = InvoiceDraft()
             draft.number = "F-1"
-            draft.customerName = "Camille Durand"
-            draft.customerEmail = email
+            draft.customer?.name = "Camille Durand"
+            draft.customer?.email = email
             draft.currency = "EUR"
             draft.amount = 12_000
             draft.issuedOn = "2026-03-01"
@@ -51,7 +51,7 @@ final class EmailFormatTests: XCTestCase {
         }
         let good = "camille.durand+factures@example.co.uk"
         XCTAssertTrue(EmailAddress.isValid(good))
-        XCTAssertEqual(try InvoiceRules.check(draft(good)).customerEmail, good)
+        XCTAssertEqual(try InvoiceRules.check(draft(good)).customer.email, good)
     }
 
     /// The byte-by-byte check says what the first, character-based one said, on addresses made of the

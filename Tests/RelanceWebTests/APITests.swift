@@ -114,6 +114,12 @@ final class APITests: HarnessTestCase {
                 #"{"number": "F-1", "customer": "Camille", "currency": "EUR", "amount": 1, "issued_on": "2026-01-01", "due_on": "2026-01-02"}"#,
                 .unprocessableContent, "customer"
             ),
+            // No customer object at all, or null: the rule's "customer is required", not a decoding error.
+            (
+                #"{"number": "F-1", "currency": "EUR", "amount": 1, "issued_on": "2026-01-01", "due_on": "2026-01-02"}"#,
+                .unprocessableContent, "customer"
+            ),
+            (replacing(#""customer": {"#, #""customer": null, "ignored": {"#), .unprocessableContent, "customer"),
             ("{}", .unprocessableContent, "number"),
             ("[]", .unprocessableContent, nil),
             ("{\"number\": ", .badRequest, nil),

@@ -6,14 +6,8 @@ import Foundation
 /// what the person typed read in the invoice's currency); a problem reading it is passed along.
 public struct InvoiceDraft: Sendable, Equatable {
     public var number: String?
-    /// False when no customer at all was given (the API's `customer` object missing).
-    public var hasCustomer = true
-    public var customerName: String?
-    public var customerPhone: String?
-    public var customerEmail: String?
-    public var customerLocale: String?
-    public var customerTimeZone: String?
-    public var customerRef: String?
+    /// Nil when no customer at all was given (the API's `customer` object missing).
+    public var customer: CustomerDraft? = CustomerDraft()
     public var currency: String?
     public var amount: Int64?
     /// Why the amount could not be read, when it could not.
@@ -29,22 +23,6 @@ public struct InvoiceDraft: Sendable, Equatable {
     public var paymentURL: String?
 
     public init() {}
-}
-
-/// What `InvoiceRules` accepted: trimmed, typed, and within every bound.
-public struct CheckedInvoice: Sendable, Equatable {
-    public var number: String
-    public var customerName: String
-    public var customerPhone: PhoneNumber?
-    public var customerEmail: String?
-    public var customerLocale: String?
-    public var customerTimeZone: String?
-    public var customerRef: String?
-    public var amount: Money
-    public var issuedOn: CalendarDate
-    public var dueOn: CalendarDate
-    public var externalRef: String?
-    public var paymentURL: String?
 }
 
 /// Every problem of a draft, each with the API's name for its field (`customer.phone`, `due_on`…), in the
@@ -106,19 +84,10 @@ public struct CustomerDraft: Sendable, Equatable {
     public init() {}
 }
 
-public struct CheckedCustomer: Sendable, Equatable {
-    public var name: String
-    public var phone: PhoneNumber?
-    public var email: String?
-    public var locale: String?
-    public var timeZone: String?
-    public var ref: String?
-}
-
 /// A customer's details: the rules an invoice's customer and the customer page's form both meet.
 public enum CustomerRules {
     /// `prefix` names the fields as the caller's input does (`customer.` inside an invoice).
-    public static func check(_ draft: CustomerDraft, prefix: String = "") throws(FieldProblems) -> CheckedCustomer {
+    public static func check(_ draft: CustomerDraft, prefix: String = "") throws(FieldProblems) -> CustomerInput {
         var problems: [FieldProblems.Problem] = []
         func fail(_ field: String, _ code: FieldProblems.Problem.Code, _ message: String, _ arguments: [String] = []) {
             problems.append(.init(field: prefix + field, code: code, message: message, arguments: arguments))
@@ -146,7 +115,8 @@ public enum CustomerRules {
         }
         let ref = text(draft.ref, "external_ref", max: InvoiceRules.Limit.externalRef, required: false)
         guard problems.isEmpty, let name else { throw FieldProblems(problems) }
-        return CheckedCustomer(name: name, phone: phone, email: email, locale: locale, timeZone: zone, ref: ref)
+        return CustomerInput(
+            name: name, phone: phone, email: email, locale: locale, timeZone: zone, externalRef: ref)
     }
 }
 
@@ -191,7 +161,7 @@ public enum InvoiceRules {
     }
 
     /// The invoice a draft describes, or every problem with it.
-    public static func check(_ draft: InvoiceDraft) throws(FieldProblems) -> CheckedInvoice {
+    public static func check(_ draft: InvoiceDraft) throws(FieldProblems) -> NewInvoice {
         var problems: [FieldProblems.Problem] = []
         func fail(_ field: String, _ code: FieldProblems.Problem.Code, _ message: String, _ arguments: [String] = []) {
             problems.append(.init(field: field, code: code, message: message, arguments: arguments))
@@ -200,25 +170,10 @@ public enum InvoiceRules {
             InvoiceRules.text(value, field, max: max, required: required, fail: fail)
         }
         let number = text(draft.number, "number", max: Limit.number, required: true)
-        var name: String?
-        var phone: PhoneNumber?
-        var email: String?
-        var locale: String?
-        var zone: String?
-        var customerRef: String?
-        if draft.hasCustomer {
-            var customer = CustomerDraft()
-            customer.name = draft.customerName
-            customer.phone = draft.customerPhone
-            customer.email = draft.customerEmail
-            customer.locale = draft.customerLocale
-            customer.timeZone = draft.customerTimeZone
-            customer.ref = draft.customerRef
+        var customer: CustomerInput?
+        if let draft = draft.customer {
             do throws(FieldProblems) {
-                let checked = try CustomerRules.check(customer, prefix: "customer.")
-                (name, phone, email, locale, zone, customerRef) = (
-                    checked.name, checked.phone, checked.email, checked.locale, checked.timeZone, checked.ref
-                )
+                customer = try CustomerRules.check(draft, prefix: "customer.")
             } catch {
                 problems += error.list
             }
@@ -253,15 +208,14 @@ public enum InvoiceRules {
             fail("payment_url", .url, "must be an absolute http(s) URL")
         }
 
-        guard problems.isEmpty, let number, let name, let currency, let amount = draft.amount, let issuedOn,
+        guard problems.isEmpty, let number, let customer, let currency, let amount = draft.amount, let issuedOn,
             let dueOn
         else {
             if problems.isEmpty { fail("amount", .required, "is required") }
             throw FieldProblems(problems)
         }
-        return CheckedInvoice(
-            number: number, customerName: name, customerPhone: phone, customerEmail: email, customerLocale: locale,
-            customerTimeZone: zone, customerRef: customerRef, amount: Money(minorUnits: amount, currency: currency),
+        return NewInvoice(
+            number: number, customer: customer, amount: Money(minorUnits: amount, currency: currency),
             issuedOn: issuedOn, dueOn: dueOn, externalRef: externalRef, paymentURL: paymentURL)
     }
 

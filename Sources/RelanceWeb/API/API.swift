@@ -190,13 +190,16 @@ struct API: Sendable {
     func validate(_ body: CreateInvoiceBody) throws -> NewInvoice {
         var draft = InvoiceDraft()
         draft.number = body.number
-        draft.hasCustomer = body.customer != nil
-        draft.customerName = body.customer?.name
-        draft.customerPhone = body.customer?.phone
-        draft.customerEmail = body.customer?.email
-        draft.customerLocale = body.customer?.locale
-        draft.customerTimeZone = body.customer?.time_zone
-        draft.customerRef = body.customer?.external_ref
+        draft.customer = body.customer.map {
+            var customer = CustomerDraft()
+            customer.name = $0.name
+            customer.phone = $0.phone
+            customer.email = $0.email
+            customer.locale = $0.locale
+            customer.timeZone = $0.time_zone
+            customer.ref = $0.external_ref
+            return customer
+        }
         draft.currency = body.currency
         draft.amount = API.minorUnits(
             body.amount, required: "an integer count of minor units, e.g. 12345 for 123.45 EUR",
@@ -206,7 +209,7 @@ struct API: Sendable {
         draft.externalRef = body.external_ref
         draft.paymentURL = body.payment_url
         do throws(FieldProblems) {
-            return NewInvoice(try InvoiceRules.check(draft))
+            return try InvoiceRules.check(draft)
         } catch {
             throw Problem.validation(error.list.map { .init(field: $0.field, message: $0.message) })
         }

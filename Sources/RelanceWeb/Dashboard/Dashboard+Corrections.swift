@@ -39,14 +39,14 @@ extension Dashboard {
         // The API's rules, on the invoice as it would be: what cannot change is taken as stored.
         var draft = InvoiceDraft()
         draft.number = invoice.number
-        draft.customerName = invoice.customerName
+        draft.customer?.name = invoice.customerName
         draft.currency = invoice.amount.currency.code
         Dashboard.readAmount(fields["amount"], currency: invoice.amount.currency.code, into: &draft)
         draft.issuedOn = fields["issued_on"]
         draft.dueOn = fields["due_on"]
         let url = (fields["payment_url"] ?? "").trimmingCharacters(in: .whitespaces)
         draft.paymentURL = url.isEmpty ? nil : url
-        let checked: CheckedInvoice
+        let checked: NewInvoice
         do throws(FieldProblems) {
             checked = try InvoiceRules.check(draft)
         } catch {

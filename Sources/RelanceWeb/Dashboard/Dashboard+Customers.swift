@@ -174,7 +174,7 @@ extension Dashboard {
         draft.email = fields["email"]
         draft.locale = fields["locale"]
         draft.timeZone = fields["time_zone"]
-        let checked: CheckedCustomer
+        let checked: CustomerInput
         do throws(FieldProblems) {
             checked = try CustomerRules.check(draft)
         } catch {

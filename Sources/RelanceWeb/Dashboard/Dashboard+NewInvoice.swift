@@ -57,20 +57,20 @@ extension Dashboard {
         draft.number = fields["number"]
         if chosen != nil {
             // The customer as stored; a name is needed only to pass the rules, and is not used.
-            draft.customerName = "—"
+            draft.customer?.name = "—"
         } else {
-            draft.customerName = fields["customer_name"]
+            draft.customer?.name = fields["customer_name"]
             // People type phone numbers with spaces, dots and dashes.
-            draft.customerPhone = fields["customer_phone"].map(PhoneNumber.compact)
-            draft.customerEmail = fields["customer_email"]
-            draft.customerLocale = fields["customer_locale"]
-            draft.customerTimeZone = fields["customer_time_zone"]
+            draft.customer?.phone = fields["customer_phone"].map(PhoneNumber.compact)
+            draft.customer?.email = fields["customer_email"]
+            draft.customer?.locale = fields["customer_locale"]
+            draft.customer?.timeZone = fields["customer_time_zone"]
         }
         draft.currency = fields["currency"]
         draft.issuedOn = fields["issued_on"]
         draft.dueOn = fields["due_on"]
         Dashboard.readAmount(fields["amount"], currency: fields["currency"], into: &draft)
-        var checked: CheckedInvoice?
+        var checked: NewInvoice?
         do throws(FieldProblems) {
             checked = try InvoiceRules.check(draft)
         } catch {
@@ -78,7 +78,7 @@ extension Dashboard {
         }
         // A "new" customer whose number is already someone's would be merged into them, renaming them:
         // say so, and let the person pick them instead.
-        if chosen == nil, let phone = checked?.customerPhone,
+        if chosen == nil, let phone = checked?.customer.phone,
             let owner = try await store.customer(phone: phone.e164)
         {
             problems.append(
@@ -88,7 +88,7 @@ extension Dashboard {
             let now = settings.clock.now()
             do {
                 let invoice = try await store.createInvoice(
-                    NewInvoice(checked), customerID: chosen, now: now,
+                    checked, customerID: chosen, now: now,
                     audit: session.audit("invoice.created", detail: checked.number, at: now))
                 return redirect(
                     "/dashboard/invoices/\(invoice.id)",

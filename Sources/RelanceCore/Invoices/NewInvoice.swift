@@ -1,7 +1,6 @@
 import Foundation
-import RelanceCore
 
-/// Who an invoice is addressed to, as a billing system describes them.
+/// Who an invoice is addressed to, as `CustomerRules` accepted them.
 public struct CustomerInput: Sendable, Equatable {
     public var name: String
     public var phone: PhoneNumber?
@@ -23,7 +22,7 @@ public struct CustomerInput: Sendable, Equatable {
     }
 }
 
-/// An invoice to create, already validated.
+/// An invoice to create, as `InvoiceRules` accepted it: trimmed, typed, and within every bound.
 public struct NewInvoice: Sendable, Equatable {
     public var number: String
     public var customer: CustomerInput
@@ -44,18 +43,5 @@ public struct NewInvoice: Sendable, Equatable {
         self.dueOn = dueOn
         self.externalRef = externalRef
         self.paymentURL = paymentURL
-    }
-}
-
-extension NewInvoice {
-    /// An invoice `InvoiceRules` accepted.
-    public init(_ checked: CheckedInvoice) {
-        self.init(
-            number: checked.number,
-            customer: CustomerInput(
-                name: checked.customerName, phone: checked.customerPhone, email: checked.customerEmail,
-                locale: checked.customerLocale, timeZone: checked.customerTimeZone, externalRef: checked.customerRef),
-            amount: checked.amount, issuedOn: checked.issuedOn, dueOn: checked.dueOn, externalRef: checked.externalRef,
-            paymentURL: checked.paymentURL)
     }
 }

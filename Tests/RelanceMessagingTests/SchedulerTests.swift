@@ -154,6 +154,12 @@ final class SchedulerTests: XCTestCase {
         let secondLog = try await store.messages(invoiceID: second.id)
         XCTAssertEqual(firstLog.map(\.id), [combined.messageID])
         XCTAssertEqual(secondLog.map(\.id), [combined.messageID])
+        // And both invoices' histories, though the message names neither alone.
+        for invoice in [first, second] {
+            let queued = try await store.history(invoiceID: invoice.id).filter { $0.kind == "message.queued" }
+            XCTAssertEqual(queued.map(\.messageID), [combined.messageID])
+            XCTAssertTrue(queued.first?.detail?.hasPrefix("reminder late by sms to +336") == true, "\(queued)")
+        }
     }
 
     func testTheFrequencyCapHoldsTheNextSMSForThreeDays() async throws {

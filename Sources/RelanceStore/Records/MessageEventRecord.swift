@@ -13,6 +13,8 @@ struct MessageEventRecord: AutoIncrementedRow {
     var at: Date
     var detail: String?
 
+    static let message = belongsTo(MessageRecord.self)
+
     enum Columns {
         static let id = Column("id")
         static let messageID = Column("message_id")

@@ -17,6 +17,11 @@ struct ReminderRecord: AutoIncrementedRow {
     var skippedReason: String?
     var createdAt: Date
 
+    enum Columns {
+        static let invoiceID = Column("invoice_id")
+        static let messageID = Column("message_id")
+    }
+
     /// The slot alone (`stage`, `occurrence`), which is all the scheduler reads of a row.
     struct Slot: Decodable, FetchableRecord {
         var stage: String

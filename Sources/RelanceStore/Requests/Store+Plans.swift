@@ -74,19 +74,17 @@ extension Store {
         try await pool.read { db in
             let invoice = try Store.invoice(db, id: invoiceID)
             var items = [HistoryItem(at: invoice.createdAt, kind: "invoice.created", detail: nil)]
-            let messageRows = try MessageHistoryRow.fetchAll(
-                db,
-                sql: """
-                    SELECT e.at, e.status, e.detail, m.id, m.kind, m.body, m.segments, m.encoding, m.request_id,
-                        m.channel, m.stage, m.variant, m.recipient
-                    FROM message_event e JOIN message m ON m.id = e.message_id
-                    WHERE m.invoice_id = ? OR m.id IN (SELECT message_id FROM reminder WHERE invoice_id = ?)
-                    ORDER BY e.id
-                    """, arguments: [invoiceID, invoiceID])
-            for row in messageRows {
+            // Its own messages, and the reminders about several invoices that named it.
+            let reminded = ReminderRecord.select(ReminderRecord.Columns.messageID)
+                .filter(ReminderRecord.Columns.invoiceID == invoiceID)
+            let about = MessageEventRecord.message.filter(
+                MessageRecord.Columns.invoiceID == invoiceID || reminded.contains(MessageRecord.Columns.id))
+            let events = try MessageEventRecord.including(required: about).order(MessageEventRecord.Columns.id)
+                .asRequest(of: MessageHistoryRow.self).fetchAll(db)
+            for (event, row) in events.map({ ($0.messageEvent, $0.message) }) {
                 // The queued event carries the message itself: what, to whom, how long, which wording.
-                var detail = row.detail
-                if row.status == .queued {
+                var detail = event.detail
+                if event.status == .queued {
                     let what = row.stage.map { "\(row.kind.rawValue) \($0)" } ?? row.kind.rawValue
                     let variant = row.variant.map { ", wording \($0.rawValue)" } ?? ""
                     let size = row.segments.map { ", \($0) segment(s) \(row.encoding?.rawValue ?? "")" } ?? ""
@@ -99,7 +97,7 @@ extension Store {
                 facts["variant"] = row.variant?.rawValue
                 items.append(
                     HistoryItem(
-                        at: row.at, kind: "message.\(row.status.rawValue)", detail: detail, messageID: row.id,
+                        at: event.at, kind: "message.\(event.status.rawValue)", detail: detail, messageID: row.id,
                         requestID: row.requestID, facts: facts))
             }
             for click in try ClickRecord.fetchAll(
@@ -159,22 +157,9 @@ extension Store {
 
 extension Store {
     /// A row of the history's message events: the event, and the message it is about.
-    struct MessageHistoryRow: Decodable, FetchableRecord, SnakeCaseColumns {
-        var at: Date
-        var status: MessageEventStatus
-        var detail: String?
-        /// The message's.
-        var id: Int64
-        var kind: MessageKind
-        var body: String
-        var segments: Int?
-        var encoding: SMSEncoding?
-        var requestID: Int64?
-        var channel: Channel
-        var stage: String?
-        var variant: WordingVariant?
-        var recipient: String
-
+    struct MessageHistoryRow: Decodable, FetchableRecord {
+        var messageEvent: MessageEventRecord
+        var message: MessageRecord
     }
 
     /// A row of the history's actions: the audit line, and the account that acted, if any.

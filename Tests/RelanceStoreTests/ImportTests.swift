@@ -77,6 +77,49 @@ final class ImportTests: XCTestCase {
         }
     }
 
+    /// The import reads a spreadsheet's own ways (national numbers, French dates), then checks each row
+    /// with the API's rules: each refusal here is one the API makes too, named by the import's column.
+    func testARowMeetsTheAPIsRulesAndEachProblemNamesItsColumn() throws {
+        let longNumber = String(repeating: "9", count: InvoiceRules.Limit.number + 1)
+        let longRef = String(repeating: "r", count: InvoiceRules.Limit.externalRef + 1)
+        let csv = """
+            Numéro;Client;Courriel;Code client;Montant;Devise;Date;Échéance;Lien de paiement
+            \(longNumber);Ana;camille@;\(longRef);12;eur;01/04/2026;31/03/2026;ftp://pay.example/1
+            ;Ana;;;;;;31/03/2026;
+            F-3;Ana;ana@example.com;C-3;12;EUX;;31/03/2026;
+            F-4;Ana;ana@example.com;C-4;12,50;eur;;31/03/2026;https://pay.example/4
+            """
+        let records = try CSVReader.records(Array(csv.utf8))
+        guard case .success(let columns) = InvoiceImport.columns(header: records[0].fields, overrides: [:]) else {
+            return XCTFail("columns")
+        }
+        let today = CalendarDate(iso: "2026-03-03")!
+        var errors: [String] = []
+        var accepted: [NewInvoice] = []
+        for record in records.dropFirst() {
+            switch InvoiceImport.invoice(record, columns: columns, today: today) {
+            case .failure(let problems): errors += problems.messages
+            case .success(let invoice): accepted.append(invoice)
+            }
+        }
+        XCTAssertEqual(
+            errors,
+            [
+                "line 2: number: at most 64 characters",
+                "line 2: customer_email: 'camille@' is not an email address",
+                "line 2: customer_ref: at most 100 characters",
+                "line 2: issued_on: comes after the due date",
+                "line 2: payment_url: not a web address",
+                "line 3: number: is empty",
+                "line 3: amount: is empty",
+                "line 4: currency: 'EUX' is not an ISO 4217 code",
+            ])
+        XCTAssertEqual(accepted.map(\.number), ["F-4"])
+        XCTAssertEqual(accepted.first?.amount, Money(minorUnits: 1_250, currency: Currency(code: "EUR")!))
+        XCTAssertEqual(accepted.first?.customer.externalRef, "C-4")
+        XCTAssertEqual(accepted.first?.issuedOn, today, "no issue date: the earlier of today and the due date")
+    }
+
     func testEveryRowIsCheckedAndEachProblemNamesItsLine() throws {
         let csv = """
             Numéro;Client;Téléphone;Montant;Échéance;Date

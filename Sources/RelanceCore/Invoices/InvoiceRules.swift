@@ -146,7 +146,7 @@ public enum InvoiceRules {
             if required { fail(field, .required, "is required", []) }
             return nil
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = PlainText.trimmed(value)
         if trimmed.isEmpty {
             if required { fail(field, .empty, "must not be empty", []) }
             return nil

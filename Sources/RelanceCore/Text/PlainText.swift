@@ -27,4 +27,13 @@ public enum PlainText {
         }
         return String(scalars)
     }
+
+    /// `text` without the white space around it. Most fields have none: they are returned as they are,
+    /// without Foundation's trimming, which is slow on Linux (a 100,000-row import spent a fifth of its
+    /// time in it).
+    public static func trimmed(_ text: String) -> String {
+        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
+        if first > 32 && first < 128 && last > 32 && last < 128 { return text }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 }

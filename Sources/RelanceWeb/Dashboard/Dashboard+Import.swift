@@ -330,6 +330,7 @@ extension Dashboard {
             case .issuedAfterDue: t("dash.import.problem.issued_after_due")
             case .url: t("dash.import.problem.url")
             case .repeated: t("dash.import.problem.repeated", value(0), value(1))
+            case .refused: t("dash.import.problem.refused", value(0))
             }
         return t("dash.import.problem_line", String(problem.line), fieldName(problem.field.rawValue, t), text)
     }

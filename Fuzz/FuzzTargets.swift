@@ -90,11 +90,11 @@ let targets: [String: ([UInt8]) -> Void] = [
         func part(_ index: Int) -> String? { index < parts.count ? parts[index] : nil }
         var invoice = InvoiceDraft()
         invoice.number = part(0)
-        invoice.customerName = part(1)
-        invoice.customerPhone = part(2).map(PhoneNumber.compact)
-        invoice.customerEmail = part(3)
-        invoice.customerLocale = part(4)
-        invoice.customerTimeZone = part(5)
+        invoice.customer?.name = part(1)
+        invoice.customer?.phone = part(2).map(PhoneNumber.compact)
+        invoice.customer?.email = part(3)
+        invoice.customer?.locale = part(4)
+        invoice.customer?.timeZone = part(5)
         invoice.currency = part(6)
         if let typed = part(7), let eur = Currency(code: "EUR") {
             invoice.amount = TypedAmount.parse(typed, currency: eur)

@@ -77,17 +77,20 @@ final class ImportTests: XCTestCase {
         }
     }
 
-    /// The import reads a spreadsheet's own ways (national numbers, French dates), then checks each row
-    /// with the API's rules: each refusal here is one the API makes too, named by the import's column.
+    /// The import reads a spreadsheet's own ways (French dates and amounts, a lower-case currency), then
+    /// checks each row with the API's rules: each refusal here is one the API makes too, named by the
+    /// import's column, once per column.
     func testARowMeetsTheAPIsRulesAndEachProblemNamesItsColumn() throws {
         let longNumber = String(repeating: "9", count: InvoiceRules.Limit.number + 1)
         let longRef = String(repeating: "r", count: InvoiceRules.Limit.externalRef + 1)
+        let longEmail = String(repeating: "a", count: InvoiceRules.Limit.email) + "@example.com"
         let csv = """
             Numéro;Client;Courriel;Code client;Montant;Devise;Date;Échéance;Lien de paiement
             \(longNumber);Ana;camille@;\(longRef);12;eur;01/04/2026;31/03/2026;ftp://pay.example/1
             ;Ana;;;;;;31/03/2026;
             F-3;Ana;ana@example.com;C-3;12;EUX;;31/03/2026;
             F-4;Ana;ana@example.com;C-4;12,50;eur;;31/03/2026;https://pay.example/4
+            F-5;Ana;\(longEmail);C-5;12;;;;
             """
         let records = try CSVReader.records(Array(csv.utf8))
         guard case .success(let columns) = InvoiceImport.columns(header: records[0].fields, overrides: [:]) else {
@@ -113,11 +116,59 @@ final class ImportTests: XCTestCase {
                 "line 3: number: is empty",
                 "line 3: amount: is empty",
                 "line 4: currency: 'EUX' is not an ISO 4217 code",
+                "line 6: customer_email: at most 254 characters",
+                "line 6: due_on: is empty",
             ])
         XCTAssertEqual(accepted.map(\.number), ["F-4"])
         XCTAssertEqual(accepted.first?.amount, Money(minorUnits: 1_250, currency: Currency(code: "EUR")!))
         XCTAssertEqual(accepted.first?.customer.externalRef, "C-4")
         XCTAssertEqual(accepted.first?.issuedOn, today, "no issue date: the earlier of today and the due date")
+    }
+
+    /// Every problem the rules can find in a row the import fills has a column to be worded by, so none
+    /// falls back to the rules' English words or is dropped.
+    func testEachProblemOfTheRulesHasAColumn() {
+        var bad = InvoiceDraft()
+        bad.number = String(repeating: "9", count: InvoiceRules.Limit.number + 1)
+        bad.customer?.name = ""
+        bad.customer?.phone = "06"
+        bad.customer?.email = "camille@"
+        bad.customer?.locale = "1"
+        bad.customer?.ref = "\u{7}"
+        bad.currency = "EUX"
+        bad.amount = 0
+        bad.issuedOn = "2026-02-30"
+        bad.dueOn = "demain"
+        bad.externalRef = String(repeating: "r", count: InvoiceRules.Limit.externalRef + 1)
+        bad.paymentURL = "ftp://pay.example/1"
+        var reversed = InvoiceDraft()
+        reversed.number = "F-1"
+        reversed.customer?.name = "Ana"
+        reversed.currency = "EUR"
+        reversed.amount = 100
+        reversed.issuedOn = "2026-04-01"
+        reversed.dueOn = "2026-03-31"
+        var missing = InvoiceDraft()
+        missing.amount = Money.maximumMinorUnits + 1
+        var found: [String] = []
+        for draft in [bad, reversed, missing] {
+            do throws(FieldProblems) {
+                _ = try InvoiceRules.check(draft)
+                XCTFail("accepted: \(draft)")
+            } catch {
+                for problem in error.list {
+                    found.append(problem.field)
+                    XCTAssertNotNil(InvoiceImport.rowProblem(problem) { _ in "typed" }, "\(problem)")
+                }
+            }
+        }
+        // Each column's field, so a field the rules rename or add cannot go unnoticed here.
+        XCTAssertEqual(
+            Set(found),
+            [
+                "number", "customer.name", "customer.phone", "customer.email", "customer.locale",
+                "customer.external_ref", "currency", "amount", "issued_on", "due_on", "external_ref", "payment_url",
+            ])
     }
 
     func testEveryRowIsCheckedAndEachProblemNamesItsLine() throws {

@@ -1,9 +1,10 @@
 import Foundation
 
-/// A new invoice as a billing system sends it or a person types it, before any check: the API and the
-/// dashboard's "New invoice" form fill one and both check it with `InvoiceRules`, so an invoice one of
-/// them accepts the other accepts too. The amount arrives already in minor units (a JSON integer, or
-/// what the person typed read in the invoice's currency); a problem reading it is passed along.
+/// A new invoice as a billing system sends it, a person types it or a spreadsheet's row holds it, before
+/// any check: the API, the dashboard's "New invoice" and correction forms and the import fill one and
+/// check it with `InvoiceRules`, so an invoice one of them accepts the others accept too. The amount
+/// arrives already in minor units (a JSON integer, or what was typed read in the invoice's currency); a
+/// problem reading it is passed along.
 public struct InvoiceDraft: Sendable, Equatable {
     public var number: String?
     /// Nil when no customer at all was given (the API's `customer` object missing).
@@ -188,6 +189,10 @@ public enum InvoiceRules {
         if let problem = draft.amountProblem {
             let code = draft.amountProblemCode ?? (problem.hasPrefix("is required") ? .required : .amount)
             fail("amount", code, problem, draft.amountProblemArguments)
+        } else if let amount = draft.amount, !Money.acceptedMinorUnits.contains(amount) {
+            fail(
+                "amount", .amount, "must be from 1 to \(Money.maximumMinorUnits) minor units",
+                [String(amount), currency?.code ?? ""])
         }
         func date(_ value: String?, _ field: String) -> CalendarDate? {
             guard let raw = text(value, field, max: 10, required: true) else { return nil }

@@ -30,7 +30,8 @@ public struct RowProblem: Equatable, Sendable {
     public var line: Int
     public var field: InvoiceImport.Field
     public var code: Code
-    /// What the message names: the cell as typed, a limit, a currency, the line a number first appeared on.
+    /// What the message names: the cell as typed, a limit, a currency, the line a number first appeared on;
+    /// for `.refused`, the rules' own English words.
     public var values: [String]
 
     public init(line: Int, field: InvoiceImport.Field, code: Code, values: [String] = []) {
@@ -187,8 +188,8 @@ public enum InvoiceImport {
             fail(field, .control)
             cells[field.position] = nil
         }
-        // What a spreadsheet writes its own way is read here: national phone numbers, French dates and
-        // amounts, a language's name cut to its code, a currency in lower case or left out.
+        // What a spreadsheet writes its own way is read here: phone numbers with spaces, dots or dashes,
+        // French dates and amounts, a language's name cut to its code, a currency in lower case or left out.
         var phone: PhoneNumber?
         if let raw = value(.customer_phone) {
             phone = PhoneNumber(typed: raw)
@@ -200,8 +201,8 @@ public enum InvoiceImport {
         if currency == nil { fail(.currency, .currency, value(.currency) ?? "") }
         var amount: Int64?
         if let raw = value(.amount), let currency {
+            // The rules refuse an amount out of bounds; here, text that is no amount at all.
             amount = TypedAmount.parse(raw, currency: currency)
-            if let parsed = amount, !Money.acceptedMinorUnits.contains(parsed) { amount = nil }
             if amount == nil { fail(.amount, .amount, raw, currency.code) }
         }
         var draft = InvoiceDraft()
@@ -216,8 +217,8 @@ public enum InvoiceImport {
             issued = date(raw)
             if issued == nil { fail(.issued_on, .issuedDate, raw) }
         }
-        // Then the API's rules, so an imported invoice is one the API would have taken: each field a
-        // problem was found in above is left to that problem.
+        // Then the API's rules, so an imported invoice is one the API would have taken: a column is worded
+        // once, by the first problem found in it.
         draft.number = value(.number)
         draft.customer?.name = value(.customer_name)
         draft.customer?.phone = phone?.e164
@@ -240,6 +241,7 @@ public enum InvoiceImport {
             for problem in error.list {
                 guard let (field, code, values) = rowProblem(problem, value), !found.contains(field) else { continue }
                 errors.append(RowProblem(line: record.line, field: field, code: code, values: values))
+                found.insert(field)
             }
             // Never a row refused without a word.
             if errors.isEmpty {
@@ -284,7 +286,7 @@ public enum InvoiceImport {
         case .email: return (field, .email, [typed])
         case .locale: return (field, .locale, [])
         case .currency: return (field, .currency, [typed])
-        case .amount: return (field, .amount, problem.arguments)
+        case .amount: return (field, .amount, [typed, problem.arguments.last ?? ""])
         case .date: return (field, field == .due_on ? .dueDate : .issuedDate, [typed])
         case .dueBeforeIssued: return (field, .issuedAfterDue, [])
         case .url: return (field, .url, [])

@@ -152,7 +152,8 @@ public enum InvoiceRules {
             if required { fail(field, .empty, "must not be empty", []) }
             return nil
         }
-        if trimmed.unicodeScalars.count > max {
+        // Never fewer bytes than scalars: most texts are shorter than their limit in bytes already.
+        if trimmed.utf8.count > max && trimmed.unicodeScalars.count > max {
             fail(field, .tooLong, "must be at most \(max) characters", [String(max)])
         }
         if PlainText.hasControlCharacters(trimmed) {

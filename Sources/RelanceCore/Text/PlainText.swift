@@ -6,8 +6,14 @@ public enum PlainText {
     /// read on its UTF-8 bytes: in Swift `"\r\n"` is one Character, and bytes are quicker for imports.
     /// With `allowingLineBreaks`, CR and LF are text (an address, a message's body); the rest is not.
     public static func hasControlCharacters(_ text: String, allowingLineBreaks: Bool = false) -> Bool {
+        // A native string's bytes in place (an import reads every cell): a bridged one is copied first.
+        text.utf8.withContiguousStorageIfAvailable { hasControlCharacters($0, allowingLineBreaks: allowingLineBreaks) }
+            ?? hasControlCharacters(Array(text.utf8), allowingLineBreaks: allowingLineBreaks)
+    }
+
+    static func hasControlCharacters(_ bytes: some Collection<UInt8>, allowingLineBreaks: Bool) -> Bool {
         var previous: UInt8 = 0
-        for byte in text.utf8 {
+        for byte in bytes {
             if (byte < 0x20 && !(allowingLineBreaks && (byte == 10 || byte == 13))) || byte == 0x7F { return true }
             // U+0080–U+009F are C2 80 – C2 9F in UTF-8.
             if previous == 0xC2 && byte >= 0x80 && byte <= 0x9F { return true }
@@ -32,8 +38,11 @@ public enum PlainText {
     /// without Foundation's trimming, which is slow on Linux (a 100,000-row import spent a fifth of its
     /// time in it).
     public static func trimmed(_ text: String) -> String {
-        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
-        if first > 32 && first < 128 && last > 32 && last < 128 { return text }
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return true }
+            return first > 32 && first < 128 && last > 32 && last < 128
+        }
+        if plain == true { return text }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

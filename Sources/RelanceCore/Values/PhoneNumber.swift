@@ -10,12 +10,17 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     /// anywhere else, `init?(typed:)`.
     public static func compact(_ typed: String) -> String {
         // Most numbers in a spreadsheet of 100,000 rows are already bare: no copy for them.
-        guard typed.utf8.contains(where: { punctuation.contains($0) }) else { return typed }
-        return String(decoding: typed.utf8.filter { !punctuation.contains($0) }, as: UTF8.self)
+        guard typed.utf8.contains(where: isPunctuation) else { return typed }
+        return String(decoding: typed.utf8.filter { !isPunctuation($0) }, as: UTF8.self)
     }
 
     /// Space, dot, dash and brackets.
-    static let punctuation: Set<UInt8> = [32, 46, 45, 40, 41]
+    static func isPunctuation(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: " "), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"): true
+        default: false
+        }
+    }
 
     /// A number as a person typed it (a form, a spreadsheet, the business's settings): `compact`, then
     /// the E.164 check. The API and stored numbers give E.164 already and use `init?(_:)`; gateways,

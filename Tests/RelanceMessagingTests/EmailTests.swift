@@ -113,7 +113,9 @@ final class EmailTests: XCTestCase {
 
     /// An invoice whose final notice (SMS and email by default) is due on 17 April 2026.
     @discardableResult
-    func invoice(_ number: String, email: String?, name: String = "Élodie Fontaine") async throws -> InvoiceSummary {
+    func invoice(
+        _ number: String, email: String?, name: String = "Élodie Fontaine", phone: String? = "+33612345678"
+    ) async throws -> InvoiceSummary {
         try await store.saveBusiness(
             Business(
                 BusinessProfile(
@@ -123,7 +125,7 @@ final class EmailTests: XCTestCase {
             NewInvoice(
                 number: number,
                 customer: CustomerInput(
-                    name: name, phone: PhoneNumber("+33612345678"), email: email, locale: "fr",
+                    name: name, phone: phone.flatMap { PhoneNumber($0) }, email: email, locale: "fr",
                     timeZone: "Europe/Paris"),
                 amount: Money(minorUnits: 48_000, currency: Currency(code: "EUR")!),
                 issuedOn: CalendarDate(iso: "2026-02-01")!, dueOn: CalendarDate(iso: "2026-03-18")!),
@@ -483,10 +485,7 @@ extension EmailTests {
 extension EmailTests {
     func testSendingNowFollowsTheStagesChannelsAndAnEmailOnlyCustomerGetsTheEmail() async throws {
         // No phone at all: the final notice goes by email alone.
-        let invoice = try await invoice("F-2026-0104", email: "elodie@client.example")
-        try await store.pool.write { db in
-            try db.execute(sql: "UPDATE customer SET phone = NULL")
-        }
+        let invoice = try await invoice("F-2026-0104", email: "elodie@client.example", phone: nil)
         try await skipToFinal(invoice.id)
         let queued = try await store.remindNow(
             invoiceID: invoice.id, now: at("2026-04-17T07:00:00Z"), links: links, emailEnabled: true)

@@ -182,10 +182,11 @@ final class SchedulerTests: XCTestCase {
     func testCustomersWithoutPhoneOrOptedOutAreSkippedAndRecorded() async throws {
         let noPhone = try await invoice("F-1", due: "2026-03-18", phone: nil)
         let optedOut = try await invoice("F-2", due: "2026-03-18", phone: "+33611111111", name: "Bob")
-        try await store.pool.write { db in
-            try db.execute(
-                sql: "UPDATE customer SET sms_opted_out_at = '2026-03-01 00:00:00.000' WHERE phone = '+33611111111'")
-        }
+        // Bob answered an earlier text with STOP.
+        let inbound = InboundService(
+            storage: store, phrases: Repository.phrases, clock: .fixed(at("2026-03-01T12:00:00Z")))
+        _ = try await inbound.receive(
+            InboundText(from: "+33611111111", to: nil, body: "STOP", provider: "test", providerMessageID: nil))
         let summary = try await tick("2026-03-18T09:00:00Z")
         XCTAssertEqual(summary.queued, [])
         XCTAssertEqual(Set(summary.skipped.map(\.reason)), ["no phone number", "opted out of SMS"])
@@ -204,12 +205,7 @@ final class SchedulerTests: XCTestCase {
             NewPayment(amount: 12_345, method: .card, reference: nil, receivedAt: at("2026-03-02T00:00:00Z")),
             now: at("2026-03-02T00:00:00Z"))
         _ = try await store.voidInvoice(id: void.id, now: at("2026-03-02T00:00:00Z"))
-        try await store.pool.write { db in
-            try db.execute(
-                sql:
-                    "UPDATE invoice SET reminders_paused_at = '2026-03-02 00:00:00.000', reminders_paused_reason = 'dispute' WHERE id = ?",
-                arguments: [paused.id])
-        }
+        _ = try await store.pauseReminders(invoiceID: paused.id, reason: "dispute", now: at("2026-03-02T00:00:00Z"))
         let summary = try await tick("2026-03-18T09:00:00Z")
         XCTAssertEqual(summary.queued, [])
         let pending = try await store.pool.read { db in

@@ -50,7 +50,7 @@ public struct FieldProblems: Error, Equatable, Sendable {
         public var message: String
         public var code: Code
         /// What the message names besides the field: `.tooLong`'s limit, the code `.currency` refused,
-        /// the text and the currency's code of `.amount`.
+        /// the text (its minor units, when the rules refuse its bounds) and the currency's code of `.amount`.
         public var arguments: [String]
 
         /// The most characters allowed, for `.tooLong`.

@@ -27,12 +27,10 @@ public enum PlanEnd: Sendable, Equatable {
         }
         // "instalment 3 of 2026-10-30 unpaid 10 days after its date"
         let words = text.split(separator: " ", omittingEmptySubsequences: false)
-        guard words.count == 10, words[0] == "instalment", words[2] == "of", words[4] == "unpaid",
-            Array(words[6...]) == ["days", "after", "its", "date"], words[1].utf8.count <= 4,
-            words[5].utf8.count <= 4, let instalment = Int(words[1]), let days = Int(words[5]),
+        guard words.count == 10, let instalment = Int(words[1]), let days = Int(words[5]),
             let dueOn = CalendarDate(iso: String(words[3]))
         else { return nil }
-        // Only as Relance writes it: "+3" or "03" would read as 3 but is not its text.
+        // Written again, it must be the very text: the other words, and no "+3" or "03" where 3 stands.
         let missed = PlanEnd.missed(instalment: instalment, dueOn: dueOn, days: days)
         guard missed.text == text else { return nil }
         self = missed

@@ -6,9 +6,9 @@ public enum PlainText {
     /// read on its UTF-8 bytes: in Swift `"\r\n"` is one Character, and bytes are quicker for imports.
     /// With `allowingLineBreaks`, CR and LF are text (an address, a message's body); the rest is not.
     public static func hasControlCharacters(_ text: String, allowingLineBreaks: Bool = false) -> Bool {
-        // A native string's bytes in place (an import reads every cell): a bridged one is copied first.
+        // A native string's bytes in place (an import reads every cell); any other through its UTF-8 view.
         text.utf8.withContiguousStorageIfAvailable { hasControlCharacters($0, allowingLineBreaks: allowingLineBreaks) }
-            ?? hasControlCharacters(Array(text.utf8), allowingLineBreaks: allowingLineBreaks)
+            ?? hasControlCharacters(text.utf8, allowingLineBreaks: allowingLineBreaks)
     }
 
     static func hasControlCharacters(_ bytes: some Collection<UInt8>, allowingLineBreaks: Bool) -> Bool {
